@@ -1,0 +1,1 @@
+"""vrex adaptation (see ../shared/design/architecture.md)."""

@@ -1,0 +1,44 @@
+"""``vrex`` command line: one module per subcommand in ``engine/commands``.
+
+Only ``VrexError`` (bad input the user can fix) is caught here and printed in one line;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from engine import __version__
+from engine.commands import preview, schema, validate, view
+from engine.errors import VrexError
+
+COMMANDS = (validate, preview, view, schema)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vrex", description="Adaptive VR exposure-therapy engine.")
+    parser.add_argument("--version", action="version", version=f"vrex {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except VrexError as exc:
+        print(f"vrex {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

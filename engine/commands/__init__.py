@@ -1,0 +1,15 @@
+"""One module per ``vrex`` subcommand; each has ``add_parser(subparsers)`` and ``run(args)``."""
+
+from pathlib import Path
+
+import scenarios
+
+
+def scenario_argument(value: str) -> Path:
+    """A scenario path, or the name of a built-in scenario ('heights', 'spiders')."""
+    path = Path(value)
+    if not path.exists() and "/" not in value and not value.endswith((".yaml", ".yml")):
+        builtin = scenarios.builtin(value)
+        if builtin.exists():
+            return builtin
+    return path

@@ -1,0 +1,111 @@
+"""Offscreen previews: one PNG per level and a contact sheet of all of them.
+
+A therapist or author reads the contact sheet to check the hierarchy at a glance, so each
+tile is captioned with the level's number, name and intensity.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from panda3d.core import PNMImage, TextNode
+
+from engine.app import FrameGrabber, SceneRunner, open_base
+from engine.easing import IntensityDriver
+from engine.errors import VrexError
+from engine.scene import Scene
+from engine.scenario.spec import ScenarioSpec
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    levels: list[Path]
+    contact_sheet: Path
+    images: list[np.ndarray]
+
+
+def writable_folder(out: Path) -> Path:
+    """Create ``out`` or say plainly why it cannot be written, before any rendering."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".vrex-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise VrexError(f"{out}: cannot write there ({exc.strerror}) — choose another folder with --out") from exc
+    return out
+
+
+def render_previews(spec: ScenarioSpec, out: Path, size: tuple[int, int] = (1280, 720),
+                    display: str | None = None, base: Any = None, columns: int = 3) -> PreviewResult:
+    """Render every level of ``spec`` offscreen into ``out``; return the files written."""
+    writable_folder(out)
+    own_base = base is None
+    base = base or open_base(offscreen=True, size=size, display=display)
+    scene = Scene(spec, base.render)
+    runner = SceneRunner(scene, IntensityDriver(spec.comfort, spec.calm), base)
+    runner.stop()                      # previews set intensity directly, without easing
+    grabber = FrameGrabber(base)
+    caption = _caption(base)
+    paths, images = [], []
+    try:
+        for index, level in enumerate(spec.levels):
+            scene.apply(level.intensity)
+            runner.tick(0.0)
+            scene.apply(level.intensity)
+            caption.node().setText(f"{index + 1}/{len(spec.levels)}  {level.name}  -  intensity {level.intensity:.2f}")
+            base.graphicsEngine.renderFrame()
+            base.graphicsEngine.renderFrame()     # the copy to RAM lags one frame on some pipes
+            images.append(grabber.grab().copy())
+            path = out / f"level_{index + 1:02d}_{_slug(level.name)}.png"
+            grabber.texture.write(str(path))
+            paths.append(path)
+        sheet = out / "contact_sheet.png"
+        _contact_sheet(paths, sheet, columns)
+    finally:
+        caption.removeNode()
+        scene.destroy()
+        if own_base:
+            base.destroy()
+    return PreviewResult(paths, sheet, images)
+
+
+def _caption(base: Any) -> Any:
+    text = TextNode("caption")
+    text.setTextColor(1, 1, 1, 1)
+    text.setShadow(0.06, 0.06)
+    text.setShadowColor(0, 0, 0, 0.8)
+    text.setCardColor(0, 0, 0, 0.45)
+    text.setCardAsMargin(0.4, 0.4, 0.2, 0.2)
+    node = base.a2dTopLeft.attachNewNode(text)
+    node.setScale(0.07)
+    node.setPos(0.08, 0, -0.12)
+    return node
+
+
+def _contact_sheet(paths: list[Path], out: Path, columns: int, tile_width: int = 480) -> None:
+    first = PNMImage()
+    first.read(str(paths[0]))
+    tile_height = round(tile_width * first.getYSize() / first.getXSize())
+    rows = math.ceil(len(paths) / columns)
+    gap = 6
+    sheet = PNMImage(columns * (tile_width + gap) + gap, rows * (tile_height + gap) + gap)
+    sheet.fill(0.12, 0.12, 0.14)
+    for i, path in enumerate(paths):
+        full = PNMImage()
+        full.read(str(path))
+        tile = PNMImage(tile_width, tile_height)
+        tile.gaussianFilterFrom(1.0, full)
+        x = gap + (i % columns) * (tile_width + gap)
+        y = gap + (i // columns) * (tile_height + gap)
+        sheet.copySubImage(tile, x, y)
+    if not sheet.write(str(out)):
+        raise VrexError(f"{out}: could not write the contact sheet — check free space and permissions")
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")

@@ -1,0 +1,66 @@
+"""Scenario errors that an author can act on.
+
+Exception tree::
+
+    VrexError                      (engine.errors) — anything the CLI reports in one line
+    └── ScenarioError              one or more problems in one scenario file
+            .problems: list[Problem]   each printed as FILE:LINE:COL: what is wrong — what is expected
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from engine.errors import VrexError
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A 1-based line and column in a file, as editors count them."""
+
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    mark: Mark
+    what: str
+    expected: str
+
+    def __str__(self) -> str:
+        text = f"{self.path}:{self.mark.line}:{self.mark.col}: {self.what}"
+        return f"{text} — {self.expected}" if self.expected else text
+
+
+class ScenarioError(VrexError):
+    """A scenario file could not be accepted; ``problems`` lists every reason found."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = sorted(problems, key=lambda p: (str(p.path), p.mark.line, p.mark.col))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class Problems:
+    """Collects problems for one file so validation can report all of them at once."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.items: list[Problem] = []
+
+    def add(self, mark: Mark, what: str, expected: str = "") -> None:
+        self.items.append(Problem(self.path, mark, what, expected))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ScenarioError(self.items)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'colour'?)' for a near miss, '' when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,186 @@
+"""YAML file → validated ``ScenarioSpec``, or ``ScenarioError`` listing every problem.
+
+Reading (``yamlsafe``) and the key-by-key schema (``format``) catch what a single value can
+get wrong; the checks here catch what needs the whole file: levels in order, references to
+entities and files that exist, bindings that fit their target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from engine.scenario import format as fmt
+from engine.scenario.errors import Mark, Problems, ScenarioError, did_you_mean
+from engine.scenario.properties import PROPERTIES, value_fits
+from engine.scenario.schema import INVALID, Record
+from engine.scenario.spec import Binding, Entity, ScenarioSpec
+from engine.scenario.yamlsafe import read_yaml
+
+MODEL_SUFFIXES = (".gltf", ".glb", ".bam", ".egg")
+SOUND_SUFFIXES = (".wav", ".ogg", ".flac", ".mp3")
+
+
+def _defaults(record: Record) -> Any:
+    return record.build({k: f.default for k, f in record.fields.items()}, {}, Mark(1, 1))
+
+
+def load_scenario(path: str | Path) -> ScenarioSpec:
+    """Read and validate one scenario file; raise ``ScenarioError`` with every problem found."""
+    path = Path(path)
+    problems = Problems(path)
+    tree = read_yaml(path, problems)
+    problems.raise_if_any()
+    top = Record("scenario file", fmt.SCENARIO_FIELDS, lambda v, m, mark: (v, m))
+    checked = top.check(tree, problems)
+    if checked is INVALID:
+        raise ScenarioError(problems.items)
+    values, marks = checked
+    spec = ScenarioSpec(
+        path=path, format=values["format"], meta=values["scenario"], levels=tuple(values["levels"]),
+        viewpoint=values["viewpoint"] or _defaults(fmt.VIEWPOINT),
+        comfort=values["comfort"] or _defaults(fmt.COMFORT),
+        calm=values["calm"] or _defaults(fmt.CALM),
+        entities=tuple(values["entities"]), bindings=tuple(values["bindings"]), marks=marks)
+    spec = _check(spec, problems)
+    problems.raise_if_any()
+    return spec
+
+
+def _check(spec: ScenarioSpec, p: Problems) -> ScenarioSpec:
+    _check_levels(spec, p)
+    ids = _check_entities(spec, p)
+    bindings = tuple(_check_binding(b, ids, spec, p) for b in spec.bindings)
+    for i, b in enumerate(bindings):
+        for other in bindings[:i]:
+            if b.target == other.target or b.target.startswith(other.target + ".") \
+                    or other.target.startswith(b.target + "."):
+                p.add(b.marks["target"], f"'{b.target}' is already driven by the binding of '{other.target}' "
+                      f"at line {other.mark.line}", "one binding per property; merge them into one 'points' curve")
+    return replace(spec, bindings=bindings)
+
+
+def _check_levels(spec: ScenarioSpec, p: Problems) -> None:
+    seen: dict[str, int] = {}
+    for i, level in enumerate(spec.levels):
+        if level.name in seen:
+            p.add(level.marks["name"], f"level name '{level.name}' is used twice (also level {seen[level.name] + 1})",
+                  "a different name for each level")
+        seen.setdefault(level.name, i)
+        if i and level.intensity <= spec.levels[i - 1].intensity:
+            prev = spec.levels[i - 1]
+            p.add(level.marks["intensity"],
+                  f"level '{level.name}' has intensity {level.intensity:g}, not above the level before it "
+                  f"('{prev.name}', {prev.intensity:g})",
+                  "levels listed from least to most intense, each intensity strictly higher")
+
+
+def _check_entities(spec: ScenarioSpec, p: Problems) -> dict[str, Entity]:
+    ids: dict[str, Entity] = {}
+    singletons: dict[str, Entity] = {}
+    for e in spec.walk():
+        if e.id is not None:
+            if e.id in ids or e.id == "viewpoint":
+                first = ids.get(e.id)
+                where = f" (first at line {first.mark.line})" if first else " (reserved for the viewpoint)"
+                p.add(e.marks.get("id", e.mark), f"entity id '{e.id}' is used twice{where}",
+                      "a unique id for each entity")
+            else:
+                ids[e.id] = e
+        if e.type in ("sky", "fog"):
+            if e.type in singletons:
+                p.add(e.mark, f"a second '{e.type}' entity (first at line {singletons[e.type].mark.line})",
+                      f"one '{e.type}' per scenario")
+            singletons[e.type] = e
+        for template in ([e["item"]] if e.type in ("array", "scatter") else []):
+            _check_template(template, p)
+        _check_file(e, spec, p)
+    parents = {e.id: e.get("parent") for e in ids.values()}
+    for e in spec.walk():
+        parent = e.get("parent")
+        if parent is not None and parent not in ids:
+            p.add(e.marks["parent"], f"parent '{parent}' is not an entity id{did_you_mean(parent, ids)}",
+                  "the id of an entity in this file")
+        elif parent is not None and e.id is not None:
+            seen, cur = {e.id}, parent
+            while cur is not None and cur not in seen:
+                seen.add(cur)
+                cur = parents.get(cur)
+            if cur is not None:
+                p.add(e.marks["parent"], f"parent '{parent}' leads back to '{e.id}' (a cycle)",
+                      "a parent chain that ends at the scene root")
+    vp_parent = spec.viewpoint.parent
+    if vp_parent is not None and vp_parent not in ids:
+        p.add(spec.viewpoint.marks["parent"], f"viewpoint parent '{vp_parent}' is not an entity id"
+              f"{did_you_mean(vp_parent, ids)}", "the id of an entity in this file")
+    return ids
+
+
+def _check_template(template: Entity, p: Problems) -> None:
+    stack = [template]
+    while stack:
+        e = stack.pop()
+        if e.id is not None or e.get("parent") is not None:
+            key = "id" if e.id is not None else "parent"
+            p.add(e.marks[key], f"'{key}' inside an array or scatter item, which is copied many times",
+                  "bind or attach the array/scatter itself")
+        if e.type in ("sky", "fog", "sound", "light"):
+            p.add(e.mark, f"a '{e.type}' cannot be copied by an array or scatter", "a shape, model or group")
+        stack.extend(e.children)
+
+
+def _check_file(e: Entity, spec: ScenarioSpec, p: Problems) -> None:
+    if e.type not in ("model", "sound"):
+        return
+    suffixes = MODEL_SUFFIXES if e.type == "model" else SOUND_SUFFIXES
+    rel = Path(e["path"])
+    full = spec.path.parent / rel
+    if rel.suffix.lower() not in suffixes:
+        p.add(e.marks["path"], f"'{rel}' is not a {e.type} file this engine reads",
+              "a file ending in " + ", ".join(suffixes))
+    elif not full.is_file():
+        p.add(e.marks["path"], f"{e.type} file '{rel}' does not exist (looked for {full})",
+              "a path relative to the scenario file's folder")
+
+
+def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Problems) -> Binding:
+    if not b.points:
+        p.add(b.mark, f"binding for '{b.target}' needs exactly one of 'range' or 'points'",
+              "'range: [from, to]' for a straight line, or 'points: [[intensity, value], ...]'")
+        return b
+    if b.entity == "viewpoint":
+        kind = "viewpoint"
+    elif b.entity in ids:
+        kind = ids[b.entity].type
+    else:
+        p.add(b.marks["target"], f"binding target '{b.target}' names no entity '{b.entity}'"
+              f"{did_you_mean(b.entity, list(ids) + ['viewpoint'])}", "an entity id from this file, or 'viewpoint'")
+        return b
+    props = PROPERTIES[kind]
+    if b.prop not in props:
+        p.add(b.marks["target"], f"a {kind} has no property '{b.prop}' to bind{did_you_mean(b.prop, props)}",
+              "one of: " + ", ".join(props))
+        return b
+    entity = ids.get(b.entity)
+    if b.prop.startswith("motion.") and entity is not None and entity.get("motion") is None:
+        p.add(b.marks["target"], f"'{b.entity}' has no 'motion' to drive", "add 'motion:' to the entity")
+    prop = props[b.prop]
+    key = "range" if "range" in b.marks else "points"
+    for i, (at, value) in enumerate(b.points):
+        expected = value_fits(prop, value)
+        if expected:
+            mark = b.marks.get(f"points[{i}]", b.marks.get(key, b.mark))
+            p.add(mark, f"value {value!r} does not fit '{b.target}'", expected)
+        elif prop.shape == "count" and entity is not None and value > entity["count"]:
+            p.add(b.marks.get(key, b.mark), f"count {value:g} is more than the {entity['count']} copies built",
+                  f"at most {entity['count']}, or raise the entity's 'count'")
+        if i and at <= b.points[i - 1][0]:
+            p.add(b.marks.get(f"points[{i}]", b.marks.get("over", b.mark)),
+                  f"intensity {at:g} is not above the previous point's {b.points[i - 1][0]:g}",
+                  "points in strictly increasing order of intensity")
+    if prop.shape == "bool" and b.interpolation != "step":
+        b = replace(b, interpolation="step")     # true/false cannot be blended
+    if prop.shape == "colour":
+        b = replace(b, points=tuple((at, tuple(v) + (1.0,) * (4 - len(v))) for at, v in b.points))
+    return b

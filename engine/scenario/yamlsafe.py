@@ -1,0 +1,229 @@
+"""Read a YAML file into plain data that remembers where every value was written.
+
+Scenario files come from authors, e-mail and the internet, so this reader assumes nothing:
+
+- it never constructs Python objects from tags: YAML's event stream is read and only the
+  standard scalar types are resolved, so ``!!python/object`` is reported, never executed;
+- it refuses files over ``MAX_BYTES`` before reading them, nesting deeper than
+  ``MAX_DEPTH`` and more than ``MAX_VALUES`` values once aliases are expanded (the
+  "billion laughs" bomb), so time and memory stay bounded;
+- it builds its own tree from parser events instead of calling PyYAML's recursive composer,
+  whose C version can overflow the stack on deeply nested input;
+- it reports duplicate keys, which PyYAML silently overwrites.
+
+Every value carries a ``Mark`` (1-based line and column) for ``FILE:LINE:COL`` messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+from engine.scenario.errors import Mark, Problems
+
+MAX_BYTES = 1 << 20       # a real scenario is a few kilobytes; 1 MiB is far beyond any
+MAX_DEPTH = 32            # the format nests about 8 levels deep
+MAX_VALUES = 200_000      # values after alias expansion
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: fast
+_TAG = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
+
+
+@dataclass(eq=False)
+class YScalar:
+    value: Any            # str, int, float, bool or None
+    mark: Mark
+    size: int = 1
+
+
+@dataclass(eq=False)
+class YSeq:
+    items: list["YNode"]
+    mark: Mark
+    size: int = 1
+
+
+@dataclass(eq=False)
+class YMap:
+    # key -> (mark of the key, value)
+    entries: dict[str, tuple[Mark, "YNode"]] = field(default_factory=dict)
+    mark: Mark = Mark(1, 1)
+    size: int = 1
+
+
+YNode = Union[YScalar, YSeq, YMap]
+
+
+def _mark(m: Any) -> Mark:
+    return Mark(m.line + 1, m.column + 1)
+
+
+class _Abort(Exception):
+    """Stops reading after a problem that makes the rest of the file meaningless."""
+
+
+def read_yaml(path: Path, problems: Problems) -> YNode | None:
+    """The file's single document as a tree of ``YNode``, or ``None`` with ``problems`` filled."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        problems.add(Mark(1, 1), f"cannot read the file ({exc.strerror})",
+                     "check the path and its permissions")
+        return None
+    if size > MAX_BYTES:
+        problems.add(Mark(1, 1), f"file is {size:,} bytes, over the limit of {MAX_BYTES:,}",
+                     "a scenario is a few kilobytes of YAML; put large data in model files")
+        return None
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.add(Mark(line, col), f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
+                     "save the file as UTF-8")
+        return None
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        problems.add(Mark(1, 1), "file is empty",
+                     "a scenario mapping with 'format', 'scenario', 'levels' and 'entities'")
+        return None
+    try:
+        return _Builder(problems).build(text)
+    except _Abort:
+        return None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = _mark(mark) if mark else Mark(1, 1)
+        what = f"YAML syntax error: {exc.problem or exc.context}"
+        problems.add(where, what, "valid YAML (check indentation, quotes and ':' after keys)")
+        return None
+    except yaml.YAMLError as exc:   # reader errors, e.g. control characters
+        problems.add(Mark(1, 1), f"YAML error: {exc}", "plain UTF-8 YAML text")
+        return None
+
+
+class _Builder:
+    """Builds the tree from parser events with an explicit stack (no recursion)."""
+
+    def __init__(self, problems: Problems):
+        self.problems = problems
+        self.anchors: dict[str, YNode] = {}
+        self.total = 0
+        self.resolver = Resolver()
+
+    def build(self, text: str) -> YNode | None:
+        # Each stack frame: [node, pending_key, pending_key_mark, anchor]
+        stack: list[list[Any]] = []
+        root: YNode | None = None
+        documents = 0
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    self._fail(_mark(event.start_mark), "a second YAML document ('---') in one file",
+                               "one scenario per file")
+                continue
+            if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
+                continue
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                node, _, _, anchor = stack.pop()
+                if anchor:
+                    self.anchors[anchor] = node
+                root = self._attach(stack, node, root)
+                continue
+            mark = _mark(event.start_mark)
+            if isinstance(event, yaml.AliasEvent):
+                target = self.anchors.get(event.anchor)
+                if target is None:
+                    self._fail(mark, f"alias '*{event.anchor}' refers to no finished anchor",
+                               f"define '&{event.anchor}' on a value before this point, outside it")
+                self._count(target.size, mark)
+                root = self._attach(stack, target, root)
+                continue
+            self._check_tag(event, mark)
+            anchor = getattr(event, "anchor", None)
+            if isinstance(event, yaml.ScalarEvent):
+                self._count(1, mark)
+                node = YScalar(self._resolve(event), mark)
+                if anchor:
+                    self.anchors[anchor] = node
+                root = self._attach(stack, node, root)
+            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                if len(stack) >= MAX_DEPTH:
+                    self._fail(mark, f"values nested more than {MAX_DEPTH} deep",
+                               "a flatter structure; the scenario format nests about 8 levels")
+                self._count(1, mark)
+                node = YSeq([], mark) if isinstance(event, yaml.SequenceStartEvent) else YMap({}, mark)
+                stack.append([node, None, None, anchor])
+        return root
+
+    def _attach(self, stack: list[list[Any]], node: YNode, root: YNode | None) -> YNode | None:
+        if not stack:
+            return node
+        frame = stack[-1]
+        parent = frame[0]
+        parent.size += node.size
+        if isinstance(parent, YSeq):
+            parent.items.append(node)
+        elif frame[1] is None and frame[2] is None:      # this node is a key
+            if not isinstance(node, YScalar):
+                self.problems.add(node.mark, "a list or mapping used as a key", "a plain name as the key")
+                frame[1], frame[2] = "", node.mark
+            else:
+                frame[1] = "" if node.value is None else str(node.value)
+                frame[2] = node.mark
+        else:
+            key, key_mark = frame[1], frame[2]
+            frame[1] = frame[2] = None
+            if key == "<<":
+                self.problems.add(key_mark, "merge keys ('<<') are not supported",
+                                  "write the keys out, or put an anchor on a whole value")
+            elif key in parent.entries:
+                first = parent.entries[key][0]
+                self.problems.add(key_mark, f"duplicate key '{key}' (first written at line {first.line})",
+                                  "each key once per mapping; delete or rename one of them")
+            else:
+                parent.entries[key] = (key_mark, node)
+        return root
+
+    def _check_tag(self, event: Any, mark: Mark) -> None:
+        tag = getattr(event, "tag", None)
+        if tag is None or tag == "!" or tag in _PLAIN_TAGS:
+            return
+        shown = "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+        self.problems.add(mark, f"YAML tag '{shown}' is not allowed (it was not executed)",
+                          "plain values only: text, numbers, true/false, lists and mappings")
+
+    def _resolve(self, event: yaml.ScalarEvent) -> Any:
+        value = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolver.resolve(ScalarNode, value, event.implicit)
+        if tag == _TAG + "int":
+            return _safe.construct_yaml_int(ScalarNode(tag, value))
+        if tag == _TAG + "float":
+            return _safe.construct_yaml_float(ScalarNode(tag, value))
+        if tag == _TAG + "bool":
+            return _safe.construct_yaml_bool(ScalarNode(tag, value))
+        if tag == _TAG + "null":
+            return None
+        return value   # str, timestamps kept as written, refused tags as their text
+
+    def _count(self, n: int, mark: Mark) -> None:
+        self.total += n
+        if self.total > MAX_VALUES:
+            self._fail(mark, f"more than {MAX_VALUES:,} values once aliases are expanded",
+                       "a scenario of ordinary size; nested aliases multiply (an alias bomb)")
+
+    def _fail(self, mark: Mark, what: str, expected: str) -> None:
+        self.problems.add(mark, what, expected)
+        raise _Abort()
+
+
+_safe = yaml.SafeLoader("")   # only its scalar constructors are used: they build no objects

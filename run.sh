@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# vrex's two commands (see README.md):
+#   bash run.sh          set up, then run the main job
+#   bash run.sh test     set up (test tools and system libraries too), then run the tests
+# Set-up is idempotent: it reinstalls only when pyproject.toml has changed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+MODE="${1:-main}"
+shift || true
+VENV="${VREX_VENV:-.venv}"
+PY="${PYTHON:-python3}"
+
+need_python() {
+  if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "vrex needs Python 3.11 or newer; '$PY' is $("$PY" --version 2>&1). Set PYTHON=/path/to/python3.11." >&2
+    exit 2
+  fi
+}
+
+# Offscreen rendering with p3headlessgl needs Mesa's EGL. Without it vrex still renders
+# with p3tinydisplay (software), so this is best effort and never fatal.
+system_libraries() {
+  local missing=()
+  for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri libgl1; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "Installing system libraries: ${missing[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
+      || echo "warning: could not install ${missing[*]}; offscreen rendering falls back to p3tinydisplay" >&2
+  else
+    echo "note: ${missing[*]} not installed (needs root and apt-get); offscreen rendering uses p3tinydisplay" >&2
+  fi
+}
+
+setup() {
+  local extras="$1"
+  need_python
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  local stamp="$VENV/.vrex-installed-$extras"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    # torch first and pinned: a CPU build of 2.13.0 lies on the machines' disks; letting a
+    # dependency resolve torch on its own pulls a multi-gigabyte CUDA build.
+    if [[ "$extras" == *train* ]]; then
+      "$VENV/bin/python" -m pip install -q "torch==2.13.0"
+    fi
+    if [ "$extras" = base ]; then
+      "$VENV/bin/python" -m pip install -q -e .
+    else
+      "$VENV/bin/python" -m pip install -q -e ".[$extras]"
+    fi
+    touch "$stamp"
+  fi
+}
+
+case "$MODE" in
+  main)
+    setup "base"
+    exec "$VENV/bin/vrex" preview --out out/preview "$@"
+    ;;
+  test)
+    system_libraries
+    setup "train,test"
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash run.sh [main|test] [arguments...]" >&2
+    exit 2
+    ;;
+esac

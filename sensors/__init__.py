@@ -1,0 +1,1 @@
+"""vrex sensors (see ../shared/design/architecture.md)."""
