@@ -66,7 +66,8 @@ def renderer_name(base: Any) -> str:
 
 
 class FrameGrabber:
-    """Copies each rendered frame to RAM, as numpy (height, width, 3) uint8, top row first."""
+    """Copies each rendered frame to RAM; ``grab()`` gives it as numpy (height, width, 3)
+    uint8 RGB, top row first, without further copies (valid until the next frame)."""
 
     def __init__(self, base: Any):
         self.base = base
@@ -75,11 +76,11 @@ class FrameGrabber:
 
     def grab(self) -> np.ndarray:
         tex = self.texture
-        data = tex.getRamImageAs("RGB")
-        if not data:
+        if not tex.hasRamImage():
             raise VrexError("no frame has been rendered yet")
-        image = np.frombuffer(bytes(data), np.uint8).reshape(tex.getYSize(), tex.getXSize(), 3)
-        return image[::-1]      # Panda3D stores the bottom row first
+        pixels = np.frombuffer(memoryview(tex.getRamImage()), np.uint8)
+        pixels = pixels.reshape(tex.getYSize(), tex.getXSize(), tex.getNumComponents())
+        return pixels[::-1, :, 2::-1]    # Panda3D keeps rows bottom-up and channels as BGR(A)
 
 
 class SceneRunner:

@@ -90,8 +90,11 @@ class IntensityDriver:
         error = self.target - self.intensity
         if error == 0.0 and self.rate == 0.0:
             return
-        # Fastest speed from which we can still stop at the target with this deceleration.
-        wanted = math.copysign(min(c.max_intensity_rate, math.sqrt(2 * c.max_intensity_accel * abs(error))), error)
+        # Fastest speed from which we can still stop at the target, decelerating by
+        # accel × dt each frame: n frames of braking cover accel × dt² × n(n+1)/2.
+        a_dt = c.max_intensity_accel * dt
+        brake = a_dt * (math.sqrt(0.25 + 2 * abs(error) / (a_dt * dt)) - 0.5)
+        wanted = math.copysign(min(c.max_intensity_rate, brake), error)
         rate = min(self.rate + c.max_intensity_accel * dt, max(self.rate - c.max_intensity_accel * dt, wanted))
         step = rate * dt
         if (error > 0 and step >= error) or (error < 0 and step <= error) or abs(error) < 1e-9:

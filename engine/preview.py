@@ -68,6 +68,7 @@ def render_previews(spec: ScenarioSpec, out: Path, size: tuple[int, int] = (1280
         _contact_sheet(paths, sheet, columns)
     finally:
         caption.removeNode()
+        base.win.clearRenderTextures()
         scene.destroy()
         if own_base:
             base.destroy()

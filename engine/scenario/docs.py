@@ -15,7 +15,7 @@ def json_schema() -> dict[str, Any]:
     top = Record("scenario file", fmt.SCENARIO_FIELDS, lambda v, m, mark: v,
                  "A vrex scenario, format version 1.")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
-            "title": "vrex scenario", **top.json()}
+            "title": "vrex scenario", **top.json(), "$defs": {fmt.ENTITY.name: fmt.ENTITY.definition()}}
 
 
 def _default(f: Field) -> str:
@@ -31,6 +31,8 @@ def _default(f: Field) -> str:
         return f"`{f.default:g}`"
     if f.default == []:
         return "`[]`"
+    if f.default == "":
+        return '`""`'
     return f"`{f.default}`"
 
 
@@ -44,6 +46,10 @@ def _table(title: str, record: Record) -> list[str]:
              "| --- | --- | --- | --- | --- |"]
     for key, f in record.fields.items():
         kind = f.type.doc_name
+        low, high = getattr(f.type, "min", None), getattr(f.type, "max", None)
+        if low is not None or high is not None:
+            kind += f" {'>' if f.type.min_exclusive else '≥'} {low:g}" if high is None else \
+                f" {'(' if f.type.min_exclusive else '['}{low:g}, {high:g}]"
         if getattr(f.type, "choices", ()):
             kind = " \\| ".join(f"`{c}`" for c in f.type.choices)
         lines.append(f"| `{key}` | {kind} | {_unit(f.type)} | {_default(f)} | {f.doc} |")

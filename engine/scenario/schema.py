@@ -362,7 +362,14 @@ class Tagged(Type):
         return self.variants[tag_node.value].check(node, p)
 
     def json(self) -> dict[str, Any]:
-        return {"oneOf": [
-            {**v.json(), "properties": {**v.json()["properties"], self.key: {"const": k}}}
-            for k, v in self.variants.items()
-        ]}
+        # Entities nest (groups hold entities), so the schema refers to one definition.
+        return {"$ref": f"#/$defs/{self.name}"}
+
+    def definition(self) -> dict[str, Any]:
+        """The body for ``$defs``: one alternative per type, told apart by ``type``."""
+        variants = []
+        for k, v in self.variants.items():
+            body = v.json()
+            body["properties"] = {**body["properties"], self.key: {"const": k}}
+            variants.append(body)
+        return {"oneOf": variants}
