@@ -41,16 +41,20 @@ setup() {
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   local stamp="$VENV/.vrex-installed-$extras"
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    "$VENV/bin/python" -m pip install -q --upgrade pip
+    local log="$VENV/pip.log"
+    echo "Setting up $VENV (one time; log in $log)"
+    pip_quiet() { "$VENV/bin/python" -m pip install -q "$@" >>"$log" 2>&1 || { cat "$log" >&2; exit 1; }; }
+    : >"$log"
+    pip_quiet --upgrade pip
     # torch first and pinned: a CPU build of 2.13.0 lies on the machines' disks; letting a
     # dependency resolve torch on its own pulls a multi-gigabyte CUDA build.
     if [[ "$extras" == *train* ]]; then
-      "$VENV/bin/python" -m pip install -q "torch==2.13.0"
+      pip_quiet "torch==2.13.0"
     fi
     if [ "$extras" = base ]; then
-      "$VENV/bin/python" -m pip install -q -e .
+      pip_quiet -e .
     else
-      "$VENV/bin/python" -m pip install -q -e ".[$extras]"
+      pip_quiet -e ".[$extras]"
     fi
     touch "$stamp"
   fi

@@ -58,6 +58,12 @@ class IntensityDriver:
         self.target = min(1.0, max(0.0, float(target)))
         return True
 
+    def jump_to(self, intensity: float) -> None:
+        """Show ``intensity`` at once, without easing: for previews and benchmarks, never
+        while a patient is watching."""
+        self.intensity = self.target = min(1.0, max(0.0, float(intensity)))
+        self.rate = 0.0
+
     def calm_now(self) -> None:
         """Go to the calm state at once: the veil starts closing on the next frame."""
         self.target = self.calm.intensity

@@ -47,16 +47,16 @@ def render_previews(spec: ScenarioSpec, out: Path, size: tuple[int, int] = (1280
     own_base = base is None
     base = base or open_base(offscreen=True, size=size, display=display)
     scene = Scene(spec, base.render)
-    runner = SceneRunner(scene, IntensityDriver(spec.comfort, spec.calm), base)
-    runner.stop()                      # previews set intensity directly, without easing
+    driver = IntensityDriver(spec.comfort, spec.calm)
+    runner = SceneRunner(scene, driver, base)
+    runner.stop()                      # frames are rendered one by one below
     grabber = FrameGrabber(base)
     caption = _caption(base)
     paths, images = [], []
     try:
         for index, level in enumerate(spec.levels):
-            scene.apply(level.intensity)
+            driver.jump_to(level.intensity)    # a preview shows each level as it is
             runner.tick(0.0)
-            scene.apply(level.intensity)
             caption.node().setText(f"{index + 1}/{len(spec.levels)}  {level.name}  -  intensity {level.intensity:.2f}")
             base.graphicsEngine.renderFrame()
             base.graphicsEngine.renderFrame()     # the copy to RAM lags one frame on some pipes

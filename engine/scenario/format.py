@@ -60,7 +60,7 @@ class Point(Type):
             return self.wrong(node, p)
         at = UNIT.check(node.items[0], p)
         value = Any_().check(node.items[1], p)
-        return INVALID if INVALID in (at, value) else (at, value, node.items[0].mark)
+        return INVALID if INVALID in (at, value) else (at, value, node.items[0].mark, node.items[1].mark)
 
     def json(self) -> dict[str, Any]:
         return {"type": "array", "minItems": 2, "maxItems": 2}
@@ -185,8 +185,9 @@ def _build_binding(values: dict[str, Any], marks: dict[str, Mark], mark: Mark) -
         (a, b), (v0, v1) = values["over"], values["range"]
         points = ((a, v0), (b, v1))
     else:
-        points = tuple((at, v) for at, v, _ in values["points"])
-        marks = {**marks, **{f"points[{i}]": m for i, (_, _, m) in enumerate(values["points"])}}
+        points = tuple((at, v) for at, v, _, _ in values["points"])
+        marks = {**marks, **{f"points[{i}]": m for i, (_, _, m, _) in enumerate(values["points"])},
+                 **{f"points[{i}].value": m for i, (_, _, _, m) in enumerate(values["points"])}}
     return Binding(values["target"], points, values["interpolation"], mark, marks)
 
 

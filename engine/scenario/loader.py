@@ -53,6 +53,8 @@ def _check(spec: ScenarioSpec, p: Problems) -> ScenarioSpec:
     ids = _check_entities(spec, p)
     bindings = tuple(_check_binding(b, ids, spec, p) for b in spec.bindings)
     for i, b in enumerate(bindings):
+        if not b.prop:
+            continue        # already reported: the target names no property
         for other in bindings[:i]:
             if b.target == other.target or b.target.startswith(other.target + ".") \
                     or other.target.startswith(b.target + "."):
@@ -158,6 +160,10 @@ def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Pr
               f"{did_you_mean(b.entity, list(ids) + ['viewpoint'])}", "an entity id from this file, or 'viewpoint'")
         return b
     props = PROPERTIES[kind]
+    if not b.prop:
+        p.add(b.marks["target"], f"binding target '{b.target}' names no property",
+              f"'{b.entity}.PROPERTY' with PROPERTY one of: " + ", ".join(props))
+        return b
     if b.prop not in props:
         p.add(b.marks["target"], f"a {kind} has no property '{b.prop}' to bind{did_you_mean(b.prop, props)}",
               "one of: " + ", ".join(props))
@@ -170,10 +176,11 @@ def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Pr
     for i, (at, value) in enumerate(b.points):
         expected = value_fits(prop, value)
         if expected:
-            mark = b.marks.get(f"points[{i}]", b.marks.get(key, b.mark))
-            p.add(mark, f"value {value!r} does not fit '{b.target}'", expected)
+            mark = b.marks.get(f"points[{i}].value", b.marks.get(key, b.mark))
+            p.add(mark, f"value {_as_yaml(value)} does not fit '{b.target}'", expected)
         elif prop.shape == "count" and entity is not None and value > entity["count"]:
-            p.add(b.marks.get(key, b.mark), f"count {value:g} is more than the {entity['count']} copies built",
+            mark = b.marks.get(f"points[{i}].value", b.marks.get(key, b.mark))
+            p.add(mark, f"count {value:g} is more than the {entity['count']} copies built",
                   f"at most {entity['count']}, or raise the entity's 'count'")
         if i and at <= b.points[i - 1][0]:
             p.add(b.marks.get(f"points[{i}]", b.marks.get("over", b.mark)),
@@ -184,3 +191,14 @@ def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Pr
     if prop.shape == "colour":
         b = replace(b, points=tuple((at, tuple(v) + (1.0,) * (4 - len(v))) for at, v in b.points))
     return b
+
+
+def _as_yaml(value: Any) -> str:
+    """A value as the author wrote it: [0, 1, 2], true, 0.5 — not Python's (0.0, 1.0, 2.0)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_as_yaml(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

