@@ -356,7 +356,8 @@ class Tagged(Type):
             return self.wrong(node, p, f"{self.name} has no '{self.key}' key")
         tag_node = node.entries[self.key][1]
         if not isinstance(tag_node, YScalar) or tag_node.value is None or not isinstance(tag_node.value, str):
-            p.add(tag_node.mark, f"{self.name} '{self.key}' is empty or not a name",
+            key_mark = node.entries[self.key][0]     # an empty value has no column of its own
+            p.add(key_mark, f"{self.name} '{self.key}' is empty or not a name",
                   "one of: " + ", ".join(self.variants))
             return INVALID
         if tag_node.value not in self.variants:
