@@ -18,27 +18,41 @@ need_python() {
   fi
 }
 
-# Offscreen rendering with p3headlessgl needs Mesa's EGL. Without it vrex still renders
-# with p3tinydisplay (software), so this is best effort and never fatal.
+# Panda3D's renderers link against X11 (even offscreen), and p3headlessgl needs Mesa's EGL.
+# Slim images lack them; installed here when root can, else named so the user can.
 system_libraries() {
+  command -v dpkg >/dev/null 2>&1 || return 0       # not Debian/Ubuntu: nothing to check
   local missing=()
-  for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri libgl1; do
+  for pkg in libx11-6 libegl1 libegl-mesa0 libgl1-mesa-dri libgl1; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "Installing system libraries: ${missing[*]}"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
-      || echo "warning: could not install ${missing[*]}; offscreen rendering falls back to p3tinydisplay" >&2
+      || echo "warning: could not install ${missing[*]}; rendering may fail (try: sudo apt-get install ${missing[*]})" >&2
   else
-    echo "note: ${missing[*]} not installed (needs root and apt-get); offscreen rendering uses p3tinydisplay" >&2
+    echo "note: ${missing[*]} not installed and this is not root: run 'sudo apt-get install ${missing[*]}' if rendering fails" >&2
   fi
 }
 
 setup() {
   local extras="$1"
   need_python
-  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PY" -m venv "$VENV" 2>/dev/null; then
+      # Debian's system Python keeps venv in a separate package.
+      rm -rf "$VENV"
+      if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        echo "Installing python3-venv (Debian keeps venv apart from Python)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        "$PY" -m venv "$VENV"
+      else
+        echo "'$PY -m venv' failed: install your distribution's venv package (Debian: sudo apt-get install python3-venv)" >&2
+        exit 2
+      fi
+    fi
+  fi
   local stamp="$VENV/.vrex-installed-$extras"
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     local log="$VENV/pip.log"
@@ -62,6 +76,7 @@ setup() {
 
 case "$MODE" in
   main)
+    system_libraries
     setup "base"
     exec "$VENV/bin/vrex" preview --out out/preview "$@"
     ;;

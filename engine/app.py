@@ -11,8 +11,8 @@ import sys
 from typing import Any
 
 import numpy as np
-from panda3d.core import (ClockObject, GraphicsOutput, PerspectiveLens, Texture,
-                          loadPrcFileData)
+from panda3d.core import (CardMaker, ClockObject, GraphicsOutput, PerspectiveLens, Texture,
+                          TransparencyAttrib, loadPrcFileData)
 
 from engine.easing import Frame, IntensityDriver
 from engine.errors import VrexError
@@ -83,6 +83,41 @@ class FrameGrabber:
         return pixels[::-1, :, 2::-1]    # Panda3D keeps rows bottom-up and channels as BGR(A)
 
 
+class CalmVeil:
+    """A full-screen card in the calm colour, drawn over everything the camera shows.
+
+    It lives in the 2-D overlay, not in the 3-D scene, so nothing the scenario does (a
+    hidden parent, a near plane, a wide field of view) can leave part of the view
+    uncovered. Headsets will need it per eye (an XR display is not built yet).
+    """
+
+    def __init__(self, base: Any, colour: tuple[float, ...]):
+        card = CardMaker("calm-veil")
+        card.setFrameFullscreenQuad()
+        self.node = base.render2d.attachNewNode(card.generate())
+        self.node.setColor(colour[0], colour[1], colour[2], 1.0)
+        self.node.setTransparency(TransparencyAttrib.MAlpha)
+        self.node.setBin("fixed", 1000)
+        self.node.setDepthTest(False)
+        self.node.setDepthWrite(False)
+        self.alpha = -1.0
+        self.set(0.0)
+
+    def set(self, alpha: float) -> None:
+        alpha = min(1.0, max(0.0, alpha))
+        if alpha == self.alpha:
+            return
+        self.alpha = alpha
+        if alpha <= 0.0:
+            self.node.hide()
+        else:
+            self.node.show()
+            self.node.setAlphaScale(alpha)
+
+    def remove(self) -> None:
+        self.node.removeNode()
+
+
 class SceneRunner:
     """Drives a scene every frame: eased intensity, calm blink, motion, lens."""
 
@@ -100,6 +135,7 @@ class SceneRunner:
         self.lens = lens
         self._fov = None
         base.setBackgroundColor(*scene.background)
+        self.veil = CalmVeil(base, scene.spec.calm.colour)
         scene.apply(driver.intensity)
         self._apply_lens()
         self.task = base.taskMgr.add(self._update, "vrex-scene", sort=-10)
@@ -110,7 +146,7 @@ class SceneRunner:
         self.frame = self.driver.step(dt, self.scene.pose_at)
         self.scene.update(dt)
         self.scene.apply(self.frame.intensity)
-        self.scene.set_veil(self.frame.veil)
+        self.veil.set(self.frame.veil)
         self._apply_lens()
         return self.frame
 
@@ -125,4 +161,11 @@ class SceneRunner:
             self.lens.setFov(self._fov, self._fov / aspect if aspect else self._fov)
 
     def stop(self) -> None:
+        """Stop the per-frame task (frames can still be driven with ``tick``)."""
         self.base.taskMgr.remove(self.task)
+
+    def close(self) -> None:
+        """Stop, remove the veil and give the camera back, before the scene is destroyed."""
+        self.stop()
+        self.veil.remove()
+        self.base.camera.reparentTo(self.base.render)

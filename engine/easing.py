@@ -19,7 +19,7 @@ from typing import Callable
 
 from engine.scenario.spec import Calm, Comfort
 
-Pose = tuple[tuple[float, float, float], tuple[float, float, float]]
+Pose = tuple[tuple[float, float, float], tuple[float, ...]]   # position; angles incl. fov
 PoseAt = Callable[[float], Pose]
 
 

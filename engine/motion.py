@@ -30,7 +30,8 @@ class MotionState:
         if self.kind in ("sway", "bob"):
             self.phase += 2 * math.pi * speed * dt
         elif self.kind == "wander":
-            self.phase += speed / max(amplitude, 1e-3) * dt
+            # floor: a tiny amplitude must not spin the copies round many times a second
+            self.phase += speed / max(amplitude, 0.1) * dt
         elif self.kind == "approach":
             # one cycle covers 2 × amplitude (there and back) at the given mean speed
             self.phase += 2 * math.pi * speed / max(2 * amplitude, 1e-3) * dt

@@ -69,6 +69,7 @@ def render_previews(spec: ScenarioSpec, out: Path, size: tuple[int, int] = (1280
     finally:
         caption.removeNode()
         base.win.clearRenderTextures()
+        runner.close()
         scene.destroy()
         if own_base:
             base.destroy()

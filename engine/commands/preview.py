@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine.commands import scenario_argument
 from engine.commands.view import parse_size
-from engine.preview import render_previews, writable_folder
+from engine.preview import render_previews
 from engine.scenario import load_scenario
 
 
@@ -25,7 +25,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec = load_scenario(args.scenario)
-    writable_folder(args.out)
     start = time.perf_counter()
     result = render_previews(spec, args.out, size=args.size, display=args.display)
     print(f"{len(result.levels)} levels of '{spec.meta.title}' rendered in {time.perf_counter() - start:.1f} s")

@@ -11,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.scenario import format as fmt
 from engine.scenario.errors import Mark, Problems, ScenarioError, did_you_mean
 from engine.scenario.properties import PROPERTIES, value_fits
@@ -98,25 +100,72 @@ def _check_entities(spec: ScenarioSpec, p: Problems) -> dict[str, Entity]:
         for template in ([e["item"]] if e.type in ("array", "scatter") else []):
             _check_template(template, p)
         _check_file(e, spec, p)
-    parents = {e.id: e.get("parent") for e in ids.values()}
+    up = _up_links(spec)
     for e in spec.walk():
         parent = e.get("parent")
         if parent is not None and parent not in ids:
             p.add(e.marks["parent"], f"parent '{parent}' is not an entity id{did_you_mean(parent, ids)}",
                   "the id of an entity in this file")
-        elif parent is not None and e.id is not None:
-            seen, cur = {e.id}, parent
-            while cur is not None and cur not in seen:
-                seen.add(cur)
-                cur = parents.get(cur)
-            if cur is not None:
-                p.add(e.marks["parent"], f"parent '{parent}' leads back to '{e.id}' (a cycle)",
-                      "a parent chain that ends at the scene root")
+        elif parent is not None and e.id is not None and e.id in _chain(parent, up):
+            p.add(e.marks["parent"], f"parent '{parent}' leads back to '{e.id}' (a cycle, counting groups)",
+                  "a parent chain that ends at the scene root")
+        if e.type == "scatter":
+            _check_scatter_room(e, p)
+    _check_copies(spec, p)
     vp_parent = spec.viewpoint.parent
     if vp_parent is not None and vp_parent not in ids:
         p.add(spec.viewpoint.marks["parent"], f"viewpoint parent '{vp_parent}' is not an entity id"
               f"{did_you_mean(vp_parent, ids)}", "the id of an entity in this file")
     return ids
+
+
+def _up_links(spec: ScenarioSpec) -> dict[str, str]:
+    """For each entity id: the id it hangs from — its 'parent', else the group it is in."""
+    up: dict[str, str] = {}
+    stack: list[tuple[Entity, str | None]] = [(e, None) for e in spec.entities]
+    while stack:
+        e, enclosing = stack.pop()
+        holder = e.get("parent") or enclosing
+        if e.id is not None and holder is not None:
+            up[e.id] = holder
+        # an unnamed group passes on the name of what encloses it
+        stack.extend((c, e.id if e.id is not None else holder) for c in e.children)
+    return up
+
+
+def _chain(start: str | None, up: dict[str, str]) -> list[str]:
+    """``start`` and everything it hangs from, stopping at the root or at a repeat."""
+    chain: list[str] = []
+    while start is not None and start not in chain:
+        chain.append(start)
+        start = up.get(start)
+    return chain
+
+
+def _check_scatter_room(e: Entity, p: Problems) -> None:
+    # Copies are placed by rejection sampling: the kept-clear circle must leave room.
+    w, d = e["area"]
+    r = e["exclude_radius"]
+    xs, ys = np.meshgrid(np.linspace(-w / 2, w / 2, 101), np.linspace(-d / 2, d / 2, 101))
+    free = float((np.hypot(xs, ys) >= r).mean())
+    if free < 0.05:
+        p.add(e.marks.get("exclude_radius", e.mark),
+              f"exclude_radius {r:g} m leaves {free:.0%} of the {w:g} × {d:g} m area for copies",
+              "a smaller exclude_radius or a larger area (at least 5 % must stay free)")
+
+
+MAX_COPIES = 20_000     # every copy is a node: more would make frame times unpredictable
+
+
+def _check_copies(spec: ScenarioSpec, p: Problems) -> None:
+    def copies(e: Entity) -> int:
+        n = e["count"] * copies(e["item"]) if e.type in ("array", "scatter") else 1
+        return n + sum(copies(c) for c in e.children)
+    total = sum(copies(e) for e in spec.entities)
+    if total > MAX_COPIES:
+        biggest = max(spec.entities, key=copies)
+        p.add(biggest.mark, f"the scene would hold {total:,} copies (this entity alone {copies(biggest):,})",
+              f"at most {MAX_COPIES:,} in all; use fewer or larger copies")
 
 
 def _check_template(template: Entity, p: Problems) -> None:
@@ -186,6 +235,13 @@ def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Pr
             p.add(b.marks.get(f"points[{i}]", b.marks.get("over", b.mark)),
                   f"intensity {at:g} is not above the previous point's {b.points[i - 1][0]:g}",
                   "points in strictly increasing order of intensity")
+    moves_camera = b.entity == "viewpoint" or (
+        b.entity in _chain(spec.viewpoint.parent, _up_links(spec))
+        and b.prop.startswith(("position", "rotation", "scale")))
+    if moves_camera and b.interpolation == "step":
+        p.add(b.marks.get("interpolation", b.marks["target"]),
+              f"'step' on '{b.target}' would make the patient's view jump",
+              "'linear' or 'smooth': the viewpoint (and what carries it) must move continuously")
     if prop.shape == "bool" and b.interpolation != "step":
         b = replace(b, interpolation="step")     # true/false cannot be blended
     if prop.shape == "colour":

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from engine.scenario.errors import Mark, Problems, did_you_mean
-from engine.scenario.yamlsafe import YMap, YNode, YScalar, YSeq
+from engine.scenario.yamlsafe import YMap, YNode, YScalar, YSeq, _clip
 
 INVALID = object()
 REQUIRED = object()
@@ -30,7 +30,7 @@ def _kind(node: YNode) -> str:
         return "nothing (null)"
     if isinstance(v, bool):
         return f"'{str(v).lower()}'"
-    return f"'{v}'" if isinstance(v, str) else f"{v!r}"
+    return f"'{_clip(v)}'" if isinstance(v, str) else _clip(repr(v))
 
 
 class Type:
@@ -110,9 +110,12 @@ class Str(Type):
 
     def check(self, node: YNode, p: Problems) -> Any:
         if not isinstance(node, YScalar) or not isinstance(node.value, str):
-            # numbers are fine as text (version: 1.0); lists and mappings are not
-            if isinstance(node, YScalar) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool) and not self.choices:
-                return str(node.value)
+            # numbers are fine as free text, as written (version: 1.10 stays '1.10');
+            # names, choices, lists and mappings are not
+            plain_number = isinstance(node, YScalar) and isinstance(node.value, (int, float)) \
+                and not isinstance(node.value, bool)
+            if plain_number and not self.choices and not self.pattern:
+                return node.text
             return self.wrong(node, p)
         v = node.value
         if self.choices and v not in self.choices:
@@ -121,6 +124,9 @@ class Str(Type):
             return self.wrong(node, p, f"'{v}' is not a valid name")
         if not self.choices and not v.strip():
             return self.wrong(node, p, "text is empty")
+        limit = 64 if self.pattern else 2000
+        if len(v) > limit:
+            return self.wrong(node, p, f"text of {len(v):,} characters is longer than {limit}")
         return v
 
     def json(self) -> dict[str, Any]:
@@ -177,7 +183,7 @@ class Colour(Type):
     doc_name = "colour"
 
     def expected(self) -> str:
-        return "a colour: [r, g, b] or [r, g, b, a] with each from 0 to 1, or '#rrggbb'"
+        return "a colour: [r, g, b] or [r, g, b, a] with each from 0 to 1, or '#rrggbb' / '#rrggbbaa' in quotes"
 
     def check(self, node: YNode, p: Problems) -> Any:
         if isinstance(node, YScalar) and isinstance(node.value, str):
@@ -192,6 +198,9 @@ class Colour(Type):
             if INVALID in values:
                 return INVALID
             return tuple(values) + ((1.0,) if len(values) == 3 else ())
+        if isinstance(node, YScalar) and node.value is None:
+            # colour: #ff0000 unquoted is a YAML comment, so the value is empty
+            return self.wrong(node, p, "got nothing (null); in YAML '#' starts a comment, so quote hex colours")
         return self.wrong(node, p)
 
     def json(self) -> dict[str, Any]:
@@ -210,11 +219,14 @@ class Any_(Type):
         return "a number, true/false, or a list of numbers"
 
     def check(self, node: YNode, p: Problems) -> Any:
-        if isinstance(node, YScalar) and isinstance(node.value, (int, float)):
+        if isinstance(node, YScalar) and isinstance(node.value, bool):
             return node.value
+        if isinstance(node, YScalar) and isinstance(node.value, (int, float)):
+            return Num().check(node, p)           # finite and of sane size
         if isinstance(node, YSeq) and all(isinstance(i, YScalar) and isinstance(i.value, (int, float))
                                           and not isinstance(i.value, bool) for i in node.items):
-            return tuple(float(i.value) for i in node.items)
+            values = [Num().check(i, p) for i in node.items]
+            return INVALID if INVALID in values else tuple(float(v) for v in values)
         if isinstance(node, YScalar) and isinstance(node.value, str) and node.value.startswith("#"):
             return Colour().check(node, p)
         return self.wrong(node, p)
@@ -292,7 +304,7 @@ class Record(Type):
         ok = True
         for key, (key_mark, _) in node.entries.items():
             if key not in self.fields:
-                p.add(key_mark, f"unknown key '{key}' in {self.name}{did_you_mean(key, self.fields)}",
+                p.add(key_mark, f"unknown key '{_clip(key)}' in {self.name}{did_you_mean(key, self.fields)}",
                       "one of: " + ", ".join(self.fields))
                 ok = False
         values: dict[str, Any] = {}
@@ -363,7 +375,7 @@ class Tagged(Type):
         if tag_node.value not in self.variants:
             shown = tag_node.value if isinstance(tag_node, YScalar) else "?"
             hint = did_you_mean(str(shown), self.variants)
-            p.add(tag_node.mark, f"unknown {self.name} type '{shown}'{hint}",
+            p.add(tag_node.mark, f"unknown {self.name} type '{_clip(str(shown))}'{hint}",
                   "one of: " + ", ".join(self.variants))
             return INVALID
         return self.variants[tag_node.value].check(node, p)

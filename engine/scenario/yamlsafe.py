@@ -16,6 +16,7 @@ Every value carries a ``Mark`` (1-based line and column) for ``FILE:LINE:COL`` m
 
 from __future__ import annotations
 
+import math
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ class YScalar:
     value: Any            # str, int, float, bool or None
     mark: Mark
     size: int = 1
+    text: str = ""        # as written: '1.10' stays '1.10' where text is wanted
 
 
 @dataclass(eq=False)
@@ -63,6 +65,11 @@ YNode = Union[YScalar, YSeq, YMap]
 
 def _mark(m: Any) -> Mark:
     return Mark(m.line + 1, m.column + 1)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    """Long values are shortened in messages, so a hostile file cannot flood the terminal."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text):,} characters)"
 
 
 class _Abort(Exception):
@@ -132,7 +139,10 @@ def read_yaml(path: Path, problems: Problems) -> YNode | None:
     except _Abort:
         return None
     except yaml.reader.ReaderError as exc:      # control characters and the like
-        problems.add(_text_mark(text, exc.position), f"character U+{exc.character:04X} is not allowed in YAML"
+        index = exc.position
+        if _Loader is not yaml.SafeLoader:       # libyaml counts bytes, editors characters
+            index = len(text.encode("utf-8")[:index].decode("utf-8", "ignore"))
+        problems.add(_text_mark(text, index), f"character U+{exc.character:04X} is not allowed in YAML"
                      if isinstance(exc.character, int) else f"character {exc.character!r} is not allowed in YAML",
                      "printable text only; delete the character")
         return None
@@ -195,7 +205,7 @@ class _Builder:
             anchor = getattr(event, "anchor", None)
             if isinstance(event, yaml.ScalarEvent):
                 self._count(1, mark)
-                node = YScalar(self._resolve(event), mark)
+                node = YScalar(self._resolve(event, mark), mark, text=event.value)
                 if anchor:
                     self.anchors[anchor] = node
                 root = self._attach(stack, node, root)
@@ -221,7 +231,7 @@ class _Builder:
                 self.problems.add(node.mark, "a list or mapping used as a key", "a plain name as the key")
                 frame[1], frame[2] = "", node.mark
             else:
-                frame[1] = "" if node.value is None else str(node.value)
+                frame[1] = node.text      # 'on:' is the key 'on', not True
                 frame[2] = node.mark
         else:
             key, key_mark = frame[1], frame[2]
@@ -231,7 +241,7 @@ class _Builder:
                                   "write the keys out, or put an anchor on a whole value")
             elif key in parent.entries:
                 first = parent.entries[key][0]
-                self.problems.add(key_mark, f"duplicate key '{key}' (first written at line {first.line})",
+                self.problems.add(key_mark, f"duplicate key '{_clip(key)}' (first written at line {first.line})",
                                   "each key once per mapping; delete or rename one of them")
             else:
                 parent.entries[key] = (key_mark, node)
@@ -242,22 +252,30 @@ class _Builder:
         if tag is None or tag == "!" or tag in _PLAIN_TAGS:
             return
         shown = "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
-        self.problems.add(mark, f"YAML tag '{shown}' is not allowed (it was not executed)",
+        self.problems.add(mark, f"YAML tag '{_clip(shown)}' is not allowed (it was not executed)",
                           "plain values only: text, numbers, true/false, lists and mappings")
 
-    def _resolve(self, event: yaml.ScalarEvent) -> Any:
+    def _resolve(self, event: yaml.ScalarEvent, mark: Mark) -> Any:
         value = event.value
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.resolver.resolve(ScalarNode, value, event.implicit)
-        if tag == _TAG + "int":
-            return _safe.construct_yaml_int(ScalarNode(tag, value))
-        if tag == _TAG + "float":
-            return _safe.construct_yaml_float(ScalarNode(tag, value))
-        if tag == _TAG + "bool":
-            return _safe.construct_yaml_bool(ScalarNode(tag, value))
+        constructor = {_TAG + "int": _safe.construct_yaml_int, _TAG + "float": _safe.construct_yaml_float,
+                       _TAG + "bool": _safe.construct_yaml_bool}.get(tag)
         if tag == _TAG + "null":
             return None
+        if constructor is not None:
+            try:
+                return constructor(ScalarNode(tag, value))
+            except ValueError as exc:
+                if "digits" in str(exc):      # Python refuses ints over 4300 digits
+                    return math.copysign(math.inf, -1 if value.lstrip().startswith("-") else 1)
+            except (KeyError, OverflowError):
+                pass
+            kind = tag[len(_TAG):]
+            self.problems.add(mark, f"'{_clip(value)}' is not a valid {kind}",
+                              f"a plain {kind}, or drop the '!!{kind}' tag")
+            return value
         return value   # str, timestamps kept as written, refused tags as their text
 
     def _count(self, n: int, mark: Mark) -> None:

@@ -45,6 +45,7 @@ class EntityNode:
         self.volume = entity.get("volume", 1.0)
         self.density = entity.get("density", 0.0)
         self._towards: np.ndarray | None = None
+        self._at_rest = True
 
     # -- setters used by bindings ----------------------------------------------------------
 
@@ -105,10 +106,17 @@ class EntityNode:
             copy.show() if i < n else copy.hide()
 
     def animate(self, dt: float, viewpoint: Any) -> None:
-        if self.motion is None or (self.amplitude == 0.0 and self.motion.kind != "spin"):
+        if self.motion is None:
             return
-        self.motion.advance(dt, self.amplitude, self.speed)
         targets = self.copies or [self.inner]
+        if self.amplitude == 0.0 and self.motion.kind != "spin":
+            if not self._at_rest:       # back to the neutral pose, once (amplitude fell smoothly)
+                for node in targets:
+                    node.setPosHpr(0, 0, 0, 0, 0, 0)
+                self._at_rest = True
+            return
+        self._at_rest = False
+        self.motion.advance(dt, self.amplitude, self.speed)
         if self.motion.kind == "approach":
             self._towards = self._directions(viewpoint, targets)
         pos, hpr = self.motion.pose(self.amplitude, self._towards)
@@ -170,10 +178,13 @@ def _style_sky(sky: NodePath) -> None:
     sky.setFogOff(1)
 
 
-def build_entity(entity: Entity, parent: NodePath, folder: Path, audio: Any,
-                 bound: set[str], registry: dict[str, EntityNode]) -> EntityNode:
-    """Build ``entity`` (and its children) under ``parent``; register ids in ``registry``."""
+def build_entity(entity: Entity, parent: NodePath, folder: Path, audio: Any, bound: dict[str, set[str]],
+                 registry: dict[str, EntityNode], built: list[EntityNode]) -> EntityNode:
+    """Build ``entity`` (and its children) under ``parent``. Every node goes into ``built``
+    (so motion, lights and sounds of unnamed entities are driven and cleaned up too); named
+    ones also into ``registry``. ``bound``: entity id -> the properties bindings drive."""
     node = EntityNode(entity, parent)
+    built.append(node)
     if entity.id is not None:
         registry[entity.id] = node
     kind = entity.type
@@ -183,9 +194,9 @@ def build_entity(entity: Entity, parent: NodePath, folder: Path, audio: Any,
         _load_model(folder / entity["path"]).reparentTo(node.inner)
     elif kind == "group":
         for child in entity.children:
-            build_entity(child, node.inner, folder, audio, bound, registry)
+            build_entity(child, node.inner, folder, audio, bound, registry, built)
     elif kind in ("array", "scatter"):
-        _build_copies(node, entity, folder, audio, bound)
+        _build_copies(node, entity, folder, audio, bound, built)
     elif kind == "light":
         node.light = node.outer.attachNewNode(_light(entity["kind"]))
         node._apply_colour()
@@ -205,7 +216,7 @@ def build_entity(entity: Entity, parent: NodePath, folder: Path, audio: Any,
             node.sound.setVolume(entity["volume"])
             node.sound.play()
     if kind in _SHAPES:
-        _style(node, entity, bound)
+        _style(node, entity, bound.get(entity.id or "", set()))
     motion = entity.get("motion")
     if motion is not None:
         node.amplitude, node.speed = motion.amplitude, motion.speed
@@ -215,10 +226,11 @@ def build_entity(entity: Entity, parent: NodePath, folder: Path, audio: Any,
     return node
 
 
-def _style(node: EntityNode, entity: Entity, bound: set[str]) -> None:
+def _style(node: EntityNode, entity: Entity, bound_props: set[str]) -> None:
     if "colour" in entity.marks:
         node._apply_colour()
-    translucent = entity["opacity"] < 1.0 or entity["colour"][3] < 1.0 or entity.id in bound
+    # Blending costs sorting and depth-write care: only for what can be see-through.
+    translucent = entity["opacity"] < 1.0 or entity["colour"][3] < 1.0 or bool({"opacity", "colour"} & bound_props)
     if translucent:
         node.outer.setTransparency(TransparencyAttrib.MAlpha)
         node.outer.setAlphaScale(entity["opacity"])
@@ -228,8 +240,11 @@ def _style(node: EntityNode, entity: Entity, bound: set[str]) -> None:
         node.outer.hide()
 
 
-def _build_copies(node: EntityNode, entity: Entity, folder: Path, audio: Any, bound: set[str]) -> None:
-    template = build_entity(entity["item"], NodePath("template"), folder, audio, set(), {})
+def _build_copies(node: EntityNode, entity: Entity, folder: Path, audio: Any, bound: dict[str, set[str]],
+                  built: list[EntityNode]) -> None:
+    # The item is built once and instanced. Its own motion (if any) is shared, so all
+    # copies move in step; motion on the array/scatter itself gives each copy its own phase.
+    template = build_entity(entity["item"], NodePath("template"), folder, audio, {}, {}, built)
     n = entity["count"]
     if entity.type == "array":
         base = np.arange(n)[:, None] * np.array(entity["step"])
@@ -253,19 +268,28 @@ def _build_copies(node: EntityNode, entity: Entity, folder: Path, audio: Any, bo
         node.copies.append(moving)
     node.copy_base = base
     node.count = n
-    if entity.id not in bound and entity.get("motion") is None:
+    if entity.id not in bound and entity.get("motion") is None and not _moves(entity["item"]):
         node.inner.flattenStrong()       # a static crowd of copies renders as one batch
         node.copies = []
+
+
+def _moves(entity: Entity) -> bool:
+    return entity.get("motion") is not None or any(_moves(c) for c in entity.children) or (
+        entity.type in ("array", "scatter") and _moves(entity["item"]))
 
 
 def _scatter_points(rng: np.random.Generator, n: int, area: tuple[float, float], exclude: float) -> np.ndarray:
     points = np.zeros((n, 3))
     filled = 0
-    while filled < n:
+    for _ in range(10_000):             # validation guarantees room; this is a backstop
+        if filled >= n:
+            break
         cand = rng.uniform(-0.5, 0.5, size=(2 * n, 2)) * np.array(area)
         keep = cand[np.hypot(cand[:, 0], cand[:, 1]) >= exclude][: n - filled]
         points[filled:filled + len(keep), :2] = keep
         filled += len(keep)
+    else:
+        raise VrexError(f"scatter could not place {n} copies outside exclude_radius {exclude:g} m")
     return points
 
 

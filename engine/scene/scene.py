@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from panda3d.core import CardMaker, NodePath, TransparencyAttrib
+from panda3d.core import NodePath
 
 from engine.curves import evaluate
 from engine.scene.entities import EntityNode, build_entity
 from engine.scenario.spec import ScenarioSpec
 
-Pose = tuple[tuple[float, float, float], tuple[float, float, float]]
+Pose = tuple[tuple[float, float, float], tuple[float, ...]]
 
 
 class Scene:
@@ -29,11 +29,14 @@ class Scene:
         self.values: dict[str, Any] = {}          # last value applied per binding target
         self.fov = spec.viewpoint.fov
         self.background = spec.calm.colour
-        self.nodes: dict[str, EntityNode] = {}
-        bound = {b.entity for b in spec.bindings}
-        built = [build_entity(e, self.root, spec.path.parent, audio, bound, self.nodes)
-                 for e in spec.entities]
-        for node in built + [n for n in self.nodes.values() if n not in built]:
+        self.nodes: dict[str, EntityNode] = {}    # entities with an id
+        self.built: list[EntityNode] = []         # every entity, named or not
+        bound: dict[str, set[str]] = {}
+        for b in spec.bindings:
+            bound.setdefault(b.entity, set()).add(b.prop)
+        for e in spec.entities:
+            build_entity(e, self.root, spec.path.parent, audio, bound, self.nodes, self.built)
+        for node in self.built:
             parent = node.entity.get("parent")
             if parent is not None:
                 node.outer.reparentTo(self.nodes[parent].inner)
@@ -42,12 +45,11 @@ class Scene:
         self.viewpoint = anchor.attachNewNode("viewpoint")
         self.viewpoint.setPosHpr(*vp.position, *vp.rotation)
         self._viewpoint_base = [list(vp.position), list(vp.rotation)]
-        for node in self.nodes.values():
+        for node in self.built:
             node.attach_to_viewpoint(self.viewpoint, self.root)
-        if "sky" in {n.entity.type for n in self.nodes.values()}:
-            self.background = next(n for n in self.nodes.values() if n.entity.type == "sky").entity["horizon_colour"]
-        self.veil = self._make_veil()
-        self.set_veil(0.0)
+        sky = [n for n in self.built if n.entity.type == "sky"]
+        if sky:
+            self.background = sky[0].entity["horizon_colour"]
 
     # -- intensity ---------------------------------------------------------------------
 
@@ -72,7 +74,7 @@ class Scene:
     def update(self, dt: float) -> None:
         """Advance procedural motion by ``dt`` seconds (never by wall-clock time)."""
         here = self.viewpoint.getPos(self.root)
-        for node in self.nodes.values():
+        for node in self.built:
             node.animate(dt, here)
 
     # -- what the app and tests read -----------------------------------------------------
@@ -81,26 +83,18 @@ class Scene:
         return self.nodes[entity_id].outer
 
     def viewpoint_pose(self) -> Pose:
+        """Eye position (m) and angles (deg): heading, pitch, roll and field of view, since a
+        zoom is felt like a turn."""
         pos, hpr = self.viewpoint.getPos(self.root), self.viewpoint.getHpr(self.root)
-        return (pos.x, pos.y, pos.z), (hpr.x, hpr.y, hpr.z)
+        return (pos.x, pos.y, pos.z), (hpr.x, hpr.y, hpr.z, self.fov)
 
     def pose_at(self, intensity: float) -> Pose:
         """The viewpoint's pose if intensity were ``intensity`` (applies it)."""
         self.apply(intensity)
         return self.viewpoint_pose()
 
-    def set_veil(self, alpha: float) -> None:
-        """Cover the view with the calm colour: 0 clear, 1 opaque (used by the calm fade)."""
-        alpha = min(1.0, max(0.0, alpha))
-        self.veil_alpha = alpha
-        if alpha <= 0.0:
-            self.veil.hide()
-        else:
-            self.veil.show()
-            self.veil.setAlphaScale(alpha)
-
     def destroy(self) -> None:
-        for node in self.nodes.values():
+        for node in self.built:
             node.destroy()
         self.root.removeNode()
 
@@ -117,18 +111,3 @@ class Scene:
         else:
             target[:] = [float(v) for v in value]
         self.viewpoint.setPosHpr(*pos, *hpr)
-
-    def _make_veil(self) -> NodePath:
-        card = CardMaker("calm-veil")
-        card.setFrame(-4, 4, -4, 4)            # at 0.3 m this covers any field of view
-        veil = self.viewpoint.attachNewNode(card.generate())
-        veil.setY(max(0.3, self.spec.viewpoint.near * 3))
-        veil.setColor(*self.spec.calm.colour[:3], 1.0)
-        veil.setTransparency(TransparencyAttrib.MAlpha)
-        veil.setBin("fixed", 100)
-        veil.setDepthTest(False)
-        veil.setDepthWrite(False)
-        veil.setLightOff(1)
-        veil.setFogOff(1)
-        veil.setTwoSided(True)
-        return veil

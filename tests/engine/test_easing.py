@@ -74,7 +74,6 @@ def test_calm_now_veils_at_once_jumps_only_when_hidden_and_unveils():
     d.calm_now()
     frames = run(d, 1.0)
     assert frames[0].veil > 0 and frames[0].calming            # the very next frame
-    assert not d.set_target(1.0) or not frames[-1].calming
     hidden = [i for i, f in enumerate(frames) if f.veil >= 1.0]
     assert hidden, "the veil must close completely"
     first_hidden = hidden[0]

@@ -23,9 +23,9 @@ def test_previews_differ_between_levels_and_are_not_blank(name, base, tmp_path):
         png = PNMImage()
         assert png.read(str(path)) and (png.getXSize(), png.getYSize()) == (320, 180)
     for a, b, (la, lb) in zip(result.images, result.images[1:], zip(spec.levels, spec.levels[1:])):
-        # a far, 6 cm spider is a few pixels at 320×180: count clearly changed pixels
+        # a far 8 cm spider is a small patch at 320×180: count clearly changed pixels
         changed = int((np.abs(a.astype(int) - b.astype(int)).max(axis=2) > 40).sum())
-        assert changed >= 3, f"levels '{la.name}' and '{lb.name}' look the same ({changed} pixels differ)"
+        assert changed >= 12, f"levels '{la.name}' and '{lb.name}' look the same ({changed} pixels differ)"
     sheet = PNMImage()
     assert sheet.read(str(result.contact_sheet))
     assert sheet.getXSize() > 3 * 400 and sheet.getYSize() > 2 * 200
