@@ -39,7 +39,8 @@ def open_base(offscreen: bool, size: tuple[int, int] = (1280, 720), display: str
         chosen = display or OFFSCREEN_DISPLAYS[0]
         fallback = [d for d in OFFSCREEN_DISPLAYS if d != chosen] if display is None else []
         lines = [f"load-display {chosen}", *(f"aux-display {d}" for d in fallback),
-                 "window-type offscreen", "audio-library-name null"]
+                 "window-type offscreen", "audio-library-name null",
+                 "notify-level-x11display fatal"]   # tinydisplay looks for X first; none is fine
     else:
         lines = ["load-display pandagl", "window-type onscreen", f"window-title {title}"]
         if not audio:
