@@ -10,10 +10,11 @@ import argparse
 import sys
 
 from engine import __version__
-from engine.commands import preview, schema, validate, view
+from engine.commands import preview, replay, schema, simulate, streams, validate, view
 from engine.errors import VrexError
+from sensors.errors import SensorError
 
-COMMANDS = (validate, preview, view, schema)
+COMMANDS = (validate, preview, view, schema, simulate, replay, streams)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except VrexError as exc:
+    except (VrexError, SensorError) as exc:
         print(f"vrex {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

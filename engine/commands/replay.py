@@ -1,0 +1,41 @@
+"""``vrex replay FILE``: play a recording (XDF, NPZ, CSV) back as live LSL streams."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from engine.commands.simulate import positive
+from sensors.publish import RecordingPublisher
+from sensors.recordings import load_recording
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("replay", help="play a recording back as live LSL streams",
+                       description=__doc__)
+    p.add_argument("file", type=Path, help="a .xdf, .npz or .csv recording")
+    p.add_argument("--speed", type=positive, default=1.0, help="K times faster than recorded (default 1)")
+    p.add_argument("--loop", action="store_true", help="start again at the end, until Ctrl-C")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    recording = load_recording(args.file)
+    publisher = RecordingPublisher(recording, speed=args.speed, loop=args.loop)
+    for s in recording.streams:
+        print(f"  {s.spec.describe()}: {len(s.times)} samples")
+    print(f"replaying {recording.duration:.1f} s at {args.speed:g}× speed{' in a loop' if args.loop else ''}; Ctrl-C stops")
+    try:
+        while True:
+            t = publisher.step()
+            sys.stdout.write(f"\r  t = {t:7.1f} / {recording.duration:.1f} s")
+            sys.stdout.flush()
+            if publisher.finished:
+                break
+            time.sleep(0.02)
+    finally:
+        publisher.close()
+        print()
+    return 0
