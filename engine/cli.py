@@ -10,11 +10,11 @@ import argparse
 import sys
 
 from engine import __version__
-from engine.commands import preview, replay, schema, simulate, streams, validate, view
+from engine.commands import monitor, preview, replay, schema, simulate, streams, validate, view
 from engine.errors import VrexError
 from sensors.errors import SensorError
 
-COMMANDS = (validate, preview, view, schema, simulate, replay, streams)
+COMMANDS = (validate, preview, view, schema, simulate, replay, streams, monitor)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -51,6 +51,7 @@ class Quality:
 
     index: float
     reason: str = "ok"             # 'ok', 'flat line', 'clipping', 'implausible values', 'noisy', 'stale', 'no data'
+                                   # (the weakest check; 'ok' only when nothing cost any index)
 
     @property
     def usable(self) -> bool:
@@ -77,6 +78,7 @@ class Features:
     quality: dict[str, Quality] = field(default_factory=dict)    # per signal: ecg, ppg, eda, resp, rr
     age_s: dict[str, float] = field(default_factory=dict)        # per signal: newest sample's age
     relative: dict[str, float] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)        # per NaN feature: why, in words
 
     NAMES = ("hr_bpm", "rmssd_ms", "eda_tonic_us", "scr_per_min", "scr_amplitude_us", "resp_rate_bpm")
 

@@ -1,0 +1,202 @@
+"""Features at a control tick: ``extract(time, windows, beats)`` → ``Features``.
+
+``extract`` is a pure function: it reads windows of raw samples (ECG, PPG, EDA,
+respiration, RR intervals) and beat times, and returns every feature with its quality.
+A value computed from a window that fails its quality checks is NaN, and
+``Features.reasons`` says why. Beats come from the streaming detectors in
+``sensors.peaks`` and ``sensors.pulse``, fed as samples arrive; ``FeatureExtractor`` does that feeding and calls
+``extract`` at each tick. Given no beats for a signal, ``extract`` runs a fresh detector
+over the window, which is slower and misses the last ~0.4 s.
+
+Heart rate is taken from the first trustworthy source of ECG, PPG, then RR intervals.
+
+Modules: ``peaks`` (ECG R peaks), ``pulse`` (PPG pulses), ``heart`` (HR, RMSSD),
+``eda``, ``resp``, ``quality``, ``baseline``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from .baseline import Baseline
+from .eda import eda_features
+from .heart import heart_rate, heart_rate_from_intervals
+from .peaks import RPeakDetector
+from .pulse import PulseDetector
+from .quality import beat_correlations, signal_quality, template_quality
+from .resp import respiration_rate
+from .types import Features, Quality, Window
+
+SIGNALS = ("ecg", "ppg", "eda", "resp", "rr")
+BEAT_R_MIN = 0.7          # clean beats correlate ≥ 0.8 with their median (ECG and PPG alike)
+DETECTORS = {"ecg": RPeakDetector, "ppg": PulseDetector}
+
+
+def _check_names(names, where: str) -> None:
+    unknown = set(names) - set(SIGNALS)
+    if unknown:
+        raise ValueError(f"{where}: unknown signal(s) {sorted(unknown)}; expected some of {list(SIGNALS)}")
+
+
+def _tail(w: Window, start: float) -> Window:
+    k = int(np.searchsorted(w.times, start, side="right"))
+    return Window(w.times[k:], w.values[k:], w.rate, w.unit)
+
+
+def _worst(*qs: Quality) -> Quality:
+    return min(qs, key=lambda q: q.index)
+
+
+def _beats_offline(kind: str, w: Window) -> np.ndarray:
+    rate = w.rate if w.rate > 0 else (len(w.times) - 1) / max(w.duration, 1e-9)
+    return DETECTORS[kind](rate).push(w.times, w.values)
+
+
+def _heart(kind: str, w: Window, beats, time: float, hr_s: float, rmssd_s: float
+           ) -> tuple[float, float, Quality, str, str]:
+    """(hr, rmssd, quality, why hr is NaN, why rmssd is NaN) from one source.
+
+    Beats that do not look like the window's median beat (correlation < ``BEAT_R_MIN``:
+    a beat found in a burst of noise, usually misplaced) are dropped before intervals are
+    formed; the intervals around them then fail the artefact rules. The quality folds in
+    the signal's checks, the beats' template match and the intervals' artefact share."""
+    if kind == "rr":
+        scale = 1.0 if w.unit == "s" else 1e-3          # RR streams carry ms unless they say s
+        hr = heart_rate_from_intervals(w.times, np.asarray(w.values) * scale, time,
+                                       window_s=hr_s, rmssd_window_s=rmssd_s)
+        why = "" if hr.quality.usable else f"rr {hr.quality.reason} ({hr.reason})"
+        return hr.hr_bpm, hr.rmssd_ms, hr.quality, why, why or hr.reason
+    recent = _tail(w, time - hr_s)
+    q = signal_quality(recent, kind)
+    if not q.usable:
+        why = f"{kind} {q.reason}"
+        return math.nan, math.nan, q, why, why
+    if beats is None:
+        beats = _beats_offline(kind, w)
+    beats = np.asarray(beats, dtype=np.float64)
+    span = _tail(w, time - max(hr_s, rmssd_s))
+    bt, r = beat_correlations(span, beats, kind)
+    if r.size:
+        beats = np.setdiff1d(beats, bt[r < BEAT_R_MIN])
+    hr = heart_rate(beats, time, window_s=hr_s, rmssd_window_s=rmssd_s)
+    q = _worst(q, hr.quality, _template_q(r[bt > time - hr_s], kind))
+    if not q.usable:
+        why = f"{kind} {q.reason}" + (f" ({hr.reason})" if hr.reason else "")
+        return math.nan, math.nan, q, why, why
+    return hr.hr_bpm, hr.rmssd_ms, q, "", hr.reason
+
+
+def _template_q(r: np.ndarray, kind: str) -> Quality:
+    """Quality from beats' correlations with the median beat (too few beats: no verdict)."""
+    return template_quality(r, kind) if r.size >= 3 else Quality(1.0, "ok")
+
+
+def extract(time: float, windows: Mapping[str, Window], beats: Mapping[str, np.ndarray] | None = None, *,
+            baseline: Baseline | None = None, hr_window_s: float = 10.0, rmssd_window_s: float = 30.0,
+            eda_window_s: float = 60.0, resp_window_s: float = 30.0, max_age_s: float = 1.5) -> Features:
+    """All features as of ``time`` (seconds, the windows' clock).
+
+    windows: per signal ('ecg' mV, 'ppg', 'eda' µS, 'resp', 'rr' intervals in ms, or s if
+    the window's unit is 's'), samples up to ``time``; each is cut to the span its feature
+    uses. beats: beat times per signal ('ecg', 'ppg') from the streaming detectors.
+    A signal whose newest sample is older than ``max_age_s`` is 'stale' and yields nothing.
+    """
+    _check_names(windows, "extract")
+    beats = beats or {}
+    quality: dict[str, Quality] = {}
+    age: dict[str, float] = {}
+    reasons: dict[str, str] = {}
+    fresh: dict[str, Window] = {}
+    for name, w in windows.items():
+        if len(w.times) == 0:
+            quality[name] = Quality(0.0, "no data")
+            continue
+        age[name] = float(time - w.times[-1])
+        if age[name] > max_age_s:
+            quality[name] = Quality(0.0, "stale")
+        else:
+            fresh[name] = w
+    values: dict[str, float | str] = {}
+
+    hr_why = []
+    for kind in ("ecg", "ppg", "rr"):
+        if kind not in fresh:
+            if kind in quality:
+                hr_why.append(f"{kind} {quality[kind].reason}")
+            continue
+        hr, rmssd, q, why, rmssd_why = _heart(kind, fresh[kind], beats.get(kind), time,
+                                              hr_window_s, rmssd_window_s)
+        quality[kind] = q
+        if q.usable and "hr_bpm" not in values:
+            values.update(hr_bpm=hr, rmssd_ms=rmssd, hr_source=kind)
+            if math.isnan(rmssd):
+                reasons["rmssd_ms"] = rmssd_why
+        elif not q.usable:
+            hr_why.append(why)
+    if "hr_bpm" not in values:
+        why = "; ".join(hr_why) or "no ECG, PPG or RR stream"
+        reasons["hr_bpm"] = reasons["rmssd_ms"] = why
+
+    if "eda" in fresh:
+        e = eda_features(_tail(fresh["eda"], time - eda_window_s))
+        quality["eda"] = e.quality
+        values.update(eda_tonic_us=e.tonic_us, scr_per_min=e.scr_per_min, scr_amplitude_us=e.scr_amplitude_us)
+        if e.reason:
+            for n in ("eda_tonic_us", "scr_per_min", "scr_amplitude_us"):
+                reasons[n] = e.reason
+    else:
+        for n in ("eda_tonic_us", "scr_per_min", "scr_amplitude_us"):
+            reasons[n] = f"eda {quality['eda'].reason}" if "eda" in quality else "no EDA stream"
+
+    if "resp" in fresh:
+        r = respiration_rate(_tail(fresh["resp"], time - resp_window_s))
+        quality["resp"] = r.quality
+        values["resp_rate_bpm"] = r.rate_bpm
+        if r.reason:
+            reasons["resp_rate_bpm"] = r.reason
+    else:
+        reasons["resp_rate_bpm"] = f"resp {quality['resp'].reason}" if "resp" in quality else "no respiration stream"
+
+    f = Features(time=float(time), quality=quality, age_s=age, reasons=reasons, **values)
+    relative = baseline.relative(f) if baseline is not None else dict.fromkeys(Features.NAMES, math.nan)
+    return dataclasses.replace(f, relative=relative)
+
+
+class FeatureExtractor:
+    """The stateful half of feature extraction, for a control loop.
+
+    ``push`` hands each new ECG/PPG chunk to a streaming beat detector as it arrives (other
+    signals need no state); ``tick`` calls ``extract`` with the beats found so far. Beat
+    histories older than ``keep_s`` are dropped.
+    """
+
+    def __init__(self, rates: Mapping[str, float], *, baseline: Baseline | None = None,
+                 keep_s: float = 120.0, **extract_kwargs):
+        _check_names(rates, "FeatureExtractor")
+        self._detectors = {k: DETECTORS[k](r) for k, r in rates.items() if k in DETECTORS}
+        self._beats: dict[str, np.ndarray] = {k: np.empty(0) for k in self._detectors}
+        self.baseline = baseline
+        self.keep_s = keep_s
+        self._kwargs = extract_kwargs
+
+    def push(self, signal: str, times, values) -> np.ndarray:
+        """Feed samples of ``signal``; returns the beats they confirmed (ECG/PPG), else none."""
+        _check_names([signal], "FeatureExtractor.push")
+        det = self._detectors.get(signal)
+        if det is None:
+            return np.empty(0)
+        new = det.push(times, values)
+        if new.size:
+            b = np.concatenate([self._beats[signal], new])
+            self._beats[signal] = b[b > b[-1] - self.keep_s]
+        return new
+
+    def beats(self, signal: str) -> np.ndarray:
+        return self._beats.get(signal, np.empty(0))
+
+    def tick(self, time: float, windows: Mapping[str, Window]) -> Features:
+        return extract(time, windows, self._beats, baseline=self.baseline, **self._kwargs)

@@ -1,0 +1,69 @@
+"""Live physiology: streams in, features out, at the control tick.
+
+``LivePhysiology`` joins acquisition (``sensors.acquire``) and feature extraction
+(``sensors.features``): ``poll()`` drains every stream and feeds new ECG/PPG samples to the
+streaming beat detectors (call it often: every frame, or at 20–50 Hz); ``tick()`` returns
+the features as of now (about once a second). Time comes from ``clock``, the same clock the
+readers judge staleness by, so a simulated session can run faster than real time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, Mapping
+
+from sensors import lsl
+from sensors.acquire import Acquisition, Poll, StreamReader
+from sensors.baseline import Baseline
+from sensors.features import DETECTORS, FeatureExtractor
+from sensors.types import Features, Quality
+from sensors.watchdog import Status
+
+WINDOW_S = 60.0                 # the longest window a feature uses (EDA)
+
+
+class LivePhysiology:
+    def __init__(self, acquisition: Acquisition, *, baseline: Baseline | None = None,
+                 clock: Callable[[], float] = lsl.local_clock):
+        self.acquisition = acquisition
+        self.clock = clock
+        self.signals: dict[str, StreamReader] = {}
+        for reader in acquisition.readers.values():
+            if isinstance(reader, StreamReader) and reader.kind not in self.signals:
+                self.signals[reader.kind] = reader
+        rates = {k: r.spec.rate for k, r in self.signals.items() if k in DETECTORS}
+        self.extractor = FeatureExtractor(rates, baseline=baseline)
+
+    @classmethod
+    def open(cls, wanted: Mapping[str, str | Mapping], *, timeout: float = 5.0,
+             clock: Callable[[], float] = lsl.local_clock, baseline: Baseline | None = None) -> "LivePhysiology":
+        """Open the wanted streams (role -> kind or find_stream arguments); missing or bad ones
+        are listed in ``failed`` with their reason, the others run."""
+        return cls(Acquisition.open(wanted, timeout=timeout, clock=clock), baseline=baseline, clock=clock)
+
+    @property
+    def failed(self) -> dict:
+        return self.acquisition.failed
+
+    def poll(self, now: float | None = None) -> dict[str, Poll]:
+        now = self.clock() if now is None else now
+        polls = self.acquisition.poll(now)
+        for kind, reader in self.signals.items():
+            if kind in DETECTORS:
+                fresh = reader.new()
+                if len(fresh.times):
+                    self.extractor.push(kind, fresh.times, fresh.values)
+        return polls
+
+    def tick(self, now: float | None = None) -> Features:
+        now = self.clock() if now is None else now
+        # A stream the watchdog calls stale is never read, however young its last window.
+        stale = {kind for kind, reader in self.signals.items() if reader.status is Status.STALE}
+        windows = {kind: reader.window(WINDOW_S, end=now)
+                   for kind, reader in self.signals.items() if kind not in stale}
+        features = self.extractor.tick(now, windows)
+        quality = {**features.quality, **{kind: Quality(0.0, "stale") for kind in stale}}
+        return replace(features, quality=quality)
+
+    def close(self) -> None:
+        self.acquisition.close()
