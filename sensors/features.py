@@ -29,11 +29,13 @@ from .peaks import RPeakDetector
 from .pulse import PulseDetector
 from .quality import beat_correlations, signal_quality, template_quality
 from .resp import respiration_rate
+from .errors import StreamFormatError
 from .types import Features, Quality, Window
 
 SIGNALS = ("ecg", "ppg", "eda", "resp", "rr")
 BEAT_R_MIN = 0.7          # clean beats correlate ≥ 0.8 with their median (ECG and PPG alike)
 DETECTORS = {"ecg": RPeakDetector, "ppg": PulseDetector}
+RR_MAX_AGE_S = 3.0        # RR arrives once per beat: the watchdog's 2 s interval + 1 s grace
 
 
 def _check_names(names, where: str) -> None:
@@ -53,7 +55,10 @@ def _worst(*qs: Quality) -> Quality:
 
 def _beats_offline(kind: str, w: Window) -> np.ndarray:
     rate = w.rate if w.rate > 0 else (len(w.times) - 1) / max(w.duration, 1e-9)
-    return DETECTORS[kind](rate).push(w.times, w.values)
+    try:
+        return DETECTORS[kind](rate).push(w.times, w.values)
+    except StreamFormatError:      # a rate the detector cannot use: no beats, not a crash
+        return np.empty(0)
 
 
 def _heart(kind: str, w: Window, beats, time: float, hr_s: float, rmssd_s: float
@@ -116,7 +121,9 @@ def extract(time: float, windows: Mapping[str, Window], beats: Mapping[str, np.n
             quality[name] = Quality(0.0, "no data")
             continue
         age[name] = float(time - w.times[-1])
-        if age[name] > max_age_s:
+        # RR samples come once per beat: allow the watchdog's 2 s beat interval + 1 s grace.
+        limit = max(max_age_s, RR_MAX_AGE_S) if name == "rr" else max_age_s
+        if age[name] > limit:
             quality[name] = Quality(0.0, "stale")
         else:
             fresh[name] = w

@@ -89,7 +89,11 @@ def heart_rate_from_intervals(ends: np.ndarray, rr_s: np.ndarray, end: float, *,
                          f"no beat for {end - ends[-1]:.1f} s")
     fin = np.isfinite(rr)
     covered = float(rr[ok & in_hr].sum())
-    index = covered / float(rr[in_hr & fin].sum()) if (in_hr & fin).any() else 0.0
+    # Only real, positive intervals count as time: a strap's 0 ("no interval") or a
+    # negative value must neither divide by zero nor shrink the divisor into a good score.
+    real = in_hr & fin & (rr > 0)
+    total = float(rr[real].sum())
+    index = min(1.0, covered / total) if total > 0 else 0.0
     implausible = int((~fin | (rr < 60.0 / HR_MAX_BPM) | (rr > 60.0 / HR_MIN_BPM))[in_hr].sum())
     if n_ok < 3 or index < 0.5:
         kind = "implausible values" if implausible * 2 >= n - n_ok else "noisy"

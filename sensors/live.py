@@ -15,6 +15,7 @@ from typing import Callable, Mapping
 from sensors import lsl
 from sensors.acquire import Acquisition, Poll, StreamReader
 from sensors.baseline import Baseline
+from sensors.errors import SensorError
 from sensors.features import DETECTORS, FeatureExtractor
 from sensors.types import Features, Quality
 from sensors.watchdog import Status
@@ -28,9 +29,18 @@ class LivePhysiology:
         self.acquisition = acquisition
         self.clock = clock
         self.signals: dict[str, StreamReader] = {}
-        for reader in acquisition.readers.values():
-            if isinstance(reader, StreamReader) and reader.kind not in self.signals:
-                self.signals[reader.kind] = reader
+        for role, reader in list(acquisition.readers.items()):
+            if not isinstance(reader, StreamReader) or reader.kind in self.signals:
+                continue
+            if reader.kind in DETECTORS:
+                try:
+                    DETECTORS[reader.kind](reader.spec.rate)     # a rate its detector can use?
+                except SensorError as exc:    # one unusable stream must not stop the others
+                    acquisition.failed[role] = exc
+                    del acquisition.readers[role]
+                    reader.close()
+                    continue
+            self.signals[reader.kind] = reader
         rates = {k: r.spec.rate for k, r in self.signals.items() if k in DETECTORS}
         self.extractor = FeatureExtractor(rates, baseline=baseline)
 
@@ -58,7 +68,9 @@ class LivePhysiology:
     def tick(self, now: float | None = None) -> Features:
         now = self.clock() if now is None else now
         # A stream the watchdog calls stale is never read, however young its last window.
-        stale = {kind for kind, reader in self.signals.items() if reader.status is Status.STALE}
+        alive = set(map(id, self.acquisition.readers.values()))   # dropped readers are not read
+        stale = {kind for kind, reader in self.signals.items()
+                 if reader.status is Status.STALE or id(reader) not in alive}
         windows = {kind: reader.window(WINDOW_S, end=now)
                    for kind, reader in self.signals.items() if kind not in stale}
         features = self.extractor.tick(now, windows)

@@ -41,6 +41,9 @@ def respiration_rate(window: Window, *, min_duration_s: float = 15.0) -> Respira
         return Respiration(math.nan, 0, Quality(0.0, "no data"),
                            f"respiration window {window.duration:.1f} s; needs {min_duration_s:g} s")
     fs = sample_rate(window)
+    if 0.4 * fs <= 2 * BAND_HZ[0]:         # too few samples per breath to filter or count
+        return Respiration(math.nan, 0, Quality(0.0, "implausible values"),
+                           f"respiration sampled at {fs:.2g} Hz; needs at least {5 * BAND_HZ[0]:.2g} Hz")
     t = np.asarray(window.times, dtype=np.float64)
     x = np.asarray(window.values, dtype=np.float64)
     # Low-pass at twice the dominant breathing frequency: keeps the breath's shape, drops
