@@ -32,7 +32,6 @@ class EntityNode:
         self.rotation = list(entity.get("rotation", (0.0, 0.0, 0.0)))
         self.scale = list(entity.get("scale", (1.0, 1.0, 1.0)))
         self.copies: list[NodePath] = []               # motion node of each copy
-        self.copy_base = np.zeros((1, 3))
         self.count = 1
         self.motion: MotionState | None = None
         self.amplitude = self.speed = 0.0
@@ -266,7 +265,6 @@ def _build_copies(node: EntityNode, entity: Entity, folder: Path, audio: Any, bo
         moving = copy.attachNewNode("motion")
         template.outer.instanceTo(moving)
         node.copies.append(moving)
-    node.copy_base = base
     node.count = n
     if entity.id not in bound and entity.get("motion") is None and not _moves(entity["item"]):
         node.inner.flattenStrong()       # a static crowd of copies renders as one batch
