@@ -10,11 +10,12 @@ import argparse
 import sys
 
 from engine import __version__
-from engine.commands import monitor, preview, replay, schema, simulate, streams, validate, view
+from adaptation.errors import AdaptationError
+from engine.commands import evaluate, monitor, preview, replay, schema, simulate, streams, train, validate, view
 from engine.errors import VrexError
 from sensors.errors import SensorError
 
-COMMANDS = (validate, preview, view, schema, simulate, replay, streams, monitor)
+COMMANDS = (validate, preview, view, schema, simulate, replay, streams, monitor, train, evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except (VrexError, SensorError) as exc:
+    except (VrexError, SensorError, AdaptationError) as exc:
         print(f"vrex {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

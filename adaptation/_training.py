@@ -1,0 +1,167 @@
+"""The SB3 side of ``adaptation.train``: model, callbacks, export, learning curve.
+
+Kept apart so that reading and checking a config never imports torch.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecFrameStack, VecNormalize
+from tqdm import tqdm
+
+from .evaluate import run_episodes
+from .export import to_numpy
+from .policy import PolicyController
+from .train import TrainConfig, _algorithm_class, schedule
+from .vec_env import ExposureVecEnv
+
+_ACTIVATION = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}
+
+
+def score(success: float, escape: float) -> float:
+    """How training ranks checkpoints: an escape costs ten successes (a patient who flees a
+    session may not come back; one who did not finish the hierarchy comes back next week)."""
+    return success - 10.0 * escape
+
+
+class _Evaluate(BaseCallback):
+    """Greedy policy on a fixed set of people every ``every`` steps; keeps the best."""
+
+    def __init__(self, cfg: TrainConfig, out: Path, normaliser: VecNormalize | None, bar: tqdm | None):
+        super().__init__()
+        self.cfg, self.out, self.normaliser, self.bar = cfg, out, normaliser, bar
+        ev = cfg.evaluation
+        self.every = ev["every_timesteps"]
+        self.params = cfg.load_population().sample(ev["episodes"], np.random.default_rng(ev["seed"]))
+        self.next = self.every
+        self.rows: list[dict] = []
+        self.returns: list[float] = []
+        self.best = -np.inf
+        self.started = time.perf_counter()
+
+    def _on_step(self) -> bool:
+        for info in self.locals.get("infos", ()):
+            if "episode" in info:
+                self.returns.append(info["episode"]["r"])
+        if self.bar is not None:
+            self.bar.update(self.training_env.num_envs)
+        if self.num_timesteps >= self.next:
+            self.next += self.every
+            self.evaluate()
+        return True
+
+    def _on_training_end(self) -> None:
+        if not self.rows or self.rows[-1]["timesteps"] != self.num_timesteps:
+            self.evaluate()
+
+    def evaluate(self) -> None:
+        policy = to_numpy(self.model, self.normaliser, self.cfg.frames)
+        ev = self.cfg.evaluation
+        eps = run_episodes(lambda: PolicyController(policy), self.params, seed=ev["seed"] + 1,
+                           config=self.cfg.session, shield=self.cfg.shield)
+        row = {"timesteps": self.num_timesteps, "wall_s": round(time.perf_counter() - self.started, 1),
+               "success_rate": float(eps.success.mean()), "escape_rate": float(eps.escaped.mean()),
+               "mean_top_level": float(eps.top_level.mean()), "time_in_band": float(eps.time_in_band.mean()),
+               "invariant_violations": int(eps.violations.sum()),
+               "train_return": float(np.mean(self.returns[-100:])) if self.returns else float("nan")}
+        self.rows.append(row)
+        s = score(row["success_rate"], row["escape_rate"])
+        mark = ""
+        if s > self.best:
+            self.best = s
+            policy.save(self.out / "policy.npz")
+            row["best"] = True
+            mark = "  (best so far: saved policy.npz)"
+        line = (f"{row['timesteps']:>9,} steps  success {row['success_rate']:.1%}  escape {row['escape_rate']:.1%}  "
+                f"top {row['mean_top_level']:.2f}  in band {row['time_in_band']:.1%}  return {row['train_return']:.1f}{mark}")
+        (self.bar.write if self.bar is not None else print)(line)
+
+
+def run(cfg: TrainConfig, out: Path, *, progress: bool, total_timesteps: int) -> dict:
+    torch.set_num_threads(cfg.threads)
+    started = time.perf_counter()
+    env = ExposureVecEnv(cfg.n_envs, cfg.load_population(), cfg.session, cfg.shield, cfg.reward, seed=cfg.seed)
+    normaliser = None
+    start = cfg.start_from
+    if start is not None and (start / "vecnormalize.pkl").is_file():
+        # continue from an earlier run: its normalisation statistics go on updating here
+        env = normaliser = VecNormalize.load(str(start / "vecnormalize.pkl"), env)
+    elif cfg.normalize["observations"] or cfg.normalize["rewards"]:
+        gamma = cfg.hyperparameters.get("gamma", 0.99)
+        env = normaliser = VecNormalize(env, norm_obs=cfg.normalize["observations"], norm_reward=cfg.normalize["rewards"],
+                                        clip_obs=cfg.normalize["clip_obs"], gamma=gamma)
+    if cfg.frames > 1:
+        # normalise each decision's vector, then stack: what PolicyController does at run time
+        env = VecFrameStack(env, n_stack=cfg.frames)
+    policy_kwargs = dict(cfg.policy_kwargs)
+    if "activation_fn" in policy_kwargs:
+        policy_kwargs["activation_fn"] = _ACTIVATION[policy_kwargs["activation_fn"]]
+    algorithm = _algorithm_class(cfg.algorithm)
+    hyper = {k: schedule(v) for k, v in cfg.hyperparameters.items()}
+    if start is not None:
+        # the network and optimiser state of the earlier run; this config's hyperparameters
+        # (a lower learning rate, say) replace its own
+        model = algorithm.load(str(start / "model.zip"), env=env, device="cpu", seed=cfg.seed, custom_objects=hyper)
+    else:
+        model = algorithm("MlpPolicy", env, seed=cfg.seed, device="cpu", verbose=0, policy_kwargs=policy_kwargs, **hyper)
+    bar = tqdm(total=total_timesteps, unit="step", unit_scale=True, desc=f"training {cfg.name}",
+               disable=not progress, dynamic_ncols=True)
+    callback = _Evaluate(cfg, out, normaliser, bar if progress else None)
+    try:
+        model.learn(total_timesteps=total_timesteps, callback=callback, reset_num_timesteps=True)
+    finally:
+        bar.close()
+    wall = time.perf_counter() - started
+    to_numpy(model, normaliser, cfg.frames).save(out / "final.npz")
+    model.save(out / "model.zip")
+    if normaliser is not None:
+        normaliser.save(str(out / "vecnormalize.pkl"))
+    _write_rows(callback.rows, out / "evaluations.csv")
+    plot(callback.rows, out / "learning_curve.png", title=f"{cfg.name}: {cfg.algorithm}, seed {cfg.seed}")
+    best = max(callback.rows, key=lambda r: score(r["success_rate"], r["escape_rate"]))
+    summary = {"name": cfg.name, "algorithm": cfg.algorithm, "seed": cfg.seed, "total_timesteps": total_timesteps,
+               "n_envs": cfg.n_envs, "threads": cfg.threads, "frames": cfg.frames,
+               "start_from": str(cfg.start_from) if cfg.start_from else None, "wall_s": round(wall, 1),
+               "steps_per_s": round(total_timesteps / wall, 1), "best": best,
+               "evaluation": cfg.evaluation, "torch": torch.__version__}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _write_rows(rows: list[dict], path: Path) -> None:
+    keys = ["timesteps", "wall_s", "success_rate", "escape_rate", "mean_top_level", "time_in_band",
+            "invariant_violations", "train_return"]
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def plot(rows: list[dict], path: Path, title: str) -> None:
+    """Learning curve: evaluation success and escape rates, and the training return."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    steps = [r["timesteps"] for r in rows]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
+    top.plot(steps, [r["success_rate"] for r in rows], "o-", label="success rate")
+    top.plot(steps, [r["escape_rate"] for r in rows], "s-", color="tab:red", label="escape rate")
+    top.set_ylim(-0.02, 1.02)
+    top.set_ylabel("evaluation (greedy policy)")
+    top.legend(loc="center right")
+    top.grid(alpha=0.3)
+    bottom.plot(steps, [r["train_return"] for r in rows], ".-", color="tab:green")
+    bottom.set_ylabel("training return (last 100 episodes)")
+    bottom.set_xlabel("environment steps (one decision = 5 s)")
+    bottom.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

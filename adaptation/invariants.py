@@ -1,0 +1,128 @@
+"""An independent check of what the safety shield promises, decision by decision.
+
+``InvariantMonitor(config).check(obs, decision)`` returns the invariants the decision
+breaks, each with its numbers; the evaluation counts them per episode, for any controller,
+shielded or not. It shares nothing with the shield's code but ``ShieldConfig`` and the
+conventions written there (so that a bug in one is caught by the other):
+
+* the first decision after ``reset`` is measured from ``obs.target`` (clamped into [0, 1],
+  NaN → 0) with only the step bound; a NaN or backwards ``obs.time`` counts as dt = 0 and
+  does not move the monitor's clock;
+* the heart is trustworthy when HR is finite and plausible and the signal it came from
+  (``hr_source``, else any of ecg/ppg/rr) has quality ≥ min_quality and |age| ≤ max age;
+* a STOP, or a ceiling below the last target, may lower the target at any speed;
+* a heart signal untrustworthy for longer than ``hold_before_ramp_s`` (on valid times,
+  without a trustworthy tick between) forces the target down at ``ramp_down_rate`` or
+  faster (the step bound may cap one very long tick).
+
+Invariants: the target is a finite float in [0, min(ceilings)]; STOP gives 0 in the same
+decision; |Δ| ≤ min(max_step, max_rate·dt) but for the drops above; no increase while
+HOLD, STOP, a NaN ceiling, an untrustworthy heart, no HR baseline, HR over its ceiling, or
+within ``min_raise_interval_s`` of the previous increase; the ramp down above.
+"""
+
+from __future__ import annotations
+
+import math
+
+from adaptation.shield import ShieldConfig
+from adaptation.types import Decision, Observation, Therapist
+
+TOL = 1e-9
+
+
+def _heart_ok(f, cfg: ShieldConfig) -> bool:
+    try:
+        if not cfg.hr_min_plausible_bpm <= f.hr_bpm <= cfg.hr_max_plausible_bpm:
+            return False
+        keys = [f.hr_source] if f.hr_source in ("ecg", "ppg", "rr") else ["ecg", "ppg", "rr"]
+        return any(k in f.quality and f.quality[k].index >= cfg.min_quality
+                   and abs(f.age_s.get(k, math.nan)) <= cfg.max_sensor_age_s for k in keys)
+    except Exception:  # noqa: BLE001 — unreadable features are not trustworthy
+        return False
+
+
+class InvariantMonitor:
+    """Keeps its own last target, time and last raise; ``check`` once per decision."""
+
+    def __init__(self, config: ShieldConfig = ShieldConfig()):
+        self.config = config
+        self.reset()
+
+    def reset(self) -> None:
+        self.last: float | None = None
+        self.time: float | None = None
+        self.raised_at = -math.inf
+        self.untrusted_since: float | None = None
+
+    def check(self, obs: Observation, decision: Decision) -> list[str]:
+        cfg = self.config
+        bad: list[str] = []
+        t = getattr(decision, "target", math.nan)
+        if self.last is None:
+            prev = 0.0 if obs.target != obs.target else min(max(obs.target, 0.0), 1.0)
+            dt = cfg.max_step / cfg.max_rate
+        else:
+            prev, dt = self.last, 0.0
+        now = obs.time
+        heart_ok = _heart_ok(obs.features, cfg)
+        if math.isfinite(now) and (self.time is None or now >= self.time):
+            if self.time is not None:
+                dt = now - self.time
+            self.time = now
+            if heart_ok:
+                self.untrusted_since = None
+            elif self.untrusted_since is None:
+                self.untrusted_since = now
+        else:
+            dt = 0.0
+        ceiling = cfg.ceiling if obs.ceiling != obs.ceiling else max(min(cfg.ceiling, obs.ceiling), 0.0)
+
+        if not (isinstance(t, float) and math.isfinite(t)):
+            return bad + [f"target {t!r} is not a finite float"]   # nothing else can be judged
+        if not 0.0 <= t <= ceiling + TOL:
+            bad.append(f"target {t:.4f} outside [0, {ceiling:.4f}]")
+        stop = obs.therapist == Therapist.STOP
+        if stop and t != 0.0:
+            bad.append(f"therapist stop but target {t:.4f}, not 0")
+        bound = min(cfg.max_step, cfg.max_rate * dt)
+        if t - prev > bound + TOL:
+            bad.append(f"target rose {prev:.4f} → {t:.4f} in {dt:.2f} s: more than "
+                       f"min(max_step {cfg.max_step:g}, {cfg.max_rate:g}/s × {dt:.2f} s) = {bound:.4f}")
+        elif prev - t > bound + TOL and not stop and not (ceiling < prev and t >= ceiling - TOL):
+            bad.append(f"target fell {prev:.4f} → {t:.4f} in {dt:.2f} s: more than {bound:.4f}, "
+                       f"with no stop and no ceiling below {prev:.4f}")
+        if (not heart_ok and self.untrusted_since is not None
+                and now - self.untrusted_since > cfg.hold_before_ramp_s):
+            # sensor loss: hold, then ramp down (the step bound may cap one long tick's ramp)
+            most = max(prev - min(cfg.ramp_down_rate * dt, cfg.max_step), 0.0)
+            if t > most + TOL:
+                bad.append(f"heart signal untrustworthy for {now - self.untrusted_since:.1f} s "
+                           f"> {cfg.hold_before_ramp_s:g} s but target {t:.4f} > {most:.4f} "
+                           f"(ramp {cfg.ramp_down_rate:g}/s × {dt:.2f} s from {prev:.4f})")
+        if t > prev + TOL:
+            why = []
+            if obs.therapist != Therapist.NONE:
+                why.append(f"therapist {getattr(obs.therapist, 'value', obs.therapist)}")
+            if obs.ceiling != obs.ceiling:
+                why.append("ceiling NaN")
+            f = obs.features
+            if not heart_ok:
+                why.append("heart signal untrustworthy")
+            else:
+                rel = f.relative.get("hr_bpm", math.nan)
+                if not -1.0 <= rel < math.inf:
+                    why.append(f"no usable HR baseline (relative {rel})")
+                elif rel > cfg.hr_ceiling_rel or f.hr_bpm > cfg.hr_ceiling_bpm:
+                    why.append(f"HR {f.hr_bpm:.0f} bpm ({rel * 100:+.0f} %) over its ceiling")
+            if (isinstance(obs.suds, (int, float)) and obs.suds >= cfg.suds_ceiling
+                    and 0.0 <= obs.suds_age <= cfg.suds_max_age_s):
+                why.append(f"SUDS {obs.suds:.0f} at or over its ceiling {cfg.suds_ceiling:.0f}")
+            if now - self.raised_at < cfg.min_raise_interval_s:
+                why.append(f"{now - self.raised_at:.1f} s after the previous raise (< {cfg.min_raise_interval_s:g} s)")
+            if why:
+                bad.append(f"target rose {prev:.4f} → {t:.4f} while " + ", ".join(why))
+            if math.isfinite(now):           # a raise at a NaN time must not blind the check
+                self.raised_at = now
+        self.last = t
+        return bad

@@ -1,0 +1,191 @@
+"""The learned policy at session time: numpy only, no torch.
+
+Training (``adaptation.train``) exports the PPO actor and the observation normalisation to
+one ``.npz`` file (``adaptation.export``); ``NumpyPolicy`` reads it back without pickle and
+computes the same action as SB3's ``predict(deterministic=True)`` (a test checks equality
+on thousands of observations). ``PolicyController`` puts it behind the ``Controller``
+protocol with a reason a therapist can read.
+
+File layout (all plain arrays; strings as unicode arrays, so ``allow_pickle=False``):
+``format`` ('vrex-policy/1'), ``fields`` (the input layout it was trained on, which must
+equal ``adaptation.observation.POLICY_FIELDS``), ``frames`` (decisions read at once, oldest
+first), ``actions`` (level moves per action),
+``activation`` ('tanh' or 'relu'), ``obs_mean``, ``obs_var``, ``clip_obs``, ``epsilon``
+(VecNormalize's statistics; absent when training did not normalise), ``w0, b0, w1, b1, …``
+(hidden layers, torch's (out, in) layout), ``action_w``, ``action_b`` (logits).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import PolicyError
+from .observation import POLICY_FIELDS, SessionMemory, encode
+from .types import Decision, Observation, step_target
+
+FORMAT = "vrex-policy/1"
+_ACTIVATIONS = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}
+SHIPPED = Path(__file__).parent / "policies" / "ppo_default.npz"
+
+
+class NumpyPolicy:
+    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], head: tuple[np.ndarray, np.ndarray],
+                 activation: str, actions: tuple[int, ...], obs_mean: np.ndarray | None = None,
+                 obs_var: np.ndarray | None = None, clip_obs: float = 10.0, epsilon: float = 1e-8,
+                 frames: int = 1, source: str = "<memory>"):
+        if activation not in _ACTIVATIONS:
+            raise PolicyError(f"{source}: activation '{activation}'; expected one of {', '.join(_ACTIVATIONS)}")
+        self.layers = [(w.astype(np.float32), b.astype(np.float32)) for w, b in layers]
+        self.head = (head[0].astype(np.float32), head[1].astype(np.float32))
+        self.activation = activation
+        self._act = _ACTIVATIONS[activation]
+        self.actions = tuple(int(a) for a in actions)
+        self.obs_mean, self.obs_var = obs_mean, obs_var
+        self.clip_obs, self.epsilon = float(clip_obs), float(epsilon)
+        self.frames = int(frames)
+        self.source = source
+        if self.frames < 1:
+            raise PolicyError(f"{source}: frames = {frames}; expected at least 1")
+        self._check_shapes()
+
+    def _check_shapes(self) -> None:
+        width = len(POLICY_FIELDS) * self.frames
+        for k, (w, b) in enumerate([*self.layers, self.head]):
+            if w.ndim != 2 or b.shape != (w.shape[0],) or w.shape[1] != width:
+                raise PolicyError(f"{self.source}: layer {k} has weights {w.shape} and bias {b.shape}; "
+                                  f"expected ({b.shape[0] if b.ndim else '?'}, {width}) — the file is corrupt or from another layout")
+            width = w.shape[0]
+        if width != len(self.actions):
+            raise PolicyError(f"{self.source}: {width} action logits but {len(self.actions)} actions listed")
+        for name in ("obs_mean", "obs_var"):
+            v = getattr(self, name)
+            if v is not None and v.shape != (len(POLICY_FIELDS),):
+                raise PolicyError(f"{self.source}: {name} has shape {v.shape}; expected ({len(POLICY_FIELDS)},)")
+        arrays = [a for wb in [*self.layers, self.head] for a in wb]
+        if self.obs_mean is not None:
+            arrays += [self.obs_mean, self.obs_var]
+        if not all(np.isfinite(a).all() for a in arrays):
+            raise PolicyError(f"{self.source}: weights or statistics contain NaN or infinity; retrain or re-export")
+
+    @classmethod
+    def load(cls, path: str | Path = SHIPPED) -> "NumpyPolicy":
+        path = Path(path)
+        if not path.is_file():
+            raise PolicyError(f"{path}: no such policy file; train one with 'vrex train CONFIG.yaml' "
+                              f"or use the shipped {SHIPPED.name}")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            raise PolicyError(f"{path}: not a readable policy file ({exc.__class__.__name__}: {exc}); "
+                              "re-export it from training") from None
+        where = str(path)
+        for key in ("format", "fields", "actions", "activation", "action_w", "action_b", "w0", "b0"):
+            if key not in data:
+                raise PolicyError(f"{where}: missing '{key}'; this is not a {FORMAT} file")
+        if str(data["format"]) != FORMAT:
+            raise PolicyError(f"{where}: format '{data['format']}'; expected '{FORMAT}'")
+        fields = tuple(str(f) for f in data["fields"])
+        if fields != POLICY_FIELDS:
+            raise PolicyError(f"{where}: trained on another observation layout ({len(fields)} fields, "
+                              f"this vrex has {len(POLICY_FIELDS)}); retrain with this version")
+        layers = []
+        k = 0
+        while f"w{k}" in data:
+            layers.append((data[f"w{k}"], data[f"b{k}"]))
+            k += 1
+        normalised = "obs_mean" in data
+        return cls(layers, (data["action_w"], data["action_b"]), str(data["activation"]), tuple(data["actions"]),
+                   data["obs_mean"].astype(np.float64) if normalised else None,
+                   data["obs_var"].astype(np.float64) if normalised else None,
+                   float(data["clip_obs"]) if normalised else 10.0,
+                   float(data["epsilon"]) if normalised else 1e-8,
+                   frames=int(data["frames"]) if "frames" in data else 1, source=where)
+
+    def save(self, path: str | Path) -> None:
+        arrays = {"format": np.array(FORMAT), "fields": np.array(POLICY_FIELDS), "actions": np.array(self.actions),
+                  "activation": np.array(self.activation), "action_w": self.head[0], "action_b": self.head[1],
+                  "frames": np.array(self.frames)}
+        for k, (w, b) in enumerate(self.layers):
+            arrays[f"w{k}"], arrays[f"b{k}"] = w, b
+        if self.obs_mean is not None:
+            arrays.update(obs_mean=self.obs_mean, obs_var=self.obs_var, clip_obs=np.array(self.clip_obs),
+                          epsilon=np.array(self.epsilon))
+        np.savez_compressed(path, **arrays)
+
+    def normalise(self, x: np.ndarray) -> np.ndarray:
+        if self.obs_mean is None:
+            return x.astype(np.float32)
+        # same arithmetic as SB3's VecNormalize.normalize_obs
+        z = (x - self.obs_mean) / np.sqrt(self.obs_var + self.epsilon)
+        return np.clip(z, -self.clip_obs, self.clip_obs).astype(np.float32)
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """Action logits for raw observation vectors (n, SIZE) or (SIZE,); a policy that
+        reads several frames sees each as the first of a session (older frames zero)."""
+        x = np.asarray(x, dtype=np.float32)
+        if not np.isfinite(x).all():
+            raise PolicyError("observation contains NaN or infinity; encode it with adaptation.observation")
+        z = self.normalise(x)
+        if self.frames > 1:
+            z = np.concatenate([np.zeros((*z.shape[:-1], (self.frames - 1) * z.shape[-1]), np.float32), z], axis=-1)
+        return self.forward(z)
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        """Logits for normalised, stacked input (oldest frame first), as SB3's network sees it."""
+        h = np.asarray(z, dtype=np.float32)
+        for w, b in self.layers:
+            h = self._act(h @ w.T + b)
+        return h @ self.head[0].T + self.head[1]
+
+    def act(self, x: np.ndarray) -> np.ndarray:
+        """Deterministic actions (indices), as SB3's ``predict(deterministic=True)``."""
+        return np.argmax(self.logits(x), axis=-1)
+
+
+class PolicyController:
+    """The learned policy behind the ``Controller`` protocol."""
+
+    name = "policy"
+
+    def __init__(self, policy: NumpyPolicy | str | Path | None = None):
+        self.policy = policy if isinstance(policy, NumpyPolicy) else NumpyPolicy.load(policy or SHIPPED)
+        self.last_decision_s = 0.0
+        self.reset()
+
+    def reset(self) -> None:
+        # the frames a multi-frame policy reads: zeros before the session's first decision,
+        # as SB3's VecFrameStack gives at a reset. One frame per decision: call decide at the
+        # decision interval the policy was trained with (5 s by default).
+        self._stack = np.zeros(self.policy.frames * len(POLICY_FIELDS), np.float32)
+        self._memory = SessionMemory(1)
+
+    def decide(self, obs: Observation) -> Decision:
+        start = time.perf_counter()
+        x = encode(obs)
+        if not np.isfinite(x).all():
+            raise PolicyError(f"observation at {obs.time:.1f} s has NaN or infinity outside the features "
+                              "(intensity, level, times); not acting on it")
+        width = len(POLICY_FIELDS)
+        self._stack[:-width] = self._stack[width:]
+        self._stack[-width:] = self.policy.normalise(self._memory.update(x)[0])
+        logits = self.policy.forward(self._stack)
+        k = int(np.argmax(logits))
+        p = np.exp(logits - logits.max())
+        p /= p.sum()
+        move = self.policy.actions[k]
+        word = {-1: "step down", 0: "stay", 1: "step up"}.get(move, f"move {move:+d} levels")
+        rel = obs.features.relative
+        hr = rel.get("hr_bpm", math.nan)
+        eda = rel.get("eda_tonic_us", math.nan)
+        evidence = [f"HR {hr:+.0%}" if math.isfinite(hr) else "HR unknown",
+                    f"EDA {eda:+.0%}" if math.isfinite(eda) else "EDA unknown",
+                    f"SUDS {obs.suds:.0f} ({obs.suds_age:.0f} s ago)" if math.isfinite(obs.suds) else "no SUDS yet"]
+        reason = f"learned policy: {word} (confidence {p[k]:.0%}); {', '.join(evidence)}"
+        self.last_decision_s = time.perf_counter() - start
+        return Decision(step_target(obs, move), reason, self.name)

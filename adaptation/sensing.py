@@ -1,0 +1,122 @@
+"""What ``sensors/`` would report about a simulated patient: noise, artefacts, dropouts.
+
+Training on the true physiology would teach a controller to trust its sensors; in a
+session they lie. This model measures ``PatientBatch.physiology()`` the way the live
+pipeline does and with the errors it was measured to have (issue 3's note), so that the
+features a controller reads in simulation have the live ones' layout, units, gaps and
+quality marks:
+
+- heart rate ± 1 bpm (window-to-window scatter of the 10 s estimate; the detectors agree
+  with neurokit2 to 0.05–1 bpm); RMSSD ±15 % (10 s windows, Munoz et al. 2015); tonic
+  EDA ± 0.03 µS + 1 %; SCRs counted over the 60 s window (Poisson); breathing ± 0.7 bpm;
+- movement artefacts (``artefacts_per_hour``, 2–15 s each, plus the 10 s window they
+  spoil): heart and breathing unreadable, quality 0.1–0.4, values NaN with reason 'noisy';
+- dropouts (``dropouts_per_hour``, 5–60 s): half are stream stalls (every signal stale,
+  its age growing, values NaN), half a lifted EDA electrode (a flat line, EDA NaN);
+- the baseline is the person's resting values measured with the same scatter, so
+  relative features carry the baseline's error as they do in a session.
+
+Relative values follow ``sensors.baseline``: heart rate and tonic EDA as a fraction above
+baseline, every other feature as a difference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sensors.baseline import RATIO
+from sensors.types import Features
+
+NAMES = Features.NAMES                       # hr, rmssd, eda tonic, scr rate, scr amplitude, resp
+GROUPS = ("heart", "eda", "resp")            # quality and age per signal group
+_GROUP_OF = {"hr_bpm": 0, "rmssd_ms": 0, "eda_tonic_us": 1, "scr_per_min": 1, "scr_amplitude_us": 1, "resp_rate_bpm": 2}
+_RATIO = np.array([n in RATIO for n in NAMES])
+WINDOW_S = 10.0                              # heart and breathing windows: an artefact spoils this long after
+
+
+class SensorModel:
+    """Measures a batch of patients once per decision; tracks artefacts every second."""
+
+    def __init__(self, n: int, artefacts_per_hour: np.ndarray, dropouts_per_hour: np.ndarray,
+                 rng: np.random.Generator):
+        self.n = n
+        self.rng = rng
+        self.artefact_rate = np.asarray(artefacts_per_hour, float) / 3600.0
+        self.dropout_rate = np.asarray(dropouts_per_hour, float) / 3600.0
+        self.spoiled_until = np.zeros(n)     # heart/breathing unreadable until this time
+        self.stall_since = np.full(n, np.nan)
+        self.stall_until = np.zeros(n)
+        self.flat_until = np.zeros(n)        # EDA electrode lifted
+        self.baseline = np.full((n, len(NAMES)), np.nan)
+
+    def reset(self, rows: np.ndarray, resting: dict[str, np.ndarray],
+              artefacts_per_hour: np.ndarray | None = None, dropouts_per_hour: np.ndarray | None = None) -> None:
+        """New people in ``rows``: clear their faults and measure their baseline."""
+        if artefacts_per_hour is not None:
+            self.artefact_rate[rows] = np.asarray(artefacts_per_hour, float) / 3600.0
+        if dropouts_per_hour is not None:
+            self.dropout_rate[rows] = np.asarray(dropouts_per_hour, float) / 3600.0
+        self.spoiled_until[rows] = 0.0
+        self.stall_since[rows] = np.nan
+        self.stall_until[rows] = 0.0
+        self.flat_until[rows] = 0.0
+        # A baseline phase of a few minutes: medians scatter less than single windows.
+        base = np.stack([resting[k][rows] for k in NAMES], axis=1)
+        self.baseline[rows] = self._noisy(base, scale=0.3)
+
+    def advance(self, now: np.ndarray | float, dt: float) -> None:
+        """Let faults begin and end over the ``dt`` seconds ending at ``now`` (per session)."""
+        n, rng = self.n, self.rng
+        now = np.broadcast_to(np.asarray(now, dtype=np.float64), (n,))
+        starts = rng.random(n) < self.artefact_rate * dt
+        if starts.any():
+            length = rng.uniform(2.0, 15.0, n)
+            self.spoiled_until = np.where(starts, np.maximum(self.spoiled_until, now + length + WINDOW_S), self.spoiled_until)
+        drops = rng.random(n) < self.dropout_rate * dt
+        if drops.any():
+            length = rng.uniform(5.0, 60.0, n)
+            stall = drops & (rng.random(n) < 0.5)
+            flat = drops & ~stall
+            fresh_stall = stall & ~(self.stall_until > now)
+            self.stall_since = np.where(fresh_stall, now, self.stall_since)
+            self.stall_until = np.where(stall, np.maximum(self.stall_until, now + length), self.stall_until)
+            self.flat_until = np.where(flat, np.maximum(self.flat_until, now + length), self.flat_until)
+        ended = ~(self.stall_until > now)
+        self.stall_since = np.where(ended, np.nan, self.stall_since)
+
+    def _noisy(self, values: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        rng = self.rng
+        out = values.copy()
+        shape = out.shape[:-1]
+        out[..., 0] += rng.normal(0.0, 1.0 * scale, shape)                                  # HR bpm
+        out[..., 1] *= np.exp(rng.normal(0.0, 0.15 * scale, shape))                          # RMSSD
+        out[..., 2] = out[..., 2] * (1 + rng.normal(0.0, 0.01 * scale, shape)) + rng.normal(0.0, 0.03 * scale, shape)
+        out[..., 5] += rng.normal(0.0, 0.7 * scale, shape)                                  # breathing
+        return out
+
+    def measure(self, now: np.ndarray | float, true: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(values, relative, quality, age): values and relative (n, 6) in ``NAMES`` order,
+        NaN where ``sensors`` would give NaN; quality and age (n, 3) in ``GROUPS`` order."""
+        n, rng = self.n, self.rng
+        now = np.broadcast_to(np.asarray(now, dtype=np.float64), (n,))
+        values = self._noisy(np.stack([true[k] for k in NAMES], axis=1))
+        scr = true["scr_per_min"]
+        values[:, 3] = rng.poisson(np.maximum(scr, 0.0))          # counted over a 60 s window
+        values[:, 4] = np.where(values[:, 3] > 0, values[:, 4] * np.exp(rng.normal(0, 0.2, n)), np.nan)
+        quality = rng.uniform(0.8, 1.0, (n, 3))
+        age = rng.uniform(0.0, 0.1, (n, 3))
+        spoiled = self.spoiled_until > now
+        quality[spoiled, 0] = rng.uniform(0.1, 0.4, int(spoiled.sum()))
+        quality[spoiled, 2] = rng.uniform(0.1, 0.4, int(spoiled.sum()))
+        flat = self.flat_until > now
+        quality[flat, 1] = 0.0
+        stalled = self.stall_until > now
+        age[stalled] = (now[stalled] - self.stall_since[stalled])[:, None]
+        quality[stalled] = 0.0
+        usable = (quality >= 0.5) & (age <= 3.0)
+        group_usable = usable[:, [_GROUP_OF[k] for k in NAMES]]
+        values[~group_usable] = np.nan
+        base = self.baseline
+        with np.errstate(invalid="ignore", divide="ignore"):
+            relative = np.where(_RATIO, (values - base) / np.where(base > 0, base, np.nan), values - base)
+        return values, relative, quality, age

@@ -1,0 +1,325 @@
+"""The safety shield: it sits between every controller (rule, learned, in training too) and
+the scene, and the therapist sits above both (../shared/design/architecture.md).
+
+``SafetyShield.decide(obs)`` asks the wrapped controller through a ``ControllerGuard`` and
+filters the answer; ``filter(decision, obs)`` is the filtering step alone, for training,
+where the agent's action arrives from outside. Rules, in order:
+
+1. therapist STOP → 0.0 (calm) at once; no rate bound, the controller is not asked.
+2. the controller fails (raises, NaN/inf, not a Decision, too slow) → the fallback
+   controller; the fallback fails too → hold the last target.
+3. clamp to [0, min(config.ceiling, obs.ceiling)]; an unreadable (NaN) ceiling → no increase.
+4. heart signal untrustworthy (HR not finite or outside the plausible range, or the signal
+   it came from — ``hr_source``, else any of ecg/ppg/rr — with quality below ``min_quality``
+   or |age| above ``max_sensor_age_s``) → no increase; untrustworthy for
+   longer than ``hold_before_ramp_s`` → ramp down at ``ramp_down_rate``. No HR baseline yet
+   → no increase (a ceiling that cannot be checked must not be crossed upward).
+5. HR over the patient's ceiling (relative or absolute) → one level below the current
+   level, and never up. A SUDS answer at or over ``suds_ceiling`` (at most
+   ``suds_max_age_s`` old) → never up, and one level down if it was given at this level.
+6. therapist HOLD (or any command the shield does not know) → no increase.
+7. no increase within ``min_raise_interval_s`` of the previous increase.
+8. |target − last| ≤ min(max_step, max_rate × dt), dt = time since the shield's last output
+   (first decision after reset: last = obs.target, only the step bound). Exceptions: STOP,
+   and a ceiling below the last target, which the target may drop to at once (lowering
+   fast is the safe direction; the scene still eases every frame).
+
+Time that goes backwards or is NaN counts as dt = 0: nothing changes but the decreases a
+STOP or a lowered ceiling force. The shield keeps the latest valid time, so after a glitch
+(100, 50, 101) the next step is bounded by 1 s, not 51 s; a clock that really restarts
+holds the target until ``reset()``.
+
+Every change the shield makes appends a reason to ``Decision.interventions``; the output's
+``source`` is the controller's name, ``'fallback:<name>'``, or ``'shield'`` when the shield
+changed the target, and then ``reason`` names the rule that decided it (a decrease the
+rate bound slows keeps the rule that asked for it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+from adaptation.guard import ControllerGuard, check_decision
+from adaptation.types import Controller, Decision, Observation, Therapist, step_target
+
+HEART = ("ecg", "ppg", "rr")       # the signals an HR can come from (Features.hr_source)
+_NAN = math.nan
+
+
+@dataclass(frozen=True)
+class ShieldConfig:
+    """Safety limits; defaults are safe for an unknown patient, ceilings are per patient."""
+
+    ceiling: float = 1.0                # highest intensity ever; obs.ceiling may lower it
+    max_step: float = 0.15              # largest change of target in one decision
+    max_rate: float = 0.025             # intensity per s between decisions: abrupt vection
+                                        # causes sickness (clinical.md, "never do")
+    min_raise_interval_s: float = 10.0  # clinical.md: "leave ≥ 10 s between steps" (SCR lasts 10–30 s).
+                                        # With max_rate it compounds: at 1 decision/s a raise is
+                                        # ≤ 0.025, then 10 s wait; at ≥ 6 s/decision ≤ max_step
+    hr_ceiling_rel: float = 0.40        # clinical.md: "panic" = HR 40 % over baseline in an open
+                                        # prototype; no standard exists: a per-patient setting
+    hr_ceiling_bpm: float = 150.0       # absolute HR limit whatever the baseline (per patient)
+    suds_ceiling: float = 80.0          # a SUDS answer this high (0–100) is near panic: never raise
+                                        # while it stands, step down if it was given at this level
+                                        # (a per-patient setting; no standard exists)
+    suds_max_age_s: float = 90.0        # how long a SUDS answer stands (SUDS is asked about once a minute)
+    hr_min_plausible_bpm: float = 30.0  # clinical.md: HR of 0 or 300 is implausible, never real;
+    hr_max_plausible_bpm: float = 220.0 # the same 30–220 bpm range as sensors/heart.py
+    max_sensor_age_s: float = 3.0       # newest heart sample older than this: stale (clinical.md:
+                                        # LSL stalls silently; sensors' own staleness is 1.5 s)
+    min_quality: float = 0.5            # Quality.usable's threshold
+    hold_before_ramp_s: float = 15.0    # architecture.md: sensor loss → hold, then ramp down
+    ramp_down_rate: float = 0.01        # intensity per s while ramping down
+    timeout_s: float = 0.25             # a controller slower than this is a failed controller
+
+    def __post_init__(self) -> None:
+        inf = math.inf
+        ranges = {"ceiling": (0.0, 1.0), "max_step": (1e-9, 1.0), "max_rate": (1e-9, inf),
+                  "min_raise_interval_s": (0.0, inf), "hr_ceiling_rel": (1e-9, inf),
+                  "hr_ceiling_bpm": (1.0, 300.0), "suds_ceiling": (0.0, 100.0), "suds_max_age_s": (0.0, inf),
+                  "hr_min_plausible_bpm": (0.0, 300.0),
+                  "hr_max_plausible_bpm": (1.0, 400.0), "max_sensor_age_s": (1e-9, inf),
+                  "min_quality": (0.0, 1.0), "hold_before_ramp_s": (0.0, inf),
+                  "ramp_down_rate": (1e-9, inf), "timeout_s": (1e-6, inf)}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            lo, hi = ranges[f.name]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi) or v == inf:
+                raise ValueError(f"ShieldConfig.{f.name}={v!r}: must be a finite number in [{lo:g}, {hi:g}]")
+            object.__setattr__(self, f.name, float(v))   # ints in, floats out: outputs stay floats
+        if self.ramp_down_rate > self.max_rate:
+            raise ValueError(f"ShieldConfig.ramp_down_rate={self.ramp_down_rate!r} exceeds "
+                             f"max_rate={self.max_rate!r}: the rate bound would cut the ramp")
+        if self.hr_min_plausible_bpm >= self.hr_max_plausible_bpm:
+            raise ValueError(f"ShieldConfig.hr_min_plausible_bpm={self.hr_min_plausible_bpm!r} must be "
+                             f"below hr_max_plausible_bpm={self.hr_max_plausible_bpm!r}")
+
+
+def heart_distrust(features, config: ShieldConfig) -> str:
+    """Why the heart signal cannot be trusted, or "" when it can. The signal judged is the
+    one the HR came from (``hr_source``), else any heart signal both usable and fresh."""
+    try:
+        hr = features.hr_bpm
+        if not (config.hr_min_plausible_bpm <= hr <= config.hr_max_plausible_bpm):  # NaN fails too
+            return f"HR {hr:.0f} bpm implausible" if hr == hr else "no HR"
+        quality, age = features.quality, features.age_s
+        src = features.hr_source
+        why = f"no quality for {src}" if src in HEART else "no ECG, PPG or RR quality"
+        for k in ((src,) if src in HEART else HEART):
+            if k not in quality:
+                continue
+            q, a = quality[k].index, age.get(k, _NAN)
+            if not q >= config.min_quality:
+                why = f"{k} quality {q:.2f} < {config.min_quality:g}"
+            elif not -config.max_sensor_age_s <= a <= config.max_sensor_age_s:  # NaN fails
+                why = f"{k} {a:.1f} s old (allowed ±{config.max_sensor_age_s:g} s)"
+            else:
+                return ""
+        return why
+    except Exception as e:  # noqa: BLE001 — malformed features are untrustworthy, not a crash
+        return f"unreadable features ({type(e).__name__})"
+
+
+class SafetyShield:
+    """A Controller that wraps another; see the module docstring for the rules.
+
+    ``controller`` may be None for a filter-only shield (training: actions come through
+    ``filter``); its ``decide`` then uses the fallback. ``clock`` times inline controller
+    calls (default ``time.perf_counter``); ``threaded`` runs them on a worker thread."""
+
+    def __init__(self, controller: Controller | None, fallback: Controller, config: ShieldConfig = ShieldConfig(),
+                 threaded: bool = False, clock: Callable[[], float] | None = None):
+        kw = {} if clock is None else {"clock": clock}   # the guards' clock: tests fake slowness
+        self.config = config
+        self.guard = ControllerGuard(controller, config.timeout_s, threaded, **kw)
+        self.fallback = ControllerGuard(fallback, config.timeout_s, threaded, **kw)
+        self.name = f"shield({self.guard.name})"
+        self.reset(controllers=False)
+
+    def reset(self, controllers: bool = True) -> None:
+        """Start a new session: forget the last target, times and timers."""
+        self._last: float | None = None       # the shield's last output
+        self._time: float | None = None       # the latest valid obs.time seen
+        self._raised_at = -math.inf           # time of the last increase
+        self._untrusted_since: float | None = None
+        if controllers:
+            self.guard.reset()
+            self.fallback.reset()
+
+    def decide(self, obs: Observation) -> Decision:
+        if obs.therapist == Therapist.STOP:   # the controller is not even asked
+            return self._filter(None, obs, (), "")
+        d = self.guard.call(obs)
+        if d is not None:
+            return self._filter(d, obs, (), d.source or self.guard.name)
+        return self._fall_back(obs, (self.guard.last_error,))
+
+    def filter(self, decision: Decision, obs: Observation) -> Decision:
+        """The filtering step alone: ``decision`` came from outside (an agent's action). An
+        invalid one (NaN/inf target, not a Decision) is replaced by the fallback's."""
+        if obs.therapist == Therapist.STOP:
+            return self._filter(None, obs, (), "")
+        d, error = check_decision(decision, "action")
+        if d is not None:
+            return self._filter(d, obs, (), d.source or self.guard.name)
+        return self._fall_back(obs, (error,))
+
+    def _fall_back(self, obs: Observation, notes: tuple[str, ...]) -> Decision:
+        d = self.fallback.call(obs)
+        if d is not None:
+            return self._filter(d, obs, notes + (f"fallback '{self.fallback.name}' decided",),
+                                f"fallback:{self.fallback.name}")
+        return self._filter(None, obs, notes + (self.fallback.last_error,), "")
+
+    def _filter(self, d: Decision | None, obs: Observation, notes: tuple[str, ...], source: str) -> Decision:
+        """``d`` None: no valid proposal (STOP, or every controller failed) → hold/calm."""
+        cfg = self.config
+        failure = notes[-1] if notes else "no valid target"
+        notes = list(notes)
+        now = obs.time
+        last = self._last
+        if last is None:                      # first decision: the intensity last asked for
+            last = obs.target if obs.target == obs.target else 0.0
+            last = min(max(float(last), 0.0), 1.0)
+            dt = cfg.max_step / cfg.max_rate  # → only the step bound
+        else:
+            dt = 0.0                          # no valid time yet: nothing to measure from
+        if now == now and abs(now) != math.inf and (self._time is None or now >= self._time):
+            valid_time = True
+            if self._time is not None:
+                dt = now - self._time
+            self._time = now
+        else:
+            valid_time = False
+            dt = 0.0
+            notes.append(f"time {now!r} s is not after the last valid time {self._time!r} s: "
+                         "dt = 0, no change but forced decreases" if self._time is not None else
+                         f"time {now!r} s is not a valid time: dt = 0, no change but forced decreases")
+            time_note = notes[-1]
+        distrust = heart_distrust(obs.features, cfg)
+        if valid_time:
+            if not distrust:
+                self._untrusted_since = None
+            elif self._untrusted_since is None:
+                self._untrusted_since = now
+
+        if obs.therapist == Therapist.STOP:
+            self._last = 0.0
+            notes.append("therapist stop")
+            return Decision(0.0, "therapist stop", "shield", tuple(notes))
+        cap = cfg.ceiling
+        c = obs.ceiling
+        if c < cap:
+            cap = max(float(c), 0.0)
+
+        if d is not None and not math.isfinite(d.target):   # guarded already; defence in depth
+            d, failure = None, f"non-finite target {d.target!r}"
+        if d is None:
+            t, why = last, failure + ": hold last target"
+        else:
+            t, why = d.target, ""
+        t0 = t
+        if t > cap:
+            t, why = cap, f"target {t:.3f} above ceiling {cap:.3f}: clamped"
+            notes.append(why)
+        elif t < 0.0:
+            t, why = 0.0, f"target {t:.3f} below 0: clamped"
+            notes.append(why)
+
+        hold = []                             # reasons why t must not exceed ``last``
+        if c != c:
+            hold.append("therapist ceiling unknown (NaN)")
+        if distrust:
+            hold.append(f"heart signal stale/low quality ({distrust})")
+            if valid_time and now - self._untrusted_since > cfg.hold_before_ramp_s:
+                r = max(last - cfg.ramp_down_rate * dt, 0.0)
+                if t > r:
+                    t = r
+                    why = (f"ramp down: heart signal untrustworthy for {now - self._untrusted_since:.0f} s"
+                           f" > {cfg.hold_before_ramp_s:g} s ({distrust})")
+                    notes.append(why)
+        else:
+            f = obs.features
+            rel = f.relative.get("hr_bpm", _NAN) if isinstance(f.relative, dict) else _NAN
+            if not (-1.0 <= rel < math.inf):  # NaN: no baseline; out of range: a broken one
+                hold.append(f"no usable heart-rate baseline (relative HR {rel})")
+            over = ""
+            if rel > cfg.hr_ceiling_rel:
+                over = (f"HR {f.hr_bpm:.0f} bpm is {rel * 100:.0f} % above baseline "
+                        f"(ceiling {cfg.hr_ceiling_rel * 100:.0f} %)")
+            elif f.hr_bpm > cfg.hr_ceiling_bpm:
+                over = f"HR {f.hr_bpm:.0f} bpm above the {cfg.hr_ceiling_bpm:.0f} bpm limit"
+            if over:
+                below = min(_level_below(obs), last)
+                if t > below:
+                    t, why = below, f"{over}: step down to {below:.2f}"
+                    notes.append(why)
+        distress = suds_over_ceiling(obs, cfg)
+        if distress:
+            hold.append(distress)
+            if _answered_at_this_level(obs):   # the rating is about this level: leave it
+                below = min(_level_below(obs), last)
+                if t > below:
+                    t, why = below, f"{distress}, given at this level: step down to {below:.2f}"
+                    notes.append(why)
+        if obs.therapist != Therapist.NONE:   # HOLD, or a command this code does not know
+            hold.append(f"therapist {getattr(obs.therapist, 'value', obs.therapist)}")
+        if t > last and now - self._raised_at < cfg.min_raise_interval_s:
+            hold.append(f"last raise {now - self._raised_at:.1f} s ago < {cfg.min_raise_interval_s:g} s")
+        if t > last and hold:
+            t, why = last, "hold: " + "; ".join(hold)
+            notes.append(why)
+
+        bound = min(cfg.max_step, cfg.max_rate * dt)
+        if t > last + bound:
+            t = last + bound
+            why = (f"raise limited to {bound:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
+                   if valid_time else "hold: " + time_note)
+            if valid_time:                    # else the time note already says why
+                notes.append(why)
+        else:
+            lo = last - bound
+            if cap < last:
+                lo = min(lo, cap)             # a lowered ceiling is followed at once
+            if t < lo:
+                t = lo
+                limit = (f"decrease limited to {last - lo:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
+                         if valid_time else "hold: " + time_note)
+                if valid_time:
+                    notes.append(limit)
+                why = f"{why}; {limit}" if why else limit   # the rule that asked for it still decides
+
+        if t > last:
+            self._raised_at = now
+        self._last = t
+        if d is None or t != t0 or why:
+            return Decision(t, why, "shield", tuple(notes))
+        reason = d.reason if isinstance(d.reason, str) else str(d.reason)
+        return Decision(t, reason, source, tuple(notes))
+
+
+def suds_over_ceiling(obs: Observation, config: ShieldConfig) -> str:
+    """Why the patient's own report forbids raising (a recent SUDS at or over the ceiling), or ""."""
+    suds, age = obs.suds, obs.suds_age
+    if isinstance(suds, (int, float)) and suds >= config.suds_ceiling and 0.0 <= age <= config.suds_max_age_s:
+        return f"SUDS {suds:.0f} ≥ {config.suds_ceiling:.0f} ({age:.0f} s ago)"
+    return ""
+
+
+def _answered_at_this_level(obs: Observation) -> bool:
+    try:
+        return obs.suds_age < obs.time_at_level
+    except TypeError:
+        return False
+
+
+def _level_below(obs: Observation) -> float:
+    """One level below the current one; calm (0.0) when the levels cannot be read."""
+    try:
+        v = float(step_target(obs, -1))
+    except Exception:  # noqa: BLE001
+        return 0.0
+    return v if 0.0 <= v <= 1.0 else 0.0
