@@ -31,9 +31,7 @@ for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_v] = "1"
 
 import argparse  # noqa: E402
-import importlib.metadata  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -43,52 +41,11 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _machine import machine_info, pin  # noqa: E402
+
 PATIENT_SIZES = (1, 100, 1000, 10_000)
 SESSION_SIZES = (1, 16, 500)
 TARGET = 100_000            # patient-seconds per second on one core (the issue's aim)
-
-
-def pin(core: int) -> list[int] | None:
-    """Pin this process to ``core`` (−1: leave it); returns the cores it may run on."""
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    if core >= 0:
-        os.sched_setaffinity(0, {core})
-    return sorted(os.sched_getaffinity(0))
-
-
-def training_runs() -> list[str]:
-    """Command lines of other ``vrex train`` / training processes running now."""
-    found = []
-    for d in Path("/proc").glob("[0-9]*"):
-        try:
-            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
-        if int(d.name) != os.getpid() and "vrex" in cmd and " train" in cmd and "timeout" not in cmd.split()[0]:
-            found.append(f"{d.name}: {cmd[:200]}")
-    return found
-
-
-def machine_info() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or "unknown"
-
-    def version(pkg: str) -> str | None:
-        try:
-            return importlib.metadata.version(pkg)
-        except importlib.metadata.PackageNotFoundError:
-            return None
-    return {"platform": platform.platform(), "cpu_model": cpu, "cpus": os.cpu_count(),
-            "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-            "load_average": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version(),
-            "numpy": np.__version__, "torch": version("torch"), "training_runs_active": training_runs()}
 
 
 def _blocks(run_block, seconds: float) -> tuple[list[float], float]:

@@ -31,10 +31,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.metadata
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -44,43 +42,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _machine import machine_info, training_runs  # noqa: E402
+
 BASELINES = ("fixed", "suds", "threshold", "balan")
 AIM_S = 15 * 60
-
-
-def training_runs() -> list[str]:
-    """Command lines of other ``vrex train`` processes running now."""
-    found = []
-    for d in Path("/proc").glob("[0-9]*"):
-        try:
-            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
-        if int(d.name) != os.getpid() and "vrex" in cmd and " train" in cmd and "timeout" not in cmd.split()[0]:
-            found.append(f"{d.name}: {cmd[:200]}")
-    return found
-
-
-def machine_info() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or "unknown"
-
-    def version(pkg: str) -> str | None:
-        try:
-            return importlib.metadata.version(pkg)
-        except importlib.metadata.PackageNotFoundError:
-            return None
-    return {"platform": platform.platform(), "cpu_model": cpu, "cpus": os.cpu_count(),
-            "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-            "load_average": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version(),
-            "numpy": np.__version__, "torch": version("torch"), "stable_baselines3": version("stable_baselines3"),
-            "training_runs_active": training_runs()}
 
 
 def baselines(cfg, names: list[str]) -> tuple[dict, dict]:
