@@ -174,11 +174,13 @@ class SessionBatch:
             self.peak_suds = np.where(changed, math.nan, self.peak_suds)
             self.suds_age = self.suds_age + dt * live
             a = self.patients.arousal
-            tally.in_band_s += live * ((a >= low) & (a <= high) & (self.intensity > 0)) * dt
-            tally.panic_s += live * (a > p["panic_level"]) * dt
+            in_band = live * ((a >= low) & (a <= high) & (self.intensity > 0)) * dt
+            panic = live * (a > p["panic_level"]) * dt
+            tally.in_band_s += in_band
+            tally.panic_s += panic
             tally.sensitising_s += live * (a > p["habituation_band"]) * dt
-            self.in_band_s += live * ((a >= low) & (a <= high) & (self.intensity > 0)) * dt
-            self.panic_s += live * (a > p["panic_level"]) * dt
+            self.in_band_s += in_band
+            self.panic_s += panic
             self.escaped |= escaped
             tally.escaped |= escaped
             self._judge_top(a, live & ~escaped)
