@@ -18,7 +18,6 @@ first), ``actions`` (level moves per action),
 from __future__ import annotations
 
 import math
-import time
 import zipfile
 from pathlib import Path
 
@@ -155,7 +154,6 @@ class PolicyController:
 
     def __init__(self, policy: NumpyPolicy | str | Path | None = None):
         self.policy = policy if isinstance(policy, NumpyPolicy) else NumpyPolicy.load(policy or SHIPPED)
-        self.last_decision_s = 0.0
         self.reset()
 
     def reset(self) -> None:
@@ -166,7 +164,6 @@ class PolicyController:
         self._memory = SessionMemory(1)
 
     def decide(self, obs: Observation) -> Decision:
-        start = time.perf_counter()
         x = encode(obs)
         if not np.isfinite(x).all():
             raise PolicyError(f"observation at {obs.time:.1f} s has NaN or infinity outside the features "
@@ -187,5 +184,4 @@ class PolicyController:
                     f"EDA {eda:+.0%}" if math.isfinite(eda) else "EDA unknown",
                     f"SUDS {obs.suds:.0f} ({obs.suds_age:.0f} s ago)" if math.isfinite(obs.suds) else "no SUDS yet"]
         reason = f"learned policy: {word} (confidence {p[k]:.0%}); {', '.join(evidence)}"
-        self.last_decision_s = time.perf_counter() - start
         return Decision(step_target(obs, move), reason, self.name)

@@ -31,7 +31,6 @@ for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_v] = "1"
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -41,7 +40,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _machine import machine_info, pin  # noqa: E402
+from _machine import machine_info, pin, write_result  # noqa: E402
 
 PATIENT_SIZES = (1, 100, 1000, 10_000)
 SESSION_SIZES = (1, 16, 500)
@@ -178,9 +177,7 @@ def main() -> int:
           f"(best median {best_one_core:,})")
     print(f"load average before {load_before}, after {info['load_average']} on {info['cpus']} CPUs"
           + (f"; training running: {len(info['training_runs_active'])}" if info["training_runs_active"] else ""))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    write_result(args.json, out)
     return 0
 
 

@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _machine import machine_info, pin  # noqa: E402
+from _machine import machine_info, pin, write_result  # noqa: E402
 
 MIN_CALLS = 2000
 WARMUP = 200
@@ -207,9 +207,7 @@ def main() -> int:
               + ("" if ok else "   FAIL: sessions must not import torch"))
     print(f"load average before {load_before}, after {info['load_average']} on {info['cpus']} CPUs"
           + (f"; training running: {len(info['training_runs_active'])}" if info["training_runs_active"] else ""))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    write_result(args.json, out)
     return 0 if ok else 1
 
 

@@ -42,7 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _machine import machine_info, training_runs  # noqa: E402
+from _machine import machine_info, training_runs, write_result  # noqa: E402
 
 BASELINES = ("fixed", "suds", "threshold", "balan")
 AIM_S = 15 * 60
@@ -188,9 +188,7 @@ def main() -> int:
           f"torch threads {cfg.threads}, {os.cpu_count()} cores{'  [SMOKE RUN]' if smoke else ''}")
     print(f"load average before {load_before}, after training {load_after_train}"
           + (f"; other training runs: {len(others)}" if others else ""))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    write_result(args.json, out)
     return 0
 
 

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from tests.adaptation.fakes import FakeClock
 from adaptation.guard import ControllerGuard
 from adaptation.types import Decision, Observation
 from sensors.types import Features
@@ -19,14 +20,6 @@ LEVELS = tuple(i / 10 for i in range(11))
 def obs(t: float = 0.0, target: float = 0.2) -> Observation:
     return Observation(time=t, intensity=target, target=target, levels=LEVELS, level=2,
                        time_at_level=0.0, features=Features(time=t))
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Scripted:

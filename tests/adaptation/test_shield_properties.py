@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.adaptation.fakes import FakeClock
 from adaptation.invariants import InvariantMonitor
 from adaptation.shield import SafetyShield, ShieldConfig
 from adaptation.types import Decision, Observation, Therapist, level_of
@@ -114,14 +115,6 @@ session = st.tuples(any_float, st.lists(step, min_size=5, max_size=40))
 
 
 # ---- the fakes --------------------------------------------------------------------------
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
 
 class Scripted:
     """Does what the current step says; the test sets ``plan`` before each decision."""
