@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # vrex's two commands (see README.md):
-#   bash run.sh          set up, then run the main job
+#   bash run.sh          set up, then run the main job: a closed-loop demo session (vrex demo)
 #   bash run.sh test     set up (test tools and system libraries too), then run the tests
 # Set-up is idempotent: it reinstalls only when pyproject.toml has changed.
 set -euo pipefail
@@ -19,18 +19,20 @@ need_python() {
 }
 
 # Panda3D's renderers link against X11 (even offscreen), and p3headlessgl needs Mesa's EGL.
-# Slim images lack them; installed here when root can, else named so the user can.
+# The tests also need Debian's chromium and its driver: the console's browser tests drive
+# them with Selenium. Slim images lack them; installed here when root can, else named so
+# the user can. Arguments: extra packages to check (the test mode's).
 system_libraries() {
   command -v dpkg >/dev/null 2>&1 || return 0       # not Debian/Ubuntu: nothing to check
   local missing=()
-  for pkg in libx11-6 libegl1 libegl-mesa0 libgl1-mesa-dri libgl1; do
+  for pkg in libx11-6 libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 "$@"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "Installing system libraries: ${missing[*]}"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
-      || echo "warning: could not install ${missing[*]}; rendering may fail (try: sudo apt-get install ${missing[*]})" >&2
+      || echo "warning: could not install ${missing[*]}; rendering may fail and the browser tests are skipped (try: sudo apt-get install ${missing[*]})" >&2
   else
     echo "note: ${missing[*]} not installed and this is not root: run 'sudo apt-get install ${missing[*]}' if rendering fails" >&2
   fi
@@ -78,10 +80,10 @@ case "$MODE" in
   main)
     system_libraries
     setup "base"
-    exec "$VENV/bin/vrex" preview --out out/preview "$@"
+    exec "$VENV/bin/vrex" demo "$@"
     ;;
   test)
-    system_libraries
+    system_libraries chromium chromium-driver
     setup "train,test"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;

@@ -144,10 +144,31 @@ class SafetyShield:
         self._last: float | None = None       # the shield's last output
         self._time: float | None = None       # the latest valid obs.time seen
         self._raised_at = -math.inf           # time of the last increase
+        self._raised_before = -math.inf       # the one before (rebase undoes a raise not applied)
         self._untrusted_since: float | None = None
         if controllers:
             self.guard.reset()
             self.fallback.reset()
+
+    def rebase(self, target: float, now: float | None = None) -> None:
+        """The target was changed outside the shield (the therapist set a level, a suggestion
+        was accepted or rejected): measure the next step from ``target``, keeping the timers.
+        A raise made outside the shield at ``now`` (obs time) counts as a raise: the controller
+        then waits ``min_raise_interval_s`` before raising again."""
+        if not math.isfinite(target):
+            return
+        target = min(max(float(target), 0.0), 1.0)
+        if self._last is not None and target < self._last and self._raised_at == self._time:
+            self._raised_at = self._raised_before     # its raise was not applied: it does not count
+        if now is not None and math.isfinite(now) and (self._last is None or target > self._last):
+            self._raised_at = now
+        if self._last is not None:            # before the first decision the shield starts
+            self._last = target               # from obs.target anyway
+
+    def hold_raises(self, now: float) -> None:
+        """No raise for ``min_raise_interval_s`` from ``now`` (e.g. after a resume)."""
+        if math.isfinite(now):
+            self._raised_at = now
 
     def decide(self, obs: Observation) -> Decision:
         if obs.therapist == Therapist.STOP:   # the controller is not even asked
@@ -293,12 +314,30 @@ class SafetyShield:
                 why = f"{why}; {limit}" if why else limit   # the rule that asked for it still decides
 
         if t > last:
-            self._raised_at = now
+            self._raised_before, self._raised_at = self._raised_at, now
         self._last = t
         if d is None or t != t0 or why:
             return Decision(t, why, "shield", tuple(notes))
         reason = d.reason if isinstance(d.reason, str) else str(d.reason)
         return Decision(t, reason, source, tuple(notes))
+
+
+def alarm(obs: Observation, config: ShieldConfig) -> str:
+    """Why the shield must look at this observation now, or "": the heart signal cannot be
+    trusted, HR is over the patient's ceiling, or a recent SUDS is at or over its ceiling.
+
+    A live session consults its controller every few seconds but checks ``alarm`` at every
+    control tick, so a surge or a lost sensor is acted on within one tick, not one decision."""
+    why = heart_distrust(obs.features, config)
+    if why:
+        return why
+    f = obs.features
+    rel = f.relative.get("hr_bpm", _NAN) if isinstance(f.relative, dict) else _NAN
+    if rel > config.hr_ceiling_rel:
+        return f"HR {f.hr_bpm:.0f} bpm is {rel * 100:.0f} % above baseline (ceiling {config.hr_ceiling_rel * 100:.0f} %)"
+    if f.hr_bpm > config.hr_ceiling_bpm:
+        return f"HR {f.hr_bpm:.0f} bpm above the {config.hr_ceiling_bpm:.0f} bpm limit"
+    return suds_over_ceiling(obs, config)
 
 
 def suds_over_ceiling(obs: Observation, config: ShieldConfig) -> str:

@@ -141,9 +141,10 @@ class SceneRunner:
         self._apply_lens()
         self.task = base.taskMgr.add(self._update, "vrex-scene", sort=-10)
 
-    def tick(self, dt: float) -> Frame:
-        """One frame's work for a step of ``dt`` seconds (also callable without the task)."""
-        dt = min(max(dt, 0.0), MAX_DT)
+    def tick(self, dt: float, max_dt: float = MAX_DT) -> Frame:
+        """One frame's work for a step of ``dt`` seconds (also callable without the task).
+        A session running ``speed`` times faster than real time passes ``MAX_DT * speed``."""
+        dt = min(max(dt, 0.0), max_dt)
         self.frame = self.driver.step(dt, self.scene.pose_at)
         self.scene.update(dt)
         self.scene.apply(self.frame.intensity)

@@ -11,11 +11,13 @@ import sys
 
 from engine import __version__
 from adaptation.errors import AdaptationError
-from engine.commands import evaluate, monitor, preview, replay, schema, simulate, streams, train, validate, view
+from engine.commands import (demo, evaluate, history, monitor, preview, replay, report, schema, session, simulate,
+                             streams, train, validate, view)
 from engine.errors import VrexError
 from sensors.errors import SensorError
 
-COMMANDS = (validate, preview, view, schema, simulate, replay, streams, monitor, train, evaluate)
+COMMANDS = (demo, session, report, history, validate, preview, view, schema, simulate, replay, streams, monitor,
+            train, evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:

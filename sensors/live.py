@@ -41,6 +41,7 @@ class LivePhysiology:
                     reader.close()
                     continue
             self.signals[reader.kind] = reader
+        self.beats_arrived = 0                 # beats (ECG/PPG detections, RR intervals) in the last poll
         rates = {k: r.spec.rate for k, r in self.signals.items() if k in DETECTORS}
         self.extractor = FeatureExtractor(rates, baseline=baseline)
 
@@ -58,11 +59,17 @@ class LivePhysiology:
     def poll(self, now: float | None = None) -> dict[str, Poll]:
         now = self.clock() if now is None else now
         polls = self.acquisition.poll(now)
+        beats = 0
         for kind, reader in self.signals.items():
             if kind in DETECTORS:
                 fresh = reader.new()
                 if len(fresh.times):
-                    self.extractor.push(kind, fresh.times, fresh.values)
+                    beats += len(self.extractor.push(kind, fresh.times, fresh.values))
+            elif kind == "rr":
+                beats += sum(p.new for role, p in polls.items() if self.acquisition.readers.get(role) is reader)
+        # Heart rate can only change when a beat arrives: a session ticks at once on new beats,
+        # so a heart rate over the ceiling is acted on when its beat is seen, not up to 1 s later.
+        self.beats_arrived = beats
         return polls
 
     def tick(self, now: float | None = None) -> Features:

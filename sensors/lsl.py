@@ -3,6 +3,8 @@
 * ``find_stream`` / ``find_streams`` / ``list_streams``: resolve by signal kind (ECG, PPG,
   EDA, RESP, RR, Markers and their synonyms, case-insensitive), name or source_id, with a
   timeout. A missing stream raises ``StreamNotFound`` listing what *is* on the network.
+  ``stream_predicate`` / ``find_each``: the same queries as LSL predicate strings, several
+  resolved at once, with the raw ``pylsl.StreamInfo`` (``sensors.recorder`` needs both).
 * ``Inlet``: clock-synchronised, ``recover=True``, a short buffer (``max_buflen`` 5 s:
   control, not recording), ``pull`` into preallocated numpy buffers; never blocks.
 * ``make_outlet`` / ``make_marker_outlet``: outlets that write the same metadata
@@ -37,10 +39,25 @@ import difflib
 import math
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pylsl
+
+
+def _quiet_liblsl() -> None:
+    """Point liblsl at ``sensors/lsl_api.cfg`` (errors and warnings only) unless the user has
+    a config of their own, in the places liblsl looks (its docs: LSLAPICFG, ./lsl_api.cfg,
+    ~/lsl_api/lsl_api.cfg, /etc/lsl_api/lsl_api.cfg). Must run before pylsl loads liblsl."""
+    import os
+    from pathlib import Path
+    own = (Path("lsl_api.cfg"), Path.home() / "lsl_api" / "lsl_api.cfg", Path("/etc/lsl_api/lsl_api.cfg"))
+    if "LSLAPICFG" not in os.environ and not any(p.exists() for p in own):
+        os.environ["LSLAPICFG"] = str(Path(__file__).with_name("lsl_api.cfg"))
+
+
+_quiet_liblsl()
+import pylsl  # noqa: E402  (after the config above)
 from pylsl.lib import fmt2string as _FMT_NAMES
 from pylsl.lib import lib as _liblsl
 from pylsl.lib import string2fmt as _FMT_CODES
@@ -162,6 +179,34 @@ def find_streams(kind: str | None = None, *, name: str | None = None,
             infos = resolver.results()
         del resolver
     return [ResolvedStream(spec_from_info(i), i) for i in infos]
+
+
+def stream_predicate(kind: str | None = None, *, name: str | None = None,
+                     source_id: str | None = None) -> str:
+    """The LSL query (an XPath 1.0 predicate over the stream header) that ``find_streams``
+    uses for these criteria: what ``find_each`` and LabRecorder's watch list take."""
+    pred = _predicate(kind, name, source_id)
+    if not pred:
+        raise ValueError("stream_predicate needs a kind, a name or a source_id")
+    return pred
+
+
+def find_each(predicates: Sequence[str], timeout: float = 5.0) -> list[list[ResolvedStream]]:
+    """The streams matching each LSL query, resolved side by side (one continuous resolver
+    per query, so N queries cost one wait, not N): returns soon after every query has a
+    match, or what was found when ``timeout`` expires. ``ResolvedStream.info`` is the raw
+    ``pylsl.StreamInfo``, for code that hands streams to other LSL tools (the recorder)."""
+    resolvers = [pylsl.ContinuousResolver(pred=p, forget_after=max(5.0, timeout))
+                 for p in predicates]
+    deadline = pylsl.local_clock() + timeout
+    results = [r.results() for r in resolvers]
+    while not all(results) and pylsl.local_clock() < deadline:
+        time.sleep(_RESOLVE_POLL_S)
+        results = [r.results() for r in resolvers]
+    time.sleep(_RESOLVE_POLL_S)                # let other answers to the same queries arrive
+    results = [r.results() for r in resolvers]
+    del resolvers
+    return [[ResolvedStream(spec_from_info(i), i) for i in infos] for infos in results]
 
 
 def find_stream(kind: str | None = None, *, name: str | None = None,
@@ -487,6 +532,6 @@ def make_marker_outlet(name: str = "vrex-markers", source_id: str = "",
                              labels=("marker",)))
 
 
-__all__ = ["CONTROL_BUFLEN_S", "Inlet", "Outlet", "ResolvedStream", "find_stream",
+__all__ = ["CONTROL_BUFLEN_S", "Inlet", "Outlet", "ResolvedStream", "find_each", "find_stream",
            "find_streams", "list_streams", "local_clock", "make_marker_outlet", "make_outlet",
-           "open_inlet", "spec_from_info"]
+           "open_inlet", "spec_from_info", "stream_predicate"]

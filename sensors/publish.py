@@ -93,7 +93,10 @@ class SimulatedPublisher(_Publisher):
                 self.outs[name].outlet.push(values.astype(np.float32), self.start + times)
         beats = self.synth.beats
         first, last = bisect_left(beats, self.done), bisect_left(beats, target)
+        dropouts = self.synth.artefacts.dropouts
         for index in range(max(1, first), last):  # an RR interval is known at its closing beat
+            if any(a <= beats[index] < b for a, b in dropouts):
+                continue                          # a dropout silences every stream, RR included
             rr_ms = (beats[index] - beats[index - 1]) * 1000.0
             self.outs["rr"].outlet.push_sample([rr_ms], self.start + beats[index])
         self.done = target

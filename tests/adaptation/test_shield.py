@@ -388,3 +388,41 @@ def test_a_high_suds_from_before_this_level_only_holds_and_an_old_one_is_ignored
     assert held.target == 0.5 and "hold" in held.reason and "SUDS 85" in held.reason
     stale = SafetyShield(Fixed(0.6), Fixed(0.5)).decide(_at(100.0, 0.5, suds=85, suds_age=120, time_at_level=200))
     assert stale.target == pytest.approx(0.6)
+
+
+# -- alarm() and rebase(): what a live session needs from the shield -------------------------
+
+@pytest.mark.parametrize("features,words", [
+    (heart(hr=80.0, rel=0.1), ""),                                   # calm and trustworthy
+    (heart(hr=120.0, rel=0.5), "above baseline"),                    # over the relative ceiling
+    (heart(hr=160.0, rel=0.1), "bpm limit"),                         # over the absolute limit
+    (heart(age=10.0), "old"),                                        # stale
+    (heart(q=0.2), "quality"),                                       # poor quality
+    (heart(hr=NAN), "no HR"),
+    (heart(hr=300.0), "implausible"),
+])
+def test_alarm_says_when_the_shield_must_look_now(features, words):
+    from adaptation.shield import alarm
+    why = alarm(obs(10.0, 0.5, features), ShieldConfig())
+    assert (why == "") if not words else (words in why)
+
+
+def test_alarm_includes_a_recent_suds_at_the_ceiling_only():
+    from adaptation.shield import alarm
+    recent = replace(obs(10.0, 0.5), suds=85.0, suds_age=20.0)
+    old = replace(recent, suds_age=200.0)
+    assert "SUDS 85" in alarm(recent, ShieldConfig()) and alarm(old, ShieldConfig()) == ""
+
+
+def test_rebase_measures_the_next_step_from_the_new_target_and_keeps_the_raise_timer():
+    shield = SafetyShield(Fixed(1.0), Rule(), ShieldConfig())
+    first = shield.decide(obs(0.0, 0.2))
+    assert first.target == pytest.approx(0.35)                       # one step (0.15) up from 0.2
+    shield.rebase(0.6)                                               # the therapist set a level
+    held = shield.decide(obs(5.0, 0.6))
+    assert held.target == pytest.approx(0.6) and any("last raise" in i for i in held.interventions)
+    later = shield.decide(obs(20.0, 0.6))
+    assert later.target == pytest.approx(0.75)                       # from 0.6, not from 0.35
+    fresh = SafetyShield(Fixed(1.0), Rule(), ShieldConfig())
+    fresh.rebase(0.9)                                                # before any decision: no effect
+    assert fresh.decide(obs(0.0, 0.2)).target == pytest.approx(0.35)

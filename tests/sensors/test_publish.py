@@ -56,6 +56,23 @@ def test_simulated_streams_carry_their_metadata_samples_and_timing(uid, closing)
     assert len(rr_ms) >= 3 and np.all((rr_ms > 600) & (rr_ms < 1000))
 
 
+def test_a_dropout_silences_rr_too(uid, closing):
+    """A dropout means no samples at all: RR intervals must not keep the heart 'fresh'."""
+    from sensors.waveforms import Artefacts
+    source = uid("sim")
+    clock = HandClock()
+    synth = PhysiologySynth(lambda t: np.full(np.shape(t), 0.2), artefacts=Artefacts(dropouts=[(3.0, 9.0)]), seed=3)
+    pub = closing(SimulatedPublisher(synth, prefix=source, source=source, clock=clock))
+    rr = closing(lsl.find_stream(source_id=f"{source}-rr", timeout=10).open())
+    time.sleep(0.3)
+    clock.now += 12.0
+    pub.step()
+    times, _ = drain(rr, want=10)
+    session = times - (clock.now - 12.0)
+    assert len(session) >= 4 and (session < 3.0).any() and (session >= 9.0).any()
+    assert not ((session >= 3.0) & (session < 9.0)).any()
+
+
 def test_a_recording_replays_with_its_values_and_spacing(tmp_path, uid, closing):
     path = tmp_path / f"{uid('rec')}.npz"
     ecg = np.sin(np.arange(1000) / 7.0)

@@ -1,0 +1,54 @@
+"""Session reports and a patient's history, from session folders (docs/session-format.md).
+
+``write_report(folder)`` reads a folder (``load``), works out the numbers (``summary``),
+draws the figures (``plots``) and writes one self-contained page (``html``);
+``history`` lists a patient's sessions and their progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import VrexError
+from engine.report.load import Problem, SessionData, load_session
+from engine.report.summary import Summary, summarise
+
+__all__ = ["Report", "write_report", "load_session", "summarise", "SessionData", "Summary", "Problem"]
+
+
+@dataclass(frozen=True)
+class Report:
+    html: Path
+    plots: list[Path]
+    problems: list[Problem]
+    summary: Summary
+
+
+def write_report(folder: str | Path, out: str | Path | None = None) -> Report:
+    """Write ``report.html`` and ``plots/*.png`` for the session in ``folder`` into ``out``
+    (default: the session folder itself)."""
+    # matplotlib is imported here, not at the top: every `vrex` command imports this package's CLI module.
+    from engine.report.html import render_html
+    from engine.report.plots import render_plots
+
+    data = load_session(folder)
+    summary = summarise(data)
+    images = render_plots(data, summary)
+    out = Path(out) if out is not None else data.folder
+    try:
+        (out / "plots").mkdir(parents=True, exist_ok=True)
+        plots = []
+        for name, png in images.items():
+            path = out / "plots" / f"{name}.png"
+            path.write_bytes(png)
+            plots.append(path)
+        page = out / "report.html"
+        # Written whole and renamed, so a reader never finds half a report.
+        tmp = page.with_suffix(".html.tmp")
+        tmp.write_text(render_html(data, summary, images), encoding="utf-8")
+        tmp.replace(page)
+    except OSError as exc:
+        raise VrexError(f"{exc.filename or out}: cannot write the report there ({exc.strerror}) — "
+                        "choose another folder with --out") from exc
+    return Report(page, plots, list(data.problems), summary)

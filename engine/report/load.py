@@ -1,0 +1,271 @@
+"""A session folder (docs/session-format.md) read into memory for reports and history.
+
+Nothing here raises on damaged content: a session killed mid-write, a corrupt
+``session.json`` or a truncated ``recording.xdf`` becomes a ``Problem`` in the list and the
+rest is still read, because half a report is worth more to a clinician than none. Only a
+path that is not a session folder at all is a ``VrexError``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.errors import VrexError
+
+FORMAT = "vrex-session/1"
+SESSION_FILES = ("session.json", "events.jsonl", "recording.xdf")
+WHAT_A_SESSION_HOLDS = ("a session folder holds session.json (metadata), events.jsonl (every event) and "
+                        "recording.xdf (the LSL streams), written by `vrex session` or `vrex demo` under "
+                        "out/sessions/<patient>/<date>-<scenario>/")
+EVENTS_STREAM = "vrex-events"     # every events.jsonl line, also recorded in the XDF
+_MAX_LISTED = 5                   # bad lines listed one by one; the rest are counted
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something missing or damaged, named by the file it concerns."""
+    file: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}"
+
+
+@dataclass(frozen=True)
+class StreamSummary:
+    name: str
+    type: str
+    channels: int
+    samples: int
+    duration_s: float
+    nominal_rate: float
+    complete: bool          # the stream's footer was written, i.e. the recorder closed it
+
+
+@dataclass(frozen=True)
+class Ticks:
+    """The ``tick`` events as columns; a null or absent value is NaN."""
+    t: np.ndarray
+    intensity: np.ndarray
+    target: np.ndarray
+    level: np.ndarray
+    hr_bpm: np.ndarray
+    eda_tonic_us: np.ndarray
+    phase: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+
+@dataclass
+class SessionData:
+    folder: Path
+    meta: dict[str, Any]              # session.json, or what the session_start event says
+    events: list[dict[str, Any]]      # valid events in writing order
+    ticks: Ticks
+    streams: list[StreamSummary]
+    problems: list[Problem]
+    events_source: str                # "events.jsonl", "recording.xdf (vrex-events stream)" or ""
+    by_kind: dict[str, list[dict[str, Any]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_kind = defaultdict(list)
+        for e in self.events:
+            self.by_kind[e["kind"]].append(e)
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return self.by_kind.get(kind, [])
+
+    @property
+    def duration_s(self) -> float:
+        return max((float(e["t"]) for e in self.events), default=0.0)
+
+    @property
+    def scenario_id(self) -> str:
+        s = self.meta.get("scenario")
+        return str(s.get("id") or s.get("title") or "?") if isinstance(s, dict) else str(s or "?")
+
+    def level_names(self) -> dict[int, str]:
+        """Level index → name, from the scenario in session.json, else from the events."""
+        names: dict[int, str] = {}
+        scenario = self.meta.get("scenario")
+        levels = scenario.get("levels") if isinstance(scenario, dict) else None
+        for i, lv in enumerate(levels if isinstance(levels, list) else []):
+            if isinstance(lv, dict) and lv.get("name"):
+                names[i] = str(lv["name"])
+        for e in self.of("intensity") + self.of("shown"):
+            if isinstance(e.get("level"), int) and e.get("level_name"):
+                names.setdefault(e["level"], str(e["level_name"]))
+        return names
+
+    def level_intensities(self) -> dict[int, float]:
+        scenario = self.meta.get("scenario")
+        levels = scenario.get("levels") if isinstance(scenario, dict) else None
+        return {i: float(lv["intensity"]) for i, lv in enumerate(levels if isinstance(levels, list) else [])
+                if isinstance(lv, dict) and is_number(lv.get("intensity"))}
+
+    @property
+    def end_reason(self) -> str | None:
+        ends = self.of("session_end")
+        return self.meta.get("end_reason") or (ends[-1].get("end_reason") if ends else None)
+
+
+def load_session(folder: str | Path, *, read_recording: bool = True) -> SessionData:
+    """Read ``folder``; ``read_recording=False`` skips the XDF (history needs only events)."""
+    folder = Path(folder)
+    check_session_folder(folder)
+    problems: list[Problem] = []
+    meta = _read_meta(folder / "session.json", problems)
+    streams: list[StreamSummary] = []
+    xdf_events: list[str] | None = None
+    xdf = folder / "recording.xdf"
+    if not xdf.is_file():
+        problems.append(Problem("recording.xdf", "missing — the raw LSL streams (physiology waveforms) were not "
+                                "recorded or the file was moved; everything else comes from events.jsonl"))
+    elif read_recording:
+        from engine.report.xdf import read_recording as read_xdf   # pyxdf only when there is a file
+        streams, xdf_events, xdf_problems = read_xdf(xdf)
+        problems += xdf_problems
+    events, source = _read_events(folder / "events.jsonl", xdf_events, problems)
+    if not meta:
+        meta = _meta_from_events(events)
+    if events and not (meta.get("end_reason") or any(e["kind"] == "session_end" for e in events)):
+        problems.append(Problem(source or "events.jsonl",
+                                f"no session_end event: the session did not end normally (crash, kill or still "
+                                f"running); what happened up to t = {max(e['t'] for e in events):.0f} s is reported"))
+    return SessionData(folder, meta, events, _ticks(events), streams, problems, source)
+
+
+def check_session_folder(folder: Path) -> None:
+    """Raise a ``VrexError`` naming the path unless it is a folder holding a session file."""
+    if not folder.exists():
+        raise VrexError(f"{folder}: no such folder — give a session folder; {WHAT_A_SESSION_HOLDS}")
+    if not folder.is_dir():
+        raise VrexError(f"{folder}: not a folder — give a session folder; {WHAT_A_SESSION_HOLDS}")
+    if any((folder / name).is_file() for name in SESSION_FILES):
+        return
+    inside = sorted(p.name for p in folder.iterdir())
+    sessions = [name for name in inside if any((folder / name / f).is_file() for f in SESSION_FILES)]
+    hint = (f"; it holds session folders — give one of them: {', '.join(sessions[:5])}" if sessions
+            else f"; this one holds {', '.join(inside[:8]) + (' …' if len(inside) > 8 else '') if inside else 'nothing'}")
+    raise VrexError(f"{folder}: not a session folder — {WHAT_A_SESSION_HOLDS}{hint}")
+
+
+def _read_meta(path: Path, problems: list[Problem]) -> dict[str, Any]:
+    if not path.is_file():
+        problems.append(Problem(path.name, "missing — it is written when a session starts; patient, scenario and "
+                                "controller below come from the session_start event where possible"))
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(path.name, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+                                "metadata below comes from the session_start event where possible"))
+        return {}
+    if not isinstance(meta, dict):
+        problems.append(Problem(path.name, f"holds a JSON {type(meta).__name__}, not an object; metadata ignored"))
+        return {}
+    if meta.get("format") != FORMAT:
+        problems.append(Problem(path.name, f"format is {meta.get('format')!r}, expected {FORMAT!r}; read anyway"))
+    return meta
+
+
+def _meta_from_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    start = next((e for e in events if e["kind"] == "session_start"), None)
+    if start is None:
+        return {}
+    return {k: start[k] for k in ("patient", "scenario", "mode", "controller") if k in start}
+
+
+def _read_events(path: Path, xdf_lines: list[str] | None,
+                 problems: list[Problem]) -> tuple[list[dict[str, Any]], str]:
+    if path.is_file():
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        lines = text.split("\n")
+        cut_short = not text.endswith("\n") and lines[-1].strip() != ""
+        if lines and lines[-1] == "":
+            lines.pop()
+        events = _parse(lines, path.name, problems, last_may_be_cut=cut_short)
+        source = path.name
+    elif xdf_lines:
+        problems.append(Problem(path.name, "missing — events were read instead from the vrex-events stream "
+                                "in recording.xdf, which holds the same lines"))
+        events = _parse(xdf_lines, "recording.xdf (vrex-events)", problems, last_may_be_cut=False)
+        source = "recording.xdf (vrex-events stream)"
+    else:
+        problems.append(Problem(path.name, "missing — without events there is no timeline, no levels, SUDS, "
+                                "decisions or shield interventions to report"))
+        return [], ""
+    if not events:
+        problems.append(Problem(source, "holds no readable events — there is no timeline, no levels, SUDS, "
+                                "decisions or shield interventions to report"))
+    return events, source
+
+
+def _parse(lines: list[str], name: str, problems: list[Problem], last_may_be_cut: bool) -> list[dict[str, Any]]:
+    events, bad = [], []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        event, why = _event(line)
+        if event is not None:
+            events.append(event)
+        elif last_may_be_cut and number == len(lines):
+            problems.append(Problem(name, f"line {number}, the last, is cut short (the session was stopped while "
+                                    "writing it); it was ignored"))
+        else:
+            bad.append(f"line {number}: {why}")
+    for item in bad[:_MAX_LISTED]:
+        problems.append(Problem(name, f"{item}; the line was skipped"))
+    if len(bad) > _MAX_LISTED:
+        problems.append(Problem(name, f"{len(bad) - _MAX_LISTED} more bad lines were skipped"))
+    _check_seq(events, name, problems)
+    return events
+
+
+def _event(line: str) -> tuple[dict[str, Any] | None, str]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, f"not JSON ({exc.msg}, column {exc.colno})"
+    if not isinstance(obj, dict):
+        return None, f"a JSON {type(obj).__name__}, not an object"
+    if not isinstance(obj.get("kind"), str):
+        return None, "no 'kind'"
+    if not is_number(obj.get("t")):
+        return None, f"'t' is {obj.get('t')!r}, not a number of seconds"
+    return obj, ""
+
+
+def _check_seq(events: list[dict[str, Any]], name: str, problems: list[Problem]) -> None:
+    """Gaps in ``seq`` mean events were lost between two that survived."""
+    gaps = []
+    seqs = [e.get("seq") for e in events]
+    for a, b in zip(seqs, seqs[1:]):
+        if isinstance(a, int) and isinstance(b, int) and b != a + 1:
+            gaps.append(f"seq {a} is followed by {b}")
+    if gaps:
+        more = f" and {len(gaps) - 3} more" if len(gaps) > 3 else ""
+        problems.append(Problem(name, f"events are missing or out of order: {'; '.join(gaps[:3])}{more}"))
+
+
+def _ticks(events: list[dict[str, Any]]) -> Ticks:
+    ticks = [e for e in events if e["kind"] == "tick"]
+
+    def column(key: str) -> np.ndarray:
+        return np.array([float(e[key]) if is_number(e.get(key)) else np.nan for e in ticks], dtype=float)
+
+    return Ticks(column("t"), column("intensity"), column("target"), column("level"), column("hr_bpm"),
+                 column("eda_tonic_us"), tuple(str(e.get("phase") or "") for e in ticks))
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float (JSON true/false and NaN are not numbers here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,241 @@
+"""The numbers a clinician reads first: time and SUDS at each level, what was reached and
+held, escapes, stops, shield interventions, avoidance and SSQ.
+
+Per-level numbers count the exposure phase only (baseline and recovery sit at the calm
+level and would swamp it); when no phase is recorded the whole session counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.report.load import SessionData, is_number
+
+HELD_S = 60.0        # a level is "held" after this long without dropping below it
+STOP_COMMANDS = ("stop", "patient_stop")
+_SAME_INCIDENT_S = 2.0   # a patient_stop this soon after an escape is how the escape stopped the scene
+
+
+def display_level(level: int | None) -> str:
+    """Levels are 0-based in the files and 1-based wherever a person reads them (as in the session console)."""
+    return "—" if level is None else str(level + 1)
+_EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class Span:
+    start: float
+    end: float
+    label: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Step:
+    """The session at ``level`` from ``start`` to ``end`` (session seconds)."""
+    start: float
+    end: float
+    level: int
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class LevelRow:
+    level: int
+    name: str
+    intensity: float | None
+    time_s: float
+    visits: int
+    peak_suds: float | None
+    end_suds: float | None
+    ratings: int
+
+
+@dataclass
+class Summary:
+    duration_s: float
+    phases: list[Span]
+    exposure: list[Span]                 # the windows the per-level numbers count
+    steps: list[Step]                    # the level over the whole session
+    level_source: str                    # which events the level came from
+    levels: list[LevelRow]
+    highest_reached: int | None
+    highest_held: int | None
+    held_s: float                        # longest stretch at or above highest_held
+    peak_suds: float | None
+    end_suds: float | None
+    suds: list[tuple[float, float]]      # (t, value), the whole session
+    escapes: list[float]
+    stops: list[tuple[float, str]]      # (t, who): therapist, patient, console
+    decisions: int
+    decisions_applied: int
+    shield_events: int
+    shield_kinds: dict[str, int]
+    avoidance: list[Span]
+    ssq: list[dict[str, Any]]
+    notes: list[tuple[float, str]]
+    end_reason: str | None
+    level_names: dict[int, str] = field(default_factory=dict)
+
+    def name(self, level: int | None) -> str:
+        return "—" if level is None else f"{display_level(level)} {self.level_names.get(level, '')}".strip()
+
+
+def summarise(data: SessionData) -> Summary:
+    end = data.duration_s
+    phases = phase_spans(data, end)
+    exposure = [p for p in phases if p.label == "exposure"] or [Span(0.0, end, "whole session")]
+    steps, source = level_steps(data, end)
+    names = data.level_names()
+    in_exposure = _clip(steps, exposure)
+    reached = max((s.level for s in in_exposure), default=None)
+    held, held_s = highest_held(in_exposure)
+    suds = [(float(e["t"]), float(e["value"])) for e in data.of("suds") if is_number(e.get("value"))]
+    decisions = data.of("decision")
+    shield = data.of("shield")
+    kinds = Counter(str(k) for e in shield for k in _listed(e.get("interventions")))
+    return Summary(
+        duration_s=end, phases=phases, exposure=exposure, steps=steps, level_source=source,
+        levels=_level_rows(data, in_exposure, exposure, steps, names),
+        highest_reached=reached, highest_held=held, held_s=held_s,
+        peak_suds=max((v for _, v in suds), default=None), end_suds=suds[-1][1] if suds else None, suds=suds,
+        escapes=[float(e["t"]) for e in data.of("escape")],
+        stops=_stops(data),
+        decisions=len(decisions), decisions_applied=sum(1 for d in decisions if d.get("applied")),
+        shield_events=len(shield), shield_kinds=dict(kinds), avoidance=avoidance_spans(data, end),
+        ssq=[e for e in data.of("ssq")], notes=[(float(e["t"]), str(e.get("text", ""))) for e in data.of("note")],
+        end_reason=data.end_reason, level_names=names)
+
+
+def phase_spans(data: SessionData, end: float) -> list[Span]:
+    """From ``phase`` events; without them, from the runs of the ticks' ``phase``."""
+    marks = [(float(e["t"]), str(e.get("phase"))) for e in data.of("phase") if e.get("phase")]
+    if not marks:
+        ticks = data.ticks
+        marks = [(float(ticks.t[i]), p) for i, p in enumerate(ticks.phase) if p and (i == 0 or ticks.phase[i - 1] != p)]
+    spans = [Span(t, nxt, p) for (t, p), (nxt, _) in zip(marks, marks[1:] + [(end, "")]) if p != "done"]
+    return [s for s in spans if s.end > s.start]
+
+
+def level_steps(data: SessionData, end: float) -> tuple[list[Step], str]:
+    """The level as steps: from ticks (one a second), else from ``shown`` or ``intensity`` events."""
+    t, level = data.ticks.t, data.ticks.level
+    ok = ~np.isnan(level)
+    if ok.any():
+        t, level = t[ok], level[ok].astype(int)
+        period = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+        # A tick stands for the time until the next one; a longer gap (lost ticks) stays unknown.
+        ends = np.minimum(np.append(t[1:], t[-1] + period), t + 2.5 * period)
+        return _merge([Step(float(a), float(b), int(lv)) for a, b, lv in zip(t, ends, level)]), "tick"
+    for kind in ("shown", "intensity"):
+        marks = [(float(e["t"]), int(e["level"])) for e in data.of(kind) if isinstance(e.get("level"), int)]
+        if marks:
+            bounds = [m[0] for m in marks[1:]] + [max(end, marks[-1][0])]
+            return _merge([Step(a, b, lv) for (a, lv), b in zip(marks, bounds)]), kind
+    return [], ""
+
+
+def highest_held(steps: list[Step], hold_s: float = HELD_S) -> tuple[int | None, float]:
+    """The highest level L with a continuous stretch of ≥ ``hold_s`` at L or above, and that stretch."""
+    best: tuple[int | None, float] = (None, 0.0)
+    for level in sorted({s.level for s in steps}):
+        longest = run = 0.0
+        last_end = None
+        for s in steps:
+            if s.level >= level:
+                run = run + s.seconds if last_end is not None and abs(s.start - last_end) < _EPS else s.seconds
+                last_end = s.end
+                longest = max(longest, run)
+            else:
+                last_end, run = None, 0.0
+        if longest >= hold_s - _EPS:
+            best = (level, longest)
+    return best
+
+
+def avoidance_spans(data: SessionData, end: float) -> list[Span]:
+    """Looking away from ``looking_away: true`` to the next ``false`` (or the end)."""
+    spans, since = [], None
+    for e in data.of("avoidance"):
+        away = bool(e.get("looking_away"))
+        if away and since is None:
+            since = float(e["t"])
+        elif not away and since is not None:
+            spans.append(Span(since, float(e["t"]), "looking away"))
+            since = None
+    if since is not None and end > since:
+        spans.append(Span(since, end, "looking away"))
+    return spans
+
+
+def _level_rows(data: SessionData, steps: list[Step], windows: list[Span], all_steps: list[Step],
+                names: dict[int, str]) -> list[LevelRow]:
+    ratings: dict[int, list[float]] = {}
+    for e in data.of("suds"):
+        t = float(e["t"])
+        if not is_number(e.get("value")) or not any(w.start <= t < w.end + _EPS for w in windows):
+            continue
+        level = e["level"] if isinstance(e.get("level"), int) else _level_at(all_steps, t)
+        if level is not None:
+            ratings.setdefault(level, []).append(float(e["value"]))
+    intensities = data.level_intensities()
+    rows = []
+    for level in sorted({s.level for s in steps} | set(ratings)):
+        mine = [s for s in steps if s.level == level]
+        values = ratings.get(level, [])
+        rows.append(LevelRow(level, names.get(level, ""), intensities.get(level), sum(s.seconds for s in mine),
+                             len(mine), max(values) if values else None, values[-1] if values else None, len(values)))
+    return rows
+
+
+def _clip(steps: list[Step], windows: list[Span]) -> list[Step]:
+    out = []
+    for w in windows:
+        out += [Step(max(s.start, w.start), min(s.end, w.end), s.level) for s in steps
+                if min(s.end, w.end) > max(s.start, w.start)]
+    return _merge(out)
+
+
+def _merge(steps: list[Step]) -> list[Step]:
+    out: list[Step] = []
+    for s in steps:
+        if out and out[-1].level == s.level and abs(out[-1].end - s.start) < _EPS:
+            out[-1] = Step(out[-1].start, s.end, s.level)
+        else:
+            out.append(s)
+    return out
+
+
+def _stops(data: SessionData) -> list[tuple[float, str]]:
+    """Accepted stop commands, by whom; the patient_stop that an escape triggers is the escape, not another stop."""
+    escapes = [float(e["t"]) for e in data.of("escape")]
+    out = []
+    for e in data.of("command"):
+        t = float(e["t"])
+        if e.get("command") not in STOP_COMMANDS or e.get("accepted", True) is False:
+            continue
+        if e.get("command") == "patient_stop" and any(0 <= t - x <= _SAME_INCIDENT_S for x in escapes):
+            continue
+        out.append((t, str(e.get("source") or "?")))
+    return out
+
+
+def _listed(value: Any) -> list:
+    """``interventions`` as a list, whether the writer gave a list, one string or nothing."""
+    if isinstance(value, (list, tuple)):
+        return list(value) or ["(unnamed)"]
+    return [value] if value else ["(unnamed)"]
+
+
+def _level_at(steps: list[Step], t: float) -> int | None:
+    return next((s.level for s in steps if s.start <= t < s.end), None)

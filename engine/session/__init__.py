@@ -1,0 +1,10 @@
+"""A closed-loop session and the folder it leaves behind (``docs/session-format.md``).
+
+* ``folder``: ``SessionFolder`` — the folder, ``session.json`` written atomically, the
+  check that the output folder is writable before a session starts.
+* ``events``: ``EventLog`` — ``events.jsonl``, append-only, flushed after every event,
+  fsynced every second; ``read_events`` reads it back, tolerating a crash's last line.
+* ``outlets``: ``VrexOutlets`` — vrex's own LSL streams (intensity, markers, events,
+  features, head pose, frame times), which ``sensors.recorder.XdfRecorder`` records with
+  the physiology into ``recording.xdf``.
+"""

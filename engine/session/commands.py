@@ -1,0 +1,200 @@
+"""The commands a therapist (keys, console) or a patient (stop key) gives a session.
+
+``apply(core, name, args, origin)`` changes the ``SessionCore`` and returns (accepted,
+reason); the core logs every command, refused ones included, with its origin. A refused
+command changes nothing. Names and arguments are validated here, so the keyboard and the
+browser console (issue 6) share one set of rules.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from adaptation.types import Therapist, level_of
+
+if TYPE_CHECKING:
+    from engine.session.core import SessionCore
+
+COMMANDS = ("stop", "patient_stop", "hold", "resume", "step_up", "step_down", "set_level", "mode",
+            "accept", "reject", "suds", "ask_suds", "note", "end", "ssq", "ack")
+
+
+def _stop(core: "SessionCore", args: dict, origin: str) -> tuple[bool, str]:
+    core.therapist = Therapist.STOP
+    core.pending = None
+    who = "patient pressed stop" if origin == "patient" else f"{origin} stop"
+    core._set_target(core.plan.calm, origin, f"{who}: calm state now", calm_now=True)
+    core.shield.rebase(core.target)
+    if origin == "patient":
+        core.alert("patient", "the patient pressed stop")
+    return True, f"{who}: calm state now"
+
+
+def _hold(core, args, origin):
+    if core.therapist is Therapist.STOP:
+        return False, "the session is stopped; resume first"
+    core.therapist = Therapist.HOLD
+    return True, "hold: the controller may not raise intensity"
+
+
+def _resume(core, args, origin):
+    if core.therapist is Therapist.NONE:
+        return False, "nothing to resume: the session is neither held nor stopped"
+    was = core.therapist.value
+    core.therapist = Therapist.NONE
+    core.shield.rebase(core.target)
+    core.shield.hold_raises(core.obs_time())     # the controller waits before its first raise
+    return True, f"resumed after {was}"
+
+
+def _move_to(core, level: int, origin: str, why: str) -> tuple[bool, str]:
+    from engine.session.core import Phase
+    if core.phase is not Phase.EXPOSURE:
+        return False, f"levels change only during exposure (phase is {core.phase.value})"
+    if core.therapist is Therapist.STOP:
+        return False, "the session is stopped; resume first"
+    levels = core.plan.levels
+    if levels[level] > core.ceiling + 1e-9:
+        return False, f"level {level + 1} ({levels[level]:.2f}) is above this patient's ceiling {core.ceiling:.2f}"
+    core._set_target(levels[level], origin, why)
+    core.shield.rebase(core.target, core.obs_time())   # a raise by hand counts as a raise
+    core.pending = None
+    return True, why
+
+
+def _step(direction: int) -> Callable:
+    def run(core, args, origin):
+        current = level_of(core.target, core.plan.levels)
+        k = current + direction
+        if not 0 <= k < len(core.plan.levels):
+            return False, f"no level {'above' if direction > 0 else 'below'} level {current + 1}"
+        return _move_to(core, k, origin, f"{origin} stepped {'up' if direction > 0 else 'down'} to level {k + 1} "
+                                          f"'{core.plan.names[k]}'")
+    return run
+
+
+def _set_level(core, args, origin):
+    n = len(core.plan.levels)
+    level = args.get("level")
+    if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= n:
+        return False, f"level {level!r} does not exist: give a whole number from 1 to {n}"
+    return _move_to(core, level - 1, origin, f"{origin} set level {level} '{core.plan.names[level - 1]}'")
+
+
+def _mode(core, args, origin):
+    from engine.session.core import Mode
+    value = args.get("mode")
+    try:
+        mode = Mode(value)
+    except ValueError:
+        return False, f"mode {value!r} is not one of manual, suggest, auto"
+    core.mode = mode
+    core.pending = None
+    core.shield.rebase(core.target)
+    return True, f"mode is now {mode.value}"
+
+
+def _accept(core, args, origin):
+    """Apply the pending proposal if it is recent and nothing the shield watches forbids it now.
+
+    The proposal was filtered by the shield when it was made (step, rate and the time since
+    the last raise, from the target then in force); it is refused if the target has moved
+    since, and a raise is checked again against what is true now: therapist hold, alarms."""
+    from adaptation.shield import alarm
+    if core.pending is None:
+        return False, "no proposal to accept"
+    decision, at, made_from = core.pending
+    core.pending = None
+    if abs(core.target - made_from) > 1e-9:
+        return False, (f"the proposal was made at target {made_from:.2f}, which is now {core.target:.2f}; "
+                       "wait for the next")
+    if core.time - at > core.plan.suggestion_valid_s:
+        return False, f"the proposal is {core.time - at:.0f} s old (> {core.plan.suggestion_valid_s:.0f} s); wait for the next"
+    if decision.target > core.target:
+        why = alarm(core.last_obs, core.shield_config) if core.last_obs is not None else "no observation yet"
+        if core.therapist is not Therapist.NONE:
+            why = f"the session is on {core.therapist.value}"
+        if why:
+            return False, f"not raised: {why}"
+    core._set_target(decision.target, origin, f"{origin} accepted: {decision.reason}")
+    core.shield.rebase(core.target, core.obs_time())
+    return True, f"accepted: target {core.target:.2f}"
+
+
+def _reject(core, args, origin):
+    if core.pending is None:
+        return False, "no proposal to reject"
+    core.pending = None
+    core.shield.rebase(core.target)
+    return True, "proposal rejected"
+
+
+def _suds(core, args, origin):
+    return core.suds_answer(args.get("value"), origin)
+
+
+def _ask_suds(core, args, origin):
+    core.prompt_since = core._last_prompt = core.time
+    core.log(origin, "prompt", "SUDS rating asked", what="suds")
+    return True, "SUDS prompt shown"
+
+
+def _note(core, args, origin):
+    text = args.get("text")
+    if not isinstance(text, str) or not text.strip() or len(text) > 2000:
+        return False, "a note is text of 1 to 2000 characters"
+    core.log(origin, "note", text.strip(), text=text.strip())
+    return True, "note added"
+
+
+SSQ_MAX = 235.62     # Kennedy et al. 1993: total = (nausea + oculomotor + disorientation raw) × 3.74
+
+
+def _ssq(core, args, origin):
+    """The Simulator Sickness Questionnaire's total (and any subscales), as the therapist scored it."""
+    total = args.get("total")
+    if isinstance(total, bool) or not isinstance(total, (int, float)) or not 0 <= total <= SSQ_MAX:
+        return False, f"SSQ total {total!r} is not a number from 0 to {SSQ_MAX}"
+    scores = {"total": float(total)}
+    for k in ("nausea", "oculomotor", "disorientation"):
+        v = args.get(k)
+        if v is not None:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                return False, f"SSQ {k} {v!r} is not a number of 0 or more"
+            scores[k] = float(v)
+    core.log(origin, "ssq", f"SSQ total {total:g}", **scores)
+    return True, "SSQ recorded"
+
+
+def _end(core, args, origin):
+    from engine.session.core import Phase
+    if core.phase in (Phase.RECOVERY, Phase.DONE):
+        return False, f"already in {core.phase.value}"
+    core._enter(Phase.RECOVERY, core.time, f"{origin} ended the exposure", origin)
+    return True, "exposure ended: recovery in the calm state"
+
+
+def _ack(core, args, origin):
+    """Acknowledge alert ``index`` (0-based, in the order raised): it stays listed, no longer open."""
+    index, n = args.get("index"), len(core.alerts)
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < n:
+        return False, (f"alert {index!r} does not exist: give an index from 0 to {n - 1}" if n
+                       else "there is no alert to acknowledge")
+    alert = core.alerts[index]
+    if alert["acknowledged"]:
+        return False, f"alert {index} was already acknowledged"
+    alert["acknowledged"] = True
+    return True, f"alert acknowledged: {alert['kind']}: {alert['text']}"
+
+
+HANDLERS = {"stop": _stop, "patient_stop": _stop, "hold": _hold, "resume": _resume,
+            "step_up": _step(+1), "step_down": _step(-1), "set_level": _set_level, "mode": _mode,
+            "accept": _accept, "reject": _reject, "suds": _suds, "ssq": _ssq, "ask_suds": _ask_suds,
+            "note": _note, "end": _end, "ack": _ack}
+
+
+def apply(core: "SessionCore", name: str, args: dict, origin: str) -> tuple[bool, str]:
+    handler = HANDLERS.get(name)
+    if handler is None:
+        return False, f"unknown command {name!r}; known: {', '.join(COMMANDS)}"
+    return handler(core, args, origin)

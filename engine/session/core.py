@@ -1,0 +1,261 @@
+"""A session's logic without Panda3D: phases, modes, therapist commands, SUDS prompts and
+the control tick that asks the controller, through the safety shield, for a target.
+
+Phases: ``baseline`` (calm state; resting values recorded) → ``exposure`` → ``recovery``
+(calm state) → ``done``. Modes: ``auto`` applies the shielded decision; ``suggest`` keeps it
+as a proposal the therapist accepts or rejects; ``manual`` only shows it. The shield's forced
+decreases (HR over the ceiling, a lost heart signal ramping down, a SUDS at its ceiling)
+apply at once in auto and suggest mode; in manual mode, where the therapist drives, they are
+raised as alerts. The therapist's own commands outrank every controller.
+
+Cadence: ``tick`` runs at every control tick (each second of session time, and when a heart
+beat arrives; see ``runner.py``). The controller is consulted every ``decision_s`` (5 s: the
+interval the shipped policy was trained at), and at any tick where ``shield.alarm`` says the
+shield must look now, so a surge or a lost sensor is acted on at that tick, not at the next
+decision (architecture.md: sensor loss → hold, then ramp down).
+
+Everything that changes the target goes through ``_set_target`` and is logged as an
+``intensity`` event with its source and reason (rule 5 of the house: every change of
+intensity is recorded with its cause). Events follow docs/session-format.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Callable
+
+from adaptation.controllers import ThresholdRule
+from adaptation.shield import SafetyShield, ShieldConfig, alarm
+from adaptation.types import Controller, Decision, Observation, Therapist, level_of
+from sensors.baseline import Baseline
+from sensors.types import Features
+
+from engine.session.health import SensorHealth
+
+Log = Callable[..., Any]          # EventLog.log(source, kind, reason="", **fields)
+
+
+class Phase(str, Enum):
+    BASELINE = "baseline"
+    EXPOSURE = "exposure"
+    RECOVERY = "recovery"
+    DONE = "done"
+
+
+class Mode(str, Enum):
+    MANUAL = "manual"
+    SUGGEST = "suggest"
+    AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A session's shape; times in seconds of session time."""
+
+    levels: tuple[float, ...]
+    names: tuple[str, ...]
+    baseline_s: float = 120.0          # ≥ 30 HR values for sensors.Baseline; clinical.md: 2–5 min rest
+    exposure_s: float = 1800.0         # clinical.md: 30-minute sessions (Freeman et al. 2018)
+    recovery_s: float = 120.0
+    tick_s: float = 1.0
+    decision_s: float = 5.0            # the shipped policy's training interval
+    suds_every_s: float = 60.0         # SUDS about once a minute (clinical.md)
+    suds_after_change_s: float = 20.0  # and this long after each level change
+    suggestion_valid_s: float = 30.0   # a proposal older than this cannot be accepted
+    calm: float = 0.0                  # the scenario's calm-state intensity (stop, recovery)
+
+
+class SessionCore:
+    def __init__(self, plan: Plan, controller: Controller, log: Log, *, mode: Mode = Mode.AUTO,
+                 shield: ShieldConfig = ShieldConfig(), ceiling: float = 1.0, baseline: Baseline | None = None):
+        self.plan = plan
+        self.log = log
+        self.mode = Mode(mode)
+        self.ceiling = ceiling
+        self.shield_config = shield
+        self.shield = SafetyShield(controller, ThresholdRule(), shield)
+        self.baseline = baseline if baseline is not None else Baseline()
+        self.health = SensorHealth(shield.max_sensor_age_s, shield.min_quality)
+        self.phase = Phase.BASELINE
+        self.therapist = Therapist.NONE
+        self.target = plan.calm
+        self.calm_requested = False                  # the runner blinks to calm and clears it
+        self.time = 0.0
+        self.phase_start = 0.0
+        self.exposure_start: float | None = None
+        self.level = 0
+        self.level_since = 0.0
+        self.top_reached = 0
+        self.suds, self.suds_at = math.nan, -math.inf
+        self.peak_suds_at_level = math.nan
+        self.prompt_since: float | None = None
+        self._last_prompt = -math.inf
+        self._next_decision = 0.0
+        self.pending: tuple[Decision, float, float] | None = None   # proposal, when, the target it was made from
+        self.last_decision: Decision | None = None
+        self.last_obs: Observation | None = None
+        self.alerts: list[dict] = []
+        self.last_change: tuple[str, str] = ("session", "start")   # who changed the target last, and why
+        self._forcing = False                        # the shield forced a decrease at the last decision
+
+    # -- phases --------------------------------------------------------------------------
+
+    def start(self, now: float) -> None:
+        self.time = self.phase_start = now
+        self.log("session", "phase", "calm baseline: resting values are recorded", phase=Phase.BASELINE.value)
+
+    def _enter(self, phase: Phase, now: float, reason: str, source: str = "session") -> None:
+        self.phase, self.phase_start = phase, now
+        self.log(source, "phase", reason, phase=phase.value)
+        if phase is Phase.EXPOSURE:
+            self.exposure_start = now
+            self._next_decision = now
+        elif phase in (Phase.RECOVERY, Phase.DONE):
+            self.pending = None
+            self.prompt_since = None
+            self._set_target(self.plan.calm, source, f"{phase.value}: calm state")
+
+    @property
+    def done(self) -> bool:
+        return self.phase is Phase.DONE
+
+    @property
+    def level_name(self) -> str:
+        return self.plan.names[self.level]
+
+    # -- the control tick ------------------------------------------------------------------
+
+    def tick(self, now: float, features: Features, shown: float) -> None:
+        """One control tick at session time ``now`` with this tick's features and the shown intensity."""
+        self.time = now
+        level = level_of(shown, self.plan.levels)
+        if level != self.level:
+            self.level, self.level_since = level, now
+            self.top_reached = max(self.top_reached, level) if self.phase is Phase.EXPOSURE else self.top_reached
+            self.peak_suds_at_level = math.nan
+            if self.phase is Phase.EXPOSURE:
+                self._last_prompt = min(self._last_prompt, now - self.plan.suds_every_s + self.plan.suds_after_change_s)
+        for signal, status, why in self.health.update(features, now):
+            self.log("sensors", "sensor", why, signal=signal, status=status)
+            if status != "fresh":
+                self.alert("sensor", f"{signal} {status}: {why}")
+        self._log_tick(features, shown)
+        elapsed = now - self.phase_start
+        if self.phase is Phase.BASELINE:
+            self.baseline.add(features)
+            if elapsed >= self.plan.baseline_s and (self._baseline_complete() or elapsed >= 2 * self.plan.baseline_s):
+                values = {k: (v if math.isfinite(v) else None) for k, v in self.baseline.values().items()}
+                why = "resting values recorded" if self._baseline_complete() else (
+                    "too few trustworthy heart-rate values at rest: no HR baseline, the shield will not raise"
+                    if not self.baseline.ready else "too few EDA values at rest: no EDA baseline (EDA reads as unknown)")
+                self.log("sensors", "baseline", why, values=values)
+                for signal in self.health.never_fresh(sorted(features.quality)):
+                    self.log("sensors", "sensor", "no good data during the whole baseline", signal=signal, status="lost")
+                    self.alert("sensor", f"{signal}: no good data during the baseline")
+                self._enter(Phase.EXPOSURE, now, "exposure begins")
+        elif self.phase is Phase.EXPOSURE:
+            if elapsed >= self.plan.exposure_s:
+                self._enter(Phase.RECOVERY, now, f"exposure time ({self.plan.exposure_s / 60:.0f} min) is over")
+            else:
+                self._control(now, features, shown)
+        elif self.phase is Phase.RECOVERY and elapsed >= self.plan.recovery_s:
+            self._enter(Phase.DONE, now, "recovery over: session done")
+
+    def _baseline_complete(self) -> bool:
+        """HR has a baseline, and so does EDA if any EDA values came at all: the policy reads
+        EDA relative to rest, and without it acts as if the sensor were missing."""
+        b = self.baseline
+        return b.ready and (b.count("eda_tonic_us") == 0 or b.count("eda_tonic_us") >= b.min_values)
+
+    def observation(self, now: float, features: Features, shown: float) -> Observation:
+        start = self.exposure_start if self.exposure_start is not None else now
+        return Observation(time=now - start, intensity=shown, target=self.target, levels=self.plan.levels,
+                           level=self.level, time_at_level=now - self.level_since, features=features,
+                           suds=self.suds, suds_age=now - self.suds_at, peak_suds_at_level=self.peak_suds_at_level,
+                           top_reached=self.top_reached, therapist=self.therapist, ceiling=self.ceiling)
+
+    def _control(self, now: float, features: Features, shown: float) -> None:
+        obs = self.observation(now, features, shown)
+        self.last_obs = obs
+        if self.prompt_since is None and now - self._last_prompt >= self.plan.suds_every_s:
+            self.prompt_since = self._last_prompt = now
+            self.log("session", "prompt", "SUDS rating asked", what="suds")
+        if self.therapist is Therapist.STOP:
+            return
+        urgent = alarm(obs, self.shield_config)
+        if now < self._next_decision and not urgent:
+            return
+        if now >= self._next_decision:
+            self._next_decision = now + self.plan.decision_s
+        d = self.shield.decide(obs)
+        self.last_decision = d
+        forced = d.source == "shield" and d.target < self.target
+        applied = self.mode is Mode.AUTO or (forced and self.mode is Mode.SUGGEST)
+        self.log(d.source or "controller", "decision", d.reason, controller=self.shield.guard.name,
+                 target=d.target, level=level_of(d.target, self.plan.levels), applied=applied, mode=self.mode.value)
+        if d.interventions:
+            self.log("shield", "shield", "; ".join(d.interventions), interventions=list(d.interventions),
+                     target=d.target, current=self.target)
+        was_forcing, self._forcing = self._forcing, forced
+        if forced and applied and not was_forcing:   # once per episode, not at every tick of a ramp
+            self.alert("shield", f"shield lowered intensity: {d.reason}")
+        if applied:
+            self._set_target(d.target, "shield" if forced else "controller", d.reason)
+        else:
+            self.shield.rebase(self.target)          # its proposal was not applied: measure from what was
+            self.pending = None                      # only the newest proposal stands
+            if forced:
+                if not was_forcing:                  # once per episode, not at every tick
+                    self.alert("shield", f"shield advises lowering intensity: {d.reason}")
+            elif abs(d.target - self.target) > 1e-9 and self.mode is Mode.SUGGEST:
+                self.pending = (d, now, self.target)
+
+    def _log_tick(self, f: Features, shown: float) -> None:
+        num = lambda v: v if isinstance(v, (int, float)) and math.isfinite(v) else None   # noqa: E731
+        self.log("sensors", "tick", "", phase=self.phase.value, intensity=shown, target=self.target, level=self.level,
+                 hr_bpm=num(f.hr_bpm), rmssd_ms=num(f.rmssd_ms), eda_tonic_us=num(f.eda_tonic_us),
+                 scr_per_min=num(f.scr_per_min), resp_bpm=num(f.resp_rate_bpm),
+                 relative={k: num(v) for k, v in f.relative.items()},
+                 quality={k: round(q.index, 3) for k, q in f.quality.items()},
+                 age_s={k: num(round(a, 3)) for k, a in f.age_s.items()})
+
+    # -- targets, commands, SUDS ----------------------------------------------------------
+
+    def obs_time(self) -> float:
+        """Now on the shield's clock (``Observation.time``: seconds since exposure began)."""
+        return self.time - (self.exposure_start if self.exposure_start is not None else self.time)
+
+    def _set_target(self, target: float, source: str, reason: str, *, calm_now: bool = False) -> None:
+        target = min(max(float(target), 0.0), self.ceiling)
+        if calm_now:
+            self.calm_requested = True
+        if abs(target - self.target) < 1e-9 and not calm_now:
+            return
+        self.pending = None                          # a proposal made from another target is void
+        previous, self.target = self.target, target
+        self.last_change = (source, reason)
+        level = level_of(target, self.plan.levels)
+        self.log(source, "intensity", reason, target=target, previous=previous, level=level,
+                 level_name=self.plan.names[level])
+
+    def alert(self, kind: str, text: str) -> None:
+        self.alerts.append({"t": self.time, "kind": kind, "text": text, "acknowledged": False})
+
+    def suds_answer(self, value: float, origin: str = "patient") -> tuple[bool, str]:
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 <= value <= 100):
+            return False, f"SUDS {value!r} is not a number from 0 to 100"
+        self.suds, self.suds_at = float(value), self.time
+        self.peak_suds_at_level = value if not self.peak_suds_at_level >= value else self.peak_suds_at_level
+        self.prompt_since = None
+        self.log(origin, "suds", f"SUDS {value:.0f} at level {self.level + 1}", value=float(value), level=self.level)
+        return True, ""
+
+    def command(self, name: str, args: dict | None = None, origin: str = "therapist") -> tuple[bool, str]:
+        """Apply a therapist (or patient) command now; returns (accepted, reason) and logs it."""
+        from engine.session.commands import apply        # the command table lives beside the core
+        origin = "patient" if name == "patient_stop" else origin
+        accepted, reason = apply(self, name, dict(args or {}), origin)
+        self.log(origin, "command", reason, command=name, args=dict(args or {}), accepted=accepted)
+        return accepted, reason

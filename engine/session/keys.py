@@ -1,0 +1,49 @@
+"""Keys in the session window. Every key puts a command on the runner's queue, which the
+frame loop drains before it draws, so a stop is applied on the next frame.
+
+Patient: space = stop (calm state at once); 0–9 answer an open SUDS prompt (× 10), 'o' = 100.
+Therapist: h hold, r resume, page up/down step a level, F1–F12 set level 1–12, s stop,
+a accept, x reject, q ask for SUDS, e end exposure (recovery), escape twice within 2 s quits
+(the session is recorded up to then).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from engine.session.runner import Command
+
+
+def twice(action: Callable[[], None], within_s: float = 2.0) -> Callable[[], None]:
+    """``action`` only on a second press within ``within_s``: a patient's stray key must not
+    end the session (the patient's own key is space, which goes to calm, not out)."""
+    last = [-1e9]
+
+    def press() -> None:
+        now = time.monotonic()
+        if now - last[0] <= within_s:
+            action()
+        last[0] = now
+    return press
+
+
+def bindings(put: Callable[[Command], None], levels: int, quit: Callable[[], None],
+             prompt_open: Callable[[], bool]) -> dict[str, Callable[[], None]]:
+    def cmd(name: str, origin: str = "therapist", **args: Any) -> Callable[[], None]:
+        return lambda: put(Command(name, args, origin))
+
+    def suds(value: int) -> Callable[[], None]:
+        def press() -> None:
+            if prompt_open():
+                put(Command("suds", {"value": value}, "patient"))
+        return press
+
+    keys = {"space": cmd("patient_stop", "patient"), "h": cmd("hold"), "r": cmd("resume"),
+            "page_up": cmd("step_up"), "page_down": cmd("step_down"), "s": cmd("stop"), "a": cmd("accept"),
+            "x": cmd("reject"), "q": cmd("ask_suds"), "e": cmd("end"), "escape": twice(quit), "o": suds(100)}
+    for digit in range(10):
+        keys[str(digit)] = suds(digit * 10)
+    for k in range(1, min(levels, 12) + 1):
+        keys[f"f{k}"] = cmd("set_level", level=k)
+    return keys

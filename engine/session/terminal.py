@@ -1,0 +1,75 @@
+"""What the terminal shows while a session runs: phase, level, HR, EDA, the controller's last
+decision and its reason, and a progress bar. Updated in place on a terminal; on a pipe or a
+log file, one line every ``every_s`` of session time instead (no control characters)."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import TextIO
+
+from engine.session.core import Phase, SessionCore
+from sensors.types import Features
+
+BAR = 24
+
+
+def _num(v: float, fmt: str, unit: str) -> str:
+    return f"{v:{fmt}} {unit}" if isinstance(v, (int, float)) and math.isfinite(v) else f"— {unit}"
+
+
+def progress(core: SessionCore) -> float:
+    p = core.plan
+    total = p.baseline_s + p.exposure_s + p.recovery_s
+    done = {Phase.BASELINE: 0.0, Phase.EXPOSURE: p.baseline_s, Phase.RECOVERY: p.baseline_s + p.exposure_s,
+            Phase.DONE: total}[core.phase]
+    if core.phase is not Phase.DONE:
+        done += core.time - core.phase_start
+    return min(max(done / total, 0.0), 1.0)
+
+
+def lines(core: SessionCore, features: Features | None, shown: float) -> list[str]:
+    frac = progress(core)
+    bar = "█" * int(frac * BAR) + "·" * (BAR - int(frac * BAR))
+    minutes, seconds = divmod(int(core.time), 60)
+    f = features
+    hr = _num(f.hr_bpm, ".0f", "bpm") if f else "—"
+    eda = _num(f.eda_tonic_us, ".2f", "µS") if f else "—"
+    rel = f.relative.get("hr_bpm", math.nan) if f else math.nan
+    rel_text = f" ({rel:+.0%})" if math.isfinite(rel) else ""
+    d = core.last_decision
+    reason = (d.reason if d else "no decision yet")[:110]
+    hold = f"  [{core.therapist.value}]" if core.therapist.value != "none" else ""
+    return [f"[{bar}] {frac:4.0%}  {minutes:02d}:{seconds:02d}  {core.phase.value:9} {core.mode.value}{hold}",
+            f"level {core.level + 1}/{len(core.plan.levels)} '{core.level_name}'  intensity {shown:.2f} → {core.target:.2f}"
+            f"   HR {hr}{rel_text}   EDA {eda}   SUDS {_num(core.suds, '.0f', '')}".rstrip(),
+            f"decision: {reason}"]
+
+
+class StatusDisplay:
+    def __init__(self, stream: TextIO = sys.stdout, every_s: float = 60.0):
+        self.stream = stream
+        self.live = bool(getattr(stream, "isatty", lambda: False)())
+        self.every_s = every_s
+        self._shown = 0
+        self._next = 0.0
+
+    def update(self, core: SessionCore, features: Features | None, shown: float) -> None:
+        text = lines(core, features, shown)
+        if self.live:
+            if self._shown:
+                self.stream.write(f"\x1b[{self._shown}F")        # back up: update in place
+            self.stream.write("".join(f"\x1b[2K{line}\n" for line in text))
+            self._shown = len(text)
+        elif core.time >= self._next or core.done:
+            self.stream.write(" | ".join(text) + "\n")
+            self._next = core.time + self.every_s
+        self.stream.flush()
+
+    def say(self, text: str) -> None:
+        """A message that stays (an alert): printed above the in-place status."""
+        if self.live and self._shown:
+            self.stream.write(f"\x1b[{self._shown}F\x1b[J")
+            self._shown = 0
+        self.stream.write(text + "\n")
+        self.stream.flush()

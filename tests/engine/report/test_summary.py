@@ -1,0 +1,73 @@
+"""The summary's numbers against the hand-worked values in synth.EXPECTED."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.report import load_session, summarise
+from engine.report.summary import Step, highest_held
+from tests.engine.report.synth import EXPECTED, write_session
+
+
+def test_time_and_suds_at_each_level(session):
+    s = summarise(load_session(session))
+    assert {r.level: r.time_s for r in s.levels} == pytest.approx(EXPECTED["time_at_level"])
+    assert {r.level: (r.peak_suds, r.end_suds) for r in s.levels} == EXPECTED["peak_end_suds"]
+    assert {r.level: r.visits for r in s.levels} == EXPECTED["visits"]
+    assert [r.name for r in s.levels] == ["street", "first floor", "third floor", "over the trees"]
+    assert s.level_source == "tick"
+
+
+def test_reached_held_and_counts(session):
+    s = summarise(load_session(session))
+    assert (s.highest_reached, s.highest_held) == (EXPECTED["highest_reached"], EXPECTED["highest_held"])
+    assert s.held_s == pytest.approx(EXPECTED["held_s"])
+    assert (s.decisions, s.decisions_applied) == (EXPECTED["decisions"], EXPECTED["applied"])
+    assert s.shield_events == EXPECTED["shield"] and s.shield_kinds == {"rate_limit": 1, "hr_ceiling": 1}
+    assert s.stops == [(480.0, "therapist")]      # the refused step_up is not a stop
+    assert s.escapes == []
+    assert len(s.avoidance) == EXPECTED["avoidance"]
+    assert sum(a.seconds for a in s.avoidance) == pytest.approx(EXPECTED["avoidance_s"])
+    assert (s.peak_suds, s.end_suds) == (EXPECTED["peak_suds"], EXPECTED["end_suds"])
+    assert [e["total"] for e in s.ssq] == [7.48, 18.7]
+    assert s.end_reason == "stopped"
+    assert [(p.label, p.start, p.end) for p in s.phases] == [("baseline", 0, 120), ("exposure", 120, 480),
+                                                              ("recovery", 480, 600)]
+
+
+def test_held_is_a_stretch_at_or_above_the_level():
+    # 40 s at 3 then 30 s at 4: level 3 or above for 70 s, so 3 is held; 4 alone is not.
+    steps = [Step(0, 100, 1), Step(100, 140, 3), Step(140, 170, 4), Step(170, 200, 2)]
+    assert highest_held(steps) == (3, 70)
+    # A gap (lost ticks) breaks the stretch: 40 s + 40 s is not 60 s held.
+    assert highest_held([Step(0, 40, 5), Step(50, 90, 5)]) == (None, 0.0)
+    assert highest_held([]) == (None, 0.0)
+
+
+def test_an_escape_is_counted_and_ends_the_exposure(tmp_path):
+    folder = write_session(tmp_path / "s", schedule=[(120, 200, 1), (200, 400, 4)], stop_at=None, escape_at=400,
+                           end_reason="escaped")
+    s = summarise(load_session(folder))
+    assert s.escapes == [400.0] and s.stops == []
+    assert s.end_reason == "escaped"
+    assert (s.highest_reached, s.highest_held) == (4, 4)
+
+
+def test_a_patient_stop_without_an_escape_is_a_stop(session):
+    with open(session / "events.jsonl", "a") as f:
+        f.write(json.dumps({"seq": 692, "t": 590, "source": "patient", "kind": "command", "command": "patient_stop",
+                            "args": {}, "accepted": True, "reason": "patient pressed stop"}) + "\n")
+    assert summarise(load_session(session)).stops == [(480.0, "therapist"), (590.0, "patient")]
+
+
+def test_without_ticks_the_level_comes_from_shown_events(session):
+    lines = [ln for ln in (session / "events.jsonl").read_text().splitlines() if json.loads(ln)["kind"] != "tick"]
+    (session / "events.jsonl").write_text("\n".join(lines) + "\n")
+    s = summarise(load_session(session))
+    assert s.level_source == "shown"
+    # shown events come 2 s after each change (2:02, 2:32, 4:02, 5:32, 6:12, 7:12), and the stop's level 0 has
+    # none, so level 3 runs to the end of exposure at 8:00: 0 → 30 s, 1 → 90, 2 → 90 + 60, 3 → 40 + 48.
+    assert {r.level: r.time_s for r in s.levels} == pytest.approx({0: 30.0, 1: 90.0, 2: 150.0, 3: 88.0})
+    assert s.highest_held == 2

@@ -1,0 +1,293 @@
+"""SessionCore: phases, modes, commands and the control tick, with hand-made features.
+
+The controller here is a stand-in that always asks for one level up (or a fixed target):
+these tests are about what the session does with decisions, not about any controller.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from adaptation.shield import ShieldConfig
+from adaptation.types import Decision, Therapist, step_target
+from engine.session.core import Mode, Phase, Plan, SessionCore
+from sensors.types import Features, Quality
+
+LEVELS = tuple(i / 10 for i in range(11))
+NAMES = tuple(f"L{i}" for i in range(11))
+
+
+class Up:
+    name = "up"
+
+    def reset(self) -> None:
+        pass
+
+    def decide(self, obs):
+        return Decision(step_target(obs, +1), "always up", self.name)
+
+
+class Log:
+    def __init__(self):
+        self.events: list[dict] = []
+
+    def __call__(self, source, kind, reason="", **fields):
+        e = {"source": source, "kind": kind, "reason": reason, **fields}
+        self.events.append(e)
+        return e
+
+    def kinds(self, kind):
+        return [e for e in self.events if e["kind"] == kind]
+
+
+def calm(t: float, hr: float = 70.0, rel: float = 0.0, q: float = 1.0, age: float = 0.2) -> Features:
+    return Features(time=t, hr_bpm=hr, hr_source="ecg", quality={"ecg": Quality(q, "ok" if q >= 0.5 else "noisy")},
+                    age_s={"ecg": age}, relative={"hr_bpm": rel})
+
+
+def make(mode=Mode.AUTO, **plan):
+    log = Log()
+    p = Plan(LEVELS, NAMES, baseline_s=40.0, exposure_s=600.0, recovery_s=30.0, **plan)
+    core = SessionCore(p, Up(), log, mode=mode, shield=ShieldConfig())
+    core.start(0.0)
+    return core, log
+
+
+def run(core, t0, t1, shown=None, feats=calm):
+    """Ticks every second from t0 to t1; the scene shows the target at once unless ``shown``."""
+    for t in range(int(t0), int(t1)):
+        core.tick(float(t), feats(float(t)), core.target if shown is None else shown)
+
+
+def into_exposure(mode=Mode.AUTO):
+    core, log = make(mode)
+    run(core, 0, 41)
+    assert core.phase is Phase.EXPOSURE
+    return core, log
+
+
+def test_baseline_then_exposure_records_resting_values():
+    core, log = make()
+    run(core, 0, 40)
+    assert core.phase is Phase.BASELINE
+    run(core, 40, 41)
+    assert core.phase is Phase.EXPOSURE
+    (b,) = log.kinds("baseline")
+    assert b["values"]["hr_bpm"] == pytest.approx(70.0)
+    assert [e["phase"] for e in log.kinds("phase")] == ["baseline", "exposure"]
+
+
+def test_baseline_is_extended_while_heart_rate_is_missing():
+    core, log = make()
+    run(core, 0, 60, feats=lambda t: calm(t, hr=math.nan, q=0.0))
+    assert core.phase is Phase.BASELINE          # no HR yet: keeps recording rest (up to twice as long)
+    run(core, 60, 82, feats=lambda t: calm(t, hr=math.nan, q=0.0))
+    assert core.phase is Phase.EXPOSURE
+    assert "no HR baseline" in log.kinds("baseline")[0]["reason"]
+
+
+def test_auto_mode_raises_every_decision_and_logs_the_cause():
+    core, log = into_exposure()
+    run(core, 41, 80)
+    assert core.target > 0.2
+    changes = log.kinds("intensity")
+    assert changes and all(e["source"] == "controller" and e["reason"] == "always up" for e in changes)
+    # consulted every 5 s of session time, not every tick: 39 ticks → 8 decisions
+    assert len(log.kinds("decision")) == 8
+
+
+def test_hr_over_ceiling_lowers_the_target_at_the_next_tick_not_the_next_decision():
+    core, log = into_exposure()
+    run(core, 41, 100)
+    high = core.target
+    assert high >= 0.3
+    core.tick(100.0, calm(100.0, hr=105.0, rel=0.5), core.target)
+    assert core.target < high
+    assert log.kinds("intensity")[-1]["source"] == "shield"
+    assert log.kinds("shield")
+    (alert,) = [a for a in core.alerts if a["kind"] == "shield"]            # the therapist is told, once
+    assert "above baseline" in alert["text"] and not alert["acknowledged"]
+    core.tick(101.0, calm(101.0, hr=105.0, rel=0.5), core.target)
+    assert len([a for a in core.alerts if a["kind"] == "shield"]) == 1      # not again at every tick
+
+
+def test_stale_heart_holds_then_ramps_down():
+    core, log = into_exposure()
+    run(core, 41, 100)
+    high = core.target
+    stale = lambda t: calm(t, age=10.0)        # noqa: E731
+    run(core, 100, 112, feats=stale)
+    assert core.target == pytest.approx(high)   # hold first (15 s)
+    run(core, 112, 140, feats=stale)
+    assert core.target < high                   # then ramp down
+    assert any(e["kind"] == "sensor" and e["status"] == "stale" for e in log.events)
+    assert any(a["kind"] == "sensor" for a in core.alerts)
+
+
+def test_hold_stops_the_controller_raising_but_not_the_therapist():
+    core, log = into_exposure()
+    run(core, 41, 60)
+    assert core.command("hold") == (True, "hold: the controller may not raise intensity")
+    held = core.target
+    run(core, 60, 120)
+    assert core.target == held
+    ok, _ = core.command("step_up")
+    assert ok and core.target > held
+    assert log.kinds("intensity")[-1]["source"] == "therapist"
+
+
+def test_stop_goes_calm_at_once_and_no_decision_is_taken_while_stopped():
+    core, log = into_exposure()
+    run(core, 41, 90)
+    ok, why = core.command("stop")
+    assert ok and core.target == 0.0 and core.calm_requested and core.therapist is Therapist.STOP
+    n = len(log.kinds("decision"))
+    run(core, 90, 150)
+    assert core.target == 0.0 and len(log.kinds("decision")) == n
+    assert core.command("hold")[0] is False              # stopped: resume first
+    assert core.command("resume")[0] is True
+    run(core, 150, 170)
+    assert core.target > 0.0
+
+
+def test_patient_stop_is_logged_as_the_patients_and_raises_an_alert():
+    core, log = into_exposure()
+    run(core, 41, 70)
+    core.command("patient_stop", {}, "keyboard")
+    (cmd,) = log.kinds("command")
+    assert cmd["source"] == "patient" and cmd["accepted"] is True
+    assert log.kinds("intensity")[-1]["source"] == "patient"
+    assert core.alerts[-1]["kind"] == "patient"
+
+
+def test_suggest_mode_waits_for_the_therapist():
+    core, log = into_exposure(Mode.SUGGEST)
+    run(core, 41, 47)
+    assert core.target == 0.0 and core.pending is not None
+    assert all(d["applied"] is False for d in log.kinds("decision"))
+    ok, why = core.command("accept")
+    assert ok and core.target == pytest.approx(0.1)
+    run(core, 47, 53)
+    assert core.pending is None            # an accepted raise counts: 10 s before the next one
+    run(core, 53, 58)
+    assert core.command("reject")[0] is True and core.target == pytest.approx(0.1)
+    assert core.command("reject") == (False, "no proposal to reject")
+
+
+def test_a_proposal_made_before_the_shield_lowered_the_target_cannot_be_accepted():
+    core, log = into_exposure(Mode.SUGGEST)
+    core.command("set_level", {"level": 5})
+    run(core, 41, 52)
+    assert core.pending is not None
+    core.tick(52.0, calm(52.0, hr=110.0, rel=0.6), core.target)         # the shield lowers at once
+    lowered = core.target
+    assert lowered < 0.4 and core.pending is None
+    core.tick(53.0, calm(53.0), core.target)
+    assert core.command("accept")[0] is False and core.target == lowered
+
+
+def test_raises_by_hand_or_by_accept_count_for_the_controllers_spacing():
+    core, log = into_exposure()
+    run(core, 41, 60)
+    core.command("hold")
+    ok, _ = core.command("step_up")
+    assert ok
+    by_hand = core.target
+    core.command("resume")
+    run(core, 60, 69)                                    # < 10 s after the therapist's raise
+    assert core.target == by_hand
+    run(core, 69, 76)
+    assert core.target > by_hand
+
+
+def test_after_a_stop_and_resume_the_controller_waits_before_raising():
+    core, log = into_exposure()
+    run(core, 41, 70)
+    core.command("stop")
+    run(core, 70, 90)
+    core.command("resume")
+    run(core, 90, 99)
+    assert core.target == 0.0
+    run(core, 99, 110)
+    assert core.target > 0.0
+
+
+def test_suggest_mode_still_applies_the_shields_forced_decrease():
+    core, log = into_exposure(Mode.SUGGEST)
+    core.command("set_level", {"level": 6})
+    core.tick(60.0, calm(60.0, hr=110.0, rel=0.6), core.target)
+    assert core.target < 0.5
+    assert log.kinds("intensity")[-1]["source"] == "shield"
+
+
+def test_manual_mode_only_advises():
+    core, log = into_exposure(Mode.MANUAL)
+    run(core, 41, 100)
+    assert core.target == 0.0
+    assert log.kinds("decision") and not any(d["applied"] for d in log.kinds("decision"))
+
+
+@pytest.mark.parametrize("name,args,expected", [
+    ("set_level", {"level": 0}, "does not exist"),
+    ("set_level", {"level": 12}, "does not exist"),
+    ("set_level", {"level": "3"}, "does not exist"),
+    ("set_level", {"level": True}, "does not exist"),
+    ("mode", {"mode": "fast"}, "not one of"),
+    ("launch", {}, "unknown command"),
+    ("suds", {"value": 101}, "0 to 100"),
+    ("suds", {"value": "high"}, "0 to 100"),
+    ("note", {"text": ""}, "1 to 2000"),
+    ("ssq", {"total": 300}, "0 to 235.62"),
+    ("ssq", {"total": 20, "nausea": -1}, "0 or more"),
+    ("accept", {}, "no proposal"),
+])
+def test_bad_commands_are_refused_logged_and_change_nothing(name, args, expected):
+    core, log = into_exposure()
+    before = (core.target, core.mode, core.therapist, core.suds)
+    ok, why = core.command(name, args)
+    assert not ok and expected in why
+    assert (core.target, core.mode, core.therapist, core.suds) == before or (math.isnan(core.suds) and math.isnan(before[3]))
+    assert log.kinds("command")[-1]["accepted"] is False
+
+
+def test_ceiling_refuses_a_level_above_it():
+    log = Log()
+    core = SessionCore(Plan(LEVELS, NAMES, baseline_s=40.0), Up(), log, ceiling=0.5)
+    core.start(0.0)
+    run(core, 0, 41)
+    ok, why = core.command("set_level", {"level": 8})
+    assert not ok and "ceiling" in why
+    run(core, 41, 200)
+    assert core.target <= 0.5
+
+
+def test_suds_prompts_every_minute_and_after_a_level_change():
+    core, log = into_exposure(Mode.MANUAL)
+    run(core, 41, 42)
+    assert len(log.kinds("prompt")) == 1            # at the start of exposure
+    core.suds_answer(30)
+    run(core, 42, 70)
+    assert len(log.kinds("prompt")) == 1
+    core.command("set_level", {"level": 3})
+    run(core, 70, 95)                                # shown at the new level from 70 s: prompt ~20 s later
+    assert len(log.kinds("prompt")) == 2
+    core.suds_answer(55)
+    assert core.peak_suds_at_level == 55 and log.kinds("suds")[-1]["level"] == 2   # 0-based: level 3 is index 2
+
+
+def test_exposure_then_recovery_then_done():
+    core, log = into_exposure()
+    run(core, 41, 641)
+    assert core.phase is Phase.RECOVERY and core.target == 0.0
+    run(core, 641, 672)
+    assert core.done
+    assert [e["phase"] for e in log.kinds("phase")] == ["baseline", "exposure", "recovery", "done"]
+
+
+def test_ssq_is_recorded_with_its_subscales():
+    core, log = into_exposure()
+    assert core.command("ssq", {"total": 37.4, "nausea": 19.08, "oculomotor": 30.32})[0]
+    (e,) = log.kinds("ssq")
+    assert e["total"] == 37.4 and e["nausea"] == 19.08 and "disorientation" not in e

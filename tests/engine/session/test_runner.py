@@ -1,0 +1,177 @@
+"""SessionRunner, frame by frame, on the real heights scene (offscreen, the shared ShowBase).
+
+Streams, the event log and vrex's outlets are replaced by recorders here to isolate the
+frame loop's order of work; the whole thing over real LSL is tests/engine/session/test_demo_e2e.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from adaptation.shield import ShieldConfig
+from adaptation.types import Decision
+from engine.app import SceneRunner
+from engine.easing import IntensityDriver
+from engine.scenario import load_scenario
+from engine.scene import Scene
+from engine.session.core import Mode, Phase, Plan, SessionCore
+from engine.session.runner import Command, SessionRunner
+from sensors.types import Features, Quality
+from tests.conftest import SCENARIOS
+
+
+class Stay:
+    name = "stay"
+
+    def reset(self):
+        pass
+
+    def decide(self, obs):
+        return Decision(obs.target, "stay", self.name)
+
+
+class HandClock:
+    speed = 1.0
+
+    def __init__(self):
+        self.t = 0.0
+        self.start = 0.0
+
+    def now(self):
+        return self.t
+
+    def lsl_time(self, t=None):
+        return 1000.0 + (self.t if t is None else t)
+
+    def lsl_now(self):
+        return self.lsl_time()
+
+
+class Live:
+    """Canned physiology: a calm, trustworthy heart at 70 bpm."""
+
+    beats_arrived = 0
+
+    def poll(self, now):
+        return {}
+
+    def tick(self, now):
+        return Features(time=now, hr_bpm=70.0, hr_source="ecg", quality={"ecg": Quality(1.0)},
+                        age_s={"ecg": 0.1}, relative={"hr_bpm": 0.0})
+
+
+class Recorder:
+    def __init__(self):
+        self.calls: list[tuple] = []
+        self.events: list[dict] = []
+
+    def log(self, source, kind, reason="", **fields):
+        e = {"source": source, "kind": kind, "reason": reason, **fields}
+        self.events.append(e)
+        return e
+
+    def sync(self):
+        pass
+
+    def __getattr__(self, name):          # outlets: intensity, marker, frame, features, headpose
+        return lambda *a, **k: self.calls.append((name, a, k))
+
+
+@pytest.fixture
+def session(base, scene_root):
+    spec = load_scenario(SCENARIOS / "heights.yaml")
+    scene = Scene(spec, scene_root)
+    driver = IntensityDriver(spec.comfort, spec.calm)
+    scene_runner = SceneRunner(scene, driver, base)
+    scene_runner.stop()
+    events, outlets = Recorder(), Recorder()
+    plan = Plan(tuple(lv.intensity for lv in spec.levels), tuple(lv.name for lv in spec.levels), baseline_s=35.0)
+    core = SessionCore(plan, Stay(), events.log, mode=Mode.AUTO, shield=ShieldConfig())
+    clock = HandClock()
+    runner = SessionRunner(core, clock=clock, live=Live(), base=base, scene_runner=scene_runner, driver=driver,
+                           events=events, outlets=outlets)
+    core.start(0.0)
+    yield runner, clock, events, outlets
+    scene_runner.close()
+    scene.destroy()
+
+
+def frames(runner, clock, seconds, dt=0.1):
+    for _ in range(int(round(seconds / dt))):
+        clock.t += dt
+        runner.step()
+
+
+def test_a_stop_on_the_queue_is_on_screen_at_the_next_frame(session):
+    runner, clock, events, outlets = session
+    frames(runner, clock, 36)
+    assert runner.core.phase is Phase.EXPOSURE
+    runner.commands.put(Command("set_level", {"level": 5}))
+    frames(runner, clock, 20)
+    assert runner.driver.intensity == pytest.approx(0.4)
+    runner.commands.put(Command("stop"))
+    clock.t += 0.01
+    runner.step()                                   # the very next frame
+    assert runner.driver.veil > 0.0 and runner.driver.calming
+    assert [e for e in events.events if e["kind"] == "command"][-1]["command"] == "stop"
+
+
+def test_each_new_level_is_announced_when_it_is_first_shown(session):
+    runner, clock, events, outlets = session
+    frames(runner, clock, 36)
+    runner.commands.put(Command("set_level", {"level": 4}))
+    frames(runner, clock, 15)
+    shown = [e for e in events.events if e["kind"] == "shown"]
+    assert [e["level"] for e in shown] == [1, 2, 3]          # every level on the way up, once
+    markers = [c[1][0] for c in outlets.calls if c[0] == "marker"]
+    assert [m["level"] for m in markers if m["kind"] == "shown"] == [1, 2, 3]
+    (change,) = [m for m in markers if m["kind"] == "change"]     # one target change: the therapist's
+    assert change["target"] == pytest.approx(0.3) and change["cause"] == "therapist"
+    assert markers.index(change) == 0                             # announced before the levels it leads to
+    for e in shown:                                          # at the frame that shows it, not before
+        assert e["intensity"] >= runner.core.plan.levels[e["level"]] - 1e-9
+
+
+def test_ticks_follow_session_time_and_every_frame_goes_out(session):
+    runner, clock, events, outlets = session
+    frames(runner, clock, 10.0)
+    ticks = [e for e in events.events if e["kind"] == "tick"]
+    assert 9 <= len(ticks) <= 11                             # one per second of session time
+    n_frames = len([c for c in outlets.calls if c[0] == "frame"])
+    assert n_frames == runner.frames == 100
+    assert len([c for c in outlets.calls if c[0] == "intensity"]) == 100
+
+
+def test_head_pose_goes_out_and_looking_away_is_logged(session):
+    runner, clock, events, outlets = session
+    frames(runner, clock, 36)
+    assert runner.core.phase is Phase.EXPOSURE
+    poses = [c for c in outlets.calls if c[0] == "headpose"]
+    assert poses and all(abs(p[1][3]) < 1e-6 for p in poses)      # a screen: the viewpoint itself
+    runner.base.camera.setH(45.0)                                 # as a tracked headset would turn it
+    frames(runner, clock, 1)
+    runner.base.camera.setH(0.0)
+    frames(runner, clock, 1)
+    away = [e for e in events.events if e["kind"] == "avoidance"]
+    assert [e["looking_away"] for e in away] == [True, False] and away[0]["angle_deg"] == pytest.approx(45.0)
+
+
+def test_escape_quits_only_when_pressed_twice():
+    from engine.session.keys import bindings
+    quits = []
+    keys = bindings(lambda c: None, 11, quit=lambda: quits.append(1), prompt_open=lambda: False)
+    keys["escape"]()
+    assert quits == []
+    keys["escape"]()
+    assert quits == [1]
+
+
+def test_a_failing_observer_is_dropped_with_an_alert_and_the_session_goes_on(session):
+    runner, clock, events, outlets = session
+
+    def broken(r):
+        raise RuntimeError("boom")
+    runner.observers.append(broken)
+    frames(runner, clock, 1.0)
+    assert broken not in runner.observers and runner.frames == 10
+    assert any("boom" in a["text"] for a in runner.core.alerts)
