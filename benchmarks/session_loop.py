@@ -40,6 +40,15 @@ def percentiles(values: list[float]) -> dict:
             "p99_ms": round(float(np.percentile(a, 99)), 3), "max_ms": round(float(a.max()), 3)}
 
 
+def unafraid(session) -> None:
+    """Make the demo's person one the top level does not frighten: the scene must stay at the
+    top (fear would make the shield lower it, or the person escape and end the exposure), so
+    that only what a benchmark injects acts."""
+    model = session.patient.model
+    model.p["fear_max"][:] = model.p["arousal_rest"]
+    model.p["escape_hazard"][:] = 0.0
+
+
 class StayAtTarget:
     """Keeps whatever target the therapist set: the loop runs, the level stays."""
 
@@ -82,11 +91,7 @@ def main() -> int:
     result: dict = {"machine": machine_info(), "size": list(args.size)}
     with OpenSession(opts, controller=StayAtTarget()) as s:
         runner, core, driver = s.runner, s.core, s.driver
-        # a person the top level does not frighten: the scene must stay at the top (fear would
-        # make the shield lower it, or the person escape) so that only the injected surge acts
-        model = s.patient.model
-        model.p["fear_max"][:] = model.p["arousal_rest"]
-        model.p["escape_hazard"][:] = 0.0
+        unafraid(s)
         result["renderer"] = renderer_name(s.base)
         s.begin()
         top = core.plan.levels[-1]

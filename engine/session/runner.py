@@ -25,7 +25,6 @@ import math
 import queue
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from adaptation.types import level_of
@@ -250,15 +249,3 @@ def feature_values(f: Features) -> dict[str, float]:
     return {"hr_bpm": f.hr_bpm, "rmssd_ms": f.rmssd_ms, "eda_tonic_us": f.eda_tonic_us, "scr_per_min": f.scr_per_min,
             "resp_bpm": f.resp_rate_bpm, "ecg_quality": q("ecg"), "ppg_quality": q("ppg"), "eda_quality": q("eda"),
             "resp_quality": q("resp")}
-
-
-def frame_stats(frame_ms: list[float]) -> dict[str, float]:
-    if not frame_ms:
-        return {"frames": 0}
-    ordered = sorted(frame_ms)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]   # noqa: E731
-    return {"frames": len(ordered), "p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": ordered[-1]}
-
-
-def default_root() -> Path:
-    return Path("out") / "sessions"
