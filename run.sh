@@ -7,7 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 MODE="${1:-main}"
-shift || true
+if [[ "$MODE" == -* ]]; then
+  MODE=main                  # bash run.sh --speed 30: options for the main job (vrex demo)
+else
+  shift || true
+fi
 VENV="${VREX_VENV:-.venv}"
 PY="${PYTHON:-python3}"
 
