@@ -250,6 +250,7 @@ class SafetyShield:
             t, why = 0.0, f"target {t:.3f} below 0: clamped"
             notes.append(why)
 
+        softened = ""                         # the controller's decrease, only rate-limited
         hold = []                             # reasons why t must not exceed ``last``
         if c != c:
             hold.append("therapist ceiling unknown (NaN)")
@@ -274,18 +275,12 @@ class SafetyShield:
             elif f.hr_bpm > cfg.hr_ceiling_bpm:
                 over = f"HR {f.hr_bpm:.0f} bpm above the {cfg.hr_ceiling_bpm:.0f} bpm limit"
             if over:
-                below = min(_level_below(obs), last)
-                if t > below:
-                    t, why = below, f"{over}: step down to {below:.2f}"
-                    notes.append(why)
+                t, why = _step_down(t, why, last, _level_below(obs), over, d, notes)
         distress = suds_over_ceiling(obs, cfg)
         if distress:
             hold.append(distress)
             if _answered_at_this_level(obs):   # the rating is about this level: leave it
-                below = min(_level_below(obs), last)
-                if t > below:
-                    t, why = below, f"{distress}, given at this level: step down to {below:.2f}"
-                    notes.append(why)
+                t, why = _step_down(t, why, last, _level_below(obs), f"{distress}, given at this level", d, notes)
         if obs.therapist != Therapist.NONE:   # HOLD, or a command this code does not know
             hold.append(f"therapist {getattr(obs.therapist, 'value', obs.therapist)}")
         if t > last and now - self._raised_at < cfg.min_raise_interval_s:
@@ -311,15 +306,43 @@ class SafetyShield:
                          if valid_time else "hold: " + time_note)
                 if valid_time:
                     notes.append(limit)
-                why = f"{why}; {limit}" if why else limit   # the rule that asked for it still decides
+                if why:
+                    why = f"{why}; {limit}"       # the rule that asked for it still decides
+                elif d is not None and valid_time:
+                    # the controller's own step down, made gentler: still its decision and cause
+                    softened = f"{_reason_of(d)} ({limit})"
+                else:
+                    why = limit
 
         if t > last:
             self._raised_before, self._raised_at = self._raised_at, now
         self._last = t
+        if softened:
+            return Decision(t, softened, source, tuple(notes))
         if d is None or t != t0 or why:
             return Decision(t, why, "shield", tuple(notes))
-        reason = d.reason if isinstance(d.reason, str) else str(d.reason)
-        return Decision(t, reason, source, tuple(notes))
+        return Decision(t, _reason_of(d), source, tuple(notes))
+
+
+def _reason_of(d: Decision) -> str:
+    return d.reason if isinstance(d.reason, str) else str(d.reason)
+
+
+def _step_down(t: float, why: str, last: float, level_below: float, cause: str,
+               d: Decision | None, notes: list[str]) -> tuple[float, str]:
+    """A safety rule (``cause``) requires a step below the current level. If the proposal
+    is higher, the shield lowers it; if the controller already asked to go at least that far
+    down, its target stands but the cause recorded is the rule's, which would have forced it
+    (rule 5 of the house: every change is recorded with its cause)."""
+    below = min(level_below, last)
+    if t > below:
+        why = f"{cause}: step down to {below:.2f}"
+        notes.append(why)
+        return below, why
+    if t < last and d is not None and not why:
+        why = f"{cause}: step down to {t:.2f}, which the controller also asked for ({_reason_of(d)})"
+        notes.append(why)
+    return t, why
 
 
 def alarm(obs: Observation, config: ShieldConfig) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import sys
 import time
@@ -33,14 +34,36 @@ import time
 # LabRecorder pulls each stream every 0.5 s and does not pull again once told to stop: wait
 # this long first, so samples pushed just before the stop (session_end) reach the file.
 DRAIN_S = 1.0
+POLL_S = 0.2       # how often the wait for a stop looks at the SIGTERM flag
 
 
-class _Stop(Exception):
-    """Raised by the SIGTERM handler to leave the wait for a stop command."""
+_stop_asked = False
 
 
-def _on_term(signum, frame):
-    raise _Stop
+def _on_term(signum, frame) -> None:
+    global _stop_asked
+    _stop_asked = True
+
+
+def _wait_for_stop(stdin_fd: int) -> None:
+    """Until a stdin line, end of stdin or SIGTERM. Polled, because a signal delivered while
+    ``read`` blocks may not interrupt it (see ``main``), and the handler only sets a flag."""
+    while not _stop_asked:
+        ready, _, _ = select.select([stdin_fd], [], [], POLL_S)
+        if ready:
+            os.read(stdin_fd, 4096)           # a stop line, or b"" at end of stdin: either stops
+            return
+
+
+def _read_line(fd: int) -> bytes:
+    """The first line, read unbuffered: what follows it must stay in the pipe for select()."""
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        byte = os.read(fd, 1)
+        if not byte:
+            break
+        line += byte
+    return bytes(line)
 
 
 def main() -> int:
@@ -53,12 +76,17 @@ def main() -> int:
         except OSError:                       # vrex is gone; the file still gets finished
             pass
 
-    first = sys.stdin.readline()
+    first = _read_line(sys.stdin.fileno())
     if not first:
         return 0
     config = json.loads(first)
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is for vrex, which stops us
     signal.signal(signal.SIGTERM, _on_term)
+    # LabRecorder's threads inherit this thread's signal mask. With SIGTERM blocked in them,
+    # the kernel delivers it to this thread, the only one that runs Python's handler. Before
+    # this, a SIGTERM that landed in one of them left this thread blocked in read() for good
+    # (CI: the worker outlived a 60 s wait).
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
         import labrecorder
         recording = labrecorder.Recording(config["path"], config["streams"], config["watch"],
@@ -66,17 +94,13 @@ def main() -> int:
     except Exception as exc:                  # noqa: BLE001 - reported to the parent verbatim
         say(f"error {type(exc).__name__}: {exc}")
         return 1
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     say("started")
     print(f"vrex: recording {config['path']}", flush=True)
-    try:
-        sys.stdin.readline()
-    except _Stop:
-        pass
+    _wait_for_stop(sys.stdin.fileno())
     start = time.monotonic()
-    try:
-        time.sleep(DRAIN_S)
-    except _Stop:
-        pass
+    time.sleep(DRAIN_S)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)     # let the file be finished
     recording.stop()
     del recording                             # joins LabRecorder's threads, writes footers

@@ -302,6 +302,19 @@ def test_hr_over_its_absolute_ceiling_steps_down_at_the_rate_bound():
     assert out[1].reason.startswith("HR 160 bpm above the 150 bpm limit: step down to 0.50; decrease limited")
 
 
+def test_hr_over_its_ceiling_is_the_recorded_cause_even_when_the_controller_also_steps_down():
+    """The rule would have forced the step: the change is the shield's, and its reason names
+    the heart rate, not only the rate limit (rule 5: every change with its cause)."""
+    s = SafetyShield(Fixed(0.2, reason="policy: arousal high"), Rule())
+    hot = {"features": heart(hr=152.0, rel=0.46)}
+    out = run(s, 0.5, [(0.0, {"features": heart(rel=0.1)}), (2.0, hot)])
+    d = out[1]
+    assert d.target == pytest.approx(0.3) and d.source == "shield"   # 0.35 may fall 0.05 in 2 s
+    assert d.reason.startswith("HR 152 bpm is 46 % above baseline (ceiling 40 %): step down to 0.20, "
+                               "which the controller also asked for (policy: arousal high)")
+    assert "decrease limited" in d.reason
+
+
 def test_a_per_patient_hr_ceiling_applies():
     cfg = ShieldConfig(hr_ceiling_rel=0.2, hr_ceiling_bpm=120.0)
     d = SafetyShield(Fixed(0.9), Rule(), cfg).decide(obs(0.0, 0.5, features=heart(hr=100.0, rel=0.25)))
@@ -318,7 +331,9 @@ def test_first_decision_uses_only_the_step_bound_then_the_rate_bound():
     s = SafetyShield(Fixed(0.0), Rule())
     out = run(s, 0.6, [(0.0, {}), (2.0, {})])
     assert [round(d.target, 6) for d in out] == [0.45, 0.4]
-    assert out[1].reason == "decrease limited to 0.050 (0.025/s × 2.00 s, step ≤ 0.15)"
+    # the controller's own step down, only made gentler: still its decision, with its reason
+    assert out[1].reason == "as scripted (decrease limited to 0.050 (0.025/s × 2.00 s, step ≤ 0.15))"
+    assert out[1].source == "fixed"
 
 
 def test_no_raise_within_min_raise_interval_of_the_last():
