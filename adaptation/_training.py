@@ -25,10 +25,13 @@ from .vec_env import ExposureVecEnv
 _ACTIVATION = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}
 
 
-def score(success: float, escape: float) -> float:
-    """How training ranks checkpoints: an escape costs ten successes (a patient who flees a
-    session may not come back; one who did not finish the hierarchy comes back next week)."""
-    return success - 10.0 * escape
+def score(row: dict, evaluation: dict) -> float:
+    """How training ranks checkpoints: by default an escape costs ten successes (a patient
+    who flees a session may not come back; one who did not finish the hierarchy comes back
+    next week). ``evaluation`` (TrainConfig.evaluation) may weigh escapes more, and count
+    them as expected (the simulator's escape probabilities summed) rather than observed."""
+    escape = row["expected_escape_rate" if evaluation.get("escape_measure") == "expected" else "escape_rate"]
+    return row["success_rate"] - evaluation.get("escape_weight", 10.0) * escape
 
 
 class _Evaluate(BaseCallback):
@@ -68,18 +71,20 @@ class _Evaluate(BaseCallback):
                            config=self.cfg.session, shield=self.cfg.shield)
         row = {"timesteps": self.num_timesteps, "wall_s": round(time.perf_counter() - self.started, 1),
                "success_rate": float(eps.success.mean()), "escape_rate": float(eps.escaped.mean()),
+               "expected_escape_rate": float(eps.escape_risk.mean()),
                "mean_top_level": float(eps.top_level.mean()), "time_in_band": float(eps.time_in_band.mean()),
                "invariant_violations": int(eps.violations.sum()),
                "train_return": float(np.mean(self.returns[-100:])) if self.returns else float("nan")}
         self.rows.append(row)
-        s = score(row["success_rate"], row["escape_rate"])
+        s = score(row, ev)
         mark = ""
         if s > self.best:
             self.best = s
             policy.save(self.out / "policy.npz")
             row["best"] = True
             mark = "  (best so far: saved policy.npz)"
-        line = (f"{row['timesteps']:>9,} steps  success {row['success_rate']:.1%}  escape {row['escape_rate']:.1%}  "
+        line = (f"{row['timesteps']:>9,} steps  success {row['success_rate']:.1%}  escape {row['escape_rate']:.1%}"
+                f" (expected {row['expected_escape_rate']:.2%})  "
                 f"top {row['mean_top_level']:.2f}  in band {row['time_in_band']:.1%}  return {row['train_return']:.1f}{mark}")
         (self.bar.write if self.bar is not None else print)(line)
 
@@ -125,7 +130,7 @@ def run(cfg: TrainConfig, out: Path, *, progress: bool, total_timesteps: int) ->
         normaliser.save(str(out / "vecnormalize.pkl"))
     _write_rows(callback.rows, out / "evaluations.csv")
     plot(callback.rows, out / "learning_curve.png", title=f"{cfg.name}: {cfg.algorithm}, seed {cfg.seed}")
-    best = max(callback.rows, key=lambda r: score(r["success_rate"], r["escape_rate"]))
+    best = max(callback.rows, key=lambda r: score(r, cfg.evaluation))
     summary = {"name": cfg.name, "algorithm": cfg.algorithm, "seed": cfg.seed, "total_timesteps": total_timesteps,
                "n_envs": cfg.n_envs, "threads": cfg.threads, "frames": cfg.frames,
                "start_from": str(cfg.start_from) if cfg.start_from else None, "wall_s": round(wall, 1),
@@ -136,7 +141,7 @@ def run(cfg: TrainConfig, out: Path, *, progress: bool, total_timesteps: int) ->
 
 
 def _write_rows(rows: list[dict], path: Path) -> None:
-    keys = ["timesteps", "wall_s", "success_rate", "escape_rate", "mean_top_level", "time_in_band",
+    keys = ["timesteps", "wall_s", "success_rate", "escape_rate", "expected_escape_rate", "mean_top_level", "time_in_band",
             "invariant_violations", "train_return"]
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
@@ -153,6 +158,8 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
     top.plot(steps, [r["success_rate"] for r in rows], "o-", label="success rate")
     top.plot(steps, [r["escape_rate"] for r in rows], "s-", color="tab:red", label="escape rate")
+    if all("expected_escape_rate" in r for r in rows):
+        top.plot(steps, [r["expected_escape_rate"] for r in rows], ":", color="tab:red", label="expected escape rate")
     top.set_ylim(-0.02, 1.02)
     top.set_ylabel("evaluation (greedy policy)")
     top.legend(loc="center right")

@@ -8,7 +8,9 @@ runs diverge only through what the controllers do.
 
 Per controller and subgroup the result has ``success_rate`` (reached the top level,
 habituated there, did not escape), ``escape_rate``, ``mean_top_level``, ``time_in_band``
-(share of session time at therapeutic arousal while exposed), ``shield_interventions``
+(share of session time at therapeutic arousal while exposed), ``expected_escape_rate``
+(the simulator's escape probability summed over each session's seconds, averaged: the
+rate ``escape_rate`` estimates, without the luck of who happened to flee), ``shield_interventions``
 (mean per episode: decisions the shield changed) and ``invariant_violations`` (total).
 Subgroups show whether a controller fails kinds of people: EDA non-responders, HR
 decelerators, high baseline arousal (top quarter of resting arousal in this sample),
@@ -31,7 +33,8 @@ from .sim import SessionBatch, SessionConfig
 from .types import Controller
 
 CONTROLLERS = (*RULE_CONTROLLERS, "policy")
-METRICS = ("success_rate", "escape_rate", "mean_top_level", "time_in_band", "shield_interventions", "invariant_violations")
+METRICS = ("success_rate", "escape_rate", "expected_escape_rate", "mean_top_level", "time_in_band",
+           "shield_interventions", "invariant_violations")
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Episodes:
 
     success: np.ndarray
     escaped: np.ndarray
+    escape_risk: np.ndarray      # expected escapes: the sum of each second's escape probability
     top_level: np.ndarray
     time_in_band: np.ndarray
     interventions: np.ndarray
@@ -70,6 +74,7 @@ def run_episodes(make: Callable[[], Controller], params: dict[str, np.ndarray], 
     monitors = [InvariantMonitor(shield) for _ in range(n)]
     interventions = np.zeros(n, np.int64)
     violations = np.zeros(n, np.int64)
+    risk = np.zeros(n)
     examples: list[str] = []
     while True:
         active = np.flatnonzero(~batch.done)
@@ -87,9 +92,9 @@ def run_episodes(make: Callable[[], Controller], params: dict[str, np.ndarray], 
             interventions[i] += bool(decision.interventions)
             targets[i] = decision.target
         batch.set_targets(targets)
-        batch.advance()
+        risk += batch.advance().escape_risk
     exposed = np.maximum(batch.time, 1.0)
-    return Episodes(batch.succeeded.copy(), batch.escaped.copy(), batch.top_reached.astype(float),
+    return Episodes(batch.succeeded.copy(), batch.escaped.copy(), risk, batch.top_reached.astype(float),
                     batch.in_band_s / exposed, interventions, violations, examples)
 
 
@@ -112,6 +117,7 @@ def summarise(ep: Episodes, mask: np.ndarray) -> dict[str, float]:
     return {"n": k,
             "success_rate": float(ep.success[mask].mean()),
             "escape_rate": float(ep.escaped[mask].mean()),
+            "expected_escape_rate": float(ep.escape_risk[mask].mean()),
             "mean_top_level": float(ep.top_level[mask].mean()),
             "time_in_band": float(ep.time_in_band[mask].mean()),
             "shield_interventions": float(ep.interventions[mask].mean()),
@@ -140,13 +146,15 @@ def evaluate(names: list[str], population: Population, episodes: int, seed: int,
 
 def table(result: dict, subgroup: str = "all") -> str:
     """The results as a plain-text table, one row per controller."""
-    head = f"{'controller':<11} {'success':>8} {'escape':>7} {'top level':>9} {'in band':>8} {'shield/ep':>9} {'violations':>10}"
+    head = (f"{'controller':<11} {'success':>8} {'escape':>7} {'expected':>8} {'top level':>9} {'in band':>8} "
+            f"{'shield/ep':>9} {'violations':>10}")
     rows = [f"subgroup: {subgroup} (n = {result['subgroup_sizes'][subgroup]})", head, "-" * len(head)]
     for name, groups in result["controllers"].items():
         r = groups[subgroup]
         if r["n"] == 0:
             rows.append(f"{name:<11} {'(nobody in this subgroup)':>30}")
             continue
-        rows.append(f"{name:<11} {r['success_rate']:>8.1%} {r['escape_rate']:>7.1%} {r['mean_top_level']:>9.2f} "
+        rows.append(f"{name:<11} {r['success_rate']:>8.1%} {r['escape_rate']:>7.1%} {r['expected_escape_rate']:>8.2%} "
+                    f"{r['mean_top_level']:>9.2f} "
                     f"{r['time_in_band']:>8.1%} {r['shield_interventions']:>9.1f} {r['invariant_violations']:>10d}")
     return "\n".join(rows)

@@ -18,7 +18,8 @@ where the agent's action arrives from outside. Rules, in order:
    level, and never up. A SUDS answer at or over ``suds_ceiling`` (at most
    ``suds_max_age_s`` old) → never up, and one level down if it was given at this level.
 6. therapist HOLD (or any command the shield does not know) → no increase.
-7. no increase within ``min_raise_interval_s`` of the previous increase.
+7. no increase within ``min_raise_interval_s`` of the previous increase, nor, above calm,
+   before a SUDS rating given at this level (or ``unrated_raise_after_s`` at it without one).
 8. |target − last| ≤ min(max_step, max_rate × dt), dt = time since the shield's last output
    (first decision after reset: last = obs.target, only the step bound). Exceptions: STOP,
    and a ceiling below the last target, which the target may drop to at once (lowering
@@ -32,7 +33,9 @@ holds the target until ``reset()``.
 Every change the shield makes appends a reason to ``Decision.interventions``; the output's
 ``source`` is the controller's name, ``'fallback:<name>'``, or ``'shield'`` when the shield
 changed the target, and then ``reason`` names the rule that decided it (a decrease the
-rate bound slows keeps the rule that asked for it).
+rate bound slows keeps the rule that asked for it; a controller's own step down that the
+rate bound only slows stays the controller's, its reason saying so; a step down a rule
+would have forced is the rule's even when the controller asked for it too).
 """
 
 from __future__ import annotations
@@ -62,10 +65,18 @@ class ShieldConfig:
     hr_ceiling_rel: float = 0.40        # clinical.md: "panic" = HR 40 % over baseline in an open
                                         # prototype; no standard exists: a per-patient setting
     hr_ceiling_bpm: float = 150.0       # absolute HR limit whatever the baseline (per patient)
-    suds_ceiling: float = 80.0          # a SUDS answer this high (0–100) is near panic: never raise
-                                        # while it stands, step down if it was given at this level
-                                        # (a per-patient setting; no standard exists)
+    suds_ceiling: float = 70.0          # a SUDS answer this high (0–100) is above the therapeutic band
+                                        # (SUDS 35–70, adaptation.sim.SessionConfig.band): never raise
+                                        # while it stands, step down if it was given at this level.
+                                        # 80 before: on 1500 simulated people (seeds 11–13) 70 cut the
+                                        # policy's expected escapes from 9.5 to 3.7 at the same success.
+                                        # A per-patient setting; no standard exists
     suds_max_age_s: float = 90.0        # how long a SUDS answer stands (SUDS is asked about once a minute)
+    unrated_raise_after_s: float = 120.0  # above calm, a raise needs a SUDS rating given at this level
+                                        # (clinical.md: Bălan et al. 2020, "SUD after each trial",
+                                        # about 1 min per step): arousal rises for seconds after a
+                                        # step, and a rating shows where it went. A patient who does
+                                        # not answer is not kept at a step longer than this; 0: off
     hr_min_plausible_bpm: float = 30.0  # clinical.md: HR of 0 or 300 is implausible, never real;
     hr_max_plausible_bpm: float = 220.0 # the same 30–220 bpm range as sensors/heart.py
     max_sensor_age_s: float = 3.0       # newest heart sample older than this: stale (clinical.md:
@@ -80,6 +91,7 @@ class ShieldConfig:
         ranges = {"ceiling": (0.0, 1.0), "max_step": (1e-9, 1.0), "max_rate": (1e-9, inf),
                   "min_raise_interval_s": (0.0, inf), "hr_ceiling_rel": (1e-9, inf),
                   "hr_ceiling_bpm": (1.0, 300.0), "suds_ceiling": (0.0, 100.0), "suds_max_age_s": (0.0, inf),
+                  "unrated_raise_after_s": (0.0, inf),
                   "hr_min_plausible_bpm": (0.0, 300.0),
                   "hr_max_plausible_bpm": (1.0, 400.0), "max_sensor_age_s": (1e-9, inf),
                   "min_quality": (0.0, 1.0), "hold_before_ramp_s": (0.0, inf),
@@ -281,6 +293,9 @@ class SafetyShield:
             hold.append(distress)
             if _answered_at_this_level(obs):   # the rating is about this level: leave it
                 t, why = _step_down(t, why, last, _level_below(obs), f"{distress}, given at this level", d, notes)
+        unrated = _unrated_at_level(obs, cfg)
+        if unrated:
+            hold.append(unrated)
         if obs.therapist != Therapist.NONE:   # HOLD, or a command this code does not know
             hold.append(f"therapist {getattr(obs.therapist, 'value', obs.therapist)}")
         if t > last and now - self._raised_at < cfg.min_raise_interval_s:
@@ -369,6 +384,17 @@ def suds_over_ceiling(obs: Observation, config: ShieldConfig) -> str:
     if isinstance(suds, (int, float)) and suds >= config.suds_ceiling and 0.0 <= age <= config.suds_max_age_s:
         return f"SUDS {suds:.0f} ≥ {config.suds_ceiling:.0f} ({age:.0f} s ago)"
     return ""
+
+
+def _unrated_at_level(obs: Observation, cfg: ShieldConfig) -> str:
+    """Why a raise must wait for a SUDS rating at this level, or "" (calm, rated, or waited
+    ``unrated_raise_after_s`` without one). Unreadable times forbid the raise."""
+    try:
+        if obs.level <= 0 or _answered_at_this_level(obs) or obs.time_at_level >= cfg.unrated_raise_after_s:
+            return ""
+        return f"no SUDS rating at this level yet ({obs.time_at_level:.0f} s here)"
+    except TypeError:
+        return "no SUDS rating at this level yet (time at level unreadable)"
 
 
 def _answered_at_this_level(obs: Observation) -> bool:

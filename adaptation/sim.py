@@ -3,8 +3,9 @@
 ``SessionBatch`` runs ``n`` sessions side by side, one simulated person each, in steps of
 one second: the scene eases toward each session's target at the scene's bounded rate, the
 person's fear and body follow (``adaptation.patient``), the sensors measure them
-(``adaptation.sensing``), SUDS is asked at a fixed interval, and the therapist now and then
-holds the session. A controller acts every ``decision_interval_s`` through
+(``adaptation.sensing``), SUDS is asked once a minute and soon after each level change (as
+a live session asks: ``engine.session.core.Plan``), and the therapist now and then holds
+the session. A controller acts every ``decision_interval_s`` through
 ``observation(i)`` (the same ``Observation`` a live session builds) or, for the learned
 policy in training, through ``vectors()`` (the same encoding).
 
@@ -41,6 +42,7 @@ class SessionConfig:
     duration_s: float = 1800.0
     decision_interval_s: float = 5.0
     suds_interval_s: float = 60.0            # SUDS asked once a minute
+    suds_after_change_s: float = 20.0        # and this long after each level change (inf: not)
     ramp_rate: float = 0.05                  # scene easing, intensity per second
     band: tuple[float, float] = (0.35, 0.70) # therapeutic (moderate) arousal, SUDS 35–70
     success_time_s: float = 60.0
@@ -55,6 +57,9 @@ class SessionConfig:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"SessionConfig.{name} = {v!r}; expected a positive number")
+        if not (isinstance(self.suds_after_change_s, (int, float)) and self.suds_after_change_s >= 0):
+            raise ValueError(f"SessionConfig.suds_after_change_s = {self.suds_after_change_s!r}; expected "
+                             "seconds ≥ 0 (inf: no extra rating after a level change)")
         if self.decision_interval_s < self.dt:
             raise ValueError(f"decision_interval_s {self.decision_interval_s} is shorter than dt {self.dt}")
         if not 0.0 <= self.band[0] < self.band[1] <= 1.0:
@@ -96,6 +101,7 @@ class SessionBatch:
         self.time_at_level = z.copy()
         self.suds, self.suds_age, self.peak_suds = z.copy(), z.copy(), z.copy()
         self.hold_until = z.copy()
+        self.next_suds = z.copy()            # session time of the next SUDS rating
         self.peak_top, self.time_at_top = z.copy(), z.copy()
         self.escaped = np.zeros(self.n, bool)
         self.succeeded = np.zeros(self.n, bool)
@@ -120,6 +126,7 @@ class SessionBatch:
         self.top_reached[rows] = 0
         self.suds[rows] = math.nan
         self.suds_age[rows] = math.inf
+        self.next_suds[rows] = self.config.suds_interval_s
         self.peak_suds[rows] = math.nan
         self.escaped[rows] = False
         self.succeeded[rows] = False
@@ -172,6 +179,8 @@ class SessionBatch:
             self.top_reached = np.maximum(self.top_reached, level)
             self.time_at_level = np.where(changed, 0.0, self.time_at_level + dt * live)
             self.peak_suds = np.where(changed, math.nan, self.peak_suds)
+            self.next_suds = np.where(changed & live, np.minimum(self.next_suds, self.time + cfg.suds_after_change_s),
+                                      self.next_suds)
             self.suds_age = self.suds_age + dt * live
             a = self.patients.arousal
             in_band = live * ((a >= low) & (a <= high) & (self.intensity > 0)) * dt
@@ -203,10 +212,10 @@ class SessionBatch:
         self.succeeded |= at_top & (self.time_at_top >= self.config.success_time_s) & halved
 
     def _ask_suds(self, live: np.ndarray) -> None:
-        due = live & (np.floor(self.time / self.config.suds_interval_s + 1e-9)
-                      > np.floor((self.time - self.config.dt) / self.config.suds_interval_s + 1e-9))
+        due = live & (self.time >= self.next_suds - 1e-9)
         if due.any():
             rows = np.flatnonzero(due)
+            self.next_suds[rows] = self.time[rows] + self.config.suds_interval_s
             answers = self.patients.ask_suds(rows)
             self.suds[rows] = answers
             self.suds_age[rows] = 0.0

@@ -9,7 +9,10 @@ Training runs ``n_envs`` sessions as one numpy batch (``ExposureVecEnv``), each 
 through the safety shield, normalises observations (VecNormalize), evaluates the greedy
 policy every ``evaluation.every_timesteps`` on a fixed set of simulated people with the
 same code as ``vrex evaluate``, and keeps the best policy by
-``success_rate − 10 × escape_rate``. Written to the output folder: ``policy.npz`` (best,
+``success_rate − escape_weight × escape`` (``evaluation.escape_weight``, default 10; the
+escape measure is ``evaluation.escape_measure``: ``observed``, the share who fled, or
+``expected``, the simulator's escape probability summed over each session, which ranks
+checkpoints without the luck of who happened to flee). Written to the output folder: ``policy.npz`` (best,
 numpy, what sessions load), ``final.npz``, ``model.zip`` and ``vecnormalize.pkl`` (SB3's,
 to resume), ``evaluations.csv``, ``learning_curve.png``, ``config.yaml`` and
 ``summary.json``. Same config and seed → same policy (CPU, one torch thread).
@@ -28,6 +31,8 @@ from typing import Any
 from . import config as cfgio
 from .env import RewardWeights
 from .population import Population
+
+ESCAPE_MEASURES = ("observed", "expected")
 from .shield import ShieldConfig
 from .sim import SessionConfig
 
@@ -56,7 +61,8 @@ class TrainConfig:
     reward: RewardWeights = field(default_factory=RewardWeights)
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
-    evaluation: dict[str, int] = field(default_factory=lambda: {"every_timesteps": 50_000, "episodes": 200, "seed": 1001})
+    evaluation: dict[str, Any] = field(default_factory=lambda: {"every_timesteps": 50_000, "episodes": 200, "seed": 1001,
+                                                                "escape_weight": 10.0, "escape_measure": "observed"})
 
     def load_population(self) -> Population:
         path = Path(self.population)
@@ -140,10 +146,16 @@ def load_config(path: str | Path) -> TrainConfig:
         if "clip_obs" in norm and doc.expect(("normalize", "clip_obs"), norm["clip_obs"], "number", low=0, low_open=True):
             cfg.normalize["clip_obs"] = float(norm["clip_obs"])
     ev = d.get("evaluation")
-    if ev is not None and doc.check_keys(("evaluation",), ev, {"every_timesteps", "episodes", "seed"}):
+    if ev is not None and doc.check_keys(("evaluation",), ev, {"every_timesteps", "episodes", "seed", "escape_weight",
+                                                               "escape_measure"}):
         for k, low in (("every_timesteps", 1), ("episodes", 1), ("seed", 0)):
             if k in ev and doc.expect(("evaluation", k), ev[k], "integer", low=low):
                 cfg.evaluation[k] = ev[k]
+        if "escape_weight" in ev and doc.expect(("evaluation", "escape_weight"), ev["escape_weight"], "number", low=0):
+            cfg.evaluation["escape_weight"] = float(ev["escape_weight"])
+        if "escape_measure" in ev and doc.expect(("evaluation", "escape_measure"), ev["escape_measure"], "string",
+                                                 choices=ESCAPE_MEASURES):
+            cfg.evaluation["escape_measure"] = ev["escape_measure"]
     cfg.session = _dataclass_section(doc, ("session",), d.get("session"), SessionConfig)
     cfg.shield = _dataclass_section(doc, ("shield",), d.get("shield"), ShieldConfig)
     cfg.reward = _dataclass_section(doc, ("reward",), d.get("reward"), RewardWeights)

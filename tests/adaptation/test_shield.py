@@ -26,10 +26,12 @@ def heart(t: float = 0.0, hr: float = 80.0, rel: float | None = 0.1, q: float = 
 
 def obs(t: float, target: float, features: Features | None = None, therapist=Therapist.NONE,
         ceiling: float = 1.0) -> Observation:
+    """A calm patient who rated this level (SUDS 20, 10 s ago, 30 s into it): nothing but
+    what a test changes stands in the way of a raise."""
     return Observation(time=t, intensity=target, target=target, levels=LEVELS,
-                       level=level_of(target, LEVELS), time_at_level=0.0,
+                       level=level_of(target, LEVELS), time_at_level=30.0,
                        features=heart(t) if features is None else features,
-                       therapist=therapist, ceiling=ceiling)
+                       therapist=therapist, ceiling=ceiling, suds=20.0, suds_age=10.0)
 
 
 class Fixed:
@@ -395,7 +397,7 @@ def test_a_suds_over_the_ceiling_given_at_this_level_steps_down_with_its_reason(
     shield = SafetyShield(Fixed(0.6), Fixed(0.5))
     d = shield.decide(_at(100.0, 0.5, suds=85, suds_age=10, time_at_level=40))
     assert d.target == pytest.approx(0.4)
-    assert "SUDS 85 ≥ 80" in d.reason and "step down" in d.reason
+    assert "SUDS 85 ≥ 70" in d.reason and "step down" in d.reason
 
 
 def test_a_high_suds_from_before_this_level_only_holds_and_an_old_one_is_ignored():
@@ -420,6 +422,29 @@ def test_alarm_says_when_the_shield_must_look_now(features, words):
     from adaptation.shield import alarm
     why = alarm(obs(10.0, 0.5, features), ShieldConfig())
     assert (why == "") if not words else (words in why)
+
+
+def test_a_raise_waits_for_a_suds_rating_at_this_level():
+    """Bălan et al. 2020 rate each step before the next: a rating from the level below
+    says nothing about this one, so the controller's raise is held, and the reason says so."""
+    up = lambda: SafetyShield(Fixed(0.6, "ctl", "up"), Rule())    # noqa: E731
+    unrated = up().decide(_at(100.0, 0.5, suds=20, suds_age=30, time_at_level=15))
+    assert unrated.target == 0.5 and unrated.reason == "hold: no SUDS rating at this level yet (15 s here)"
+    never = up().decide(replace(obs(100.0, 0.5), suds=math.nan, suds_age=math.inf, time_at_level=15.0))
+    assert never.target == 0.5 and "no SUDS rating" in never.reason
+    rated = up().decide(_at(100.0, 0.5, suds=20, suds_age=5, time_at_level=15))
+    assert rated.target == 0.6 and rated.source == "ctl"
+
+
+def test_an_unanswered_level_is_left_after_the_wait_and_calm_needs_no_rating():
+    up = lambda: SafetyShield(Fixed(0.6, "ctl", "up"), Rule())    # noqa: E731
+    waited = up().decide(_at(200.0, 0.5, suds=20, suds_age=130, time_at_level=120))
+    assert waited.target == 0.6                                   # the patient did not answer for 2 min
+    first_step = SafetyShield(Fixed(0.1, "ctl", "up"), Rule()).decide(
+        replace(obs(100.0, 0.0), suds=math.nan, suds_age=math.inf, time_at_level=3.0))
+    assert first_step.target == 0.1                               # calm shows nothing to rate
+    off = SafetyShield(Fixed(0.6, "ctl", "up"), Rule(), ShieldConfig(unrated_raise_after_s=0))
+    assert off.decide(_at(100.0, 0.5, suds=20, suds_age=30, time_at_level=15)).target == 0.6
 
 
 def test_alarm_includes_a_recent_suds_at_the_ceiling_only():

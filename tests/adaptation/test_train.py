@@ -54,6 +54,8 @@ def test_the_shipped_config_loads():
     (("activation_fn: relu", "activation_fn: gelu"), r"c.yaml:12:50: .*unknown value 'gelu'"),
     (("format: vrex-train/1", "format: vrex-train/9"), r"c.yaml:1:9: format: .*write format: vrex-train/1"),
     (("n_envs: 2", "n_envs: 2\npopulation: nowhere.yaml"), r"nowhere.yaml"),
+    (("seed: 9}", "seed: 9, escape_measure: likely}"), r"c.yaml:13:74: evaluation.escape_measure: unknown value 'likely' — one of: observed, expected"),
+    (("seed: 9}", "seed: 9, escape_weight: -1}"), r"c.yaml:13:.*evaluation.escape_weight: "),
 ])
 def test_bad_configs_name_file_line_and_key(tmp_path, change, expect):
     path = write(tmp_path, TINY.replace(*change))
@@ -129,3 +131,16 @@ def test_a_run_continues_from_an_earlier_one(tmp_path):
     a, b = NumpyPolicy.load(tmp_path / "first" / "final.npz"), NumpyPolicy.load(tmp_path / "more" / "final.npz")
     assert a.layers[0][0].shape == b.layers[0][0].shape
     assert not np.array_equal(a.layers[0][0], b.layers[0][0])       # it trained on from there
+
+
+def test_checkpoints_are_ranked_by_the_configured_escape_weight_and_measure(tmp_path):
+    from adaptation._training import score
+    bold = {"success_rate": 0.72, "escape_rate": 0.010, "expected_escape_rate": 0.008}
+    careful = {"success_rate": 0.60, "escape_rate": 0.0, "expected_escape_rate": 0.004}
+    default = load_config(write(tmp_path, TINY)).evaluation
+    assert score(bold, default) > score(careful, default)                # 0.72 − 0.10 > 0.60
+    strict = {**default, "escape_weight": 50.0}
+    assert score(careful, strict) > score(bold, strict)
+    expected = {**default, "escape_weight": 20.0, "escape_measure": "expected"}
+    assert score(bold, expected) == pytest.approx(0.72 - 20 * 0.008)
+    assert score(careful, expected) == pytest.approx(0.60 - 20 * 0.004)

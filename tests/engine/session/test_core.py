@@ -47,10 +47,15 @@ def calm(t: float, hr: float = 70.0, rel: float = 0.0, q: float = 1.0, age: floa
                     age_s={"ecg": age}, relative={"hr_bpm": rel})
 
 
-def make(mode=Mode.AUTO, **plan):
+# The shield's wait for a SUDS rating at each level is left out unless a test is about it:
+# these tests send no ratings (test_a_raise_waits_for_the_patients_rating_at_this_level).
+NO_RATING_WAIT = ShieldConfig(unrated_raise_after_s=0)
+
+
+def make(mode=Mode.AUTO, shield=NO_RATING_WAIT, **plan):
     log = Log()
     p = Plan(LEVELS, NAMES, baseline_s=40.0, exposure_s=600.0, recovery_s=30.0, **plan)
-    core = SessionCore(p, Up(), log, mode=mode, shield=ShieldConfig())
+    core = SessionCore(p, Up(), log, mode=mode, shield=shield)
     core.start(0.0)
     return core, log
 
@@ -96,6 +101,19 @@ def test_auto_mode_raises_every_decision_and_logs_the_cause():
     assert changes and all(e["source"] == "controller" and e["reason"] == "always up" for e in changes)
     # consulted every 5 s of session time, not every tick: 39 ticks → 8 decisions
     assert len(log.kinds("decision")) == 8
+
+
+def test_a_raise_waits_for_the_patients_rating_at_this_level():
+    """The default shield: after a step, the next raise waits for a SUDS rating of the new level."""
+    core, log = make(shield=ShieldConfig())
+    run(core, 0, 41)
+    run(core, 41, 60)
+    assert core.target == pytest.approx(0.1)                 # first step from calm: no rating needed
+    assert any("no SUDS rating at this level" in e["reason"] for e in log.kinds("decision"))
+    core.suds_answer(25)                                     # the patient rates level 1
+    run(core, 60, 66)
+    assert core.target == pytest.approx(0.2)
+    assert log.kinds("intensity")[-1]["reason"] == "always up"
 
 
 def test_hr_over_ceiling_lowers_the_target_at_the_next_tick_not_the_next_decision():
