@@ -17,8 +17,10 @@ conventions written there (so that a bug in one is caught by the other):
 
 Invariants: the target is a finite float in [0, min(ceilings)]; STOP gives 0 in the same
 decision; |Δ| ≤ min(max_step, max_rate·dt) but for the drops above; no increase while
-HOLD, STOP, a NaN ceiling, an untrustworthy heart, no HR baseline, HR over its ceiling, or
-within ``min_raise_interval_s`` of the previous increase; the ramp down above.
+HOLD, STOP, a NaN ceiling, an untrustworthy heart, no HR baseline, HR over its ceiling, a
+recent SUDS at its ceiling, within ``min_raise_interval_s`` of the previous increase, or
+above calm before a SUDS rating given at this level (finite, 0 ≤ its age ≤ the time at the
+level) unless the level has lasted ``unrated_raise_after_s``; the ramp down above.
 """
 
 from __future__ import annotations
@@ -118,6 +120,11 @@ class InvariantMonitor:
             if (isinstance(obs.suds, (int, float)) and obs.suds >= cfg.suds_ceiling
                     and 0.0 <= obs.suds_age <= cfg.suds_max_age_s):
                 why.append(f"SUDS {obs.suds:.0f} at or over its ceiling {cfg.suds_ceiling:.0f}")
+            rated = (isinstance(obs.suds, (int, float)) and math.isfinite(obs.suds)
+                     and 0.0 <= obs.suds_age <= obs.time_at_level)
+            if obs.level > 0 and not rated and not obs.time_at_level >= cfg.unrated_raise_after_s:
+                why.append(f"no SUDS rating at level {obs.level} after {obs.time_at_level:.0f} s "
+                           f"(< {cfg.unrated_raise_after_s:g} s)")
             if now - self.raised_at < cfg.min_raise_interval_s:
                 why.append(f"{now - self.raised_at:.1f} s after the previous raise (< {cfg.min_raise_interval_s:g} s)")
             if why:

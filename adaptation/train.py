@@ -27,16 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from . import config as cfgio
 from .env import RewardWeights
 from .population import Population
-
-ESCAPE_MEASURES = ("observed", "expected")
 from .shield import ShieldConfig
 from .sim import SessionConfig
 
 FORMAT = "vrex-train/1"
+ESCAPE_MEASURES = ("observed", "expected")     # how checkpoints count escapes (evaluation.escape_measure)
 ALGORITHMS = ("PPO", "A2C")
 ACTIVATIONS = ("tanh", "relu")
 _NOT_FROM_YAML = {"policy", "env", "seed", "verbose", "tensorboard_log", "device", "_init_setup_model",

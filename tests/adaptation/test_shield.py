@@ -317,6 +317,15 @@ def test_hr_over_its_ceiling_is_the_recorded_cause_even_when_the_controller_also
     assert "decrease limited" in d.reason
 
 
+def test_a_controller_that_asks_for_more_than_the_rule_forces_is_named_for_the_rest():
+    s = SafetyShield(Fixed(0.0, reason="policy: calm now"), Rule())
+    hot = {"features": heart(hr=152.0, rel=0.46)}
+    d = run(s, 0.5, [(0.0, {"features": heart(rel=0.1)}), (2.0, hot)])[1]
+    assert d.source == "shield" and d.target == pytest.approx(0.3)     # 0.35 may fall 0.05 in 2 s
+    assert d.reason.startswith("HR 152 bpm is 46 % above baseline (ceiling 40 %): step down to 0.20 at least; "
+                               "the controller asks for 0.00 (policy: calm now)")
+
+
 def test_a_per_patient_hr_ceiling_applies():
     cfg = ShieldConfig(hr_ceiling_rel=0.2, hr_ceiling_bpm=120.0)
     d = SafetyShield(Fixed(0.9), Rule(), cfg).decide(obs(0.0, 0.5, features=heart(hr=100.0, rel=0.25)))
@@ -434,6 +443,16 @@ def test_a_raise_waits_for_a_suds_rating_at_this_level():
     assert never.target == 0.5 and "no SUDS rating" in never.reason
     rated = up().decide(_at(100.0, 0.5, suds=20, suds_age=5, time_at_level=15))
     assert rated.target == 0.6 and rated.source == "ctl"
+
+
+def test_a_rating_in_the_second_of_the_change_counts_but_a_nan_or_negative_one_does_not():
+    up = lambda: SafetyShield(Fixed(0.6, "ctl", "up"), Rule())    # noqa: E731
+    assert up().decide(_at(100.0, 0.5, suds=20, suds_age=0, time_at_level=0)).target == 0.6
+    high = SafetyShield(Fixed(0.5), Rule()).decide(_at(100.0, 0.5, suds=75, suds_age=0, time_at_level=0))
+    assert high.target == pytest.approx(0.4) and "given at this level: step down" in high.reason
+    for suds, age in [(NAN, 5.0), (20.0, -1.0), (20.0, NAN)]:
+        d = up().decide(_at(100.0, 0.5, suds=suds, suds_age=age, time_at_level=15))
+        assert d.target == 0.5 and "no SUDS rating at this level" in d.reason, (suds, age)
 
 
 def test_an_unanswered_level_is_left_after_the_wait_and_calm_needs_no_rating():

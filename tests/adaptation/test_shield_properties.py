@@ -110,7 +110,12 @@ clock_step = mostly(forward, st.one_of(st.sampled_from([0.0, -1.0, -30.0, NAN, I
 # the observation's target: None = the shield's last output (the engine's normal case)
 obs_target = mostly(st.none(), any_float, 8)
 
-step = st.tuples(action, st.booleans(), physiology, therapist, ceiling, clock_step, obs_target)
+# the patient's last SUDS: None = none yet, else (rating, its age, time at this level)
+rating = mostly(st.none(), st.tuples(
+    mostly(st.floats(0.0, 100.0), st.sampled_from([NAN, INF, -1.0, 69.999, 70.0, 100.0]), 6),
+    mostly(st.floats(0.0, 200.0), st.sampled_from([NAN, INF, -1.0, 0.0, 90.0]), 6),
+    mostly(st.floats(0.0, 300.0), st.sampled_from([NAN, INF, 0.0, 119.999, 120.0]), 6)), 3)
+step = st.tuples(action, st.booleans(), physiology, therapist, ceiling, clock_step, obs_target, rating)
 session = st.tuples(any_float, st.lists(step, min_size=5, max_size=40))
 
 
@@ -160,10 +165,13 @@ class Rule:
         return Decision(o.target, "stay")
 
 
-def make_obs(t: float, target: float, features: Features, who: Therapist, ceil: float) -> Observation:
+def make_obs(t: float, target: float, features: Features, who: Therapist, ceil: float,
+             rated: tuple | None = None) -> Observation:
+    suds, age, at_level = rated if rated is not None else (NAN, INF, 0.0)
     return Observation(time=t, intensity=target, target=target, levels=LEVELS,
                        level=level_of(target, LEVELS) if math.isfinite(target) else 0,
-                       time_at_level=0.0, features=features, therapist=who, ceiling=ceil)
+                       time_at_level=at_level, features=features, therapist=who, ceiling=ceil,
+                       suds=suds, suds_age=age)
 
 
 def heart_usable(f: Features) -> bool:
@@ -185,7 +193,7 @@ def drive(start: float, steps, use_filter: bool) -> None:
     last_time: float | None = None       # the test's own clock bookkeeping: latest valid time
     last_raise = -math.inf
     features = Features(time=0.0)
-    for plan, fb_fails, new_features, who, ceil, dt, target in steps:
+    for plan, fb_fails, new_features, who, ceil, dt, target, rated in steps:
         features = features if new_features is None else new_features
         if math.isfinite(dt):
             t += dt
@@ -193,7 +201,7 @@ def drive(start: float, steps, use_filter: bool) -> None:
         else:
             obs_time = dt                # NaN or inf reaches the shield; the session clock stays
         prev = last_out if last_out is not None else start
-        o = make_obs(obs_time, prev if target is None else target, features, who, ceil)
+        o = make_obs(obs_time, prev if target is None else target, features, who, ceil, rated)
         if plan[0] == "edge":
             plan = ("value", (o.ceiling if plan[1] == "ceiling" else o.target) + plan[2])
         ctl.plan, fb.fail = plan, fb_fails
@@ -222,6 +230,10 @@ def drive(start: float, steps, use_filter: bool) -> None:
             assert heart_usable(features), f"raised {ref} → {d.target} on an untrustworthy heart"
             assert math.isfinite(obs_time)
             assert obs_time - last_raise >= CFG.min_raise_interval_s, f"raised {obs_time - last_raise} s after the last"
+            if o.level > 0:              # above calm: the patient rated this level, or it lasted 120 s
+                suds, age, at_level = rated if rated is not None else (NAN, INF, 0.0)
+                assert (math.isfinite(suds) and 0.0 <= age <= at_level) or at_level >= CFG.unrated_raise_after_s, \
+                    f"raised from level {o.level} with rating {rated}"
             last_raise = obs_time
         step_dt = CFG.max_step / CFG.max_rate if last_out is None else 0.0
         if math.isfinite(obs_time) and (last_time is None or obs_time >= last_time):
@@ -328,8 +340,22 @@ def test_the_same_session_through_the_shield_is_clean(use_filter):
     """The script above, shielded: the monitor finds nothing."""
     drive(0.0, [(("value", w), False, Features(time=0.0, hr_bpm=70.0, hr_source="ecg",
                                                  quality={"ecg": Quality(1.0)}, age_s={"ecg": 0.1},
-                                                 relative={"hr_bpm": 0.0}), Therapist.NONE, 1.0, 5.0, None)
+                                                 relative={"hr_bpm": 0.0}), Therapist.NONE, 1.0, 5.0, None, None)
                 for w in (0.1, 0.9, 0.5, 1.5, NAN, -2.0, 0.7)], use_filter)
+
+
+def test_the_monitor_catches_a_raise_before_the_patient_rated_the_level():
+    good = Features(time=0.0, hr_bpm=70.0, hr_source="ecg", quality={"ecg": Quality(1.0)},
+                    age_s={"ecg": 0.1}, relative={"hr_bpm": 0.0})
+    m = InvariantMonitor(CFG)
+    assert m.check(make_obs(0.0, 0.3, good, Therapist.NONE, 1.0, (20.0, 30.0, 15.0)), Decision(0.3, "x")) == []
+    # the rating (30 s old) is from the level before (15 s here): a raise breaks the rule
+    found = m.check(make_obs(20.0, 0.3, good, Therapist.NONE, 1.0, (20.0, 30.0, 15.0)), Decision(0.4, "x"))
+    assert any("no SUDS rating at level 3 after 15 s (< 120 s)" in v for v in found), found
+    for rated in [(20.0, 5.0, 15.0), (20.0, 130.0, 120.0), (20.0, 0.0, 0.0)]:   # rated here, waited, same second
+        m = InvariantMonitor(CFG)
+        m.check(make_obs(0.0, 0.3, good, Therapist.NONE, 1.0, rated), Decision(0.3, "x"))
+        assert m.check(make_obs(20.0, 0.3, good, Therapist.NONE, 1.0, rated), Decision(0.4, "x")) == [], rated
 
 
 def test_the_monitor_keeps_judging_after_a_raise_at_a_nan_time():
@@ -338,8 +364,9 @@ def test_the_monitor_keeps_judging_after_a_raise_at_a_nan_time():
     m = InvariantMonitor(CFG)
     assert m.check(make_obs(0.0, 0.2, good, Therapist.NONE, 1.0), Decision(0.2, "x")) == []
     assert any("in 0.00 s" in v for v in m.check(make_obs(NAN, 0.2, good, Therapist.NONE, 1.0), Decision(0.3, "x")))
-    assert m.check(make_obs(20.0, 0.3, good, Therapist.NONE, 1.0), Decision(0.31, "x")) == []
-    late = m.check(make_obs(25.0, 0.31, good, Therapist.NONE, 1.0), Decision(0.32, "x"))
+    rated = (20.0, 5.0, 30.0)            # a mild rating at this level: only the timing is at stake
+    assert m.check(make_obs(20.0, 0.3, good, Therapist.NONE, 1.0, rated), Decision(0.31, "x")) == []
+    late = m.check(make_obs(25.0, 0.31, good, Therapist.NONE, 1.0, rated), Decision(0.32, "x"))
     assert late == ["target rose 0.3100 → 0.3200 while 5.0 s after the previous raise (< 10 s)"]
 
 

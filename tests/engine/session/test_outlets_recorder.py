@@ -239,9 +239,42 @@ def sigterm_blocked_by_thread(pid: int) -> dict[int, bool]:
     """Thread id → whether that thread blocks SIGTERM (Linux's /proc SigBlk mask)."""
     out = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
-        fields = dict(line.split(":\t", 1) for line in (task / "status").read_text().splitlines() if ":\t" in line)
+        try:
+            status = (task / "status").read_text()
+        except (FileNotFoundError, ProcessLookupError):     # that thread ended meanwhile
+            continue
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
         out[int(task.name)] = bool(int(fields["SigBlk"], 16) >> (signal.SIGTERM - 1) & 1)
     return out
+
+
+def test_the_worker_stops_waiting_on_a_stop_line_end_of_stdin_or_the_sigterm_flag(monkeypatch):
+    """The wait itself, in this process: the SIGTERM handler only sets a flag, which the
+    polled wait must notice though nothing arrives on stdin."""
+    import threading
+    from sensors import recorder_worker as worker
+    monkeypatch.setattr(worker, "POLL_S", 0.01)
+    monkeypatch.setattr(worker, "_stop_asked", False)
+
+    def waiting(fd: int) -> threading.Thread:
+        waiter = threading.Thread(target=worker._wait_for_stop, args=(fd,), daemon=True)
+        waiter.start()
+        return waiter
+
+    line_r, line_w = os.pipe()
+    os.write(line_w, b"stop\n")
+    eof_r, eof_w = os.pipe()
+    os.close(eof_w)
+    quiet_r, quiet_w = os.pipe()
+    by_line, by_eof, by_flag = waiting(line_r), waiting(eof_r), waiting(quiet_r)
+    by_line.join(10.0), by_eof.join(10.0), by_flag.join(0.3)
+    assert not by_line.is_alive() and not by_eof.is_alive()   # a stop line; end of stdin (vrex gone)
+    assert by_flag.is_alive()                                 # nothing yet: it waits
+    worker._on_term(signal.SIGTERM, None)
+    by_flag.join(10.0)
+    assert worker._stop_asked and not by_flag.is_alive()      # nothing on stdin: the flag stopped it
+    for fd in (line_r, line_w, eof_r, quiet_r, quiet_w):
+        os.close(fd)
 
 
 @pytest.mark.slow

@@ -1,0 +1,184 @@
+"""The safety shield's rules as functions of one observation, and its configuration.
+
+``adaptation.shield.SafetyShield`` applies them in order (its docstring lists the order);
+``alarm`` tells a live session when to consult the shield between decisions; and
+``adaptation.invariants`` re-checks their promises with code of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+from adaptation.types import Decision, Observation, step_target
+
+HEART = ("ecg", "ppg", "rr")       # the signals an HR can come from (Features.hr_source)
+_NAN = math.nan
+
+
+@dataclass(frozen=True)
+class ShieldConfig:
+    """Safety limits; defaults are safe for an unknown patient, ceilings are per patient."""
+
+    ceiling: float = 1.0                # highest intensity ever; obs.ceiling may lower it
+    max_step: float = 0.15              # largest change of target in one decision
+    max_rate: float = 0.025             # intensity per s between decisions: abrupt vection
+                                        # causes sickness (clinical.md, "never do")
+    min_raise_interval_s: float = 10.0  # clinical.md: "leave ≥ 10 s between steps" (SCR lasts 10–30 s).
+                                        # With max_rate it compounds: at 1 decision/s a raise is
+                                        # ≤ 0.025, then 10 s wait; at ≥ 6 s/decision ≤ max_step
+    hr_ceiling_rel: float = 0.40        # clinical.md: "panic" = HR 40 % over baseline in an open
+                                        # prototype; no standard exists: a per-patient setting
+    hr_ceiling_bpm: float = 150.0       # absolute HR limit whatever the baseline (per patient)
+    suds_ceiling: float = 70.0          # a SUDS answer this high (0–100) is above the therapeutic band
+                                        # (SUDS 35–70, adaptation.sim.SessionConfig.band): never raise
+                                        # while it stands, step down if it was given at this level.
+                                        # 80 before: on 1500 simulated people (seeds 11–13) 70 cut the
+                                        # shipped policy's expected escapes (the sum of escape
+                                        # probabilities) from 9.5 to 3.7 in 1500 sessions, success
+                                        # 60.3 % → 60.5 %.
+                                        # A per-patient setting; no standard exists
+    suds_max_age_s: float = 90.0        # how long a SUDS answer stands (SUDS is asked about once a minute)
+    unrated_raise_after_s: float = 120.0  # above calm, a raise needs a SUDS rating given at this level
+                                        # (clinical.md: Bălan et al. 2020, "SUD after each trial",
+                                        # about 1 min per step): arousal rises for seconds after a
+                                        # step, and a rating shows where it went. A patient who does
+                                        # not answer is not kept at a step longer than this; 0: off
+    hr_min_plausible_bpm: float = 30.0  # clinical.md: HR of 0 or 300 is implausible, never real;
+    hr_max_plausible_bpm: float = 220.0 # the same 30–220 bpm range as sensors/heart.py
+    max_sensor_age_s: float = 3.0       # newest heart sample older than this: stale (clinical.md:
+                                        # LSL stalls silently; sensors' own staleness is 1.5 s)
+    min_quality: float = 0.5            # Quality.usable's threshold
+    hold_before_ramp_s: float = 15.0    # architecture.md: sensor loss → hold, then ramp down
+    ramp_down_rate: float = 0.01        # intensity per s while ramping down
+    timeout_s: float = 0.25             # a controller slower than this is a failed controller
+
+    def __post_init__(self) -> None:
+        inf = math.inf
+        ranges = {"ceiling": (0.0, 1.0), "max_step": (1e-9, 1.0), "max_rate": (1e-9, inf),
+                  "min_raise_interval_s": (0.0, inf), "hr_ceiling_rel": (1e-9, inf),
+                  "hr_ceiling_bpm": (1.0, 300.0), "suds_ceiling": (0.0, 100.0), "suds_max_age_s": (0.0, inf),
+                  "unrated_raise_after_s": (0.0, inf),
+                  "hr_min_plausible_bpm": (0.0, 300.0),
+                  "hr_max_plausible_bpm": (1.0, 400.0), "max_sensor_age_s": (1e-9, inf),
+                  "min_quality": (0.0, 1.0), "hold_before_ramp_s": (0.0, inf),
+                  "ramp_down_rate": (1e-9, inf), "timeout_s": (1e-6, inf)}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            lo, hi = ranges[f.name]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi) or v == inf:
+                raise ValueError(f"ShieldConfig.{f.name}={v!r}: must be a finite number in [{lo:g}, {hi:g}]")
+            object.__setattr__(self, f.name, float(v))   # ints in, floats out: outputs stay floats
+        if self.ramp_down_rate > self.max_rate:
+            raise ValueError(f"ShieldConfig.ramp_down_rate={self.ramp_down_rate!r} exceeds "
+                             f"max_rate={self.max_rate!r}: the rate bound would cut the ramp")
+        if self.hr_min_plausible_bpm >= self.hr_max_plausible_bpm:
+            raise ValueError(f"ShieldConfig.hr_min_plausible_bpm={self.hr_min_plausible_bpm!r} must be "
+                             f"below hr_max_plausible_bpm={self.hr_max_plausible_bpm!r}")
+
+
+def heart_distrust(features, config: ShieldConfig) -> str:
+    """Why the heart signal cannot be trusted, or "" when it can. The signal judged is the
+    one the HR came from (``hr_source``), else any heart signal both usable and fresh."""
+    try:
+        hr = features.hr_bpm
+        if not (config.hr_min_plausible_bpm <= hr <= config.hr_max_plausible_bpm):  # NaN fails too
+            return f"HR {hr:.0f} bpm implausible" if hr == hr else "no HR"
+        quality, age = features.quality, features.age_s
+        src = features.hr_source
+        why = f"no quality for {src}" if src in HEART else "no ECG, PPG or RR quality"
+        for k in ((src,) if src in HEART else HEART):
+            if k not in quality:
+                continue
+            q, a = quality[k].index, age.get(k, _NAN)
+            if not q >= config.min_quality:
+                why = f"{k} quality {q:.2f} < {config.min_quality:g}"
+            elif not -config.max_sensor_age_s <= a <= config.max_sensor_age_s:  # NaN fails
+                why = f"{k} {a:.1f} s old (allowed ±{config.max_sensor_age_s:g} s)"
+            else:
+                return ""
+        return why
+    except Exception as e:  # noqa: BLE001 — malformed features are untrustworthy, not a crash
+        return f"unreadable features ({type(e).__name__})"
+
+
+def _reason_of(d: Decision) -> str:
+    return d.reason if isinstance(d.reason, str) else str(d.reason)
+
+
+def _step_down(t: float, why: str, last: float, level_below: float, cause: str,
+               d: Decision | None, notes: list[str]) -> tuple[float, str]:
+    """A safety rule (``cause``) requires a step below the current level. If the proposal
+    is higher, the shield lowers it; if the controller already asked to go at least that far
+    down, its target stands but the rule is named, since it would have forced the step
+    (rule 5 of the house: every change is recorded with its cause); a controller that asks
+    for more than the rule forces is named for the rest."""
+    below = min(level_below, last)
+    if t > below:
+        why = f"{cause}: step down to {below:.2f}"
+        notes.append(why)
+        return below, why
+    if t < last and d is not None and not why:
+        if t >= below - 1e-9:
+            why = f"{cause}: step down to {t:.2f}, which the controller also asked for ({_reason_of(d)})"
+        else:
+            why = (f"{cause}: step down to {below:.2f} at least; the controller asks for {t:.2f} "
+                   f"({_reason_of(d)})")
+        notes.append(why)
+    return t, why
+
+
+def alarm(obs: Observation, config: ShieldConfig) -> str:
+    """Why the shield must look at this observation now, or "": the heart signal cannot be
+    trusted, HR is over the patient's ceiling, or a recent SUDS is at or over its ceiling.
+
+    A live session consults its controller every few seconds but checks ``alarm`` at every
+    control tick, so a surge or a lost sensor is acted on within one tick, not one decision."""
+    why = heart_distrust(obs.features, config)
+    if why:
+        return why
+    f = obs.features
+    rel = f.relative.get("hr_bpm", _NAN) if isinstance(f.relative, dict) else _NAN
+    if rel > config.hr_ceiling_rel:
+        return f"HR {f.hr_bpm:.0f} bpm is {rel * 100:.0f} % above baseline (ceiling {config.hr_ceiling_rel * 100:.0f} %)"
+    if f.hr_bpm > config.hr_ceiling_bpm:
+        return f"HR {f.hr_bpm:.0f} bpm above the {config.hr_ceiling_bpm:.0f} bpm limit"
+    return suds_over_ceiling(obs, config)
+
+
+def suds_over_ceiling(obs: Observation, config: ShieldConfig) -> str:
+    """Why the patient's own report forbids raising (a recent SUDS at or over the ceiling), or ""."""
+    suds, age = obs.suds, obs.suds_age
+    if isinstance(suds, (int, float)) and suds >= config.suds_ceiling and 0.0 <= age <= config.suds_max_age_s:
+        return f"SUDS {suds:.0f} ≥ {config.suds_ceiling:.0f} ({age:.0f} s ago)"
+    return ""
+
+
+def _unrated_at_level(obs: Observation, cfg: ShieldConfig) -> str:
+    """Why a raise must wait for a SUDS rating at this level, or "" (calm, rated, or waited
+    ``unrated_raise_after_s`` without one). Unreadable times forbid the raise."""
+    try:
+        if obs.level <= 0 or _answered_at_this_level(obs) or obs.time_at_level >= cfg.unrated_raise_after_s:
+            return ""
+        return f"no SUDS rating at this level yet ({obs.time_at_level:.0f} s here)"
+    except TypeError:
+        return "no SUDS rating at this level yet (time at level unreadable)"
+
+
+def _answered_at_this_level(obs: Observation) -> bool:
+    """A SUDS rating given since the current level began: one given in the same second as
+    the change counts (the patient saw the new level). A NaN rating or a negative age does
+    not: it cannot be the patient's word about this level."""
+    try:
+        return math.isfinite(obs.suds) and 0.0 <= obs.suds_age <= obs.time_at_level
+    except TypeError:
+        return False
+
+
+def _level_below(obs: Observation) -> float:
+    """One level below the current one; calm (0.0) when the levels cannot be read."""
+    try:
+        v = float(step_target(obs, -1))
+    except Exception:  # noqa: BLE001
+        return 0.0
+    return v if 0.0 <= v <= 1.0 else 0.0
