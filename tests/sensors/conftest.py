@@ -1,6 +1,6 @@
-"""LSL fixtures: real outlets and inlets on this machine, each with a unique source_id, and
-outlets in separate processes that a test may kill or freeze. Everything is closed or
-killed at teardown, also when the test fails."""
+"""LSL fixtures: outlets in separate processes that a test may kill or freeze, killed at
+teardown, also when the test fails. ``uid`` (unique source_ids) and ``closing`` (close at
+teardown) are shared, in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -8,33 +8,12 @@ import os
 import select
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
 HELPER = Path(__file__).with_name("lsl_outlet_process.py")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def uid():
-    """A fresh unique id for source_ids and names, so tests never see each other's streams."""
-    return lambda prefix="vrex-test": f"{prefix}-{uuid.uuid4().hex}"
-
-
-@pytest.fixture
-def closing():
-    """Register objects with a close() method; they are closed at teardown, newest first."""
-    things = []
-
-    def register(thing):
-        things.append(thing)
-        return thing
-
-    yield register
-    for thing in reversed(things):
-        thing.close()
 
 
 @pytest.fixture

@@ -14,29 +14,17 @@ from types import SimpleNamespace
 import pytest
 
 from adaptation.shield import ShieldConfig
-from adaptation.types import Decision, step_target
 from engine.console.server import create_app
 from engine.console.state import ConsoleState
 from engine.console.events import EventTail
 from engine.session.core import Mode, Plan, SessionCore
 from engine.session.events import EventLog
 from sensors.types import Features, Quality
+from tests.engine.stand_ins import AlwaysUp as Up
 
 LEVELS = tuple(i / 10 for i in range(11))
 NAMES = tuple(f"L{i + 1}" for i in range(11))
 TOKEN = "test-token-0123456789ab"
-
-
-class Up:
-    """Always asks for one level up: whatever holds the scene back is the session, not it."""
-
-    name = "up"
-
-    def reset(self) -> None:
-        pass
-
-    def decide(self, obs):
-        return Decision(step_target(obs, +1), "always up", self.name)
 
 
 def calm(t: float, hr: float = 70.0) -> Features:

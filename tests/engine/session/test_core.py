@@ -11,22 +11,13 @@ import math
 import pytest
 
 from adaptation.shield import ShieldConfig
-from adaptation.types import Decision, Therapist, step_target
+from adaptation.types import Therapist
 from engine.session.core import Mode, Phase, Plan, SessionCore
 from sensors.types import Features, Quality
+from tests.engine.stand_ins import AlwaysUp as Up
 
 LEVELS = tuple(i / 10 for i in range(11))
 NAMES = tuple(f"L{i}" for i in range(11))
-
-
-class Up:
-    name = "up"
-
-    def reset(self) -> None:
-        pass
-
-    def decide(self, obs):
-        return Decision(step_target(obs, +1), "always up", self.name)
 
 
 class Log:
