@@ -149,7 +149,8 @@ def test_requests_without_the_token_are_refused_and_change_nothing(page, demo):
 def test_the_page_keeps_working_and_the_session_ends_cleanly(page, demo, tmp_path):
     page.save_screenshot(str(tmp_path / "console.png"))   # for a person looking into a failure
     assert text(page, "conn") == "● live"
-    assert demo.stop() == 0
+    code = demo.stop()
+    assert code == 0, f"exit {code}; the demo's last output:\n{demo.output[-3000:]}"
     events = demo.events()
     assert events[-1]["kind"] == "session_end"
     assert demo.token not in (demo.folder / "events.jsonl").read_text()
