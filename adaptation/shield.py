@@ -3,7 +3,9 @@ the scene, and the therapist sits above both (../shared/design/architecture.md).
 
 ``SafetyShield.decide(obs)`` asks the wrapped controller through a ``ControllerGuard`` and
 filters the answer; ``filter(decision, obs)`` is the filtering step alone, for training,
-where the agent's action arrives from outside. Rules, in order:
+where the agent's action arrives from outside; ``check(obs)`` applies the rules to the
+target in force between decisions (a live session's alarming ticks) and returns only a
+decrease they force. Rules, in order:
 
 1. therapist STOP → 0.0 (calm) at once; no rate bound, the controller is not asked.
 2. the controller fails (raises, NaN/inf, not a Decision, too slow) → the fallback
@@ -108,6 +110,22 @@ class SafetyShield:
             return self._filter(d, obs, (), d.source or self.guard.name)
         return self._fall_back(obs, (self.guard.last_error,))
 
+    def check(self, obs: Observation, why: str = "between decisions") -> Decision | None:
+        """Between the controller's decisions (a live session's alarming tick): the rules
+        alone, applied to the target in force (``obs.target``; unreadable → the shield's last
+        output); the controller is not asked.
+        Returns the decrease a rule forces, or None. When nothing is forced the shield's
+        clock and last output are left as they were, so the controller's next step is
+        bounded by the time since its last decision, as in training, not since this check."""
+        saved = (self._last, self._time, self._raised_at, self._raised_before)
+        held = obs.target if math.isfinite(obs.target) else (self._last if self._last is not None else 0.0)
+        hold = Decision(held, f"hold until the next decision ({why})", self.guard.name)
+        d = self._filter(hold, obs, (), self.guard.name)
+        if d.source == "shield" and d.target < held:
+            return d
+        self._last, self._time, self._raised_at, self._raised_before = saved
+        return None
+
     def filter(self, decision: Decision, obs: Observation) -> Decision:
         """The filtering step alone: ``decision`` came from outside (an agent's action). An
         invalid one (NaN/inf target, not a Decision) is replaced by the fallback's."""
@@ -168,6 +186,7 @@ class SafetyShield:
 
         if d is not None and not math.isfinite(d.target):   # guarded already; defence in depth
             d, failure = None, f"non-finite target {d.target!r}"
+            notes.append(failure)
         if d is None:
             t, why = last, failure + ": hold last target"
         else:

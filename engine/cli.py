@@ -7,6 +7,8 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import faulthandler
+import signal
 import sys
 
 from engine import __version__
@@ -30,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if hasattr(signal, "SIGUSR1"):
+        # `kill -USR1 PID` prints every thread's Python stack to stderr: where a session that
+        # will not stop is stuck (a user's bug report, or a test that gives up on it)
+        try:
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
+        except (AttributeError, ValueError, OSError):   # stderr without a file descriptor (captured)
+            pass
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

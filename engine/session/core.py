@@ -10,9 +10,11 @@ raised as alerts. The therapist's own commands outrank every controller.
 
 Cadence: ``tick`` runs at every control tick (each second of session time, and when a heart
 beat arrives; see ``runner.py``). The controller is consulted every ``decision_s`` (5 s: the
-interval the shipped policy was trained at), and at any tick where ``shield.alarm`` says the
-shield must look now, so a surge or a lost sensor is acted on at that tick, not at the next
-decision (architecture.md: sensor loss → hold, then ramp down).
+interval the shipped policy was trained at). At any tick between decisions where
+``shield.alarm`` says the shield must look now, the shield filters the target in force (the
+controller is not asked), so a surge or a lost sensor is acted on at that tick, not at the
+next decision (architecture.md: sensor loss → hold, then ramp down), while the controller
+still acts at the cadence it was trained at.
 
 Everything that changes the target goes through ``_set_target`` and is logged as an
 ``intensity`` event with its source and reason (rule 5 of the house: every change of
@@ -185,11 +187,23 @@ class SessionCore:
         if self.therapist is Therapist.STOP:
             return
         urgent = alarm(obs, self.shield_config)
-        if now < self._next_decision and not urgent:
+        due = now >= self._next_decision
+        if not due and not urgent:
             return
-        if now >= self._next_decision:
+        if due:
             self._next_decision = now + self.plan.decision_s
-        d = self.shield.decide(obs)
+            d = self.shield.decide(obs)
+        else:
+            # Between decisions the shield alone looks, at the target in force: asking the
+            # controller at every alarming tick would let the policy step every second, five
+            # times faster than it was trained to (seen in the demo: three policy step-downs
+            # in 2 s while the heart signal was untrustworthy). Its answer comes at the next
+            # decision.
+            forced_now = self.shield.check(obs, urgent)
+            if forced_now is None:
+                self._forcing = False
+                return                               # nothing forced: the controller's decision stands
+            d = forced_now
         self.last_decision = d
         forced = d.source == "shield" and d.target < self.target
         applied = self.mode is Mode.AUTO or (forced and self.mode is Mode.SUGGEST)

@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 from adaptation.types import level_of
 from engine.session.core import Phase, SessionCore
+from engine.session.pace import PaceWatch
 from engine.session.terminal import StatusDisplay
 from sensors import lsl
 from sensors.types import Features
@@ -90,6 +91,7 @@ class SessionRunner:
         self._next_truth = 0.0
         self._next_pose = 0.0
         self._last_t = 0.0
+        self.pace = PaceWatch(clock.speed)
         self._next_status = 0.0
         self._alerts_seen = 0
         self.first_calm_frame_after: dict[float, float] = {}
@@ -128,6 +130,7 @@ class SessionRunner:
             (self.prompt.show if core.prompt_since is not None else self.prompt.hide)()
         wall = time.perf_counter()
         dt, self._last_t = t - self._last_t, t        # session seconds: the scene lives in session time
+        self._check_pace(dt)
         self.scene_runner.tick(dt, max_dt=0.1 * self.clock.speed)
         self.base.taskMgr.step()
         self.frames += 1
@@ -167,6 +170,14 @@ class SessionRunner:
         self.outlets.marker(marker, stamp)
         self.events.log("scene", "shown", f"level {level + 1} '{name}' shown", intensity=self.driver.intensity,
                         level=level, level_name=name)
+
+    def _check_pace(self, gap_s: float) -> None:
+        said = self.pace.frame(gap_s)
+        if said:
+            self.events.log("scene", "pace", said, behind=self.pace.behind, frame_gap_s=round(gap_s, 3),
+                            speed=self.clock.speed)
+            if self.pace.behind:
+                self.core.alert("pace", said)
 
     def _patient_behaviour(self, t: float) -> None:
         """The simulated patient's part: SUDS answers, head pose, the stop key when it escapes."""

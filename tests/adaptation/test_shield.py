@@ -485,3 +485,22 @@ def test_rebase_measures_the_next_step_from_the_new_target_and_keeps_the_raise_t
     fresh = SafetyShield(Fixed(1.0), Rule(), ShieldConfig())
     fresh.rebase(0.9)                                                # before any decision: no effect
     assert fresh.decide(obs(0.0, 0.2)).target == pytest.approx(0.35)
+
+
+def test_check_between_decisions_forces_what_a_rule_forces_and_otherwise_leaves_the_clock():
+    """A live session's alarming tick between decisions: the rules alone, on the target in
+    force. A check that forces nothing must not count as an output: the controller's next
+    step, 5 s after its last decision, is bounded by those 5 s, not by the 1 s since a check."""
+    ctl = Fixed(0.4, "ctl", "down")
+    shield = SafetyShield(ctl, Rule())
+    assert shield.decide(obs(0.0, 0.5)).target == pytest.approx(0.4)
+    assert shield.check(obs(4.0, 0.4, heart(4.0, age=10.0)), "stale") is None      # hold only, first 15 s
+    assert ctl.calls == 1                                                          # the controller is not asked
+    ctl.target = 0.3
+    d = shield.decide(obs(5.0, 0.4))
+    assert d.target == pytest.approx(0.3) and d.reason == "down" and not d.interventions
+    forced = shield.check(obs(6.0, 0.3, heart(6.0, hr=120.0, rel=0.5)), "HR")
+    assert forced is not None and forced.source == "shield" and "above baseline" in forced.reason
+    assert 0.3 - 0.025 - 1e-9 <= forced.target < 0.3                              # one second of ramp
+    assert shield.check(obs(7.0, forced.target, heart(7.0)), "") is None          # calm again: nothing
+    assert ctl.calls == 2

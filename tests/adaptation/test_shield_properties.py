@@ -126,11 +126,13 @@ class Scripted:
 
     def __init__(self, name: str, clock: FakeClock):
         self.name, self.clock, self.plan = name, clock, ("value", 0.0)
+        self.calls = 0
 
     def reset(self) -> None:
         pass
 
     def decide(self, o: Observation):
+        self.calls += 1
         kind, *args = self.plan
         if kind == "raise":
             raise RuntimeError("scripted failure")
@@ -183,7 +185,10 @@ def heart_usable(f: Features) -> bool:
 
 # ---- the session driver -----------------------------------------------------------------
 
-def drive(start: float, steps, use_filter: bool) -> None:
+def drive(start: float, steps, use_filter: bool, between: bool = False) -> None:
+    """``between``: every other step is a live session's alarming tick between decisions
+    (``shield.check``): no output unless a rule forces a decrease, which must keep every
+    invariant like any other output."""
     clock = FakeClock()
     ctl, fb = Scripted("ctl", clock), Rule()
     shield = SafetyShield(ctl, fb, CFG, clock=clock)
@@ -193,7 +198,7 @@ def drive(start: float, steps, use_filter: bool) -> None:
     last_time: float | None = None       # the test's own clock bookkeeping: latest valid time
     last_raise = -math.inf
     features = Features(time=0.0)
-    for plan, fb_fails, new_features, who, ceil, dt, target, rated in steps:
+    for i, (plan, fb_fails, new_features, who, ceil, dt, target, rated) in enumerate(steps):
         features = features if new_features is None else new_features
         if math.isfinite(dt):
             t += dt
@@ -205,7 +210,15 @@ def drive(start: float, steps, use_filter: bool) -> None:
         if plan[0] == "edge":
             plan = ("value", (o.ceiling if plan[1] == "ceiling" else o.target) + plan[2])
         ctl.plan, fb.fail = plan, fb_fails
-        if use_filter:                   # training: the action arrives from outside
+        if between and i % 2:
+            calls, ref_before = ctl.calls, last_out if last_out is not None else 0.0
+            d = shield.check(o, "alarm")
+            assert ctl.calls == calls    # the controller is not asked between decisions
+            if d is None:
+                continue                 # nothing forced: no output, the shield's clock unmoved
+            held = o.target if math.isfinite(o.target) else ref_before
+            assert d.source == "shield" and d.target < held and d.interventions
+        elif use_filter:                 # training: the action arrives from outside
             proposal = Decision(plan[-1], "agent") if plan[0] in ("value", "slow") else plan[0]
             d = shield.filter(proposal, o)
         else:
@@ -267,6 +280,12 @@ def test_decide_keeps_every_invariant(s):
 @given(session)
 def test_filter_keeps_every_invariant(s):
     drive(*s, use_filter=True)
+
+
+@settings(PROPS, max_examples=100)
+@given(session)
+def test_checks_between_decisions_keep_every_invariant(s):
+    drive(*s, use_filter=False, between=True)
 
 
 @settings(max_examples=60, derandomize=True, database=None, deadline=None)

@@ -139,3 +139,15 @@ def test_the_readme_example_is_a_valid_scenario_that_builds(tmp_path, scene_root
     scene.apply(1.0)
     assert scene.node("balcony").getZ() == 40.0 and scene.node("rail").isHidden()
     scene.destroy()
+
+
+def test_sigusr1_prints_where_every_thread_is():
+    """A session that will not stop can be asked where it is stuck: kill -USR1 PID."""
+    code = ("import os, signal, time\n"
+            "from engine import cli\n"
+            "try:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "os.kill(os.getpid(), signal.SIGUSR1)\n"
+            "time.sleep(0.2)\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]                  # without the handler SIGUSR1 ends the process
+    assert "Current thread" in r.stderr and 'File "<string>"' in r.stderr

@@ -113,6 +113,8 @@ class Demo:
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
+                self.proc.send_signal(signal.SIGUSR1)    # vrex prints where each thread is stuck
+                time.sleep(2.0)
                 self.proc.kill()
                 self.proc.wait(10)
         self._reader.join(5)

@@ -122,6 +122,38 @@ def test_hr_over_ceiling_lowers_the_target_at_the_next_tick_not_the_next_decisio
     assert len([a for a in core.alerts if a["kind"] == "shield"]) == 1      # not again at every tick
 
 
+class CountingDown:
+    """Always asks for one level down, and counts how often it is asked."""
+
+    name = "down"
+
+    def __init__(self):
+        self.calls = 0
+
+    def reset(self) -> None:
+        pass
+
+    def decide(self, obs):
+        from adaptation.types import Decision, step_target
+        self.calls += 1
+        return Decision(step_target(obs, -1), "always down", self.name)
+
+
+def test_an_alarm_between_decisions_is_the_shields_alone_the_controller_keeps_its_cadence():
+    """While an alarm lasts (here a stale heart signal, in its first 15 s, when the shield
+    only holds), the shield looks at every tick but the controller is asked every 5 s only:
+    a policy asked every second would step down five times faster than it was trained."""
+    core, log = into_exposure()
+    run(core, 41, 81)                             # decisions at 41, 46, …, 76; the next at 81
+    high = core.target
+    down = CountingDown()
+    core.shield.guard.controller = down
+    run(core, 81, 91, feats=lambda t: calm(t, age=10.0))
+    assert down.calls == 2                        # 10 alarming ticks → decisions at 81 and 86
+    assert core.target == pytest.approx(high - 0.2)
+    assert [e["reason"] for e in log.kinds("intensity")[-2:]] == ["always down"] * 2
+
+
 def test_stale_heart_holds_then_ramps_down():
     core, log = into_exposure()
     run(core, 41, 100)

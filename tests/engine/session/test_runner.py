@@ -142,6 +142,20 @@ def test_ticks_follow_session_time_and_every_frame_goes_out(session):
     assert len([c for c in outlets.calls if c[0] == "intensity"]) == 100
 
 
+def test_a_machine_that_falls_behind_the_session_clock_says_so_once(session):
+    """Frames 1.5 s of session time apart (a slow machine at a high --speed): stale-looking
+    sensors would follow, so the session logs a ``pace`` event and raises one alert."""
+    runner, clock, events, outlets = session
+    frames(runner, clock, 3.0)
+    assert not [e for e in events.events if e["kind"] == "pace"]
+    frames(runner, clock, 15.0, dt=1.5)
+    (pace,) = [e for e in events.events if e["kind"] == "pace"]
+    assert pace["behind"] and pace["frame_gap_s"] == pytest.approx(1.5) and "1.5 s apart" in pace["reason"]
+    assert [a["kind"] for a in runner.core.alerts].count("pace") == 1
+    frames(runner, clock, 6.0)                                # 60 frames on time again
+    assert [e["behind"] for e in events.events if e["kind"] == "pace"] == [True, False]
+
+
 def test_head_pose_goes_out_and_looking_away_is_logged(session):
     runner, clock, events, outlets = session
     frames(runner, clock, 36)
