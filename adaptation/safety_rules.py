@@ -39,6 +39,16 @@ class ShieldConfig:
                                         # 60.3 % → 60.5 %.
                                         # A per-patient setting; no standard exists
     suds_max_age_s: float = 90.0        # how long a SUDS answer stands (SUDS is asked about once a minute)
+    high_suds: float = 60.0             # distress that two kinds of evidence agree on: a SUDS this
+    high_eda_rel: float = 0.30          # high (upper part of the 35–70 band) with tonic EDA this far, or
+    high_hr_rel: float = 0.20           # HR this far, above baseline (clinical.md: HR 20 % over
+                                        # baseline = "elevated" in an open prototype) → never raise,
+                                        # and one level down at each decision while it lasts. No one
+                                        # sign is enough: SUDS is under-reported by some (bias to −21
+                                        # among those traced), HR is not a monotone fear index, ~10 %
+                                        # of people show no EDA. The 3 escapes traced on simulated
+                                        # seed 11 all followed 40–90 s of this pattern while the
+                                        # policy stayed (adaptation/README.md). high_suds 0: off
     unrated_raise_after_s: float = 120.0  # above calm, a raise needs a SUDS rating given at this level
                                         # (clinical.md: Bălan et al. 2020, "SUD after each trial",
                                         # about 1 min per step): arousal rises for seconds after a
@@ -58,6 +68,7 @@ class ShieldConfig:
         ranges = {"ceiling": (0.0, 1.0), "max_step": (1e-9, 1.0), "max_rate": (1e-9, inf),
                   "min_raise_interval_s": (0.0, inf), "hr_ceiling_rel": (1e-9, inf),
                   "hr_ceiling_bpm": (1.0, 300.0), "suds_ceiling": (0.0, 100.0), "suds_max_age_s": (0.0, inf),
+                  "high_suds": (0.0, 100.0), "high_eda_rel": (1e-9, inf), "high_hr_rel": (1e-9, inf),
                   "unrated_raise_after_s": (0.0, inf),
                   "hr_min_plausible_bpm": (0.0, 300.0),
                   "hr_max_plausible_bpm": (1.0, 400.0), "max_sensor_age_s": (1e-9, inf),
@@ -152,6 +163,39 @@ def suds_over_ceiling(obs: Observation, config: ShieldConfig) -> str:
     if isinstance(suds, (int, float)) and suds >= config.suds_ceiling and 0.0 <= age <= config.suds_max_age_s:
         return f"SUDS {suds:.0f} ≥ {config.suds_ceiling:.0f} ({age:.0f} s ago)"
     return ""
+
+
+def agreeing_distress(obs: Observation, config: ShieldConfig, heart_ok: bool = True) -> str:
+    """Why a recent SUDS at or over ``high_suds`` and a physiological sign agree that the
+    patient is near the top of what they tolerate, or "" (also when the rule is off). HR
+    counts only when the heart signal is trustworthy (``heart_ok``)."""
+    suds, age = obs.suds, obs.suds_age
+    if not (config.high_suds > 0 and isinstance(suds, (int, float)) and suds >= config.high_suds
+            and 0.0 <= age <= config.suds_max_age_s):
+        return ""
+    f = obs.features
+    rel = f.relative if isinstance(f.relative, dict) else {}
+    eda = rel.get("eda_tonic_us", _NAN) if _eda_trustworthy(f, config) else _NAN
+    hr = rel.get("hr_bpm", _NAN) if heart_ok else _NAN
+    signs = []
+    if isinstance(eda, (int, float)) and config.high_eda_rel <= eda < math.inf:
+        signs.append(f"EDA {eda * 100:+.0f} %")
+    if isinstance(hr, (int, float)) and config.high_hr_rel <= hr < math.inf:
+        signs.append(f"HR {hr * 100:+.0f} %")
+    if not signs:
+        return ""
+    return f"SUDS {suds:.0f} ≥ {config.high_suds:.0f} ({age:.0f} s ago) with {' and '.join(signs)} vs baseline"
+
+
+def _eda_trustworthy(features, config: ShieldConfig) -> bool:
+    """EDA is evidence only when its quality is usable and its newest sample fresh (rule 5
+    of the house: stale or implausible physiology is never acted on as if real)."""
+    try:
+        q = features.quality.get("eda")
+        age = features.age_s.get("eda", _NAN)
+        return q is not None and q.index >= config.min_quality and -config.max_sensor_age_s <= age <= config.max_sensor_age_s
+    except Exception:  # noqa: BLE001 — malformed features are no evidence
+        return False
 
 
 def _unrated_at_level(obs: Observation, cfg: ShieldConfig) -> str:

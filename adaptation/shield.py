@@ -19,6 +19,10 @@ decrease they force. Rules, in order:
 5. HR over the patient's ceiling (relative or absolute) → one level below the current
    level, and never up. A SUDS answer at or over ``suds_ceiling`` (at most
    ``suds_max_age_s`` old) → never up, and one level down if it was given at this level.
+   A recent SUDS at or over ``high_suds`` with a usable, fresh EDA or a trustworthy HR above
+   baseline by ``high_eda_rel`` / ``high_hr_rel`` → never up, and one level down at each
+   decision while it lasts (through ``check`` also at a live session's alarming ticks
+   between decisions, as a ramp at the rate bound).
 6. therapist HOLD (or any command the shield does not know) → no increase.
 7. no increase within ``min_raise_interval_s`` of the previous increase, nor, above calm,
    before a SUDS rating given at this level (or ``unrated_raise_after_s`` at it without one).
@@ -47,10 +51,12 @@ from collections.abc import Callable
 
 from adaptation.guard import ControllerGuard, check_decision
 from adaptation.safety_rules import (HEART, ShieldConfig, _answered_at_this_level, _level_below, _reason_of,
-                                     _step_down, _unrated_at_level, alarm, heart_distrust, suds_over_ceiling)
+                                     _step_down, _unrated_at_level, agreeing_distress, alarm, heart_distrust,
+                                     suds_over_ceiling)
 from adaptation.types import Controller, Decision, Observation, Therapist
 
-__all__ = ["HEART", "SafetyShield", "ShieldConfig", "alarm", "heart_distrust", "suds_over_ceiling"]
+__all__ = ["HEART", "SafetyShield", "ShieldConfig", "agreeing_distress", "alarm", "heart_distrust",
+           "suds_over_ceiling"]
 
 _NAN = math.nan
 
@@ -118,12 +124,15 @@ class SafetyShield:
         clock and last output are left as they were, so the controller's next step is
         bounded by the time since its last decision, as in training, not since this check."""
         saved = (self._last, self._time, self._raised_at, self._raised_before)
+        untrusted_since = self._untrusted_since
         held = obs.target if math.isfinite(obs.target) else (self._last if self._last is not None else 0.0)
-        hold = Decision(held, f"hold until the next decision ({why})", self.guard.name)
-        d = self._filter(hold, obs, (), self.guard.name)
+        hold = Decision(held, "hold until the next decision", self.guard.name)
+        d = self._filter(hold, obs, (f"between decisions: {why}",), self.guard.name)
         if d.source == "shield" and d.target < held:
             return d
         self._last, self._time, self._raised_at, self._raised_before = saved
+        if self._untrusted_since is None:     # a check may start the sensor-loss timer, never
+            self._untrusted_since = untrusted_since   # clear it: the next decision does that
         return None
 
     def filter(self, decision: Decision, obs: Observation) -> Decision:
@@ -230,6 +239,14 @@ class SafetyShield:
             hold.append(distress)
             if _answered_at_this_level(obs):   # the rating is about this level: leave it
                 t, why = _step_down(t, why, last, _level_below(obs), f"{distress}, given at this level", d, notes)
+        agree = agreeing_distress(obs, cfg, heart_ok=not distrust)
+        if agree:
+            hold.append(agree)
+            # one level down at each decision while it lasts, not once per rating: stepping
+            # down once and waiting for the next rating left the expected escapes where they
+            # were without the rule (2.11 against 2.05 and 0.13, seeds 11–13; README)
+            if obs.level > 0:
+                t, why = _step_down(t, why, last, _level_below(obs), agree, d, notes)
         unrated = _unrated_at_level(obs, cfg)
         if unrated:
             hold.append(unrated)

@@ -99,8 +99,9 @@ def _accept(core, args, origin):
 
     The proposal was filtered by the shield when it was made (step, rate and the time since
     the last raise, from the target then in force); it is refused if the target has moved
-    since, and a raise is checked again against what is true now: therapist hold, alarms."""
-    from adaptation.shield import alarm
+    since, and a raise is checked again against what is true now: therapist hold, alarms,
+    and a high SUDS that the body agrees with (the shield would hold it too)."""
+    from adaptation.shield import agreeing_distress, alarm
     if core.pending is None:
         return False, "no proposal to accept"
     decision, at, made_from = core.pending
@@ -111,7 +112,8 @@ def _accept(core, args, origin):
     if core.time - at > core.plan.suggestion_valid_s:
         return False, f"the proposal is {core.time - at:.0f} s old (> {core.plan.suggestion_valid_s:.0f} s); wait for the next"
     if decision.target > core.target:
-        why = alarm(core.last_obs, core.shield_config) if core.last_obs is not None else "no observation yet"
+        obs, cfg = core.last_obs, core.shield_config
+        why = (alarm(obs, cfg) or agreeing_distress(obs, cfg)) if obs is not None else "no observation yet"
         if core.therapist is not Therapist.NONE:
             why = f"the session is on {core.therapist.value}"
         if why:

@@ -21,25 +21,26 @@ class PaceWatch:
     """Fed every frame's gap (session seconds since the previous frame); ``frame`` returns
     a sentence when the session falls behind or catches up again, else ""."""
 
-    def __init__(self, speed: float):
+    def __init__(self, speed: float) -> None:
         self.speed = speed
         self.behind = False
         self._late = self._on_time = 0
-        self._worst = 0.0
+        self._late_s = 0.0             # session seconds the current run of late frames spans
 
     def frame(self, gap_s: float) -> str:
         if not math.isfinite(gap_s):
             return ""
         if gap_s > LATE_GAP_S:
             self._late, self._on_time = self._late + 1, 0
-            self._worst = max(self._worst, gap_s)
+            self._late_s += gap_s
         else:
-            self._late, self._on_time = 0, self._on_time + 1
+            self._late, self._on_time, self._late_s = 0, self._on_time + 1, 0.0
         if not self.behind and self._late >= LATE_FRAMES:
             self.behind = True
-            return self._advice(self._worst)
+            return self._advice(self._late_s / self._late)   # the run's mean gap: one slow first frame
+                                                             # (after set-up) does not set the advice alone
         if self.behind and self._on_time >= ON_PACE_FRAMES:
-            self.behind, self._worst = False, 0.0
+            self.behind = False
             return "frames are on time again"
         return ""
 

@@ -504,3 +504,62 @@ def test_check_between_decisions_forces_what_a_rule_forces_and_otherwise_leaves_
     assert 0.3 - 0.025 - 1e-9 <= forced.target < 0.3                              # one second of ramp
     assert shield.check(obs(7.0, forced.target, heart(7.0)), "") is None          # calm again: nothing
     assert ctl.calls == 2
+
+
+# -- distress that a SUDS and the body agree on -----------------------------------------------
+
+def _distressed(suds: float = 65.0, suds_age: float = 20.0, eda: float = 0.35, hr: float = 0.05,
+                target: float = 0.5, heart_age: float = 0.3, eda_q: float = 1.0, eda_age: float = 0.5) -> Observation:
+    f = heart(100.0, hr=80.0, rel=hr, age=heart_age)
+    f = replace(f, relative={**f.relative, "eda_tonic_us": eda}, quality={**f.quality, "eda": Quality(eda_q)},
+                age_s={**f.age_s, "eda": eda_age})
+    return replace(obs(100.0, target, f), suds=suds, suds_age=suds_age, time_at_level=200.0)
+
+
+@pytest.mark.parametrize("eda,hr,words", [(0.35, 0.05, "EDA +35 %"), (0.05, 0.25, "HR +25 %"),
+                                          (0.40, 0.30, "EDA +40 % and HR +30 %")])
+def test_a_high_suds_with_a_sign_from_the_body_steps_down_and_says_both(eda, hr, words):
+    up = SafetyShield(Fixed(0.6, "ctl", "up"), Rule())
+    d = up.decide(_distressed(eda=eda, hr=hr))
+    assert d.target == pytest.approx(0.4) and d.source == "shield"
+    assert d.reason.startswith("SUDS 65 ≥ 60 (20 s ago) with " + words) and "step down to 0.40" in d.reason
+
+
+@pytest.mark.parametrize("change", [
+    dict(eda=0.10, hr=0.05),          # the body does not agree
+    dict(suds=55.0),                  # the patient is not that distressed
+    dict(suds_age=120.0),             # the rating is too old to stand
+    dict(eda=NAN, hr=0.0),            # no EDA (a non-responder, a lost sensor), a calm heart
+    dict(eda_q=0.2),                  # an EDA this noisy is no evidence …
+    dict(eda_age=10.0),               # … nor one 10 s old
+])
+def test_one_sign_alone_does_not_step_down(change):
+    up = SafetyShield(Fixed(0.6, "ctl", "up"), Rule())
+    assert up.decide(_distressed(**change)).target == pytest.approx(0.6)
+
+
+def test_an_untrustworthy_heart_rate_is_not_a_sign_and_the_rule_can_be_turned_off():
+    # a stale heart: the shield holds (its own rule), but HR +25 % does not make it step down
+    stale = SafetyShield(Fixed(0.5, "ctl", "stay"), Rule()).decide(_distressed(eda=0.0, hr=0.25, heart_age=10.0))
+    assert stale.target == pytest.approx(0.5)
+    off = SafetyShield(Fixed(0.6, "ctl", "up"), Rule(), ShieldConfig(high_suds=0))
+    assert off.decide(_distressed()).target == pytest.approx(0.6)
+
+
+def test_at_calm_the_agreeing_signs_only_forbid_a_raise():
+    d = SafetyShield(Fixed(0.1, "ctl", "up"), Rule()).decide(_distressed(target=0.0))
+    assert d.target == 0.0 and "SUDS 65 ≥ 60" in d.reason
+
+
+def test_the_monitor_flags_a_raise_under_agreeing_signs_but_not_on_a_stale_eda():
+    m = InvariantMonitor(ShieldConfig())
+    before = replace(_distressed(), time=80.0)
+    assert m.check(before, Decision(0.5, "x")) == []
+    (found,) = m.check(_distressed(), Decision(0.6, "x"))
+    assert "SUDS 65 ≥ 60 with EDA +0.35" in found
+    m = InvariantMonitor(ShieldConfig())
+    assert m.check(replace(_distressed(eda_age=10.0), time=80.0), Decision(0.5, "x")) == []
+    assert m.check(_distressed(eda_age=10.0), Decision(0.6, "x")) == []
+    junk = _distressed()
+    junk = replace(junk, features=replace(junk.features, relative={"hr_bpm": 0.05, "eda_tonic_us": "high"}))
+    assert InvariantMonitor(ShieldConfig()).check(junk, Decision(0.5, "x")) == []     # no crash on junk

@@ -215,7 +215,9 @@ def drive(start: float, steps, use_filter: bool, between: bool = False) -> None:
             d = shield.check(o, "alarm")
             assert ctl.calls == calls    # the controller is not asked between decisions
             if d is None:
-                continue                 # nothing forced: no output, the shield's clock unmoved
+                continue                 # nothing forced: no output (that the shield's clock is
+                                         # left alone is test_shield.py's unit test: here it could
+                                         # only make the bounds tighter)
             held = o.target if math.isfinite(o.target) else ref_before
             assert d.source == "shield" and d.target < held and d.interventions
         elif use_filter:                 # training: the action arrives from outside
@@ -422,3 +424,15 @@ def test_never_up_while_a_recent_suds_is_at_or_over_its_ceiling(steps):
                 if proposal >= prev:                        # the step down is the shield's doing
                     assert any("SUDS" in n for n in d.interventions)
         last = d.target
+
+
+def test_a_fresh_tick_between_decisions_does_not_restart_the_sensor_loss_timer():
+    """Found in review: a check on a trustworthy tick cleared the shield's sensor-loss timer,
+    which the monitor (seeing decisions only) kept: the two then disagreed about the ramp."""
+    def heart_at(age: float) -> Features:
+        return Features(time=0.0, hr_bpm=70.0, hr_source="ecg", quality={"ecg": Quality(1.0)},
+                        age_s={"ecg": age}, relative={"hr_bpm": 0.0})
+    steps = [(("value", 0.5), False, heart_at(10.0), Therapist.NONE, 1.0, 0.0, None, None),    # decide: stale
+             (("value", 0.5), False, heart_at(0.1), Therapist.NONE, 1.0, 3.0, None, None),     # check: fresh
+             (("value", 0.5), False, heart_at(10.0), Therapist.NONE, 1.0, 14.0, None, None)]   # decide: stale
+    drive(0.5, steps, use_filter=False, between=True)

@@ -7,11 +7,12 @@ these tests are about what the session does with decisions, not about any contro
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
 from adaptation.shield import ShieldConfig
-from adaptation.types import Therapist
+from adaptation.types import Decision, Observation, Therapist, step_target
 from engine.session.core import Mode, Phase, Plan, SessionCore
 from sensors.types import Features, Quality
 from tests.engine.stand_ins import AlwaysUp as Up
@@ -127,14 +128,13 @@ class CountingDown:
 
     name = "down"
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.calls = 0
 
     def reset(self) -> None:
         pass
 
-    def decide(self, obs):
-        from adaptation.types import Decision, step_target
+    def decide(self, obs: Observation) -> Decision:
         self.calls += 1
         return Decision(step_target(obs, -1), "always down", self.name)
 
@@ -227,6 +227,21 @@ def test_a_proposal_made_before_the_shield_lowered_the_target_cannot_be_accepted
     assert lowered < 0.4 and core.pending is None
     core.tick(53.0, calm(53.0), core.target)
     assert core.command("accept")[0] is False and core.target == lowered
+
+
+def test_a_proposed_raise_cannot_be_accepted_while_a_high_suds_and_the_body_agree():
+    """Found in review: accepting re-checked the shield's alarms only, not the rule on a high
+    SUDS with a physiological sign, which the shield would have held the raise for."""
+    core, log = into_exposure(Mode.SUGGEST)
+    run(core, 41, 43)
+    assert core.pending is not None and core.pending[0].target > core.target
+    aroused = replace(calm(43.0), relative={"hr_bpm": 0.0, "eda_tonic_us": 0.4},
+                      quality={"ecg": Quality(1.0), "eda": Quality(1.0)}, age_s={"ecg": 0.2, "eda": 0.3})
+    core.suds_answer(65)
+    core.tick(43.0, aroused, core.target)
+    ok, why = core.command("accept")
+    assert not ok and why.startswith("not raised: SUDS 65 ≥ 60") and "EDA +40 %" in why
+    assert core.target == 0.0
 
 
 def test_raises_by_hand_or_by_accept_count_for_the_controllers_spacing():

@@ -1,7 +1,8 @@
 """End to end: ``vrex demo`` as a user runs it (a separate process, offscreen, real LSL,
 real LabRecorder, real files), at high speed, with an injected heart-rate surge and a
 dropout of every physiological stream. Then what it left on disk is checked against
-what the issue asks for. One demo run serves all the checks (it takes about a minute).
+what the issue asks for. Two demo runs (with a heart-rate surge; with a dropout) serve all
+the checks, about 75 s each.
 
 Person seed 2 of the default population: an HR accelerator whose fear threshold (0.63)
 lets the policy climb within the first minutes, so the surge and the dropout find the

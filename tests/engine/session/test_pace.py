@@ -27,6 +27,12 @@ def test_falling_behind_is_said_once_with_advice_and_catching_up_once():
     assert len(feed(w, [2.0] * LATE_FRAMES)) == 1                 # a new episode is said again
 
 
+def test_the_advice_follows_the_typical_gap_not_one_outlier():
+    w = PaceWatch(speed=60.0)
+    (said,) = feed(w, [12.0] + [1.5] * (LATE_FRAMES - 1))         # e.g. a first frame after set-up
+    assert "3.6 s of session time" in said and "(e.g. 8)" in said
+
+
 def test_a_real_time_session_is_told_the_scene_stutters():
     w = PaceWatch(speed=1.0)
     (said,) = feed(w, [1.5] * LATE_FRAMES)
