@@ -145,23 +145,32 @@ def alarm(obs: Observation, config: ShieldConfig) -> str:
 
     A live session consults its controller every few seconds but checks ``alarm`` at every
     control tick, so a surge or a lost sensor is acted on within one tick, not one decision."""
-    why = heart_distrust(obs.features, config)
-    if why:
-        return why
-    f = obs.features
-    rel = f.relative.get("hr_bpm", _NAN) if isinstance(f.relative, dict) else _NAN
+    return (heart_distrust(obs.features, config) or hr_over_ceiling(obs.features, config)
+            or suds_over_ceiling(obs, config))
+
+
+def hr_over_ceiling(features, config: ShieldConfig) -> str:
+    """Why HR is over the patient's ceiling, relative to baseline or absolute, or "". Only
+    meaningful on a trustworthy heart signal (``heart_distrust`` is checked first)."""
+    rel = features.relative.get("hr_bpm", _NAN) if isinstance(features.relative, dict) else _NAN
     if rel > config.hr_ceiling_rel:
-        return f"HR {f.hr_bpm:.0f} bpm is {rel * 100:.0f} % above baseline (ceiling {config.hr_ceiling_rel * 100:.0f} %)"
-    if f.hr_bpm > config.hr_ceiling_bpm:
-        return f"HR {f.hr_bpm:.0f} bpm above the {config.hr_ceiling_bpm:.0f} bpm limit"
-    return suds_over_ceiling(obs, config)
+        return (f"HR {features.hr_bpm:.0f} bpm is {rel * 100:.0f} % above baseline "
+                f"(ceiling {config.hr_ceiling_rel * 100:.0f} %)")
+    if features.hr_bpm > config.hr_ceiling_bpm:
+        return f"HR {features.hr_bpm:.0f} bpm above the {config.hr_ceiling_bpm:.0f} bpm limit"
+    return ""
+
+
+def _recent_suds_at_least(obs: Observation, level: float, config: ShieldConfig) -> bool:
+    """A SUDS answer of ``level`` or more that still stands (at most ``suds_max_age_s`` old)."""
+    suds, age = obs.suds, obs.suds_age
+    return isinstance(suds, (int, float)) and suds >= level and 0.0 <= age <= config.suds_max_age_s
 
 
 def suds_over_ceiling(obs: Observation, config: ShieldConfig) -> str:
     """Why the patient's own report forbids raising (a recent SUDS at or over the ceiling), or ""."""
-    suds, age = obs.suds, obs.suds_age
-    if isinstance(suds, (int, float)) and suds >= config.suds_ceiling and 0.0 <= age <= config.suds_max_age_s:
-        return f"SUDS {suds:.0f} ≥ {config.suds_ceiling:.0f} ({age:.0f} s ago)"
+    if _recent_suds_at_least(obs, config.suds_ceiling, config):
+        return f"SUDS {obs.suds:.0f} ≥ {config.suds_ceiling:.0f} ({obs.suds_age:.0f} s ago)"
     return ""
 
 
@@ -169,10 +178,9 @@ def agreeing_distress(obs: Observation, config: ShieldConfig, heart_ok: bool = T
     """Why a recent SUDS at or over ``high_suds`` and a physiological sign agree that the
     patient is near the top of what they tolerate, or "" (also when the rule is off). HR
     counts only when the heart signal is trustworthy (``heart_ok``)."""
-    suds, age = obs.suds, obs.suds_age
-    if not (config.high_suds > 0 and isinstance(suds, (int, float)) and suds >= config.high_suds
-            and 0.0 <= age <= config.suds_max_age_s):
+    if not (config.high_suds > 0 and _recent_suds_at_least(obs, config.high_suds, config)):
         return ""
+    suds, age = obs.suds, obs.suds_age
     f = obs.features
     rel = f.relative if isinstance(f.relative, dict) else {}
     eda = rel.get("eda_tonic_us", _NAN) if _eda_trustworthy(f, config) else _NAN

@@ -52,11 +52,11 @@ from collections.abc import Callable
 from adaptation.guard import ControllerGuard, check_decision
 from adaptation.safety_rules import (HEART, ShieldConfig, _answered_at_this_level, _level_below, _reason_of,
                                      _step_down, _unrated_at_level, agreeing_distress, alarm, heart_distrust,
-                                     suds_over_ceiling)
+                                     hr_over_ceiling, suds_over_ceiling)
 from adaptation.types import Controller, Decision, Observation, Therapist
 
 __all__ = ["HEART", "SafetyShield", "ShieldConfig", "agreeing_distress", "alarm", "heart_distrust",
-           "suds_over_ceiling"]
+           "hr_over_ceiling", "suds_over_ceiling"]
 
 _NAN = math.nan
 
@@ -226,12 +226,7 @@ class SafetyShield:
             rel = f.relative.get("hr_bpm", _NAN) if isinstance(f.relative, dict) else _NAN
             if not (-1.0 <= rel < math.inf):  # NaN: no baseline; out of range: a broken one
                 hold.append(f"no usable heart-rate baseline (relative HR {rel})")
-            over = ""
-            if rel > cfg.hr_ceiling_rel:
-                over = (f"HR {f.hr_bpm:.0f} bpm is {rel * 100:.0f} % above baseline "
-                        f"(ceiling {cfg.hr_ceiling_rel * 100:.0f} %)")
-            elif f.hr_bpm > cfg.hr_ceiling_bpm:
-                over = f"HR {f.hr_bpm:.0f} bpm above the {cfg.hr_ceiling_bpm:.0f} bpm limit"
+            over = hr_over_ceiling(f, cfg)
             if over:
                 t, why = _step_down(t, why, last, _level_below(obs), over, d, notes)
         distress = suds_over_ceiling(obs, cfg)
