@@ -19,7 +19,9 @@ Invariants: the target is a finite float in [0, min(ceilings)]; STOP gives 0 in 
 decision; |Δ| ≤ min(max_step, max_rate·dt) but for the drops above; no increase while
 HOLD, STOP, a NaN ceiling, an untrustworthy heart, no HR baseline, HR over its ceiling, a
 recent SUDS at its ceiling, a recent SUDS ≥ ``high_suds`` with a usable, fresh EDA or a
-trustworthy HR above its ``high_*_rel`` limit, within ``min_raise_interval_s`` of the
+trustworthy HR above its ``high_*_rel`` limit (or, where set, HR ``low_hr_rel`` below
+baseline, RMSSD ``low_rmssd_rel`` below it, or a usable, fresh breathing rate
+``high_resp_bpm`` above it), within ``min_raise_interval_s`` of the
 previous increase, or
 above calm before a SUDS rating given at this level (finite, 0 ≤ its age ≤ the time at the
 level) unless the level has lasted ``unrated_raise_after_s``; the ramp down above.
@@ -124,11 +126,18 @@ class InvariantMonitor:
                 why.append(f"SUDS {obs.suds:.0f} at or over its ceiling {cfg.suds_ceiling:.0f}")
             if (cfg.high_suds > 0 and isinstance(obs.suds, (int, float)) and obs.suds >= cfg.high_suds
                     and 0.0 <= obs.suds_age <= cfg.suds_max_age_s):
-                eda = _number(f.relative, "eda_tonic_us") if _fresh_eda(f, cfg) else math.nan
+                eda = _number(f.relative, "eda_tonic_us") if _fresh(f, "eda", cfg) else math.nan
                 hr = _number(f.relative, "hr_bpm") if heart_ok else math.nan
-                if cfg.high_eda_rel <= eda < math.inf or cfg.high_hr_rel <= hr < math.inf:
-                    why.append(f"SUDS {obs.suds:.0f} ≥ {cfg.high_suds:.0f} with EDA {eda:+.2f} / HR {hr:+.2f} "
-                               "above baseline")
+                resp = _number(f.relative, "resp_rate_bpm") if _fresh(f, "resp", cfg) else math.nan
+                rmssd_change = _number(f.relative, "rmssd_ms")          # x − baseline (sensors.baseline)
+                rmssd_base = _number({"x": getattr(f, "rmssd_ms", None)}, "x") - rmssd_change
+                rmssd_drop = -rmssd_change / rmssd_base if heart_ok and rmssd_base > 0 else math.nan
+                if (cfg.high_eda_rel <= eda < math.inf or cfg.high_hr_rel <= hr < math.inf
+                        or (cfg.low_hr_rel > 0 and -1.0 < hr <= -cfg.low_hr_rel)
+                        or (cfg.high_resp_bpm > 0 and cfg.high_resp_bpm <= resp < math.inf)
+                        or (cfg.low_rmssd_rel > 0 and cfg.low_rmssd_rel <= rmssd_drop < 1.0)):
+                    why.append(f"SUDS {obs.suds:.0f} ≥ {cfg.high_suds:.0f} with EDA {eda:+.2f} / HR {hr:+.2f} / "
+                               f"breathing {resp:+.1f}/min / RMSSD {-rmssd_drop:+.2f} vs baseline")
             rated = (isinstance(obs.suds, (int, float)) and math.isfinite(obs.suds)
                      and 0.0 <= obs.suds_age <= obs.time_at_level)
             if obs.level > 0 and not rated and not obs.time_at_level >= cfg.unrated_raise_after_s:
@@ -147,11 +156,16 @@ class InvariantMonitor:
 def _number(values, key: str) -> float:
     """``values[key]`` when it is a real number; NaN for anything else (no crash on junk)."""
     v = values.get(key, math.nan) if isinstance(values, dict) else math.nan
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return math.nan
+    try:
+        return float(v)
+    except OverflowError:            # an int too large for a float
+        return math.nan
 
 
-def _fresh_eda(f, cfg: ShieldConfig) -> bool:
-    q = f.quality.get("eda") if isinstance(f.quality, dict) else None
-    age = _number(f.age_s, "eda")
-    index = getattr(q, "index", math.nan)
-    return isinstance(index, (int, float)) and index >= cfg.min_quality and abs(age) <= cfg.max_sensor_age_s
+def _fresh(f, signal: str, cfg: ShieldConfig) -> bool:
+    q = f.quality.get(signal) if isinstance(f.quality, dict) else None
+    age = _number(f.age_s, signal)
+    index = _number({"index": getattr(q, "index", None)}, "index")
+    return index >= cfg.min_quality and abs(age) <= cfg.max_sensor_age_s

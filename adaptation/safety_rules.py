@@ -39,16 +39,24 @@ class ShieldConfig:
                                         # 60.3 % → 60.5 %.
                                         # A per-patient setting; no standard exists
     suds_max_age_s: float = 90.0        # how long a SUDS answer stands (SUDS is asked about once a minute)
-    high_suds: float = 60.0             # distress that two kinds of evidence agree on: a SUDS this
-    high_eda_rel: float = 0.30          # high (upper part of the 35–70 band) with tonic EDA this far, or
-    high_hr_rel: float = 0.20           # HR this far, above baseline (clinical.md: HR 20 % over
-                                        # baseline = "elevated" in an open prototype) → never raise,
-                                        # and one level down at each decision while it lasts. No one
-                                        # sign is enough: SUDS is under-reported by some (bias to −21
-                                        # among those traced), HR is not a monotone fear index, ~10 %
-                                        # of people show no EDA. The 3 escapes traced on simulated
-                                        # seed 11 all followed 40–90 s of this pattern while the
-                                        # policy stayed (adaptation/README.md). high_suds 0: off
+    high_suds: float = 60.0             # distress that the patient and the body agree on: a SUDS this
+    high_eda_rel: float = 0.30          # high (upper part of the 35–70 band) with any one sign: tonic
+    high_hr_rel: float = 0.20           # EDA this far above baseline; HR this far above it (clinical.md:
+    low_hr_rel: float = 0.10            # 20 % = "elevated" in an open prototype) or this far below it
+    low_rmssd_rel: float = 0.40         # (fear bradycardia, clinical.md; the size is ours); RMSSD this
+    high_resp_bpm: float = 3.0          # fraction below it (vagal withdrawal); breathing this many
+                                        # breaths/min faster. The last three were chosen on the
+                                        # simulator: defaults to review with clinicians, per patient.
+                                        # → never raise, and ``distress_levels_down`` levels down at
+                                        # each decision while it lasts (the step and rate bounds make
+                                        # it 0.125 at 5 s decisions). No one sign is enough: SUDS is
+                                        # under-reported by some (bias to −21 among those traced), HR
+                                        # is not a monotone fear index, ~10 % show no EDA; those at
+                                        # risk who show no EDA and a slowing heart still breathe faster
+                                        # and lose RMSSD. Measured: adaptation/README.md, "Safety: the
+                                        # shield and its invariants". high_suds 0: off; a sign's limit
+                                        # 0: that sign not counted
+    distress_levels_down: float = 2.0
     unrated_raise_after_s: float = 120.0  # above calm, a raise needs a SUDS rating given at this level
                                         # (clinical.md: Bălan et al. 2020, "SUD after each trial",
                                         # about 1 min per step): arousal rises for seconds after a
@@ -69,6 +77,8 @@ class ShieldConfig:
                   "min_raise_interval_s": (0.0, inf), "hr_ceiling_rel": (1e-9, inf),
                   "hr_ceiling_bpm": (1.0, 300.0), "suds_ceiling": (0.0, 100.0), "suds_max_age_s": (0.0, inf),
                   "high_suds": (0.0, 100.0), "high_eda_rel": (1e-9, inf), "high_hr_rel": (1e-9, inf),
+                  "low_hr_rel": (0.0, 1.0), "low_rmssd_rel": (0.0, 1.0), "high_resp_bpm": (0.0, inf),
+                  "distress_levels_down": (1.0, 10.0),
                   "unrated_raise_after_s": (0.0, inf),
                   "hr_min_plausible_bpm": (0.0, 300.0),
                   "hr_max_plausible_bpm": (1.0, 400.0), "max_sensor_age_s": (1e-9, inf),
@@ -80,6 +90,9 @@ class ShieldConfig:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi) or v == inf:
                 raise ValueError(f"ShieldConfig.{f.name}={v!r}: must be a finite number in [{lo:g}, {hi:g}]")
             object.__setattr__(self, f.name, float(v))   # ints in, floats out: outputs stay floats
+        if not self.distress_levels_down.is_integer():
+            raise ValueError(f"ShieldConfig.distress_levels_down={self.distress_levels_down!r}: "
+                             "must be a whole number of levels (1, 2, …)")
         if self.ramp_down_rate > self.max_rate:
             raise ValueError(f"ShieldConfig.ramp_down_rate={self.ramp_down_rate!r} exceeds "
                              f"max_rate={self.max_rate!r}: the rate bound would cut the ramp")
@@ -175,35 +188,84 @@ def suds_over_ceiling(obs: Observation, config: ShieldConfig) -> str:
 
 
 def agreeing_distress(obs: Observation, config: ShieldConfig, heart_ok: bool = True) -> str:
-    """Why a recent SUDS at or over ``high_suds`` and a physiological sign agree that the
-    patient is near the top of what they tolerate, or "" (also when the rule is off). HR
-    counts only when the heart signal is trustworthy (``heart_ok``)."""
+    """Why a recent SUDS at or over ``high_suds`` and a sign from the body (``body_signs``)
+    agree that the patient is near the top of what they tolerate, or "" (also when the rule
+    is off). Heart signs count only when the heart signal is trustworthy (``heart_ok``)."""
     if not (config.high_suds > 0 and _recent_suds_at_least(obs, config.high_suds, config)):
         return ""
-    suds, age = obs.suds, obs.suds_age
-    f = obs.features
-    rel = f.relative if isinstance(f.relative, dict) else {}
-    eda = rel.get("eda_tonic_us", _NAN) if _eda_trustworthy(f, config) else _NAN
-    hr = rel.get("hr_bpm", _NAN) if heart_ok else _NAN
-    signs = []
-    if isinstance(eda, (int, float)) and config.high_eda_rel <= eda < math.inf:
-        signs.append(f"EDA {eda * 100:+.0f} %")
-    if isinstance(hr, (int, float)) and config.high_hr_rel <= hr < math.inf:
-        signs.append(f"HR {hr * 100:+.0f} %")
+    signs = body_signs(obs.features, config, heart_ok)
     if not signs:
         return ""
-    return f"SUDS {suds:.0f} ≥ {config.high_suds:.0f} ({age:.0f} s ago) with {' and '.join(signs)} vs baseline"
+    return (f"SUDS {obs.suds:.0f} ≥ {config.high_suds:.0f} ({obs.suds_age:.0f} s ago) with "
+            f"{' and '.join(signs)} vs baseline")
+
+
+def body_signs(f, config: ShieldConfig, heart_ok: bool = True) -> list[str]:
+    """The physiological signs of high arousal in these features, each as a therapist reads
+    it ("HR -12 %"): only from signals that are usable and fresh (heart signs only when
+    ``heart_ok``), only real numbers, and only the signs whose limit is set (> 0)."""
+    rel = f.relative if isinstance(f.relative, dict) else {}
+    eda = _real(rel.get("eda_tonic_us")) if _eda_trustworthy(f, config) else _NAN
+    hr = _real(rel.get("hr_bpm")) if heart_ok else _NAN
+    signs = []
+    if config.high_eda_rel <= eda < math.inf:
+        signs.append(f"EDA {eda * 100:+.0f} %")
+    if config.high_hr_rel <= hr < math.inf:
+        signs.append(f"HR {hr * 100:+.0f} %")
+    if config.low_hr_rel > 0 and -1.0 < hr <= -config.low_hr_rel:
+        signs.append(f"HR {hr * 100:+.0f} %")
+    if config.low_rmssd_rel > 0 and heart_ok:
+        # below 1: an RMSSD of 0 ms (identical beat intervals) is a frozen RR stream
+        # repeating its last value, not a frightened heart (clinical.md: a frozen device
+        # produces no error)
+        drop = _fraction_below_baseline(f, "rmssd_ms")
+        if config.low_rmssd_rel <= drop < 1.0:
+            signs.append(f"RMSSD {-drop * 100:+.0f} %")
+    if config.high_resp_bpm > 0 and _fresh_and_usable(f, "resp", config):
+        resp = _real(rel.get("resp_rate_bpm"))
+        if config.high_resp_bpm <= resp < math.inf:
+            signs.append(f"breathing {resp:+.1f}/min")
+    return signs
+
+
+def _real(v) -> float:
+    """``v`` as a float when it is a real number (not a bool, not a string); NaN otherwise:
+    malformed features are no evidence."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return _NAN
+    try:
+        return float(v)
+    except OverflowError:            # an int too large for a float
+        return _NAN
 
 
 def _eda_trustworthy(features, config: ShieldConfig) -> bool:
     """EDA is evidence only when its quality is usable and its newest sample fresh (rule 5
     of the house: stale or implausible physiology is never acted on as if real)."""
+    return _fresh_and_usable(features, "eda", config)
+
+
+def _fresh_and_usable(features, signal: str, config: ShieldConfig) -> bool:
+    """The signal's quality index is usable and its newest sample at most ``max_sensor_age_s`` old."""
     try:
-        q = features.quality.get("eda")
-        age = features.age_s.get("eda", _NAN)
-        return q is not None and q.index >= config.min_quality and -config.max_sensor_age_s <= age <= config.max_sensor_age_s
+        quality, ages = features.quality, features.age_s
+        if not (isinstance(quality, dict) and isinstance(ages, dict) and signal in quality):
+            return False
+        index, age = _real(getattr(quality[signal], "index", None)), _real(ages.get(signal))
+        return index >= config.min_quality and -config.max_sensor_age_s <= age <= config.max_sensor_age_s
     except Exception:  # noqa: BLE001 — malformed features are no evidence
         return False
+
+
+def _fraction_below_baseline(features, name: str) -> float:
+    """How far a difference-coded feature (``sensors.baseline``: x − b) is below its
+    baseline, as a fraction of the baseline; NaN when unknown, not a real number, or the
+    baseline is not positive."""
+    relative = getattr(features, "relative", None)
+    x = _real(getattr(features, name, None))
+    d = _real(relative.get(name)) if isinstance(relative, dict) else _NAN
+    b = x - d
+    return -d / b if b > 0 and math.isfinite(x) and math.isfinite(d) else _NAN
 
 
 def _unrated_at_level(obs: Observation, cfg: ShieldConfig) -> str:
@@ -227,10 +289,10 @@ def _answered_at_this_level(obs: Observation) -> bool:
         return False
 
 
-def _level_below(obs: Observation) -> float:
-    """One level below the current one; calm (0.0) when the levels cannot be read."""
+def _level_below(obs: Observation, levels: int = 1) -> float:
+    """``levels`` levels below the current one; calm (0.0) when the levels cannot be read."""
     try:
-        v = float(step_target(obs, -1))
+        v = float(step_target(obs, -levels))
     except Exception:  # noqa: BLE001
         return 0.0
     return v if 0.0 <= v <= 1.0 else 0.0

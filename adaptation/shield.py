@@ -19,9 +19,10 @@ decrease they force. Rules, in order:
 5. HR over the patient's ceiling (relative or absolute) → one level below the current
    level, and never up. A SUDS answer at or over ``suds_ceiling`` (at most
    ``suds_max_age_s`` old) → never up, and one level down if it was given at this level.
-   A recent SUDS at or over ``high_suds`` with a usable, fresh EDA or a trustworthy HR above
-   baseline by ``high_eda_rel`` / ``high_hr_rel`` → never up, and one level down at each
-   decision while it lasts (through ``check`` also at a live session's alarming ticks
+   A recent SUDS at or over ``high_suds`` with a sign from the body (``body_signs``: a
+   usable, fresh EDA, or breathing rate, or a trustworthy HR or RMSSD, past its limit) →
+   never up, and ``distress_levels_down`` levels down (within the step and rate bounds:
+   0.125 at 5 s decisions) at each decision while it lasts (through ``check`` also at a live session's alarming ticks
    between decisions, as a ramp at the rate bound).
 6. therapist HOLD (or any command the shield does not know) → no increase.
 7. no increase within ``min_raise_interval_s`` of the previous increase, nor, above calm,
@@ -237,11 +238,13 @@ class SafetyShield:
         agree = agreeing_distress(obs, cfg, heart_ok=not distrust)
         if agree:
             hold.append(agree)
-            # one level down at each decision while it lasts, not once per rating: stepping
-            # down once and waiting for the next rating left the expected escapes where they
-            # were without the rule (2.11 against 2.05 and 0.13, seeds 11–13; README)
+            # down at each decision while it lasts, not once per rating: stepping down once
+            # and waiting for the next rating left the expected escapes where they were
+            # without the rule (2.11 against 2.05 and 0.13, seeds 11–13); two levels, since
+            # arousal over the panic level falls slowly (0.74 against 2.14 expected escapes
+            # in 3000 people; adaptation/README.md)
             if obs.level > 0:
-                t, why = _step_down(t, why, last, _level_below(obs), agree, d, notes)
+                t, why = _step_down(t, why, last, _level_below(obs, int(cfg.distress_levels_down)), agree, d, notes)
         unrated = _unrated_at_level(obs, cfg)
         if unrated:
             hold.append(unrated)

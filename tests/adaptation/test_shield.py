@@ -84,7 +84,8 @@ def run(shield: SafetyShield, start: float, steps: list[tuple[float, dict]], mon
 @pytest.mark.parametrize("field, value", [
     ("ceiling", 1.5), ("ceiling", NAN), ("max_step", 0.0), ("max_rate", INF), ("max_rate", -1.0),
     ("min_quality", 2.0), ("hr_ceiling_bpm", 0.0), ("timeout_s", 0.0), ("hold_before_ramp_s", -1.0),
-    ("max_sensor_age_s", "3"), ("ceiling", True)])
+    ("max_sensor_age_s", "3"), ("ceiling", True), ("low_hr_rel", 1.5), ("low_rmssd_rel", -0.1),
+    ("high_resp_bpm", INF), ("distress_levels_down", 0), ("distress_levels_down", 11)])
 def test_config_rejects_values_naming_field_value_and_range(field, value):
     with pytest.raises(ValueError, match=rf"ShieldConfig\.{field}={value!r}: must be a finite number in \["):
         ShieldConfig(**{field: value})
@@ -96,6 +97,8 @@ def test_config_cross_checks_and_floats():
     with pytest.raises(ValueError, match="hr_min_plausible_bpm=200.0 must be below"):
         ShieldConfig(hr_min_plausible_bpm=200.0, hr_max_plausible_bpm=100.0)
     assert type(ShieldConfig(ceiling=1).ceiling) is float
+    with pytest.raises(ValueError, match=r"distress_levels_down=1\.5: must be a whole number of levels"):
+        ShieldConfig(distress_levels_down=1.5)
 
 
 # ---- pass-through and identity ----------------------------------------------------------
@@ -509,20 +512,36 @@ def test_check_between_decisions_forces_what_a_rule_forces_and_otherwise_leaves_
 # -- distress that a SUDS and the body agree on -----------------------------------------------
 
 def _distressed(suds: float = 65.0, suds_age: float = 20.0, eda: float = 0.35, hr: float = 0.05,
-                target: float = 0.5, heart_age: float = 0.3, eda_q: float = 1.0, eda_age: float = 0.5) -> Observation:
+                target: float = 0.5, heart_age: float = 0.3, eda_q: float = 1.0, eda_age: float = 0.5,
+                resp: float = 0.5, resp_q: float = 1.0, resp_age: float = 0.5, rmssd: float = 40.0,
+                rmssd_change: float = -4.0) -> Observation:
+    """SUDS 65 with EDA +35 %; breathing, RMSSD (40 ms, 4 ms below a 44 ms baseline) and HR
+    calm unless a test says otherwise."""
     f = heart(100.0, hr=80.0, rel=hr, age=heart_age)
-    f = replace(f, relative={**f.relative, "eda_tonic_us": eda}, quality={**f.quality, "eda": Quality(eda_q)},
-                age_s={**f.age_s, "eda": eda_age})
+    f = replace(f, rmssd_ms=rmssd, relative={**f.relative, "eda_tonic_us": eda, "resp_rate_bpm": resp,
+                                             "rmssd_ms": rmssd_change},
+                quality={**f.quality, "eda": Quality(eda_q), "resp": Quality(resp_q)},
+                age_s={**f.age_s, "eda": eda_age, "resp": resp_age})
     return replace(obs(100.0, target, f), suds=suds, suds_age=suds_age, time_at_level=200.0)
 
 
-@pytest.mark.parametrize("eda,hr,words", [(0.35, 0.05, "EDA +35 %"), (0.05, 0.25, "HR +25 %"),
-                                          (0.40, 0.30, "EDA +40 % and HR +30 %")])
-def test_a_high_suds_with_a_sign_from_the_body_steps_down_and_says_both(eda, hr, words):
+@pytest.mark.parametrize("change,words", [
+    (dict(), "EDA +35 %"),
+    (dict(eda=0.05, hr=0.25), "HR +25 %"),
+    (dict(eda=0.40, hr=0.30), "EDA +40 % and HR +30 %"),
+    (dict(eda=0.0, hr=-0.12), "HR -12 %"),                            # fear bradycardia
+    (dict(eda=0.0, rmssd=20.0, rmssd_change=-20.0), "RMSSD -50 %"),   # 20 ms, half its 40 ms baseline
+    (dict(eda=0.0, resp=3.5), "breathing +3.5/min"),
+])
+def test_a_high_suds_with_a_sign_from_the_body_steps_down_two_levels_and_says_both(change, words):
     up = SafetyShield(Fixed(0.6, "ctl", "up"), Rule())
-    d = up.decide(_distressed(eda=eda, hr=hr))
-    assert d.target == pytest.approx(0.4) and d.source == "shield"
-    assert d.reason.startswith("SUDS 65 ≥ 60 (20 s ago) with " + words) and "step down to 0.40" in d.reason
+    d = up.decide(_distressed(**change))
+    # two levels down (0.30), as fast as the step bound allows: 0.15 a decision
+    assert d.target == pytest.approx(0.35) and d.source == "shield"
+    assert d.reason.startswith("SUDS 65 ≥ 60 (20 s ago) with " + words + " vs baseline: step down to 0.30")
+    assert "decrease limited to 0.150" in d.reason
+    one = SafetyShield(Fixed(0.6, "ctl", "up"), Rule(), ShieldConfig(distress_levels_down=1))
+    assert one.decide(_distressed(**change)).target == pytest.approx(0.4)
 
 
 @pytest.mark.parametrize("change", [
@@ -532,15 +551,27 @@ def test_a_high_suds_with_a_sign_from_the_body_steps_down_and_says_both(eda, hr,
     dict(eda=NAN, hr=0.0),            # no EDA (a non-responder, a lost sensor), a calm heart
     dict(eda_q=0.2),                  # an EDA this noisy is no evidence …
     dict(eda_age=10.0),               # … nor one 10 s old
+    dict(eda=0.0, hr=-0.05),          # a heart 5 % slower: within its scatter
+    dict(eda=0.0, resp=3.5, resp_q=0.2),       # fast breathing on a noisy belt …
+    dict(eda=0.0, resp=3.5, resp_age=10.0),    # … or one 10 s old
+    dict(eda=0.0, rmssd=30.0, rmssd_change=-10.0),   # RMSSD 25 % down
+    dict(eda=0.0, rmssd=20.0, rmssd_change=NAN),     # no RMSSD baseline
+    dict(eda=0.0, rmssd=20.0, rmssd_change=20.0),    # a baseline of 0 ms is no baseline
+    dict(eda=0.0, rmssd=0.0, rmssd_change=-40.0),    # RMSSD 0: a frozen RR stream, not fear
+    dict(eda=0.0, rmssd="20", rmssd_change=-20.0),   # junk is no evidence …
+    dict(eda=0.0, resp=True),                        # … of any kind
+    dict(eda=0.0, hr=-0.0999),                       # just short of the 10 % limit
 ])
 def test_one_sign_alone_does_not_step_down(change):
     up = SafetyShield(Fixed(0.6, "ctl", "up"), Rule())
     assert up.decide(_distressed(**change)).target == pytest.approx(0.6)
 
 
-def test_an_untrustworthy_heart_rate_is_not_a_sign_and_the_rule_can_be_turned_off():
-    # a stale heart: the shield holds (its own rule), but HR +25 % does not make it step down
-    stale = SafetyShield(Fixed(0.5, "ctl", "stay"), Rule()).decide(_distressed(eda=0.0, hr=0.25, heart_age=10.0))
+@pytest.mark.parametrize("change", [dict(hr=0.25), dict(hr=-0.15), dict(rmssd=20.0, rmssd_change=-20.0)])
+def test_an_untrustworthy_heart_gives_no_sign_and_the_rule_can_be_turned_off(change):
+    # a stale heart: the shield holds (its own rule), but neither its HR nor its RMSSD
+    # makes it step down
+    stale = SafetyShield(Fixed(0.5, "ctl", "stay"), Rule()).decide(_distressed(eda=0.0, heart_age=10.0, **change))
     assert stale.target == pytest.approx(0.5)
     off = SafetyShield(Fixed(0.6, "ctl", "up"), Rule(), ShieldConfig(high_suds=0))
     assert off.decide(_distressed()).target == pytest.approx(0.6)
@@ -549,6 +580,41 @@ def test_an_untrustworthy_heart_rate_is_not_a_sign_and_the_rule_can_be_turned_of
 def test_at_calm_the_agreeing_signs_only_forbid_a_raise():
     d = SafetyShield(Fixed(0.1, "ctl", "up"), Rule()).decide(_distressed(target=0.0))
     assert d.target == 0.0 and "SUDS 65 ≥ 60" in d.reason
+
+
+@pytest.mark.parametrize("body", [dict(resp=3.5, resp_age=10.0), dict(resp=3.5, resp_q=0.2),
+                                  dict(rmssd=20.0, rmssd_change=20.0), dict(rmssd=0.0, rmssd_change=-40.0),
+                                  dict(rmssd=10 ** 400, rmssd_change=-(10 ** 400)), dict(resp=10 ** 400)])
+def test_the_monitor_sees_no_sign_in_a_stale_or_noisy_belt_a_bad_rmssd_baseline_or_junk(body):
+    m = InvariantMonitor(ShieldConfig())
+    assert m.check(replace(_distressed(eda=0.0, **body), time=80.0), Decision(0.5, "x")) == []
+    assert m.check(_distressed(eda=0.0, **body), Decision(0.6, "x")) == []
+    assert SafetyShield(Fixed(0.6, "ctl", "up"), Rule()).decide(_distressed(eda=0.0, **body)).target == 0.6
+
+
+def test_under_agreeing_distress_at_5_s_decisions_the_rate_bound_sets_the_pace_down():
+    """Two levels a decision is asked; 0.025/s × 5 s = 0.125 is what the bounds allow."""
+    shield = SafetyShield(Fixed(0.5, "ctl", "stay"), Rule())
+    assert shield.decide(replace(_distressed(eda=0.0), time=95.0, suds=20.0)).target == pytest.approx(0.5)
+    targets = []
+    for k in range(3):
+        d = shield.decide(replace(_distressed(eda=0.0, hr=-0.10, target=0.5 - 0.125 * k), time=100.0 + 5 * k))
+        targets.append(d.target)
+        assert "HR -10 %" in d.reason and "decrease limited to 0.125" in d.reason
+    assert targets == pytest.approx([0.375, 0.25, 0.125])
+
+
+@pytest.mark.parametrize("sign", [dict(hr=-0.12), dict(rmssd=20.0, rmssd_change=-20.0), dict(resp=3.5)])
+def test_the_monitor_flags_a_raise_under_each_new_sign_and_a_sign_set_to_0_is_not_counted(sign):
+    m = InvariantMonitor(ShieldConfig())
+    assert m.check(replace(_distressed(eda=0.0, **sign), time=80.0), Decision(0.5, "x")) == []
+    (found,) = m.check(_distressed(eda=0.0, **sign), Decision(0.6, "x"))
+    assert "SUDS 65 ≥ 60 with EDA +0.00" in found
+    off = ShieldConfig(low_hr_rel=0, low_rmssd_rel=0, high_resp_bpm=0)
+    m = InvariantMonitor(off)
+    assert m.check(replace(_distressed(eda=0.0, **sign), time=80.0), Decision(0.5, "x")) == []
+    assert m.check(_distressed(eda=0.0, **sign), Decision(0.6, "x")) == []
+    assert SafetyShield(Fixed(0.6, "ctl", "up"), Rule(), off).decide(_distressed(eda=0.0, **sign)).target == 0.6
 
 
 def test_the_monitor_flags_a_raise_under_agreeing_signs_but_not_on_a_stale_eda():

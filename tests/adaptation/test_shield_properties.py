@@ -13,6 +13,7 @@ Derandomized and without a database, so CI sees the same examples every run.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -99,8 +100,24 @@ fault = st.one_of(
     st.tuples(st.sampled_from(["no quality", "no age", "other source"]), st.none()))
 faulty_heart = st.builds(_faulty, st.floats(50.0, 140.0), st.floats(-0.3, 0.35),
                          st.sampled_from(["ecg", "ppg", "rr"]), fault)
+
+
+def _with_signs(f: Features, rmssd, rmssd_change, resp, eda, resp_q, resp_age) -> Features:
+    """``f`` with RMSSD, breathing and EDA as the agreeing-distress rule reads them: any
+    value, junk types included (a string, a bool, an int too large for a float)."""
+    relative = {**f.relative, "rmssd_ms": rmssd_change, "resp_rate_bpm": resp, "eda_tonic_us": eda}
+    return replace(f, rmssd_ms=rmssd, relative=relative, quality={**f.quality, "resp": Quality(resp_q)},
+                   age_s={**f.age_s, "resp": resp_age})
+
+
+junk = st.sampled_from([NAN, INF, -INF, "20", True, 10 ** 400, -(10 ** 400), None])
+sign_value = lambda lo, hi: mostly(st.floats(lo, hi), st.one_of(junk, st.sampled_from([0.0, lo, hi])), 8)  # noqa: E731
+heart_features = mostly(good_heart, st.one_of(faulty_heart, any_heart), 6)
+with_signs = st.builds(_with_signs, heart_features, sign_value(0.0, 80.0), sign_value(-80.0, 40.0),
+                       sign_value(-5.0, 10.0), sign_value(-0.5, 1.5), mostly(unit, st.just(NAN)),
+                       mostly(st.floats(0.0, 6.0), st.sampled_from([NAN, INF, -INF, 3.0, 3.0001])))
 # None: the same features as the step before, so that outages and calm spells last
-physiology = mostly(st.none(), mostly(good_heart, st.one_of(faulty_heart, any_heart), 6), 4)
+physiology = mostly(st.none(), mostly(heart_features, with_signs, 5), 4)
 
 therapist = st.sampled_from([Therapist.NONE] * 4 + [Therapist.HOLD, Therapist.STOP])
 ceiling = mostly(st.just(1.0), st.one_of(st.floats(-0.5, 1.5), st.sampled_from([NAN, INF, -INF, 0.0])), 7)
@@ -436,3 +453,38 @@ def test_a_fresh_tick_between_decisions_does_not_restart_the_sensor_loss_timer()
              (("value", 0.5), False, heart_at(0.1), Therapist.NONE, 1.0, 3.0, None, None),     # check: fresh
              (("value", 0.5), False, heart_at(10.0), Therapist.NONE, 1.0, 14.0, None, None)]   # decide: stale
     drive(0.5, steps, use_filter=False, between=True)
+
+
+# ---- the agreeing-distress rule, aimed at -----------------------------------------------
+
+calm_heart = st.builds(        # trustworthy, under its ceiling: only the signs decide
+    lambda hr, rel, src: Features(time=0.0, hr_bpm=hr, hr_source=src, quality={src: Quality(1.0)},
+                                  age_s={src: 0.2}, relative={"hr_bpm": rel}),
+    st.floats(50.0, 140.0), mostly(st.floats(-0.05, 0.15), st.floats(-0.3, 0.35), 7),
+    st.sampled_from(["ecg", "ppg", "rr"]))
+distressed_body = st.builds(
+    _with_signs, calm_heart, sign_value(0.0, 80.0), sign_value(-80.0, 40.0), sign_value(-5.0, 10.0),
+    sign_value(-0.5, 1.5), mostly(st.floats(0.5, 1.0), st.floats(0.0, 1.0)),
+    mostly(st.floats(0.0, 3.0), st.sampled_from([NAN, INF, -INF, 3.0, 3.0001, 10.0])))
+
+
+@PROPS
+@given(st.lists(st.tuples(distressed_body, st.floats(60.0, 100.0), st.floats(0.0, 90.0)), min_size=1, max_size=10))
+def test_a_raise_never_passes_a_sign_the_monitor_sees_with_a_recent_high_suds(steps):
+    """The session-wide driver above rarely lines up everything this rule needs (a recent
+    SUDS ≥ 60 given at this level, a trustworthy heart, a fresh signal past its limit, a
+    controller asking to go up and nothing else holding it), so here each of those holds
+    and only the body varies, junk included: whatever sign the monitor's own code finds,
+    the shield must have found it too and not raised."""
+    clock = FakeClock()
+    up = Scripted("always up", clock)
+    up.plan = ("value", 1.0)
+    shield = SafetyShield(up, Rule(), CFG, clock=clock)
+    monitor = InvariantMonitor(CFG)
+    t, target = 0.0, 0.5
+    for body, suds, age in steps:
+        t += 12.0                                           # past the 10 s between raises
+        o = make_obs(t, target, body, Therapist.NONE, 1.0, (suds, age, 200.0 if age <= 200.0 else age))
+        d = shield.decide(o)
+        assert monitor.check(o, d) == [], (body, suds, age, d)
+        target = d.target
