@@ -56,7 +56,7 @@ class ShieldConfig:
                                         # and lose RMSSD. Measured: adaptation/README.md, "Safety: the
                                         # shield and its invariants". high_suds 0: off; a sign's limit
                                         # 0: that sign not counted
-    distress_levels_down: float = 2.0
+    distress_levels_down: float = 2.0   # a whole number of levels; see the lines above
     unrated_raise_after_s: float = 120.0  # above calm, a raise needs a SUDS rating given at this level
                                         # (clinical.md: Bălan et al. 2020, "SUD after each trial",
                                         # about 1 min per step): arousal rises for seconds after a

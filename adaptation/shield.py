@@ -22,8 +22,8 @@ decrease they force. Rules, in order:
    A recent SUDS at or over ``high_suds`` with a sign from the body (``body_signs``: a
    usable, fresh EDA, or breathing rate, or a trustworthy HR or RMSSD, past its limit) →
    never up, and ``distress_levels_down`` levels down (within the step and rate bounds:
-   0.125 at 5 s decisions) at each decision while it lasts (through ``check`` also at a live session's alarming ticks
-   between decisions, as a ramp at the rate bound).
+   0.125 at 5 s decisions) at each decision while it lasts (through ``check`` also at a
+   live session's alarming ticks between decisions, as a ramp at the rate bound).
 6. therapist HOLD (or any command the shield does not know) → no increase.
 7. no increase within ``min_raise_interval_s`` of the previous increase, nor, above calm,
    before a SUDS rating given at this level (or ``unrated_raise_after_s`` at it without one).
@@ -244,7 +244,8 @@ class SafetyShield:
             # arousal over the panic level falls slowly (0.74 against 2.14 expected escapes
             # in 3000 people; adaptation/README.md)
             if obs.level > 0:
-                t, why = _step_down(t, why, last, _level_below(obs, int(cfg.distress_levels_down)), agree, d, notes)
+                below = _level_below(obs, int(cfg.distress_levels_down))
+                t, why = _step_down(t, why, last, below, agree, d, notes)
         unrated = _unrated_at_level(obs, cfg)
         if unrated:
             hold.append(unrated)
