@@ -61,12 +61,15 @@ def respiration_rate(window: Window, *, min_duration_s: float = 15.0) -> Respira
         return Respiration(math.nan, int(cycles.size), Quality(min(q.index, 0.4), "noisy"),
                            f"fewer than 2 plausible breaths in {window.duration:.0f} s")
     med = float(np.median(cycles))
-    rate = 60.0 / float(cycles[(cycles >= 0.5 * med) & (cycles <= 1.5 * med)].mean())
     # Irregular breathing is real, but cycles scattered beyond ±50 % mean we count noise.
-    spread = float(np.median(np.abs(cycles - np.median(cycles))) / np.median(cycles))
+    # Judged first: with that much scatter no cycle may lie within ±50 % of the median (two
+    # breaths of 2 and 10 s), and the mean below would be of nothing (a NaN and a numpy
+    # warning on the therapist's terminal, seen in a loaded demo).
+    spread = float(np.median(np.abs(cycles - med)) / med)
     if spread > 0.5:
         return Respiration(math.nan, int(cycles.size), Quality(0.3, "noisy"),
                            f"breath lengths scatter by {100 * spread:.0f} %")
+    rate = 60.0 / float(cycles[(cycles >= 0.5 * med) & (cycles <= 1.5 * med)].mean())
     return Respiration(rate, int(cycles.size), q)
 
 

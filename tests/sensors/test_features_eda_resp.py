@@ -97,3 +97,17 @@ def test_noise_riding_on_a_zero_crossing_counts_once():
     s += 0.05 * np.sin(2 * np.pi * 7 * t)                    # jitter that re-crosses zero
     on = _upward_crossings(s, t, 0.25 * float(np.median(np.abs(s))))
     assert on.size == 2 and np.allclose(on, [2.5, 7.5], atol=0.05), on
+
+
+def test_breaths_too_scattered_to_average_are_refused_without_a_numpy_warning(monkeypatch):
+    """Breaths of 2 and 10 s: none lies within ±50 % of their 6 s median, so the rate's mean
+    would be of nothing. Seen in a loaded demo as 'Mean of empty slice' on the terminal."""
+    import warnings
+
+    import sensors.resp as resp
+    t, x, _ = synth_resp(30, 25.0, 12.0, seed=1)
+    monkeypatch.setattr(resp, "_upward_crossings", lambda s, t, h: np.array([0.0, 2.0, 12.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                      # a RuntimeWarning fails the test
+        r = respiration_rate(Window(t, x, 25.0))
+    assert math.isnan(r.rate_bpm) and not r.quality.usable and "scatter" in r.reason
