@@ -130,7 +130,7 @@ class InvariantMonitor:
                 hr = _number(f.relative, "hr_bpm") if heart_ok else math.nan
                 resp = _number(f.relative, "resp_rate_bpm") if _fresh(f, "resp", cfg) else math.nan
                 rmssd_change = _number(f.relative, "rmssd_ms")          # x − baseline (sensors.baseline)
-                rmssd_base = _number({"x": getattr(f, "rmssd_ms", None)}, "x") - rmssd_change
+                rmssd_base = _as_number(getattr(f, "rmssd_ms", None)) - rmssd_change
                 rmssd_drop = -rmssd_change / rmssd_base if heart_ok and rmssd_base > 0 else math.nan
                 if (cfg.high_eda_rel <= eda < math.inf or cfg.high_hr_rel <= hr < math.inf
                         or (cfg.low_hr_rel > 0 and -1.0 < hr <= -cfg.low_hr_rel)
@@ -155,7 +155,11 @@ class InvariantMonitor:
 
 def _number(values, key: str) -> float:
     """``values[key]`` when it is a real number; NaN for anything else (no crash on junk)."""
-    v = values.get(key, math.nan) if isinstance(values, dict) else math.nan
+    return _as_number(values.get(key) if isinstance(values, dict) else None)
+
+
+def _as_number(v) -> float:
+    """``v`` as a float when it is a real number (not a bool); NaN for anything else."""
     if not isinstance(v, (int, float)) or isinstance(v, bool):
         return math.nan
     try:
@@ -167,5 +171,5 @@ def _number(values, key: str) -> float:
 def _fresh(f, signal: str, cfg: ShieldConfig) -> bool:
     q = f.quality.get(signal) if isinstance(f.quality, dict) else None
     age = _number(f.age_s, signal)
-    index = _number({"index": getattr(q, "index", None)}, "index")
+    index = _as_number(getattr(q, "index", None))
     return index >= cfg.min_quality and abs(age) <= cfg.max_sensor_age_s

@@ -192,6 +192,15 @@ class Population:
                                "or give the path of a population YAML file"])
         return cls.load(BUILTIN_DIR / f"{name}.yaml")
 
+    @classmethod
+    def named_or_file(cls, name_or_path: str | Path) -> Population:
+        """A population YAML file (a ``.yaml``/``.yml`` path, or any path that exists), else
+        the built-in population of that name: what ``--population`` accepts."""
+        path = Path(name_or_path)
+        if path.suffix in (".yaml", ".yml") or path.exists():
+            return cls.load(path)
+        return cls.builtin(str(name_or_path))
+
     def source(self, name: str) -> str:
         """The citation or rationale the file gives for parameter ``name``."""
         if name not in self.parameters:

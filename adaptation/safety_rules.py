@@ -205,7 +205,7 @@ def body_signs(f, config: ShieldConfig, heart_ok: bool = True) -> list[str]:
     it ("HR -12 %"): only from signals that are usable and fresh (heart signs only when
     ``heart_ok``), only real numbers, and only the signs whose limit is set (> 0)."""
     rel = f.relative if isinstance(f.relative, dict) else {}
-    eda = _real(rel.get("eda_tonic_us")) if _eda_trustworthy(f, config) else _NAN
+    eda = _real(rel.get("eda_tonic_us")) if _fresh_and_usable(f, "eda", config) else _NAN
     hr = _real(rel.get("hr_bpm")) if heart_ok else _NAN
     signs = []
     if config.high_eda_rel <= eda < math.inf:
@@ -239,14 +239,10 @@ def _real(v) -> float:
         return _NAN
 
 
-def _eda_trustworthy(features, config: ShieldConfig) -> bool:
-    """EDA is evidence only when its quality is usable and its newest sample fresh (rule 5
-    of the house: stale or implausible physiology is never acted on as if real)."""
-    return _fresh_and_usable(features, "eda", config)
-
-
 def _fresh_and_usable(features, signal: str, config: ShieldConfig) -> bool:
-    """The signal's quality index is usable and its newest sample at most ``max_sensor_age_s`` old."""
+    """A signal (EDA, breathing) is evidence only when its quality index is usable and its
+    newest sample at most ``max_sensor_age_s`` old (rule 5 of the house: stale or implausible
+    physiology is never acted on as if real)."""
     try:
         quality, ages = features.quality, features.age_s
         if not (isinstance(quality, dict) and isinstance(ages, dict) and signal in quality):

@@ -85,11 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     if min(seeds) < 0 or len(set(seeds)) != len(seeds):
         ap.error(f"--seeds {args.seeds!r}: each seed once, none negative (numpy's generators take 0 and up)")
 
-    from adaptation.evaluate import evaluate, table
+    from adaptation.errors import AdaptationError
+    from adaptation.evaluate import controller_factory, evaluate, table
     from adaptation.population import Population
-    pop = Path(args.population)
-    population = (Population.load(pop) if pop.suffix in (".yaml", ".yml") or pop.exists()
-                  else Population.builtin(args.population))
+    try:                                   # a bad population or policy: say so before any run
+        population = Population.named_or_file(args.population)
+        controller_factory("policy", args.policy)
+    except AdaptationError as exc:
+        ap.error(str(exc))
     results, verdicts, seconds = [], {}, {}
     for seed in seeds:
         t0 = time.perf_counter()

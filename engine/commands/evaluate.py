@@ -43,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
         raise VrexError(f"--episodes {args.episodes}: expected at least 1")
     if args.seed < 0:
         raise VrexError(f"--seed {args.seed}: expected a whole number ≥ 0")
-    pop = Path(args.population)
-    population = Population.load(pop) if pop.suffix in (".yaml", ".yml") or pop.exists() else Population.builtin(args.population)
+    population = Population.named_or_file(args.population)
     if args.json is not None and not args.json.parent.exists():
         raise VrexError(f"--json {args.json}: folder {args.json.parent} does not exist")
     started = time.perf_counter()

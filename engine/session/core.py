@@ -5,8 +5,8 @@ Phases: ``baseline`` (calm state; resting values recorded) → ``exposure`` → 
 (calm state) → ``done``. Modes: ``auto`` applies the shielded decision; ``suggest`` keeps it
 as a proposal the therapist accepts or rejects; ``manual`` only shows it. The shield's forced
 decreases (HR over the ceiling, a lost heart signal ramping down, a SUDS at its ceiling, a
-high SUDS the body agrees with) apply at once in auto and suggest mode; in manual mode, where the therapist drives, they are
-raised as alerts. The therapist's own commands outrank every controller.
+high SUDS the body agrees with) apply at once in auto and suggest mode; in manual mode,
+where the therapist drives, they are raised as alerts. The therapist's own commands outrank every controller.
 
 Cadence: ``tick`` runs at every control tick (each second of session time, and when a heart
 beat arrives; see ``runner.py``). The controller is consulted every ``decision_s`` (5 s: the

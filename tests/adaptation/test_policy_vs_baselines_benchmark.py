@@ -69,3 +69,12 @@ def test_bad_seeds_are_refused_with_what_to_write(bench, capsys, seeds, words):
     with pytest.raises(SystemExit):
         bench.main(["--seeds", seeds])
     assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option,value,words", [("--population", "nosuch", "no built-in population named 'nosuch'"),
+                                                ("--policy", "nosuch.npz", "nosuch.npz")])
+def test_a_bad_population_or_policy_is_refused_before_any_run(bench, capsys, tmp_path, option, value, words):
+    out = tmp_path / "r.json"
+    with pytest.raises(SystemExit):
+        bench.main(["--seeds", "5", "--episodes", "2", option, value, "--json", str(out)])
+    assert words in capsys.readouterr().err and not out.exists()
