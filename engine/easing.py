@@ -45,7 +45,7 @@ class IntensityDriver:
         self.intensity = self.target = min(1.0, max(0.0, start))
         self.rate = 0.0                  # current d(intensity)/dt, 1/s
         self.veil = 0.0
-        self._blink: str | None = None   # None, "out" (veil closing) or "in" (veil opening)
+        self._blink: str | None = None   # None, "out" (veil closing), "covered" (one frame) or "in" (opening)
 
     @property
     def calming(self) -> bool:
@@ -70,11 +70,22 @@ class IntensityDriver:
         if self._blink is None and (self.intensity != self.calm.intensity or self.veil > 0):
             self._blink = "out"
 
+    def cover(self) -> None:
+        """Calm, fully covered, now: for a stop that had to wait (a stalled frame thread),
+        whose fade would otherwise start only after the time it should have ended."""
+        self.veil = 1.0
+        self.intensity = self.target = self.calm.intensity
+        self.rate = 0.0
+        self._blink = "covered"          # the next frame is drawn fully covered, then the veil lifts
+
     def step(self, dt: float, pose_at: PoseAt | None = None) -> Frame:
         """Advance by ``dt`` seconds. ``pose_at(i)`` gives the viewpoint pose at intensity i."""
         if dt <= 0:
             return Frame(self.intensity, self.veil, self.calming)
         half = self.calm.fade_seconds / 2
+        if self._blink == "covered":
+            self._blink = "in"
+            return Frame(self.intensity, self.veil, True)
         if self._blink == "out":
             self.veil = min(1.0, self.veil + dt / half)
             if self.veil >= 1.0:

@@ -4,9 +4,9 @@ Threads: the frame loop (main thread) owns Panda3D and ``SessionCore``; this ser
 thread runs one asyncio loop and never touches either. It reads what the frame thread
 handed over (``ConsoleState.latest``, a dict never changed after it is published), reads
 ``events.jsonl`` (``EventTail``), and puts ``Command(name, args, "console")`` on the
-runner's ``queue.SimpleQueue``, which the frame loop drains at the start of its next
-frame: a stop is applied on the next frame, and logged there by the session with its time
-and origin.
+runner's ``queue.SimpleQueue``, which wakes the control loop: a stop is applied at once,
+logged by the session with its time, origin and the command's request id, and shown by
+the next frame drawn.
 
 Routes, each needing the session's token (``secrets.token_urlsafe(16)``, compared with
 ``hmac.compare_digest``); without it: 401 and nothing happens:
@@ -15,8 +15,9 @@ Routes, each needing the session's token (``secrets.token_urlsafe(16)``, compare
 - ``WS /ws?token=T``: a snapshot several times a second (at least once a second, with its
   age, so a stalled session is visible), new plot points and new events;
 - ``POST /api/command`` with header ``X-Vrex-Token: T`` and body ``{"command", "args"}``:
-  checked (``validate.py``), queued, and answered with the session's verdict from the log
-  (``{"accepted", "reason"}``) or 202 if the session has not applied it within ``wait_s``.
+  checked (``validate.py``), queued, and answered with the session's verdict from the log,
+  found by the command's request id (``{"accepted", "reason", "request"}``), or 202 if the
+  session has not applied it within ``wait_s``.
   The token is taken from the header only: a page on another site cannot set that header
   without the browser asking this server first (CORS), which it never allows;
 - ``GET /api/state``: the latest snapshot as JSON, for scripts (token as header or query).
@@ -130,19 +131,22 @@ def create_app(*, token: str, latest: Callable[[], dict | None], put: Callable[[
                                 status_code=409)
         poll()
         before = tail.last_seq if tail is not None else -1
-        put(Command(name, args, "console"))
+        request = Command(name, args, "console")
+        put(request)
         if tail is None:
-            return JSONResponse({"queued": True, "reason": "queued for the next frame"}, status_code=202)
+            return JSONResponse({"queued": True, "request": request.request, "reason": "queued for the session"},
+                                status_code=202)
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:                    # the session's verdict, from its log
             await asyncio.sleep(0.01)
             poll()
             for e in tail.after(before):
-                if e.get("kind") == "command" and e.get("source") == "console" and e.get("command") == name:
+                if e.get("kind") == "command" and e.get("request") == request.request:
                     return JSONResponse({"accepted": bool(e.get("accepted")), "reason": e.get("reason", ""),
-                                         "seq": e.get("seq"), "t": e.get("t")})
-        return JSONResponse({"queued": True, "reason": f"queued, but the session has not applied it within "
-                                                       f"{wait_s:g} s (is it still running?)"}, status_code=202)
+                                         "seq": e.get("seq"), "t": e.get("t"), "request": request.request})
+        return JSONResponse({"queued": True, "request": request.request,
+                             "reason": f"queued, but the session has not applied it within {wait_s:g} s "
+                                       "(is it still running?)"}, status_code=202)
 
     @app.websocket("/ws")
     async def live(ws: WebSocket) -> None:

@@ -1,7 +1,8 @@
-"""What the console shows, taken on the frame loop's thread and handed to the web server.
+"""What the console shows, taken on the control loop's thread and handed to the web server.
 
-``ConsoleState`` is one of the runner's ``observers``: it is called after every frame, on
-the frame thread, the only thread that may read ``SessionCore`` and the scene driver. At
+``ConsoleState`` is one of the runner's ``observers``: it is called after every control
+step, on the control thread, the only thread that may read ``SessionCore``; what the
+frames show comes from the frame thread's report (``runner.shown``). At
 most ``rate_hz`` times a second (wall time) it builds a *new* dict of plain JSON values and
 replaces ``latest`` with it in one reference assignment (atomic in CPython); at once,
 too, when a command or the controller changed what the page shows (phase, stop or hold,
@@ -54,69 +55,59 @@ class ConsoleState:
         self._seq = 0
         self._next = 0.0
         self._features: Any = None
-        self._hr_base: float | None = None
-        self._hr_base_known = False
         self._failed = False
         self._changed: tuple = ()
 
     def __call__(self, runner: Any) -> None:
         try:
+            core = runner.core
             if runner.features is not self._features:
                 self._features = runner.features
-                self._add_point(runner)
+                self._add_point(core.time, runner.features, runner.shown.intensity, core.target, core.suds)
             now = time.perf_counter()
-            core = runner.core
             # what a command changes is sent at once, not at the next 1/rate_hz: the page
             # confirms a stop or a hold as soon as the session applied it
-            changed = (core.phase, core.therapist, core.mode, core.target, len(core.alerts), core.pending is None)
+            changed = core.change_key()
             if now >= self._next or changed != self._changed:
                 self._next, self._changed = now + self.period, changed
-                self.latest = self.snapshot(runner)
+                self.latest = self.snapshot(core.snapshot(), runner.shown, getattr(runner.live, "failed", {}) or {})
         except Exception as exc:                # noqa: BLE001 — the session must go on without its console
             if not self._failed:
                 self._failed = True
                 print(f"warning: the console could not read the session ({type(exc).__name__}: {exc}); "
                       "its page will show old data. The session itself goes on.", file=sys.stderr)
 
-    def _add_point(self, runner: Any) -> None:
-        core, f = runner.core, runner.features
-        if f is None or (self.points and core.time - self.points[-1][1] < self.min_point_s):
+    def _add_point(self, t: float, f: Any, shown: float, target: float, suds: float) -> None:
+        if f is None or (self.points and t - self.points[-1][1] < self.min_point_s):
             return
         self._n += 1
-        self.points.append((self._n, round(core.time, 2), num(f.hr_bpm, 1), num(f.eda_tonic_us, 3),
-                            num(f.resp_rate_bpm, 1), num(runner.driver.intensity), num(core.target), num(core.suds, 0)))
-        while self.points and self.points[0][1] < core.time - self.window_s:
+        self.points.append((self._n, round(t, 2), num(f.hr_bpm, 1), num(f.eda_tonic_us, 3),
+                            num(f.resp_rate_bpm, 1), num(shown), num(target), num(suds, 0)))
+        while self.points and self.points[0][1] < t - self.window_s:
             self.points.popleft()
 
-    def _hr_baseline(self, core: Any) -> float | None:
-        """Resting HR (None if too few values), once the baseline phase is over: it does not change after."""
-        if not self._hr_base_known and core.phase.value != "baseline":
-            self._hr_base = num(core.baseline.values().get("hr_bpm"), 1)
-            self._hr_base_known = True
-        return self._hr_base
-
-    def snapshot(self, runner: Any) -> dict:
-        """Everything the page shows, as plain JSON values (None for unknown)."""
-        core, driver, f = runner.core, runner.driver, runner.features
-        plan = core.plan
+    def snapshot(self, core: Any, shown: Any, failed: dict) -> dict:
+        """Everything the page shows, as plain JSON values (None for unknown), from the core's
+        ``CoreSnapshot`` and the frame thread's last report (``shown``)."""
+        plan, f = core.plan, core.features
         self._seq += 1
         phase_len = {"baseline": plan.baseline_s, "exposure": plan.exposure_s,
                      "recovery": plan.recovery_s}.get(core.phase.value)
-        shown = level_of(driver.intensity, plan.levels)    # this frame's, as the scene's 'shown' events (core.level lags a tick)
+        level = level_of(shown.intensity, plan.levels)     # the last frame's, as the scene's 'shown' events (core.level lags a tick)
         return {
             "seq": self._seq, "wall": time.time(),
             "t": round(core.time, 2), "phase": core.phase.value, "done": core.done,
             "phase_elapsed": round(core.time - core.phase_start, 2), "phase_length": phase_len,
             "progress": round(progress(core), 4),
-            "mode": core.mode.value, "therapist": core.therapist.value,
-            "level": shown, "level_name": plan.names[shown],
+            "mode": core.mode.value, "therapist": core.therapist.value, "stalled": core.stalled,
+            "level": level, "level_name": plan.names[level],
             "target": num(core.target), "target_level": level_of(core.target, plan.levels),
-            "intensity": num(driver.intensity), "calming": bool(driver.calming), "veil": num(driver.veil),
+            "intensity": num(shown.intensity), "calming": bool(shown.calming), "veil": num(shown.veil),
             "ceiling": num(core.ceiling), "top_reached": core.top_reached,
             "suds": num(core.suds, 0), "suds_age": num(core.time - core.suds_at, 1),
             "prompt_age": num(core.time - core.prompt_since, 1) if core.prompt_since is not None else None,
-            "vitals": vitals(f), "hr_baseline": self._hr_baseline(core),
-            "sensors": sensors(core, f, getattr(runner.live, "failed", {}) or {}),
+            "vitals": vitals(f), "hr_baseline": num(core.hr_baseline, 1),
+            "sensors": sensors(core, f, failed),
             "decision": decision(core.last_decision, plan.levels),
             "pending": pending(core),
             "alerts": alerts(core.alerts),
@@ -139,12 +130,12 @@ def sensors(core: Any, f: Any, failed: dict) -> list[dict]:
     may differ for the health's settling time), quality and age."""
     quality = f.quality if f is not None else {}
     ages = f.age_s if f is not None else {}
-    names = set(quality) | set(ages) | set(core.health.status) | set(failed)
+    names = set(quality) | set(ages) | set(core.health) | set(failed)
     out = []
     for signal in sorted(names, key=lambda s: (SIGNALS.index(s) if s in SIGNALS else 99, s)):
-        status = core.health.status.get(signal)
+        status = core.health.get(signal)
         q = quality.get(signal)
-        now, now_why = core.health.judge(f, signal) if f is not None else (None, "")
+        now, now_why = core.judged.get(signal, (None, ""))
         if signal in failed:
             status, why = "lost", str(failed[signal]).splitlines()[0]
         elif status is None:
@@ -168,9 +159,9 @@ def decision(d: Any, levels: tuple[float, ...]) -> dict | None:
 def pending(core: Any) -> dict | None:
     if core.pending is None:
         return None
-    d, at = core.pending[0], core.pending[1]          # (proposal, when, the target it was made from)
+    d = core.pending
     return {"target": num(d.target), "level": level_of(d.target, core.plan.levels), "reason": d.reason,
-            "age_s": num(core.time - at, 1), "valid_s": core.plan.suggestion_valid_s}
+            "age_s": num(core.time - core.pending_at, 1), "valid_s": core.plan.suggestion_valid_s}
 
 
 def alerts(items: list[dict]) -> list[dict]:

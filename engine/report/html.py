@@ -80,6 +80,9 @@ def _facts(s: Summary) -> list[list[str]]:
             ["escapes", _times(s.escapes)],
             ["stops", f"{len(s.stops)}" + (f" ({', '.join(f'at {_clock(t)} by {who}' for t, who in s.stops)})"
                                             if s.stops else "")],
+            ["frame stalls", f"{len(s.stalls)}" + (f" ({sum(x.seconds for x in s.stalls):.1f} s frozen: "
+                                                   + ", ".join(f"at {_clock(x.start)} for {x.seconds:.1f} s"
+                                                               for x in s.stalls) + ")" if s.stalls else "")],
             ["shield interventions", f"{s.shield_events}" + (f" ({kinds})" if kinds else "")],
             ["controller decisions", f"{s.decisions} ({s.decisions_applied} applied)"],
             ["looking away", f"{len(s.avoidance)} times, {avoid:.0f} s in all"],

@@ -86,6 +86,7 @@ class Summary:
     notes: list[tuple[float, str]]
     end_reason: str | None
     level_names: dict[int, str] = field(default_factory=dict)
+    stalls: list[Span] = field(default_factory=list)      # frames frozen (runner's watchdog), session seconds
 
     def name(self, level: int | None) -> str:
         return "—" if level is None else f"{display_level(level)} {self.level_names.get(level, '')}".strip()
@@ -114,7 +115,22 @@ def summarise(data: SessionData) -> Summary:
         decisions=len(decisions), decisions_applied=sum(1 for d in decisions if d.get("applied")),
         shield_events=len(shield), shield_kinds=dict(kinds), avoidance=avoidance_spans(data, end),
         ssq=[e for e in data.of("ssq")], notes=[(float(e["t"]), str(e.get("text", ""))) for e in data.of("note")],
-        end_reason=data.end_reason, level_names=names)
+        end_reason=data.end_reason, level_names=names, stalls=stall_spans(data, end))
+
+
+def stall_spans(data: SessionData, end: float) -> list[Span]:
+    """Frame stalls from the ``stall`` events: each start to its end, or to the session's end
+    when the session ended (or crashed) inside one."""
+    spans, start = [], None
+    for e in data.of("stall"):
+        if e.get("state") == "start" and is_number(e.get("start")):
+            start = float(e["start"])
+        elif e.get("state") == "end" and is_number(e.get("start")) and is_number(e.get("end")):
+            spans.append(Span(float(e["start"]), float(e["end"]), "stall"))
+            start = None
+    if start is not None:
+        spans.append(Span(start, max(end, start), "stall (to the end)"))
+    return spans
 
 
 def phase_spans(data: SessionData, end: float) -> list[Span]:

@@ -1,9 +1,10 @@
-"""The commands a therapist (keys, console) or a patient (stop key) gives a session.
+"""What each command does to a session: the handlers behind ``SessionCore.command``.
 
 ``apply(core, name, args, origin)`` changes the ``SessionCore`` and returns (accepted,
 reason); the core logs every command, refused ones included, with its origin. A refused
-command changes nothing. Names and arguments are validated here, so the keyboard and the
-browser console (issue 6) share one set of rules.
+command changes nothing. Names, arguments and who may send them are checked first against
+the one command table (``command_spec.py``) that the keys and the console read too; the
+handlers check what depends on the session's state (the phase, a stop, the ceiling).
 """
 
 from __future__ import annotations
@@ -11,19 +12,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from adaptation.types import Therapist, level_of
+from engine.session import command_spec
 
 if TYPE_CHECKING:
     from engine.session.core import SessionCore
-
-COMMANDS = ("stop", "patient_stop", "hold", "resume", "step_up", "step_down", "set_level", "mode",
-            "accept", "reject", "suds", "ask_suds", "note", "end", "ssq", "ack")
 
 
 def _stop(core: "SessionCore", args: dict, origin: str) -> tuple[bool, str]:
     core.therapist = Therapist.STOP
     core.pending = None
     who = "patient pressed stop" if origin == "patient" else f"{origin} stop"
-    core._set_target(core.plan.calm, origin, f"{who}: calm state now", calm_now=True)
+    core.set_target(core.plan.calm, origin, f"{who}: calm state now", calm_now=True)
     core.shield.rebase(core.target)
     if origin == "patient":
         core.alert("patient", "the patient pressed stop")
@@ -56,7 +55,7 @@ def _move_to(core, level: int, origin: str, why: str) -> tuple[bool, str]:
     levels = core.plan.levels
     if levels[level] > core.ceiling + 1e-9:
         return False, f"level {level + 1} ({levels[level]:.2f}) is above this patient's ceiling {core.ceiling:.2f}"
-    core._set_target(levels[level], origin, why)
+    core.set_target(levels[level], origin, why)
     core.shield.rebase(core.target, core.obs_time())   # a raise by hand counts as a raise
     core.pending = None
     return True, why
@@ -74,24 +73,16 @@ def _step(direction: int) -> Callable:
 
 
 def _set_level(core, args, origin):
-    n = len(core.plan.levels)
-    level = args.get("level")
-    if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= n:
-        return False, f"level {level!r} does not exist: give a whole number from 1 to {n}"
+    level = args["level"]
     return _move_to(core, level - 1, origin, f"{origin} set level {level} '{core.plan.names[level - 1]}'")
 
 
 def _mode(core, args, origin):
     from engine.session.core import Mode
-    value = args.get("mode")
-    try:
-        mode = Mode(value)
-    except ValueError:
-        return False, f"mode {value!r} is not one of manual, suggest, auto"
-    core.mode = mode
+    core.mode = Mode(args["mode"])
     core.pending = None
     core.shield.rebase(core.target)
-    return True, f"mode is now {mode.value}"
+    return True, f"mode is now {core.mode.value}"
 
 
 def _accept(core, args, origin):
@@ -116,9 +107,11 @@ def _accept(core, args, origin):
         why = (alarm(obs, cfg) or agreeing_distress(obs, cfg)) if obs is not None else "no observation yet"
         if core.therapist is not Therapist.NONE:
             why = f"the session is on {core.therapist.value}"
+        elif core.stalled:
+            why = "the picture is frozen (a stall): no raise until frames come again"
         if why:
             return False, f"not raised: {why}"
-    core._set_target(decision.target, origin, f"{origin} accepted: {decision.reason}")
+    core.set_target(decision.target, origin, f"{origin} accepted: {decision.reason}")
     core.shield.rebase(core.target, core.obs_time())
     return True, f"accepted: target {core.target:.2f}"
 
@@ -142,29 +135,14 @@ def _ask_suds(core, args, origin):
 
 
 def _note(core, args, origin):
-    text = args.get("text")
-    if not isinstance(text, str) or not text.strip() or len(text) > 2000:
-        return False, "a note is text of 1 to 2000 characters"
-    core.log(origin, "note", text.strip(), text=text.strip())
+    core.log(origin, "note", args["text"], text=args["text"])
     return True, "note added"
-
-
-SSQ_MAX = 235.62     # Kennedy et al. 1993: total = (nausea + oculomotor + disorientation raw) × 3.74
 
 
 def _ssq(core, args, origin):
     """The Simulator Sickness Questionnaire's total (and any subscales), as the therapist scored it."""
-    total = args.get("total")
-    if isinstance(total, bool) or not isinstance(total, (int, float)) or not 0 <= total <= SSQ_MAX:
-        return False, f"SSQ total {total!r} is not a number from 0 to {SSQ_MAX}"
-    scores = {"total": float(total)}
-    for k in ("nausea", "oculomotor", "disorientation"):
-        v = args.get(k)
-        if v is not None:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                return False, f"SSQ {k} {v!r} is not a number of 0 or more"
-            scores[k] = float(v)
-    core.log(origin, "ssq", f"SSQ total {total:g}", **scores)
+    scores = {k: float(v) for k, v in args.items()}
+    core.log(origin, "ssq", f"SSQ total {scores['total']:g}", **scores)
     return True, "SSQ recorded"
 
 
@@ -172,14 +150,14 @@ def _end(core, args, origin):
     from engine.session.core import Phase
     if core.phase in (Phase.RECOVERY, Phase.DONE):
         return False, f"already in {core.phase.value}"
-    core._enter(Phase.RECOVERY, core.time, f"{origin} ended the exposure", origin)
+    core.enter(Phase.RECOVERY, core.time, f"{origin} ended the exposure", origin)
     return True, "exposure ended: recovery in the calm state"
 
 
 def _ack(core, args, origin):
     """Acknowledge alert ``index`` (0-based, in the order raised): it stays listed, no longer open."""
-    index, n = args.get("index"), len(core.alerts)
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < n:
+    index, n = args["index"], len(core.alerts)
+    if not index < n:
         return False, (f"alert {index!r} does not exist: give an index from 0 to {n - 1}" if n
                        else "there is no alert to acknowledge")
     alert = core.alerts[index]
@@ -196,7 +174,8 @@ HANDLERS = {"stop": _stop, "patient_stop": _stop, "hold": _hold, "resume": _resu
 
 
 def apply(core: "SessionCore", name: str, args: dict, origin: str) -> tuple[bool, str]:
-    handler = HANDLERS.get(name)
-    if handler is None:
-        return False, f"unknown command {name!r}; known: {', '.join(COMMANDS)}"
-    return handler(core, args, origin)
+    try:
+        name, args = command_spec.check(name, args, origin, len(core.plan.levels))
+    except command_spec.Refused as exc:
+        return False, str(exc)
+    return HANDLERS[name](core, args, origin)

@@ -16,7 +16,7 @@ controller is not asked), so a surge or a lost sensor is acted on at that tick, 
 next decision (architecture.md: sensor loss → hold, then ramp down), while the controller
 still acts at the cadence it was trained at.
 
-Everything that changes the target goes through ``_set_target`` and is logged as an
+Everything that changes the target goes through ``set_target`` and is logged as an
 ``intensity`` event with its source and reason (rule 5 of the house: every change of
 intensity is recorded with its cause). Events follow docs/session-format.md.
 """
@@ -69,6 +69,44 @@ class Plan:
     calm: float = 0.0                  # the scenario's calm-state intensity (stop, recovery)
 
 
+@dataclass(frozen=True)
+class CoreSnapshot:
+    """What the console and the terminal show of a session at one moment: taken by
+    ``SessionCore.snapshot()`` on the control thread, never changed afterwards, so any
+    thread may read it."""
+
+    time: float
+    phase: Phase
+    phase_start: float
+    mode: Mode
+    therapist: Therapist
+    stalled: bool
+    target: float
+    level: int
+    top_reached: int
+    ceiling: float
+    suds: float
+    suds_at: float
+    prompt_since: float | None
+    last_decision: Decision | None
+    pending: Decision | None                  # the proposal in suggest mode
+    pending_at: float | None
+    alerts: tuple[dict, ...]                  # copies: {t, kind, text, acknowledged}
+    plan: Plan
+    features: Features | None                 # the last tick's
+    health: dict[str, str]                    # each signal's settled status (fresh, stale, poor, lost)
+    judged: dict[str, tuple[str, str]]        # each signal's status at the last tick, and why
+    hr_baseline: float | None                 # resting HR, once the baseline phase is over
+
+    @property
+    def done(self) -> bool:
+        return self.phase is Phase.DONE
+
+    @property
+    def level_name(self) -> str:
+        return self.plan.names[self.level]
+
+
 class SessionCore:
     def __init__(self, plan: Plan, controller: Controller, log: Log, *, mode: Mode = Mode.AUTO,
                  shield: ShieldConfig = ShieldConfig(), ceiling: float = 1.0, baseline: Baseline | None = None):
@@ -83,7 +121,9 @@ class SessionCore:
         self.phase = Phase.BASELINE
         self.therapist = Therapist.NONE
         self.target = plan.calm
-        self.calm_requested = False                  # the runner blinks to calm and clears it
+        self.calm_requests = 0                       # "calm now" asked so far: the frame thread blinks at each new one
+        self.stalled = False                         # the frame thread is stalled (runner's watchdog): no raises
+        self.features: Features | None = None        # the last tick's
         self.time = 0.0
         self.phase_start = 0.0
         self.exposure_start: float | None = None
@@ -102,13 +142,37 @@ class SessionCore:
         self.last_change: tuple[str, str] = ("session", "start")   # who changed the target last, and why
         self._forcing = False                        # the shield forced a decrease at the last decision
 
+    def snapshot(self) -> CoreSnapshot:
+        """The session's state as the console and the terminal show it (``CoreSnapshot``)."""
+        f = self.features
+        signals = set(self.health.status) | (set(f.quality) | set(f.age_s) if f is not None else set())
+        hr_base = None
+        if self.phase is not Phase.BASELINE:
+            v = self.baseline.values().get("hr_bpm")
+            hr_base = v if isinstance(v, float) and math.isfinite(v) else None
+        pending = self.pending
+        return CoreSnapshot(
+            time=self.time, phase=self.phase, phase_start=self.phase_start, mode=self.mode, therapist=self.therapist,
+            stalled=self.stalled, target=self.target, level=self.level, top_reached=self.top_reached,
+            ceiling=self.ceiling, suds=self.suds, suds_at=self.suds_at, prompt_since=self.prompt_since,
+            last_decision=self.last_decision, pending=pending[0] if pending else None,
+            pending_at=pending[1] if pending else None, alerts=tuple(dict(a) for a in self.alerts), plan=self.plan,
+            features=f, health=dict(self.health.status),
+            judged={k: self.health.judge(f, k) for k in signals} if f is not None else {}, hr_baseline=hr_base)
+
+    def change_key(self) -> tuple:
+        """Changes when something a therapist must see at once changes (a stop, a hold, the
+        mode, the target, an alert or its acknowledgement, a proposal): cheap to compare."""
+        return (self.phase, self.therapist, self.mode, self.target, len(self.alerts),
+                sum(a["acknowledged"] for a in self.alerts), self.pending is None, self.stalled)
+
     # -- phases --------------------------------------------------------------------------
 
     def start(self, now: float) -> None:
         self.time = self.phase_start = now
         self.log("session", "phase", "calm baseline: resting values are recorded", phase=Phase.BASELINE.value)
 
-    def _enter(self, phase: Phase, now: float, reason: str, source: str = "session") -> None:
+    def enter(self, phase: Phase, now: float, reason: str, source: str = "session") -> None:
         self.phase, self.phase_start = phase, now
         self.log(source, "phase", reason, phase=phase.value)
         if phase is Phase.EXPOSURE:
@@ -117,7 +181,7 @@ class SessionCore:
         elif phase in (Phase.RECOVERY, Phase.DONE):
             self.pending = None
             self.prompt_since = None
-            self._set_target(self.plan.calm, source, f"{phase.value}: calm state")
+            self.set_target(self.plan.calm, source, f"{phase.value}: calm state")
 
     @property
     def done(self) -> bool:
@@ -132,6 +196,7 @@ class SessionCore:
     def tick(self, now: float, features: Features, shown: float) -> None:
         """One control tick at session time ``now`` with this tick's features and the shown intensity."""
         self.time = now
+        self.features = features
         level = level_of(shown, self.plan.levels)
         if level != self.level:
             self.level, self.level_since = level, now
@@ -156,14 +221,14 @@ class SessionCore:
                 for signal in self.health.never_fresh(sorted(features.quality)):
                     self.log("sensors", "sensor", "no good data during the whole baseline", signal=signal, status="lost")
                     self.alert("sensor", f"{signal}: no good data during the baseline")
-                self._enter(Phase.EXPOSURE, now, "exposure begins")
+                self.enter(Phase.EXPOSURE, now, "exposure begins")
         elif self.phase is Phase.EXPOSURE:
             if elapsed >= self.plan.exposure_s:
-                self._enter(Phase.RECOVERY, now, f"exposure time ({self.plan.exposure_s / 60:.0f} min) is over")
+                self.enter(Phase.RECOVERY, now, f"exposure time ({self.plan.exposure_s / 60:.0f} min) is over")
             else:
                 self._control(now, features, shown)
         elif self.phase is Phase.RECOVERY and elapsed >= self.plan.recovery_s:
-            self._enter(Phase.DONE, now, "recovery over: session done")
+            self.enter(Phase.DONE, now, "recovery over: session done")
 
     def _baseline_complete(self) -> bool:
         """HR has a baseline, and so does EDA if any EDA values came at all: the policy reads
@@ -173,10 +238,13 @@ class SessionCore:
 
     def observation(self, now: float, features: Features, shown: float) -> Observation:
         start = self.exposure_start if self.exposure_start is not None else now
+        therapist = self.therapist
+        if self.stalled and therapist is Therapist.NONE:
+            therapist = Therapist.HOLD               # nobody sees a raise while the picture is frozen
         return Observation(time=now - start, intensity=shown, target=self.target, levels=self.plan.levels,
                            level=self.level, time_at_level=now - self.level_since, features=features,
                            suds=self.suds, suds_age=now - self.suds_at, peak_suds_at_level=self.peak_suds_at_level,
-                           top_reached=self.top_reached, therapist=self.therapist, ceiling=self.ceiling)
+                           top_reached=self.top_reached, therapist=therapist, ceiling=self.ceiling)
 
     def _control(self, now: float, features: Features, shown: float) -> None:
         obs = self.observation(now, features, shown)
@@ -216,7 +284,7 @@ class SessionCore:
         if forced and applied and not was_forcing:   # once per episode, not at every tick of a ramp
             self.alert("shield", f"shield lowered intensity: {d.reason}")
         if applied:
-            self._set_target(d.target, "shield" if forced else "controller", d.reason)
+            self.set_target(d.target, "shield" if forced else "controller", d.reason)
         else:
             self.shield.rebase(self.target)          # its proposal was not applied: measure from what was
             self.pending = None                      # only the newest proposal stands
@@ -241,10 +309,10 @@ class SessionCore:
         """Now on the shield's clock (``Observation.time``: seconds since exposure began)."""
         return self.time - (self.exposure_start if self.exposure_start is not None else self.time)
 
-    def _set_target(self, target: float, source: str, reason: str, *, calm_now: bool = False) -> None:
+    def set_target(self, target: float, source: str, reason: str, *, calm_now: bool = False) -> None:
         target = min(max(float(target), 0.0), self.ceiling)
         if calm_now:
-            self.calm_requested = True
+            self.calm_requests += 1
         if abs(target - self.target) < 1e-9 and not calm_now:
             return
         self.pending = None                          # a proposal made from another target is void
@@ -266,10 +334,14 @@ class SessionCore:
         self.log(origin, "suds", f"SUDS {value:.0f} at level {self.level + 1}", value=float(value), level=self.level)
         return True, ""
 
-    def command(self, name: str, args: dict | None = None, origin: str = "therapist") -> tuple[bool, str]:
-        """Apply a therapist (or patient) command now; returns (accepted, reason) and logs it."""
-        from engine.session.commands import apply        # the command table lives beside the core
-        origin = "patient" if name == "patient_stop" else origin
-        accepted, reason = apply(self, name, dict(args or {}), origin)
-        self.log(origin, "command", reason, command=name, args=dict(args or {}), accepted=accepted)
+    def command(self, name: str, args: dict | None = None, origin: str = "therapist",
+                request: str | None = None) -> tuple[bool, str]:
+        """Apply a therapist (or patient) command now; returns (accepted, reason) and logs it,
+        with ``request`` (the asker's id) so that the verdict finds its way back."""
+        from engine.session.commands import apply        # the handlers live beside the core
+        given = args if isinstance(args, dict) else {}
+        origin = "patient" if name == "patient_stop" else origin   # the patient's button, whoever relays it
+        accepted, reason = apply(self, name, args, origin)
+        extra = {"request": request} if request is not None else {}
+        self.log(origin, "command", reason, command=name, args=dict(given), accepted=accepted, **extra)
         return accepted, reason

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+from engine.session.command_spec import SPECS
 from engine.session.runner import Command
 
 
@@ -30,7 +31,10 @@ def twice(action: Callable[[], None], within_s: float = 2.0) -> Callable[[], Non
 
 def bindings(put: Callable[[Command], None], levels: int, quit: Callable[[], None],
              prompt_open: Callable[[], bool]) -> dict[str, Callable[[], None]]:
-    def cmd(name: str, origin: str = "therapist", **args: Any) -> Callable[[], None]:
+    """Each key of the command table (``command_spec.SPECS``) bound to its command; SUDS
+    digits only while the question is open; escape twice quits."""
+    def cmd(name: str, **args: Any) -> Callable[[], None]:
+        origin = "patient" if SPECS[name].senders == {"patient"} else "therapist"
         return lambda: put(Command(name, args, origin))
 
     def suds(value: int) -> Callable[[], None]:
@@ -39,9 +43,13 @@ def bindings(put: Callable[[Command], None], levels: int, quit: Callable[[], Non
                 put(Command("suds", {"value": value}, "patient"))
         return press
 
-    keys = {"space": cmd("patient_stop", "patient"), "h": cmd("hold"), "r": cmd("resume"),
-            "page_up": cmd("step_up"), "page_down": cmd("step_down"), "s": cmd("stop"), "a": cmd("accept"),
-            "x": cmd("reject"), "q": cmd("ask_suds"), "e": cmd("end"), "escape": twice(quit), "o": suds(100)}
+    keys: dict[str, Callable[[], None]] = {}
+    for spec in SPECS.values():
+        if not spec.args:
+            for key in spec.keys:
+                keys[key] = cmd(spec.name)
+    keys["escape"] = twice(quit)
+    keys["o"] = suds(100)
     for digit in range(10):
         keys[str(digit)] = suds(digit * 10)
     for k in range(1, min(levels, 12) + 1):

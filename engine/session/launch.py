@@ -14,6 +14,7 @@ Order matters for the patient and for the recording:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import secrets
@@ -62,6 +63,11 @@ class SessionOptions:
     console: bool = False                      # the therapist's browser console (engine/console/)
     console_host: str = "127.0.0.1"            # this machine only, unless told otherwise
     console_port: int | None = None            # None: 8765, or any free port if that one is taken
+    fps: float | None = None                   # frame rate; None: the display's (vsync) in a window,
+                                               # frames.DEFAULT_OFFSCREEN_FPS offscreen; 0: uncapped
+    frame_stalls: tuple[tuple[float, float], ...] = ()   # (session start, wall seconds): injected frame stalls
+    frames: str = "process"                    # "process": the renderer in its own process (sessions);
+                                               # "inline": frames drawn by runner.step() (tests, benchmarks)
 
 
 def make_controller(name: str):
@@ -106,7 +112,9 @@ class OpenSession:
         self.controller = controller
         self.end_reason = "error"
         self.live = self.base = self.recorder = self.events = self.outlets = self.folder = None
-        self.patient = self.publisher = self.core = self.runner = self.console = None
+        self.patient = self.publisher = self.core = self.runner = self.console = self.frames = None
+        self.driver = None
+        self.renderer, self.fps = "", None
 
     def __enter__(self) -> "OpenSession":
         try:
@@ -117,14 +125,9 @@ class OpenSession:
         return self
 
     def _open(self) -> None:
-        from direct.gui.OnscreenText import OnscreenText
-        from engine.app import SceneRunner, open_base
-        from engine.easing import IntensityDriver
         from engine.scenario import load_scenario
-        from engine.scene import Scene
         from engine.session.events import EventLog
         from engine.session.folder import SessionFolder, check_writable, file_sha256
-        from engine.session.keys import bindings
         from engine.session.outlets import VrexOutlets
         from sensors.recorder import XdfRecorder
 
@@ -133,10 +136,17 @@ class OpenSession:
         spec = load_scenario(opts.scenario)
         if not 0.0 < opts.ceiling <= 1.0:
             raise VrexError(f"--ceiling {opts.ceiling}: give an intensity above 0 and at most 1")
+        if opts.fps is not None and not (math.isfinite(opts.fps) and 0 <= opts.fps <= 1000):
+            raise VrexError(f"--fps {opts.fps}: give frames a second from 1 to 1000, or 0 for as fast as possible")
+        if opts.frames not in ("process", "inline"):
+            raise VrexError(f"frames {opts.frames!r}: 'process' or 'inline'")
         controller = self.controller or make_controller(opts.controller)
         plan = Plan(levels=tuple(lv.intensity for lv in spec.levels), names=tuple(lv.name for lv in spec.levels),
                     baseline_s=opts.baseline_s, exposure_s=opts.exposure_s, recovery_s=opts.recovery_s,
                     calm=spec.calm.intensity)
+        # the renderer first: a scene or display that cannot open is refused before any
+        # stream, folder or recording exists
+        self.frames = frames = self._open_frames(opts, spec, plan)
         tag = secrets.token_hex(3)
         source = f"vrex-demo-{tag}" if opts.demo else None
         if opts.demo:
@@ -162,7 +172,7 @@ class OpenSession:
                       "hr_bpm": opts.shield.hr_ceiling_bpm, "suds": opts.shield.suds_ceiling},
             phases_s={"baseline": plan.baseline_s, "exposure": plan.exposure_s, "recovery": plan.recovery_s},
             streams=streams, failed_streams={role: str(e).splitlines()[0] for role, e in live.failed.items()},
-            top_level_reached=None)
+            top_level_reached=None, renderer=self.renderer, frames=opts.frames, fps=self.fps)
         self.outlets = outlets = VrexOutlets(folder.session_id)
         # every time stamp vrex writes is on the session's LSL time base (simulated in a demo),
         # the one the physiology streams carry, so the XDF's streams and the log line up
@@ -177,28 +187,58 @@ class OpenSession:
                                   controller=opts.controller)
         self.core = core = SessionCore(plan, controller, events.log, mode=opts.mode, shield=opts.shield,
                                        ceiling=opts.ceiling, baseline=live.extractor.baseline)
-        self.base = base = open_base(offscreen=opts.offscreen, size=opts.size, display=opts.display,
-                                     title=spec.meta.title)
-        self.driver = driver = IntensityDriver(spec.comfort, spec.calm, start=plan.levels[0])
-        scene = Scene(spec, base.render, audio=base.sfxManagerList[0] if base.sfxManagerList else None)
-        scene_runner = SceneRunner(scene, driver, base)
-        scene_runner.stop()                                  # the session drives frames itself
-        self.runner = runner = SessionRunner(core, clock=clock, live=live, base=base, scene_runner=scene_runner,
-                                             driver=driver, events=events, outlets=outlets, patient=self.patient,
-                                             publisher=self.publisher, status=StatusDisplay() if opts.status else None)
-        runner.prompt = OnscreenText(text="How anxious are you right now?  0 = calm ... 100 = the most ever\n"
-                                          "(keys 0-9 give 0-90, o gives 100)", pos=(0, 0.8), scale=0.06,
-                                     fg=(1, 1, 1, 1), bg=(0, 0, 0, 0.6), mayChange=False)
-        runner.prompt.hide()
-        for key, action in bindings(runner.commands.put, len(plan.levels), quit=runner.request_quit,
-                                    prompt_open=lambda: core.prompt_since is not None).items():
-            base.accept(key, action)
+        self.runner = runner = SessionRunner(core, clock=clock, live=live, frames=frames, events=events,
+                                             outlets=outlets, patient=self.patient, publisher=self.publisher,
+                                             status=StatusDisplay() if opts.status else None,
+                                             frame_stalls=opts.frame_stalls)
+        if self.base is not None:                                # inline frames: keys in this process
+            from engine.session.keys import bindings
+            for key, action in bindings(runner.commands.put, len(plan.levels), quit=runner.request_quit,
+                                        prompt_open=lambda: core.prompt_since is not None).items():
+                self.base.accept(key, action)
         if opts.console:
             from engine.console import start_console
             self.console = start_console(self, opts.console_host, opts.console_port)
             print(f"console: {self.console.url}", flush=True)        # the token is in it: never logged
             if self.console.warning:
                 print(self.console.warning, flush=True)
+        gc.collect()
+        gc.freeze()                                   # set-up's objects are never scanned again
+
+    def _open_frames(self, opts: SessionOptions, spec: Any, plan: Plan) -> Any:
+        """The frame thread: a renderer process, or frames drawn inline by ``runner.step``."""
+        from engine.session.frames import DEFAULT_OFFSCREEN_FPS
+        self.fps = opts.fps if opts.fps is not None else (DEFAULT_OFFSCREEN_FPS if opts.offscreen else None)
+        if opts.frames == "process":
+            from engine.session.render_process import ProcessFrames, RenderConfig
+            frames = ProcessFrames(RenderConfig(scenario=Path(opts.scenario), offscreen=opts.offscreen,
+                                                size=opts.size, renderer=opts.display, title=spec.meta.title,
+                                                start=plan.levels[0], levels=len(plan.levels),
+                                                fps=self.fps or None))
+            self.renderer = frames.renderer
+            return frames
+        from direct.gui.OnscreenText import OnscreenText
+        from engine.app import SceneRunner, open_base, renderer_name
+        from engine.easing import IntensityDriver
+        from engine.scene import Scene
+        from engine.session.frames import FrameStage, InlineFrames
+        from engine.session.frameshare import FrameShare
+        self.base = base = open_base(offscreen=opts.offscreen, size=opts.size, display=opts.display,
+                                     title=spec.meta.title)
+        self.renderer = renderer_name(base)
+        self.driver = driver = IntensityDriver(spec.comfort, spec.calm, start=plan.levels[0])
+        scene = Scene(spec, base.render, audio=base.sfxManagerList[0] if base.sfxManagerList else None)
+        scene_runner = SceneRunner(scene, driver, base)
+        scene_runner.stop()                                  # the session drives frames itself
+        prompt = OnscreenText(text="How anxious are you right now?  0 = calm ... 100 = the most ever\n"
+                                   "(keys 0-9 give 0-90, o gives 100)", pos=(0, 0.8), scale=0.06,
+                              fg=(1, 1, 1, 1), bg=(0, 0, 0, 0.6), mayChange=False)
+        prompt.hide()
+        share = FrameShare()
+        clock = lambda: self.clock                                   # noqa: E731 — made after the frames
+        stage = FrameStage(share, base, scene_runner, driver, prompt, now=lambda: clock().now(),
+                           stamp=lambda t: clock().lsl_time(t), speed=lambda: clock().speed)
+        return InlineFrames(stage)
 
     def begin(self) -> None:
         """Session time starts now; the first events are written on that clock."""
@@ -228,9 +268,9 @@ class OpenSession:
                 self.console.stop()
             except Exception as exc:           # noqa: BLE001 — closing must go on
                 print(f"warning: while stopping the console: {exc}")
-        if self.base is not None:              # next: the patient never stares at a frozen frame
-            try:                               # while the recorder finishes (4–7 s)
-                self.base.destroy()
+        for closer in (self.frames and self.frames.close, self.base and self.base.destroy):
+            try:                               # next: the patient never stares at a frozen frame
+                closer and closer()            # while the recorder finishes (4–7 s)
             except Exception as exc:           # noqa: BLE001 — closing must go on
                 print(f"warning: while closing the window: {exc}")
         if self.events is not None:
@@ -240,7 +280,11 @@ class OpenSession:
                 print(f"warning: could not log the session's end: {exc}")
         if self.folder is not None:
             try:
-                self.folder.update(top_level_reached=self.core.top_reached if self.core else None)
+                runner = self.runner
+                self.folder.update(top_level_reached=self.core.top_reached if self.core else None,
+                                   stalls=list(runner.stalls) if runner else [],
+                                   stalled_s=round(runner.stalled_s, 3) if runner else 0.0,
+                                   frames=runner.frame_count if runner else 0)
                 self.folder.end(self.end_reason)
             except Exception as exc:           # noqa: BLE001 — closing must go on
                 print(f"warning: could not write the session's end into session.json: {exc}")

@@ -8,7 +8,7 @@ import math
 import sys
 from typing import TextIO
 
-from engine.session.core import Phase, SessionCore
+from engine.session.core import CoreSnapshot, Phase
 from sensors.types import Features
 
 BAR = 24
@@ -18,7 +18,7 @@ def _num(v: float, fmt: str, unit: str) -> str:
     return f"{v:{fmt}} {unit}" if isinstance(v, (int, float)) and math.isfinite(v) else f"— {unit}"
 
 
-def progress(core: SessionCore) -> float:
+def progress(core: CoreSnapshot) -> float:
     p = core.plan
     total = p.baseline_s + p.exposure_s + p.recovery_s
     done = {Phase.BASELINE: 0.0, Phase.EXPOSURE: p.baseline_s, Phase.RECOVERY: p.baseline_s + p.exposure_s,
@@ -28,7 +28,7 @@ def progress(core: SessionCore) -> float:
     return min(max(done / total, 0.0), 1.0)
 
 
-def lines(core: SessionCore, features: Features | None, shown: float) -> list[str]:
+def lines(core: CoreSnapshot, features: Features | None, shown: float) -> list[str]:
     frac = progress(core)
     bar = "█" * int(frac * BAR) + "·" * (BAR - int(frac * BAR))
     minutes, seconds = divmod(int(core.time), 60)
@@ -54,7 +54,7 @@ class StatusDisplay:
         self._shown = 0
         self._next = 0.0
 
-    def update(self, core: SessionCore, features: Features | None, shown: float) -> None:
+    def update(self, core: CoreSnapshot, features: Features | None, shown: float) -> None:
         text = lines(core, features, shown)
         if self.live:
             if self._shown:

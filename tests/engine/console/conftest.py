@@ -44,7 +44,7 @@ class Loop:
         plan = Plan(LEVELS, NAMES, baseline_s=baseline_s, exposure_s=3600.0, recovery_s=5.0)
         self.core = SessionCore(plan, Up(), self.log.log, mode=mode, shield=ShieldConfig())
         self.runner = SimpleNamespace(core=self.core, features=None, commands=queue.SimpleQueue(), observers=[],
-                                      driver=SimpleNamespace(intensity=0.0, veil=0.0, calming=False),
+                                      shown=SimpleNamespace(intensity=0.0, veil=0.0, calming=False),
                                       live=SimpleNamespace(failed={}))
         self.state = ConsoleState(rate_hz=50.0)
         self.calls: queue.SimpleQueue = queue.SimpleQueue()     # run on the frame thread
@@ -52,6 +52,7 @@ class Loop:
         self.frozen = threading.Event()                          # set: no session time passes
         self._stop = threading.Event()
         self._next_tick = 0.0
+        self._calm_seen = 0
         self.core.start(0.0)
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -68,15 +69,15 @@ class Loop:
                 c = runner.commands.get_nowait()
             except queue.Empty:
                 break
-            core.command(c.name, c.args, c.origin)
+            core.command(c.name, c.args, c.origin, request=c.request)
         if not self.frozen.is_set():
             self.t += self.dt
         if self.t >= self._next_tick:
             self._next_tick += 1.0
             runner.features = calm(self.t)
-            core.tick(self.t, runner.features, runner.driver.intensity)
-        runner.driver.intensity = 0.0 if core.calm_requested else core.target    # the scene follows at once
-        core.calm_requested = False
+            core.tick(self.t, runner.features, runner.shown.intensity)
+        calm_now, self._calm_seen = core.calm_requests != self._calm_seen, core.calm_requests
+        runner.shown.intensity = 0.0 if calm_now else core.target    # the scene follows at once
         self.state(runner)
 
     def _run(self) -> None:

@@ -78,7 +78,7 @@ def test_a_command_without_the_token_is_refused_and_changes_nothing(client, loop
     ("{not json", 400, "not JSON"),
     ("[1, 2]", 422, "JSON object"),
     ({"command": "launch"}, 422, "unknown command 'launch'"),
-    ({"command": "patient_stop"}, 422, "unknown command 'patient_stop'"),
+    ({"command": "patient_stop"}, 422, "patient_stop is sent by the patient only, not by the console"),
     ({"command": "stop", "args": {"now": True}}, 422, "unknown argument(s) 'now'"),
     ({"command": "stop", "extra": 1}, 422, "unknown field(s) 'extra'"),
     ({"command": "set_level"}, 422, "missing argument(s) 'level'"),

@@ -56,6 +56,34 @@ def test_served_from_a_thread_and_stopped(served, loop):
         socket.create_connection(("127.0.0.1", served.port), timeout=2)
 
 
+def test_two_concurrent_resumes_each_get_their_own_verdict(served, loop):
+    """Each verdict goes back to the request that asked (by its request id): of two resumes
+    sent at once after a hold, one resumes and the other is told there is nothing to resume."""
+    import threading
+    from engine.session.core import Phase
+    loop.until(lambda: loop.core.phase is Phase.EXPOSURE, what="exposure")
+    url = served.url.split("?")[0] + "api/command"
+    assert json.loads(request(url, {"command": "hold"}, TOKEN)[1])["accepted"] is True
+    loop.frozen.set()                                # both land in the queue before the session looks
+    answers: list[dict] = []
+    barrier = threading.Barrier(2)
+
+    def send() -> None:
+        barrier.wait()
+        answers.append(json.loads(request(url, {"command": "resume"}, TOKEN)[1]))
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    loop.frozen.clear()
+    assert sorted(a["accepted"] for a in answers) == [False, True]
+    assert len({a["request"] for a in answers}) == 2
+    logged = {e["request"]: e for e in loop.events("command") if e["command"] == "resume"}
+    for a in answers:                                # each answer is its own request's line in the log
+        assert logged[a["request"]]["accepted"] is a["accepted"] and logged[a["request"]]["reason"] == a["reason"]
+
+
 def test_a_taken_port_is_refused_with_what_to_do():
     taken = bind("127.0.0.1", 0)
     taken.listen()

@@ -183,7 +183,7 @@ def test_stop_goes_calm_at_once_and_no_decision_is_taken_while_stopped():
     core, log = into_exposure()
     run(core, 41, 90)
     ok, why = core.command("stop")
-    assert ok and core.target == 0.0 and core.calm_requested and core.therapist is Therapist.STOP
+    assert ok and core.target == 0.0 and core.calm_requests == 1 and core.therapist is Therapist.STOP
     n = len(log.kinds("decision"))
     run(core, 90, 150)
     assert core.target == 0.0 and len(log.kinds("decision")) == n

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -197,16 +198,31 @@ def test_fsync_at_most_once_per_interval(tmp_path, clock, monkeypatch):
 
 def test_sync_fsyncs_an_idle_second_once(tmp_path, clock, monkeypatch):
     spy = FsyncSpy(monkeypatch)
-    log = EventLog(tmp_path / "events.jsonl", clock[1], fsync_interval=0.0)
-    log.log("sensors", "tick")                    # due at once: fsynced by log itself
+    log = EventLog(tmp_path / "events.jsonl", clock[1], fsync_interval=3600.0)
+    log.log("sensors", "tick")
+    log.fsync_interval = 0.0                      # as if the second had passed
+    log.sync()
     assert len(spy.fds) == 1
     log.sync()
     log.sync()                                    # nothing new: nothing to sync
     assert len(spy.fds) == 1
-    log.fsync_interval = 3600.0
-    log.log("sensors", "tick")
-    assert len(spy.fds) == 1
-    log.fsync_interval = 0.0                      # as if the second had passed
-    log.sync()
-    assert len(spy.fds) == 2
     log.close()
+
+
+def test_log_never_fsyncs_on_the_callers_thread_the_writer_thread_does(tmp_path, clock, monkeypatch):
+    """An fsync takes up to 18 ms: whoever logs (the control loop, the console) must not wait
+    for it. The line is readable by another reader at once; the writer thread syncs it."""
+    threads = []
+    real = os.fsync
+    monkeypatch.setattr(events_module.os, "fsync", lambda fd: (threads.append(threading.current_thread().name),
+                                                                real(fd)))
+    log = EventLog(tmp_path / "events.jsonl", clock[1], fsync_interval=0.05)
+    for i in range(20):
+        log.log("sensors", "tick", i=i)
+        assert read_events(tmp_path / "events.jsonl")[0][-1]["i"] == i       # readable before any fsync
+    end = time.monotonic() + 30.0
+    while not threads and time.monotonic() < end:
+        time.sleep(0.01)
+    assert threads and set(threads) == {"vrex-events-fsync"}
+    log.close()
+    assert threads[-1] == threading.current_thread().name                     # close syncs what is left, itself

@@ -15,6 +15,8 @@ from engine.easing import IntensityDriver
 from engine.scenario import load_scenario
 from engine.scene import Scene
 from engine.session.core import Mode, Phase, Plan, SessionCore
+from engine.session.frames import FrameStage, InlineFrames
+from engine.session.frameshare import FrameShare
 from engine.session.runner import Command, SessionRunner
 from sensors.types import Features, Quality
 from tests.conftest import SCENARIOS
@@ -88,8 +90,10 @@ def session(base, scene_root):
     plan = Plan(tuple(lv.intensity for lv in spec.levels), tuple(lv.name for lv in spec.levels), baseline_s=35.0)
     core = SessionCore(plan, Stay(), events.log, mode=Mode.AUTO, shield=ShieldConfig())
     clock = HandClock()
-    runner = SessionRunner(core, clock=clock, live=Live(), base=base, scene_runner=scene_runner, driver=driver,
-                           events=events, outlets=outlets)
+    stage = FrameStage(FrameShare(), base, scene_runner, driver, now=clock.now, stamp=clock.lsl_time,
+                       speed=lambda: clock.speed)
+    runner = SessionRunner(core, clock=clock, live=Live(), frames=InlineFrames(stage), events=events, outlets=outlets)
+    runner.base = base
     core.start(0.0)
     yield runner, clock, events, outlets
     scene_runner.close()
@@ -108,11 +112,11 @@ def test_a_stop_on_the_queue_is_on_screen_at_the_next_frame(session):
     assert runner.core.phase is Phase.EXPOSURE
     runner.commands.put(Command("set_level", {"level": 5}))
     frames(runner, clock, 20)
-    assert runner.driver.intensity == pytest.approx(0.4)
+    assert runner.shown.intensity == pytest.approx(0.4)
     runner.commands.put(Command("stop"))
     clock.t += 0.01
     runner.step()                                   # the very next frame
-    assert runner.driver.veil > 0.0 and runner.driver.calming
+    assert runner.shown.veil > 0.0 and runner.shown.calming
     assert [e for e in events.events if e["kind"] == "command"][-1]["command"] == "stop"
 
 
@@ -138,7 +142,7 @@ def test_ticks_follow_session_time_and_every_frame_goes_out(session):
     ticks = [e for e in events.events if e["kind"] == "tick"]
     assert 9 <= len(ticks) <= 11                             # one per second of session time
     n_frames = len([c for c in outlets.calls if c[0] == "frame"])
-    assert n_frames == runner.frames == 100
+    assert n_frames == runner.frame_count == 100
     assert len([c for c in outlets.calls if c[0] == "intensity"]) == 100
 
 
@@ -187,5 +191,5 @@ def test_a_failing_observer_is_dropped_with_an_alert_and_the_session_goes_on(ses
         raise RuntimeError("boom")
     runner.observers.append(broken)
     frames(runner, clock, 1.0)
-    assert broken not in runner.observers and runner.frames == 10
+    assert broken not in runner.observers and runner.frame_count == 10
     assert any("boom" in a["text"] for a in runner.core.alerts)

@@ -1,0 +1,217 @@
+"""The renderer process: Panda3D, the scene and the frame thread, apart from everything else.
+
+A real session renders in a process of its own so that nothing the frame thread does can
+delay safety, and nothing else can delay a frame. A frame thread stuck in the driver,
+in llvmpipe or holding its process's GIL stops only frames: the control side (sensors,
+shield, event log, console, in the main process) notices the missing heartbeat, logs the
+stall, keeps applying the therapist's commands, and the first frame drawn afterwards
+already shows what the control side decided (``frames.FrameStage``). The two processes
+share a ``FrameShare`` block and a pipe for the window's keys; the control side's heartbeat
+tells this process when the control side is gone, and then it shows the calm state.
+
+Keys pressed in the window go to the control side as commands (``keys.py``); the patient's
+stop (space) and the therapist's stop (s) also blink to calm here at once.
+
+Fault injection for tests and demos: ``("stall", seconds)`` on the pipe makes the frame
+thread block for that long *holding the GIL* (a C call through ``ctypes.PyDLL``, which never
+releases it), the worst kind of stall: no thread of this process runs meanwhile.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import multiprocessing
+import os
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import VrexError
+from engine.session.frameshare import CLOSED, FAILED, RUNNING, FrameShare, age
+
+CONTROL_LOST_S = 3.0         # no word from the control side this long: nobody watches the body, go calm
+READY_TIMEOUT_S = 60.0       # a loaded 2-core machine can take this long to import Panda3D and build a scene
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    scenario: Path
+    offscreen: bool
+    size: tuple[int, int]
+    renderer: str | None
+    title: str
+    start: float                      # the intensity shown before the first snapshot
+    levels: int                       # for the F-keys
+    fps: float | None                 # pacing; None: the display's (vsync)
+
+
+def hold_gil(seconds: float) -> None:
+    """Block this thread for ``seconds`` without releasing the GIL (a stalled C call)."""
+    libc = ctypes.PyDLL(None)         # PyDLL: calls keep the GIL, unlike CDLL
+    libc.usleep(ctypes.c_uint(int(seconds * 1e6)))
+
+
+def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, Any]:
+    from direct.gui.OnscreenText import OnscreenText
+
+    from engine.app import SceneRunner, open_base
+    from engine.easing import IntensityDriver
+    from engine.scenario import load_scenario
+    from engine.scene import Scene
+    from engine.session.frames import FrameStage
+    from engine.session.keys import bindings
+    from sensors.lsl import local_clock
+
+    spec = load_scenario(cfg.scenario)
+    base = open_base(offscreen=cfg.offscreen, size=cfg.size, display=cfg.renderer, title=cfg.title)
+    driver = IntensityDriver(spec.comfort, spec.calm, start=cfg.start)
+    scene = Scene(spec, base.render, audio=base.sfxManagerList[0] if base.sfxManagerList else None)
+    scene_runner = SceneRunner(scene, driver, base)
+    scene_runner.stop()                                   # frames are driven by the stage
+    prompt = OnscreenText(text="How anxious are you right now?  0 = calm ... 100 = the most ever\n"
+                               "(keys 0-9 give 0-90, o gives 100)", pos=(0, 0.8), scale=0.06,
+                          fg=(1, 1, 1, 1), bg=(0, 0, 0, 0.6), mayChange=False)
+    prompt.hide()
+
+    def now() -> float:
+        snap = share.snapshot()
+        return (local_clock() - snap.clock_start) * (snap.speed or 1.0)
+
+    def stamp(t: float) -> float:
+        return share.snapshot().clock_start + t
+
+    stage = FrameStage(share, base, scene_runner, driver, prompt, now=now, stamp=stamp,
+                       speed=lambda: share.snapshot().speed or 1.0)
+
+    def put(command: Any) -> None:
+        if command.name in ("stop", "patient_stop"):
+            stage.stop_now()
+        conn.send(("command", command.name, dict(command.args), command.origin))
+
+    for key, action in bindings(put, cfg.levels, quit=lambda: conn.send(("quit",)),
+                                prompt_open=lambda: share.snapshot().prompt).items():
+        base.accept(key, action)
+    from engine.app import renderer_name
+    return base, stage, renderer_name(base)
+
+
+def frame_main(conn: Any, share_name: str, cfg: RenderConfig) -> None:
+    """The renderer process's body (``multiprocessing`` spawns it)."""
+    from engine.session.frames import Pacer
+
+    share = FrameShare.attach(share_name)        # spawned: the parent's resource tracker, which unlinks it
+    parent = os.getppid()
+    base = None
+    try:
+        try:
+            base, stage, renderer = _build(cfg, share, conn)
+        except BaseException as exc:                    # noqa: BLE001 — told to the parent, which says it
+            share.set_state(FAILED)
+            conn.send(("error", str(exc) if isinstance(exc, VrexError) else
+                       f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+            return
+        conn.send(("ready", renderer))
+        share.set_state(RUNNING)
+        gc.collect()
+        gc.freeze()                                     # set-up's objects never scanned again
+        gc.callbacks.append(share.count_gc2)
+        pacer = Pacer(cfg.fps)
+        control_lost = False
+        while not share.snapshot().quit:
+            if conn.poll():
+                message = conn.recv()
+                if message[0] == "stall":
+                    hold_gil(float(message[1]))
+            stage.step()
+            gone = age(share.snapshot().beat) > CONTROL_LOST_S or os.getppid() != parent
+            if gone and not control_lost:
+                stage.stop_now()                        # nobody watches the body now: calm
+            control_lost = gone
+            if os.getppid() != parent:
+                break                                   # the session's process died: nothing to show
+            pacer.wait()
+    finally:
+        if base is not None:
+            try:
+                base.destroy()
+            except Exception:                           # noqa: BLE001 — closing anyway
+                pass
+        share.set_state(CLOSED)
+        share.close()
+        conn.close()
+
+
+class ProcessFrames:
+    """The control side's handle on the renderer process."""
+
+    inline = False
+
+    def __init__(self, cfg: RenderConfig):
+        ctx = multiprocessing.get_context("spawn")      # never fork a process that runs LSL's threads
+        self.share = FrameShare.create()
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=frame_main, args=(child, self.share.name, cfg), name="vrex-frames",
+                                   daemon=True)
+        self.renderer = ""
+        self._pending: list[tuple] = []
+        try:
+            self.process.start()
+            child.close()
+            self._wait_ready()
+        except BaseException:
+            self.close()
+            raise
+
+    def _wait_ready(self) -> None:
+        end = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < end:
+            if self.conn.poll(0.05):
+                try:
+                    message = self.conn.recv()
+                except EOFError:
+                    break
+                if message[0] == "ready":
+                    self.renderer = message[1]
+                    return
+                if message[0] == "error":
+                    raise VrexError(f"the renderer could not start: {message[1]}")
+                self._pending.append(message)
+            elif not self.process.is_alive():
+                break
+        raise VrexError(f"the renderer process did not start within {READY_TIMEOUT_S:.0f} s "
+                        f"(exit code {self.process.exitcode}); try --renderer p3tinydisplay")
+
+    def step(self) -> None:
+        """Nothing to do here: the renderer draws at its own pace."""
+
+    def messages(self) -> list[tuple]:
+        """Keys pressed in the window since the last call, as ("command", name, args, origin) or ("quit",)."""
+        out, self._pending = self._pending, []
+        try:
+            while self.conn.poll():
+                out.append(self.conn.recv())
+        except (EOFError, OSError):
+            pass
+        return out
+
+    def stall(self, seconds: float) -> None:
+        """Fault injection: the frame thread holds its GIL for ``seconds``."""
+        self.conn.send(("stall", float(seconds)))
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def close(self, timeout: float = 10.0) -> None:
+        if self.share.a is not None:
+            self.share.ask_quit()
+        if self.process.pid is not None:
+            self.process.join(timeout)
+            if self.process.is_alive():
+                self.process.terminate()
+                self.process.join(2.0)
+        self.conn.close()
+        self.share.close(unlink=True)

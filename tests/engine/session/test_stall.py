@@ -1,0 +1,93 @@
+"""A frame thread that stalls holding its GIL cannot delay safety.
+
+A real session (renderer process, real LSL, real recorder, the console over HTTP) with a
+simulated patient; in exposure the renderer's frame thread is made to block for 3 s in a C
+call that keeps its GIL (``render_process.hold_gil``). The control side must notice within
+1 s (a ``stall`` event and a therapist alert), a console STOP sent during the stall must be
+applied and logged during it, and the first frame drawn after it must already be calm,
+fully covered by the veil.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from engine.session.events import read_events
+from engine.session.launch import OpenSession, SessionOptions
+from engine.session.runner import Command
+from tests.conftest import SCENARIOS
+
+pytestmark = pytest.mark.slow
+
+STALL_S = 3.0
+
+
+def post(url: str, token: str, body: dict) -> dict:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", "X-Vrex-Token": token})
+    with urllib.request.urlopen(req, timeout=20) as r:
+        return json.loads(r.read())
+
+
+def until(predicate, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_stall_holding_the_gil_is_caught_and_a_console_stop_during_it_shows_calm_first(tmp_path):
+    opts = SessionOptions(scenario=SCENARIOS / "heights.yaml", patient="T-stall", controller="fixed", demo=True,
+                          seed=2, speed=4.0, root=tmp_path, baseline_s=8.0, exposure_s=600.0, recovery_s=5.0,
+                          status=False, console=True, console_port=0, size=(160, 90), display="p3tinydisplay")
+    rows: list[tuple] = []
+    seen = [0]
+
+    def frames_seen(runner) -> None:                 # every frame the renderer drew, as the control side got it
+        n, new, _lost = runner.share.frames_since(seen[0])
+        seen[0] = n
+        rows.extend(tuple(map(float, r)) for r in new)
+
+    with OpenSession(opts) as s:
+        s.runner.observers.append(frames_seen)
+        s.opts.max_wall_s = 120.0
+        worker = threading.Thread(target=s.run, daemon=True)
+        worker.start()
+        try:
+            until(lambda: s.core.phase.value == "exposure", 60, "exposure")
+            s.runner.commands.put(Command("set_level", {"level": 3}))
+            until(lambda: s.runner.shown.intensity > s.core.plan.calm + 0.05, 30, "a level above calm on screen")
+            token = s.console.url.split("token=")[1]
+            base_url = s.console.url.split("/?")[0]
+            s.frames.stall(STALL_S)
+            until(lambda: s.core.stalled, 10, "the stall to be noticed")
+            verdict = post(base_url + "/api/command", token, {"command": "stop"})
+            assert verdict.get("accepted") is True, verdict
+            until(lambda: not s.core.stalled, 30, "frames after the stall")
+            time.sleep(0.3)
+        finally:
+            s.runner.request_quit()
+            worker.join(60)
+    events, _ = read_events(s.folder.events)
+    start = next(e for e in events if e["kind"] == "stall" and e["state"] == "start")
+    end = next(e for e in events if e["kind"] == "stall" and e["state"] == "end")
+    stop = next(e for e in events if e["kind"] == "command" and e["command"] == "stop")
+    assert start["waited_s"] <= 1.0                   # noticed within 1 s of the last frame
+    assert any(a["kind"] == "stall" for a in s.core.alerts)
+    assert start["seq"] < stop["seq"] < end["seq"]    # the stop was applied and logged during the stall
+    assert stop["accepted"] and stop["source"] == "console"
+    assert end["length_s"] >= 0.8 * STALL_S * opts.speed
+    # the first frame drawn after the stall: calm and fully covered
+    gaps = [i for i in range(1, len(rows)) if rows[i][0] - rows[i - 1][0] > 0.8 * STALL_S * opts.speed]
+    assert gaps, "no frame gap of the stall's length among the frames"
+    first = rows[gaps[0]]
+    before = rows[gaps[0] - 1]
+    assert before[2] > s.core.plan.calm + 0.05        # a level above calm when it froze
+    assert first[2] == pytest.approx(s.core.plan.calm) and first[3] == pytest.approx(1.0)
