@@ -1,16 +1,16 @@
-"""The browser console's cost to the frame loop, and the time from a click on STOP to the
-first calm frame (issue 6).
+"""The browser console's cost to the frames, and the time from a click on STOP to the
+first calm frame (issues 6 and 12).
 
     python benchmarks/console_cost.py [--size 640x360] [--display p3tinydisplay] [--json OUT]
 
-One real session in this process, as ``session_loop.py`` runs it (simulated patient over
+One real session, as ``session_loop.py`` runs it (renderer process; simulated patient over
 LSL at real time, ``sensors``, the shield, vrex's outlets, the event log, LabRecorder),
-held at the heights scene's highest level. Frame time (one ``runner.step()``: the whole
-frame) is measured in blocks of ``--seconds``, the conditions taking turns ``--rounds``
-times so that drift in the machine's load falls on all of them alike:
+held at the heights scene's highest level. Frame time (the renderer's work per frame, from
+its own records) is measured in blocks of ``--seconds``, the conditions taking turns
+``--rounds`` times so that drift in the machine's load falls on all of them alike:
 
 - ``off``: no console at all (no server thread, no observer);
-- ``observer``: only the snapshot observer on the frame thread (no server): its own cost;
+- ``observer``: only the snapshot observer on the control thread (no server): its own cost;
 - ``server``: the server and the snapshot observer, nobody watching;
 - ``websocket``: plus one WebSocket client reading every message, as a page does;
 - ``browser``: plus headless Chromium showing the page (drawing its plots at 5 Hz):
@@ -18,11 +18,10 @@ times so that drift in the machine's load falls on all of them alike:
   machine the browser competes with the render loop for the cores.
 
 **Click → calm frame**: in the ``browser`` condition, at a random moment, Selenium clicks
-the page's STOP button (from another thread; the frame loop keeps running). Measured to
-the end of the first frame drawn with the calm veil: from the Selenium click call, from
-the browser's click event (``performance.timeOrigin + now()`` vs ``time.time()``) and
-from the moment the server put the command on the queue, with the number of frames that
-began after the put (goal: the next frame).
+the page's STOP button (from another thread; the loop keeps running). Measured to the end
+of the first frame drawn with the calm veil (its stamp): from the Selenium click call and
+from the moment the server put the command on the queue, with the number of frames
+finished between the put and that frame (goal: the next frame).
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from session_loop import StayAtTarget, percentiles, unafraid  # noqa: E402
+from session_loop import Driver, StayAtTarget, percentiles, unafraid  # noqa: E402
 
 
 class Console:
@@ -59,8 +58,9 @@ class Console:
                 "speed": 1.0, "phases_s": {"baseline": 25.0, "exposure": 3600.0, "recovery": 5.0}, "rate_hz": 5.0,
                 "window_s": 600.0}
 
-        def put(command):                     # on the server thread: when, and how many frames were done
-            self.puts.append((time.perf_counter(), len(runner.frame_ms)))
+        def put(command):                     # on the server thread: when (LSL clock, as frame stamps)
+            from sensors.lsl import local_clock
+            self.puts.append(local_clock())
             runner.commands.put(command)
         app = create_app(token=self.token, latest=lambda: self.state.latest, put=put, levels=len(levels), info=info,
                          tail=EventTail(session.folder.events))
@@ -110,7 +110,6 @@ def main() -> int:
     args = ap.parse_args()
 
     import tempfile
-    from engine.app import renderer_name
     from engine.session.core import Mode
     from engine.session.launch import OpenSession, SessionOptions
     from engine.session.runner import Command
@@ -124,29 +123,24 @@ def main() -> int:
     result: dict = {"machine": machine_info(), "size": list(args.size), "seconds_per_block": args.seconds,
                     "rounds": args.rounds}
     with OpenSession(opts, controller=StayAtTarget()) as s:
-        runner, core, driver = s.runner, s.core, s.driver
-        result["renderer"] = renderer_name(s.base)
+        runner, core = s.runner, s.core
+        result["renderer"], result["frame_rate"] = s.renderer, s.fps
         unafraid(s)             # minutes at the top level must not end in an escape: frames are measured here
         s.begin()
+        d = Driver(s)
 
         def until(pred, limit: float) -> None:
-            end = time.perf_counter() + limit
-            while not pred():
-                if time.perf_counter() > end:
-                    raise SystemExit(f"benchmark: condition not reached in {limit} s (phase {core.phase.value})")
-                runner.step()
+            if not d.run(limit, pred):
+                raise SystemExit(f"benchmark: condition not reached in {limit} s (phase {core.phase.value})")
 
         def frames(seconds: float) -> list[float]:
-            ms, end = [], time.perf_counter() + seconds
-            while time.perf_counter() < end:
-                t0 = time.perf_counter()
-                runner.step()
-                ms.append((time.perf_counter() - t0) * 1000.0)
-            return ms
+            d.rows.clear()
+            d.run(seconds)
+            return [x[1] for x in d.rows]
 
         until(lambda: core.phase.value == "exposure", 120)
         runner.commands.put(Command("set_level", {"level": len(core.plan.levels)}))
-        until(lambda: driver.intensity >= core.plan.levels[-1] - 1e-6, 60)
+        until(lambda: runner.shown.intensity >= core.plan.levels[-1] - 1e-6, 60)
 
         blocks: dict[str, list[float]] = {"off": [], "observer": [], "server": [], "websocket": [], "browser": []}
         observer_ms: list[float] = []
@@ -173,11 +167,11 @@ def main() -> int:
             console.stop()
             observer_ms += console.observer_ms
         result["frame_ms"] = {k: percentiles(v) for k, v in blocks.items() if v}
-        result["observer_ms_per_frame"] = percentiles(observer_ms)
+        result["observer_ms_per_step"] = percentiles(observer_ms)
         result["fps"] = {k: round(len(v) / (args.seconds * args.rounds), 1) for k, v in blocks.items() if v}
 
         if missing is None:
-            result["click_to_calm"] = clicks(s, args.clicks, chromium, until)
+            result["click_to_calm"] = clicks(s, d, args.clicks, chromium, until)
         else:
             result["click_to_calm"] = f"not measured: {missing}"
         s.end_reason = "benchmark done"
@@ -186,19 +180,14 @@ def main() -> int:
     return 0
 
 
-def clicks(s, n: int, chromium, until) -> dict:
+def clicks(s, d, n: int, chromium, until) -> dict:
     from selenium.webdriver.common.by import By
     from engine.session.runner import Command
-    runner, driver = s.runner, s.driver
+    from sensors.lsl import local_clock
+    runner = s.runner
     console = Console(s)
     browser = chromium()
     browser.get(console.server.url)
-    calm_at: list[tuple[float, float, int]] = []
-
-    def watch(r) -> None:                      # on the frame thread, after each frame
-        if driver.veil > 0.0 and not calm_at:
-            calm_at.append((time.perf_counter(), time.time(), len(runner.frame_ms)))
-    runner.observers.append(watch)
     runs = []
     try:
         until(lambda: browser.execute_script("return !!(window.vrexConsole && window.vrexConsole.state)"), 30)
@@ -206,34 +195,30 @@ def clicks(s, n: int, chromium, until) -> dict:
         for _ in range(n):
             runner.commands.put(Command("resume"))
             runner.commands.put(Command("set_level", {"level": 4}))
-            until(lambda: driver.intensity > 0.25 and not driver.calming, 60)
-            calm_at.clear()
+            until(lambda: runner.shown.intensity > 0.25 and not runner.shown.calming, 60)
             puts_before = len(console.puts)
             clicked: list[float] = []
 
             def click() -> None:
                 time.sleep(random.uniform(0.0, 0.1))
-                clicked.append(time.perf_counter())
+                clicked.append(local_clock())
                 stop.click()
+            d.rows.clear()
             worker = threading.Thread(target=click)
             worker.start()
-            until(lambda: bool(calm_at), 30)
+            until(lambda: bool(clicked) and any(x[3] > 0.0 and x[0] > clicked[0] for x in d.rows), 30)
             worker.join(10)
-            put, done_at_put = console.puts[puts_before]
-            done, done_wall, calm_frame = calm_at[0]
-            js = browser.execute_script("return window.vrexStopClickedAt")
-            # frames begun after the put: 0 = the frame running then applied it, 1 = the next one
-            runs.append({"click_call_ms": (done - clicked[0]) * 1000.0, "js_click_ms": done_wall * 1000.0 - js,
-                         "put_ms": (done - put) * 1000.0, "frames_after_put": calm_frame - done_at_put - 1})
-            until(lambda: not driver.calming, 30)
+            put = console.puts[puts_before]
+            done = next(x[0] for x in d.rows if x[3] > 0.0 and x[0] > clicked[0])
+            runs.append({"click_call_ms": (done - clicked[0]) * 1000.0, "put_ms": (done - put) * 1000.0,
+                         "frames_after_put": sum(1 for x in d.rows if put < x[0] <= done)})
+            until(lambda: not runner.shown.calming, 30)
     finally:
-        runner.observers.remove(watch)
         browser.quit()
         console.stop()
     return {"runs": [{k: round(v, 2) for k, v in r.items()} for r in runs],
             "frames_after_put_max": max(r["frames_after_put"] for r in runs),
             "from_click_call": percentiles([r["click_call_ms"] for r in runs]),
-            "from_js_click_event": percentiles([r["js_click_ms"] for r in runs]),
             "from_queue_put": percentiles([r["put_ms"] for r in runs])}
 
 
@@ -241,13 +226,12 @@ def print_result(r: dict) -> None:
     print(f"renderer {r['renderer']}, {r['size'][0]}x{r['size'][1]}; {r['rounds']} rounds of {r['seconds_per_block']} s")
     for k, v in r["frame_ms"].items():
         print(f"frame time, console {k:9}: {v}  ({r['fps'][k]} fps)")
-    print(f"the snapshot observer's own time per frame: {r['observer_ms_per_frame']}")
+    print(f"the snapshot observer's own time per control step: {r['observer_ms_per_step']}")
     c = r["click_to_calm"]
     if isinstance(c, str):
         print(f"click → calm frame: {c}")
     else:
         print(f"click → first calm frame, from the Selenium click: {c['from_click_call']}")
-        print(f"                    from the page's click event: {c['from_js_click_event']}")
         print(f"                    from the server's queue put: {c['from_queue_put']}, "
               f"frames begun after the put ≤ {c['frames_after_put_max']}")
 

@@ -172,7 +172,7 @@ class OpenSession:
                       "hr_bpm": opts.shield.hr_ceiling_bpm, "suds": opts.shield.suds_ceiling},
             phases_s={"baseline": plan.baseline_s, "exposure": plan.exposure_s, "recovery": plan.recovery_s},
             streams=streams, failed_streams={role: str(e).splitlines()[0] for role, e in live.failed.items()},
-            top_level_reached=None, renderer=self.renderer, frames=opts.frames, fps=self.fps)
+            top_level_reached=None, renderer=self.renderer, frame_mode=opts.frames, fps=self.fps)
         self.outlets = outlets = VrexOutlets(folder.session_id)
         # every time stamp vrex writes is on the session's LSL time base (simulated in a demo),
         # the one the physiology streams carry, so the XDF's streams and the log line up

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import VrexError
-from engine.session.frameshare import CLOSED, FAILED, RUNNING, FrameShare, age
+from engine.session.frameshare import CLOSED, FAILED, RUNNING, FrameReport, FrameShare, age
 
 CONTROL_LOST_S = 3.0         # no word from the control side this long: nobody watches the body, go calm
 READY_TIMEOUT_S = 60.0       # a loaded 2-core machine can take this long to import Panda3D and build a scene
@@ -156,6 +156,7 @@ class ProcessFrames:
         self.process = ctx.Process(target=frame_main, args=(child, self.share.name, cfg), name="vrex-frames",
                                    daemon=True)
         self.renderer = ""
+        self.last_report: FrameReport | None = None       # the renderer's last word, kept at close
         self._pending: list[tuple] = []
         try:
             self.process.start()
@@ -206,7 +207,14 @@ class ProcessFrames:
         return self.process.is_alive()
 
     def close(self, timeout: float = 10.0) -> None:
+        """Quit the renderer; a calm state the control side asked for last is drawn first
+        (up to a second), so a session ended by an error leaves the patient on calm."""
         if self.share.a is not None:
+            end = time.monotonic() + 1.0
+            while (self.process.is_alive() and self.share.report().calm_seen != self.share.snapshot().calm_n
+                   and time.monotonic() < end):
+                time.sleep(0.01)
+            self.last_report = self.share.report()
             self.share.ask_quit()
         if self.process.pid is not None:
             self.process.join(timeout)

@@ -91,3 +91,64 @@ def test_a_stall_holding_the_gil_is_caught_and_a_console_stop_during_it_shows_ca
     before = rows[gaps[0] - 1]
     assert before[2] > s.core.plan.calm + 0.05        # a level above calm when it froze
     assert first[2] == pytest.approx(s.core.plan.calm) and first[3] == pytest.approx(1.0)
+
+
+def test_a_control_loop_that_raises_shows_calm_says_why_and_closes_the_recording(tmp_path):
+    opts = SessionOptions(scenario=SCENARIOS / "heights.yaml", patient="T-crash", controller="fixed", demo=True,
+                          seed=2, speed=4.0, root=tmp_path, baseline_s=8.0, exposure_s=600.0, recovery_s=5.0,
+                          status=False, size=(160, 90), display="p3tinydisplay", max_wall_s=120.0)
+    with pytest.raises(RuntimeError, match="sensor driver fell over"):
+        with OpenSession(opts) as s:
+            tick = s.live.tick
+
+            def failing(now):
+                if s.core.phase.value == "exposure" and s.runner.shown.intensity > s.core.plan.calm + 0.05:
+                    raise RuntimeError("sensor driver fell over")
+                return tick(now)
+            s.live.tick = failing
+            original = s.core.enter
+
+            def enter(phase, *a, **k):                      # the therapist sets level 3 as exposure begins
+                original(phase, *a, **k)
+                if phase.value == "exposure":
+                    s.runner.commands.put(Command("set_level", {"level": 3}))
+            s.core.enter = enter
+            s.run()
+    events, problems = read_events(s.folder.events)
+    assert problems == []
+    error = next(e for e in events if e["kind"] == "control_error")
+    assert "sensor driver fell over" in error["reason"] and "calm" in error["reason"]
+    assert any(a["kind"] == "control" for a in s.core.alerts)
+    assert s.frames.last_report.calm_seen == s.core.calm_requests >= 1   # the renderer drew the calm request
+    assert s.frames.last_report.calming
+    end = json.loads((s.folder.path / "session.json").read_text())
+    assert end["end_reason"].startswith("error: RuntimeError: sensor driver fell over")
+    pyxdf = pytest.importorskip("pyxdf")
+    streams, _ = pyxdf.load_xdf(str(s.folder.recording))
+    assert {st["info"]["name"][0] for st in streams} >= {"vrex-frames", "vrex-events"}
+
+
+def test_a_silent_control_loop_is_alerted_within_a_second():
+    """The watchdog thread notices a control loop that stopped going round (a call that
+    blocks), says so on the terminal, in the log and as an alert, and when it runs again."""
+    from types import SimpleNamespace
+
+    from engine.session.frameshare import FrameShare
+    from engine.session.runner import CONTROL_STALL_S, ControlWatch
+
+    logged, alerts = [], []
+    share = FrameShare()
+    share.control_beat()
+    runner = SimpleNamespace(share=share, core=SimpleNamespace(alert=lambda kind, text: alerts.append(kind)),
+                             events=SimpleNamespace(log=lambda *a, **k: logged.append((a, k))))
+    watch = ControlWatch(runner, period_s=0.05)
+    try:
+        until(lambda: logged, 30, "the control-stall event")
+        (source, kind, why), fields = logged[0]
+        assert kind == "control_stall" and fields["state"] == "start" and alerts == ["control"]
+        assert CONTROL_STALL_S < fields["waited_s"] < CONTROL_STALL_S + 1.0
+        share.control_beat()
+        until(lambda: len(logged) == 2, 30, "the control loop's return")
+        assert logged[1][1]["state"] == "end"
+    finally:
+        watch.stop()
