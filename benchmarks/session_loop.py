@@ -118,6 +118,8 @@ def main() -> int:
     ap.add_argument("--renderer", "--display", dest="renderer", choices=("p3headlessgl", "p3tinydisplay"),
                     default=None)
     ap.add_argument("--fps", type=float, default=None, help="frame rate (default: a session's offscreen default)")
+    ap.add_argument("--frames", choices=("process", "thread"), default="process",
+                    help="the frame thread in a renderer process (sessions) or a thread of this process")
     ap.add_argument("--seconds", type=float, default=20.0, help="seconds per condition per round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--block", type=float, default=2.0, help="seconds per interleaved block (< 3 s: the "
@@ -140,8 +142,9 @@ def main() -> int:
     out = Path(tempfile.mkdtemp(prefix="vrex-bench-"))
     opts = SessionOptions(scenario=ROOT / "scenarios" / "heights.yaml", patient="bench", mode=Mode.AUTO,
                           offscreen=True, display=args.renderer, size=args.size, root=out, speed=1.0, demo=True,
-                          seed=2, baseline_s=25.0, exposure_s=3600.0, recovery_s=5.0, status=False, fps=args.fps)
-    result: dict = {"machine": machine_info(), "size": list(args.size)}
+                          seed=2, baseline_s=25.0, exposure_s=3600.0, recovery_s=5.0, status=False, fps=args.fps,
+                          frames=args.frames)
+    result: dict = {"machine": machine_info(), "size": list(args.size), "frames": args.frames}
     gen2 = [0]
     gc.callbacks.append(lambda phase, info: gen2.__setitem__(0, gen2[0] + (phase == "stop" and
                                                                             info.get("generation") == 2)))
@@ -264,7 +267,7 @@ def main() -> int:
 
 
 def print_result(r: dict) -> None:
-    print(f"renderer {r['renderer']}, {r['size'][0]}x{r['size'][1]}, {r['fps']} fps")
+    print(f"renderer {r['renderer']}, {r['size'][0]}x{r['size'][1]}, {r['fps']} fps, frames in a {r['frames']}")
     print(f"frame time without loop: {r['without_loop']['frame']}")
     print(f"frame time with loop:    {r['with_loop']['frame']}  (p99 ratio {r['frame_p99_ratio']})")
     print(f"frame-thread loop cost:  {r['with_loop']['loop_cost_per_frame']}")

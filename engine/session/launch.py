@@ -67,6 +67,7 @@ class SessionOptions:
                                                # frames.DEFAULT_OFFSCREEN_FPS offscreen; 0: uncapped
     frame_stalls: tuple[tuple[float, float], ...] = ()   # (session start, wall seconds): injected frame stalls
     frames: str = "process"                    # "process": the renderer in its own process (sessions);
+                                               # "thread": a frame thread in this process (to measure the GIL's cost);
                                                # "inline": frames drawn by runner.step() (tests, benchmarks)
 
 
@@ -138,8 +139,8 @@ class OpenSession:
             raise VrexError(f"--ceiling {opts.ceiling}: give an intensity above 0 and at most 1")
         if opts.fps is not None and not (math.isfinite(opts.fps) and 0 <= opts.fps <= 1000):
             raise VrexError(f"--fps {opts.fps}: give frames a second from 1 to 1000, or 0 for as fast as possible")
-        if opts.frames not in ("process", "inline"):
-            raise VrexError(f"frames {opts.frames!r}: 'process' or 'inline'")
+        if opts.frames not in ("process", "thread", "inline"):
+            raise VrexError(f"frames {opts.frames!r}: 'process', 'thread' or 'inline'")
         controller = self.controller or make_controller(opts.controller)
         plan = Plan(levels=tuple(lv.intensity for lv in spec.levels), names=tuple(lv.name for lv in spec.levels),
                     baseline_s=opts.baseline_s, exposure_s=opts.exposure_s, recovery_s=opts.recovery_s,
@@ -209,12 +210,12 @@ class OpenSession:
         """The frame thread: a renderer process, or frames drawn inline by ``runner.step``."""
         from engine.session.frames import DEFAULT_OFFSCREEN_FPS
         self.fps = opts.fps if opts.fps is not None else (DEFAULT_OFFSCREEN_FPS if opts.offscreen else None)
-        if opts.frames == "process":
+        if opts.frames in ("process", "thread"):
             from engine.session.render_process import ProcessFrames, RenderConfig
             frames = ProcessFrames(RenderConfig(scenario=Path(opts.scenario), offscreen=opts.offscreen,
                                                 size=opts.size, renderer=opts.display, title=spec.meta.title,
                                                 start=plan.levels[0], levels=len(plan.levels),
-                                                fps=self.fps or None))
+                                                fps=self.fps or None), thread=opts.frames == "thread")
             self.renderer = frames.renderer
             return frames
         from direct.gui.OnscreenText import OnscreenText

@@ -23,6 +23,8 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import signal
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -102,6 +104,10 @@ def frame_main(conn: Any, share_name: str, cfg: RenderConfig) -> None:
     """The renderer process's body (``multiprocessing`` spawns it)."""
     from engine.session.frames import Pacer
 
+    import direct.task.Task as panda_tasks
+    panda_tasks.signal = None                    # the task manager would take SIGINT each frame (and cannot
+    if threading.current_thread() is threading.main_thread():    # outside the main thread): the session
+        signal.signal(signal.SIGINT, signal.SIG_IGN)              # decides when frames end (Ctrl-C is its)
     share = FrameShare.attach(share_name)        # spawned: the parent's resource tracker, which unlinks it
     parent = os.getppid()
     base = None
@@ -145,22 +151,29 @@ def frame_main(conn: Any, share_name: str, cfg: RenderConfig) -> None:
 
 
 class ProcessFrames:
-    """The control side's handle on the renderer process."""
+    """The control side's handle on the renderer process (or, with ``thread=True``, on a
+    frame thread in this process: the same code, for measuring what a shared GIL costs)."""
 
     inline = False
 
-    def __init__(self, cfg: RenderConfig):
+    def __init__(self, cfg: RenderConfig, thread: bool = False):
         ctx = multiprocessing.get_context("spawn")      # never fork a process that runs LSL's threads
         self.share = FrameShare.create()
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=frame_main, args=(child, self.share.name, cfg), name="vrex-frames",
-                                   daemon=True)
+        if thread:
+            self.process = threading.Thread(target=frame_main, args=(child, self.share.name, cfg),
+                                            name="vrex-frames", daemon=True)
+        else:
+            self.process = ctx.Process(target=frame_main, args=(child, self.share.name, cfg), name="vrex-frames",
+                                       daemon=True)
+        self.threaded = thread
         self.renderer = ""
         self.last_report: FrameReport | None = None       # the renderer's last word, kept at close
         self._pending: list[tuple] = []
         try:
             self.process.start()
-            child.close()
+            if not thread:
+                child.close()                           # the thread still uses its end
             self._wait_ready()
         except BaseException:
             self.close()
@@ -183,7 +196,7 @@ class ProcessFrames:
             elif not self.process.is_alive():
                 break
         raise VrexError(f"the renderer process did not start within {READY_TIMEOUT_S:.0f} s "
-                        f"(exit code {self.process.exitcode}); try --renderer p3tinydisplay")
+                        f"(exit code {getattr(self.process, 'exitcode', None)}); try --renderer p3tinydisplay")
 
     def step(self) -> None:
         """Nothing to do here: the renderer draws at its own pace."""
@@ -216,7 +229,10 @@ class ProcessFrames:
                 time.sleep(0.01)
             self.last_report = self.share.report()
             self.share.ask_quit()
-        if self.process.pid is not None:
+        if self.threaded:
+            if self.process.is_alive():
+                self.process.join(timeout)
+        elif self.process.pid is not None:
             self.process.join(timeout)
             if self.process.is_alive():
                 self.process.terminate()
