@@ -134,7 +134,7 @@ def test_a_silent_control_loop_is_alerted_within_a_second():
     from types import SimpleNamespace
 
     from engine.session.frameshare import FrameShare
-    from engine.session.runner import CONTROL_STALL_S, ControlWatch
+    from engine.session.stages import CONTROL_STALL_S, ControlWatch
 
     logged, alerts = [], []
     share = FrameShare()
