@@ -129,8 +129,7 @@ def _suds(core, args, origin):
 
 
 def _ask_suds(core, args, origin):
-    core.prompt_since = core._last_prompt = core.time
-    core.log(origin, "prompt", "SUDS rating asked", what="suds")
+    core.ask_suds(origin)
     return True, "SUDS prompt shown"
 
 

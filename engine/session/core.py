@@ -250,8 +250,7 @@ class SessionCore:
         obs = self.observation(now, features, shown)
         self.last_obs = obs
         if self.prompt_since is None and now - self._last_prompt >= self.plan.suds_every_s:
-            self.prompt_since = self._last_prompt = now
-            self.log("session", "prompt", "SUDS rating asked", what="suds")
+            self.ask_suds()
         if self.therapist is Therapist.STOP:
             return
         urgent = alarm(obs, self.shield_config)
@@ -321,6 +320,11 @@ class SessionCore:
         level = level_of(target, self.plan.levels)
         self.log(source, "intensity", reason, target=target, previous=previous, level=level,
                  level_name=self.plan.names[level])
+
+    def ask_suds(self, source: str = "session") -> None:
+        """Show the SUDS question now (and count it as this minute's)."""
+        self.prompt_since = self._last_prompt = self.time
+        self.log(source, "prompt", "SUDS rating asked", what="suds")
 
     def alert(self, kind: str, text: str) -> None:
         self.alerts.append({"t": self.time, "kind": kind, "text": text, "acknowledged": False})

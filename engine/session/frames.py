@@ -62,6 +62,7 @@ class FrameStage:
         self._calm_seen = share.snapshot().calm_n
         self._last_t: float | None = None
         self._prompt_shown: bool | None = None
+        self.hold_calm = False        # the control side is gone: stay calm, whatever its last target was
 
     def stop_now(self) -> None:
         """A stop key in this window: calm at once, without waiting for the control side."""
@@ -77,6 +78,8 @@ class FrameStage:
             driver.calm_now()
             if time.monotonic() - snap.calm_at >= driver.calm.fade_seconds / 2:
                 driver.cover()               # asked during a stall: the first frame drawn is calm
+        elif self.hold_calm:
+            driver.calm_now()
         else:
             driver.set_target(snap.target)
         if self.prompt is not None and snap.prompt != self._prompt_shown:

@@ -135,7 +135,7 @@ def frame_main(conn: Any, share_name: str, cfg: RenderConfig) -> None:
             gone = age(share.snapshot().beat) > CONTROL_LOST_S or os.getppid() != parent
             if gone and not control_lost:
                 stage.stop_now()                        # nobody watches the body now: calm
-            control_lost = gone
+            control_lost = stage.hold_calm = gone       # back: the control side makes its target calm too
             if os.getppid() != parent:
                 break                                   # the session's process died: nothing to show
             pacer.wait()

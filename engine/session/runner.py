@@ -41,6 +41,7 @@ from engine.session.command_spec import request_id
 from engine.session.core import SessionCore
 from engine.session.frameshare import FrameReport
 from engine.session.pace import PaceWatch
+from engine.session.render_process import CONTROL_LOST_S
 from engine.session.stages import ControlWatch, FramesOut, FrameWatch, HeadPoseStage, PatientStage
 from engine.session.terminal import StatusDisplay
 from sensors import lsl
@@ -102,6 +103,7 @@ class SessionRunner:
         self.frames_lost = 0                      # frames the ring overwrote before they were sent
         self.shown: FrameReport = self.share.report()
         self._calm_n, self._calm_at = 0, 0.0
+        self._last_beat = time.monotonic()
         self._next_tick = 0.0
         self._last_tick = -math.inf
         self._last_t = 0.0
@@ -124,11 +126,27 @@ class SessionRunner:
     def step(self) -> None:
         """One control step: each stage in order, at this step's session time."""
         t = self.clock.now()
+        silent = time.monotonic() - self._last_beat
+        self._last_beat = time.monotonic()
         self.share.control_beat()
         self.shown = self.share.report()
+        if silent > CONTROL_LOST_S and not getattr(self.frames, "inline", False):
+            self._back_from_silence(silent)
         for stage in self.stages:
             stage(t)
         self.steps += 1
+
+    def _back_from_silence(self, silent: float) -> None:
+        """The control loop was silent for longer than the renderer waits: the renderer has
+        gone to calm on its own, and the target becomes calm too, so the scene does not climb
+        back to what was decided on physiology that nobody read meanwhile."""
+        core = self.core
+        why = f"the control loop was silent for {silent:.1f} s; the renderer went to the calm state"
+        self.events.log("session", "control_lost", why, silent_s=round(silent, 3))
+        core.alert("control", why)
+        if core.target != core.plan.calm:
+            core.set_target(core.plan.calm, "session", why + ": calm state", calm_now=True)
+            core.shield.rebase(core.target)
 
     def _sensors(self, t: float) -> None:
         self.live.poll(self.clock.lsl_time(t))
@@ -223,6 +241,8 @@ class SessionRunner:
         start = lsl.local_clock()
         self.clock.start = start
         self.share.set_clock(start, self.clock.speed)
+        self._last_beat = time.monotonic()            # set-up's seconds are not a silent control loop
+        self.share.control_beat()
         if self.publisher is not None:
             self.publisher.start = start
         self._last_t = self.clock.now()

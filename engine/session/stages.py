@@ -140,9 +140,17 @@ class FrameWatch:
         self.r = runner
         self.stalls: list[dict] = []              # {start, end, length_s} in session seconds
         self._since: float | None = None
+        self._exit_told = False
 
     def update(self, t: float) -> None:
         r = self.r
+        if not self._exit_told and not getattr(r.frames, "alive", True):
+            self._exit_told = True                    # a renderer that died: a stall that will not end
+            code = getattr(r.frames.process, "exitcode", None)
+            why = (f"the renderer process exited (code {code}): the patient sees no new frames; raises are held. "
+                   "End the session, or stop and check the display")
+            r.events.log("session", "renderer_exit", why, exit_code=code)
+            r.core.alert("renderer", why)
         if r.shown.beat <= 0.0:
             return                                    # no frame yet: the renderer is still starting
         waited = age(r.shown.beat)

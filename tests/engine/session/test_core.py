@@ -179,6 +179,25 @@ def test_hold_stops_the_controller_raising_but_not_the_therapist():
     assert log.kinds("intensity")[-1]["source"] == "therapist"
 
 
+def test_no_raise_while_the_picture_is_frozen_a_stop_still_acts_and_raises_resume_after():
+    core, log = into_exposure()
+    run(core, 41, 60)
+    raised_to = core.target
+    assert raised_to > 0.0                                    # the controller raises when frames come
+    core.stalled = True                                       # the runner's frame watchdog: a stall
+    run(core, 60, 120)
+    assert core.target == raised_to                           # no raise during it
+    core.pending = (Decision(raised_to + 0.1, "up", "up"), core.time, core.target)
+    assert core.command("accept") == (False, "not raised: the picture is frozen (a stall): no raise until "
+                                             "frames come again")
+    ok, _ = core.command("stop")                              # a stop acts during it
+    assert ok and core.target == 0.0 and core.calm_requests == 1
+    core.command("resume")
+    core.stalled = False
+    run(core, 120, 240)
+    assert core.target > 0.0                                  # raises again after it
+
+
 def test_stop_goes_calm_at_once_and_no_decision_is_taken_while_stopped():
     core, log = into_exposure()
     run(core, 41, 90)

@@ -34,6 +34,7 @@ from sensors.publish import RecordingPublisher
 from sensors.recordings import Recording, load_recording
 from sensors.types import Window
 from sensors.units import conversion
+from sensors.watchdog import Status
 
 pyxdf = pytest.importorskip("pyxdf")
 pytestmark = pytest.mark.slow
@@ -62,10 +63,15 @@ def recording_path(tmp_path_factory) -> Path:
 
 
 def logged_heart_rates(rec: Recording) -> list[tuple[float, float]]:
-    """(time, hr_bpm) of every tick the session logged with a heart rate."""
+    """(time, hr_bpm) of every tick the session logged with a heart rate, but the last second
+    or two of the heart streams: a tick is computed MARGIN_S after its time, and a reader
+    judges staleness at the moment it is asked, so once the replayed streams end a tick just
+    before their end would see them 'stale' (sessions only ever ask about the present)."""
     (features,) = [s for s in rec.streams if s.spec.type == "VrexFeatures"]
     column = features.spec.labels.index("hr_bpm")
-    return [(float(t), float(v)) for t, v in zip(features.times, features.values[:, column]) if math.isfinite(v)]
+    end = min(float(s.times[-1]) for s in rec.streams if s.spec.type in HEART.values())
+    return [(float(t), float(v)) for t, v in zip(features.times, features.values[:, column])
+            if math.isfinite(v) and t + MARGIN_S + 1.0 <= end]
 
 
 def recorded_heart_rates(rec: Recording, times: list[float]) -> list[float]:
@@ -105,32 +111,49 @@ def test_the_replayed_heart_rate_is_the_recordings(recording_path, closing):
     sources = {role: next(s.spec.source_id for s in rec.streams if s.spec.type == kind) for role, kind in HEART.items()}
     # Inlets holding 30 s of stream (6 s of wall time at SPEED), not a session's 5 s: a loaded
     # machine that stalls this loop for a second must not lose samples and so change the result.
-    readers = {role: make_reader(lsl.find_stream(source_id=sid, timeout=10).open(max_buflen=BUFFER_S), clock=clock)
+    # No dejitter: the replayed stamps are the recording's own, exact; smoothing (for devices'
+    # jitter) restarts after a stall and then moves them.
+    readers = {role: make_reader(lsl.find_stream(source_id=sid, timeout=10).open(max_buflen=BUFFER_S, dejitter=False),
+                                 clock=clock)
                for role, sid in sources.items()}
     live = closing(LivePhysiology(Acquisition(readers), clock=clock))
     assert set(live.signals) == set(HEART), live.failed
-    time.sleep(0.5)
+    # An inlet passes nothing on until liblsl has measured its clock offset (0.64 s after it
+    # opened, longer on a loaded machine; tens of session seconds at SPEED): wait for all three,
+    # or the first ticks would find no data yet. Nothing is published yet, so nothing is pulled.
+    waited = time.monotonic() + 30
+    while any(r.inlet.offset is None for r in readers.values()) and time.monotonic() < waited:
+        for r in readers.values():
+            r.inlet.pull()
+        time.sleep(0.05)
     publisher.start = lsl.local_clock()              # the replay starts now that the inlets listen
     on_replay = lambda t: publisher.start + (t - rec.start)   # noqa: E731  recording time -> replay clock
     pending = list(logged)
-    replayed: list[float] = []
+    ticks = []
     deadline = time.monotonic() + rec.duration / SPEED + 120
     while pending and time.monotonic() < deadline:
         publisher.step()
         live.poll()
-        while pending and clock() >= on_replay(pending[0][0]) + MARGIN_S:
-            replayed.append(live.tick(now=on_replay(pending.pop(0)[0])).hr_bpm)
+        # A tick is computed once MARGIN_S of later samples have arrived on every stream, and
+        # none is stale. Publisher and readers share this thread: when a loaded machine stalls it,
+        # the clock runs on, samples are still in transit and the readers call the streams stale
+        # until the catch-up arrives. A session ticks at the present; this test ticks the past.
+        while pending and all(r.status is not Status.STALE and r.buffer.newest_time >= on_replay(pending[0][0])
+                              + MARGIN_S for r in readers.values()):
+            ticks.append(live.tick(now=on_replay(pending.pop(0)[0])))
         time.sleep(0.01)
     live.close()                                     # inlets before their outlets: no liblsl complaints
     assert not pending, f"{len(pending)} ticks never came: the replay stalled"
 
     reference = recorded_heart_rates(rec, [t for t, _ in logged])
-    replayed, reference = np.array(replayed), np.array(reference)
+    replayed, reference = np.array([f.hr_bpm for f in ticks]), np.array(reference)
     session = np.array([hr for _, hr in logged])
     both = np.isfinite(reference)
     assert both.sum() >= 0.9 * len(logged), f"the recording itself gives a heart rate at only {both.sum()} ticks"
-    assert np.array_equal(np.isfinite(replayed), both), \
-        "the replay has a heart rate where the recording has none, or none where it has one"
+    differ = [f"{t - rec.start:.1f} s: replay {f.hr_bpm:.1f} ({f.hr_source or f.reasons.get('hr_bpm')}; "
+              f"{ {k: q.reason for k, q in f.quality.items()} }), recording {ref:.1f}"
+              for (t, _), f, ref in zip(logged, ticks, reference) if math.isfinite(f.hr_bpm) != math.isfinite(ref)]
+    assert not differ, "a heart rate on one side only, at:\n" + "\n".join(differ)
     off = np.abs(replayed[both] - reference[both])
     off_session = np.abs(replayed[both] - session[both])
     print(f"\n{both.sum()} ticks; replayed vs recorded HR: max {off.max():.3f} bpm, median {np.median(off):.3f}; "

@@ -152,3 +152,40 @@ def test_a_silent_control_loop_is_alerted_within_a_second():
         assert logged[1][1]["state"] == "end"
     finally:
         watch.stop()
+
+
+def test_the_renderer_goes_calm_when_the_control_side_falls_silent_and_its_exit_is_reported(tmp_path):
+    from engine.session.render_process import CONTROL_LOST_S
+    opts = SessionOptions(scenario=SCENARIOS / "heights.yaml", patient="T-silent", controller="fixed", demo=True,
+                          seed=2, speed=4.0, root=tmp_path, baseline_s=8.0, exposure_s=600.0, recovery_s=5.0,
+                          status=False, size=(160, 90), display="p3tinydisplay")
+    with OpenSession(opts) as s:
+        s.begin()
+
+        def drive(predicate, timeout: float, what: str) -> None:
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                s.runner.step()
+                if predicate():
+                    return
+                time.sleep(0.01)
+            raise AssertionError(f"timed out waiting for {what}")
+        drive(lambda: s.core.phase.value == "exposure", 60, "exposure")
+        s.runner.commands.put(Command("set_level", {"level": 3}))
+        drive(lambda: s.runner.shown.intensity > s.core.plan.calm + 0.05 and not s.runner.shown.calming, 30,
+              "level 3 on screen")
+        time.sleep(CONTROL_LOST_S + 1.5)                 # the control side says nothing at all
+        report = s.frames.share.report()
+        assert report.intensity == pytest.approx(s.core.plan.calm)      # the renderer went calm on its own
+        s.runner.step()                                  # back: the target is made calm too, and said
+        assert s.core.target == pytest.approx(s.core.plan.calm)
+        assert any(a["kind"] == "control" and "silent" in a["text"] for a in s.core.alerts)
+        time.sleep(1.0)
+        assert s.frames.share.report().intensity == pytest.approx(s.core.plan.calm)   # and it stays calm
+        s.frames.process.terminate()                     # the renderer dies
+        s.frames.process.join(10)
+        drive(lambda: any(a["kind"] == "renderer" for a in s.core.alerts), 10, "the renderer's exit to be told")
+        s.end_reason = "test over"
+    events, _ = read_events(s.folder.events)
+    (exit_event,) = [e for e in events if e["kind"] == "renderer_exit"]
+    assert "exited" in exit_event["reason"] and exit_event["exit_code"] is not None
