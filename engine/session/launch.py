@@ -291,6 +291,9 @@ class OpenSession:
                 print(f"warning: could not write the session's end into session.json: {exc}")
         # inlets before the outlets they read (else liblsl logs a broken transmission for each);
         # the recorder stops first so it can drain what was sent before the end
+        status = self.runner.status if self.runner is not None else None
+        if status is not None:
+            status.flush()                     # the last status and alerts before what follows
         if self.recorder is not None and self.opts.status:
             print("finishing the recording (about 5 s)…", flush=True)   # else Ctrl-C looks ignored
         for closer in (self.recorder and self.recorder.stop, self.live and self.live.close,

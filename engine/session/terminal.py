@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
+from collections import deque
 from typing import TextIO
 
 from engine.session.core import CoreSnapshot, Phase
@@ -47,29 +49,84 @@ def lines(core: CoreSnapshot, features: Features | None, shown: float) -> list[s
 
 
 class StatusDisplay:
+    """The live status and the alerts, written by a thread of their own: a terminal that
+    stops reading (a full pipe, a paused or starved terminal emulator) blocks only that
+    thread, never the control loop. Only the newest status is kept for it; alerts queue
+    (the newest 1000). A write that fails is raised from the next ``update`` or ``say``, so
+    the runner can drop the display and say so."""
+
     def __init__(self, stream: TextIO = sys.stdout, every_s: float = 60.0):
         self.stream = stream
         self.live = bool(getattr(stream, "isatty", lambda: False)())
         self.every_s = every_s
         self._shown = 0
         self._next = 0.0
+        self._alerts: deque[str] = deque(maxlen=1000)
+        self._status: list[str] | None = None
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write_loop, name="vrex-terminal", daemon=True)
+        self._thread.start()
 
     def update(self, core: CoreSnapshot, features: Features | None, shown: float) -> None:
-        text = lines(core, features, shown)
+        self._raise()
+        if not self.live:
+            if not (core.time >= self._next or core.done):
+                return
+            self._next = core.time + self.every_s
+        self._status = lines(core, features, shown)
+        self._kick()
+
+    def say(self, text: str) -> None:
+        """A message that stays (an alert): printed above the in-place status."""
+        self._raise()
+        self._alerts.append(text)
+        self._kick()
+
+    def flush(self, timeout: float = 1.0) -> None:
+        """Wait (at most ``timeout``) until everything said so far is written."""
+        self._idle.wait(timeout)
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _kick(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def _write_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            try:
+                while self._alerts:
+                    self._write_alert(self._alerts.popleft())
+                status, self._status = self._status, None
+                if status is not None:
+                    self._write_status(status)
+                self.stream.flush()
+            except BaseException as exc:            # noqa: BLE001 — told to the runner at its next call
+                self.error = exc
+                self._idle.set()
+                return
+            self._idle.set()
+            if self._wake.is_set():                 # more came meanwhile: not idle after all
+                self._idle.clear()
+
+    def _write_status(self, text: list[str]) -> None:
         if self.live:
             if self._shown:
                 self.stream.write(f"\x1b[{self._shown}F")        # back up: update in place
             self.stream.write("".join(f"\x1b[2K{line}\n" for line in text))
             self._shown = len(text)
-        elif core.time >= self._next or core.done:
+        else:
             self.stream.write(" | ".join(text) + "\n")
-            self._next = core.time + self.every_s
-        self.stream.flush()
 
-    def say(self, text: str) -> None:
-        """A message that stays (an alert): printed above the in-place status."""
+    def _write_alert(self, text: str) -> None:
         if self.live and self._shown:
             self.stream.write(f"\x1b[{self._shown}F\x1b[J")
             self._shown = 0
         self.stream.write(text + "\n")
-        self.stream.flush()
