@@ -78,7 +78,7 @@ class Driver:
 
     def __init__(self, session):
         self.s, self.runner = session, session.runner
-        self.rows: list[tuple] = []           # (stamp, work_ms, shown, veil, overhead_ms, with_loop)
+        self.rows: list[tuple] = []           # (stamp, work_ms, shown, veil, overhead_ms, clock_start, with_loop)
         self.step_ms: list[float] = []
         self._seen = self.runner.frame_count
         self.with_loop = True
@@ -177,8 +177,8 @@ def main() -> int:
                 d.run(args.block, loop=True)
                 d.run(args.block, loop=False)
             d.run(0.2, loop=True)                          # the last frames of the block
-            on = [x for x in d.rows if x[5]]
-            off = [x for x in d.rows if not x[5]]
+            on = [x for x in d.rows if x[6]]
+            off = [x for x in d.rows if not x[6]]
             rounds.append({"with_loop": {"frame": percentiles([x[1] for x in on]),
                                          "loop_cost_per_frame": percentiles([x[4] for x in on])},
                            "without_loop": {"frame": percentiles([x[1] for x in off]),

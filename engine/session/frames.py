@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from engine.session.frameshare import FrameShare
+from engine.session.frameshare import ControlSnapshot, FrameShare
 
 DEFAULT_OFFSCREEN_FPS = 60.0   # nobody watches offscreen frames live; the recording and console need far fewer
 MAX_DT_WALL = 0.1              # a frame after a stall eases as if 100 ms (wall) had passed: no visible jump
@@ -52,11 +52,14 @@ class Pacer:
 
 
 class FrameStage:
-    """One frame at a time. ``now()`` is session seconds and ``stamp(t)`` its LSL time; in
-    the renderer process both come from the clock the control side put in the share."""
+    """One frame at a time. ``now(snap)`` is session seconds, ``stamp(snap, t)`` its LSL time
+    and ``speed(snap)`` the session's speed; in the renderer process all three come from the
+    clock the control side put in the snapshot, the one read at the frame's start, so a
+    frame's times are all on one clock even when the session's clock starts mid-frame."""
 
     def __init__(self, share: FrameShare, base: Any, scene_runner: Any, driver: Any, prompt: Any = None, *,
-                 now: Callable[[], float], stamp: Callable[[float], float], speed: Callable[[], float]):
+                 now: Callable[[ControlSnapshot], float], stamp: Callable[[ControlSnapshot, float], float],
+                 speed: Callable[[ControlSnapshot], float]):
         self.share, self.base, self.scene_runner, self.driver, self.prompt = share, base, scene_runner, driver, prompt
         self.now, self.stamp, self.speed = now, stamp, speed
         self._calm_seen = share.snapshot().calm_n
@@ -85,20 +88,21 @@ class FrameStage:
         if self.prompt is not None and snap.prompt != self._prompt_shown:
             self._prompt_shown = snap.prompt
             (self.prompt.show if snap.prompt else self.prompt.hide)()
-        t = self.now()
+        t = self.now(snap)
         dt = 0.0 if self._last_t is None else t - self._last_t   # session seconds: the scene lives in session time
         self._last_t = t
-        speed = self.speed()
+        speed = self.speed(snap)
         scene_at = time.perf_counter()
         self.scene_runner.tick(dt, max_dt=MAX_DT_WALL * speed)
         self.base.taskMgr.step()
         scene_ms = (time.perf_counter() - scene_at) * 1000.0
         cam = self.base.camera
         pos, hpr = cam.getPos(), cam.getHpr()         # relative to the viewpoint it is parented to
-        stamp = self.stamp(self.now())
+        stamp = self.stamp(snap, self.now(snap))
         ms = (time.perf_counter() - wall) * 1000.0
         self.share.frame_done(stamp, ms, driver.intensity, driver.veil, driver.calming, self._calm_seen,
-                              (pos[0], pos[1], pos[2], hpr[0], hpr[1], hpr[2]), overhead_ms=ms - scene_ms)
+                              (pos[0], pos[1], pos[2], hpr[0], hpr[1], hpr[2]), overhead_ms=ms - scene_ms,
+                              clock_start=snap.clock_start)
         return ms
 
 

@@ -32,7 +32,8 @@ from multiprocessing import shared_memory
 import numpy as np
 
 RING = 1024                   # frames kept for the control side: > 10 s at 90 Hz
-RING_FIELDS = 5               # LSL stamp, work ms, shown intensity, veil, overhead ms (work outside scene and render)
+RING_FIELDS = 6               # LSL stamp, work ms, shown intensity, veil, overhead ms (work outside scene and render),
+                              # and the clock start the stamp was made on (set-up's frames are on an older one)
 
 # control -> frame
 C_SEQ, C_TARGET, C_CALM_N, C_CALM_AT, C_PROMPT, C_QUIT, C_BEAT, C_CLOCK_START, C_SPEED = range(9)
@@ -135,7 +136,8 @@ class FrameShare:
                            gc2=int(a[F_GC2]))
 
     def frames_since(self, n: int) -> tuple[int, np.ndarray, int]:
-        """Frames after the ``n``-th: (new count, rows [stamp, work_ms, shown, veil, overhead_ms], rows lost)."""
+        """Frames after the ``n``-th: (new count, rows [stamp, work_ms, shown, veil, overhead_ms, clock_start],
+        rows lost)."""
         end = int(self.a[F_RING_N])
         start = max(n, end - RING)
         idx = np.arange(start, end) % RING
@@ -162,10 +164,11 @@ class FrameShare:
         return self._last
 
     def frame_done(self, stamp: float, work_ms: float, intensity: float, veil: float, calming: bool,
-                   calm_seen: int, pose: tuple[float, ...] | None = None, overhead_ms: float = 0.0) -> None:
+                   calm_seen: int, pose: tuple[float, ...] | None = None, overhead_ms: float = 0.0,
+                   clock_start: float = 0.0) -> None:
         a = self.a
         n = int(a[F_RING_N])
-        self._ring[n % RING] = (stamp, work_ms, intensity, veil, overhead_ms)
+        self._ring[n % RING] = (stamp, work_ms, intensity, veil, overhead_ms, clock_start)
         a[F_RING_N] = n + 1                        # after the entry: a reader never sees a half-written row
         a[F_INTENSITY], a[F_VEIL], a[F_CALMING], a[F_CALM_SEEN] = intensity, veil, float(calming), calm_seen
         if pose is not None:

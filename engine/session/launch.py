@@ -237,8 +237,8 @@ class OpenSession:
         prompt.hide()
         share = FrameShare()
         clock = lambda: self.clock                                   # noqa: E731 — made after the frames
-        stage = FrameStage(share, base, scene_runner, driver, prompt, now=lambda: clock().now(),
-                           stamp=lambda t: clock().lsl_time(t), speed=lambda: clock().speed)
+        stage = FrameStage(share, base, scene_runner, driver, prompt, now=lambda snap: clock().now(),
+                           stamp=lambda snap, t: clock().lsl_time(t), speed=lambda snap: clock().speed)
         return InlineFrames(stage)
 
     def begin(self) -> None:

@@ -78,15 +78,9 @@ def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, A
                           fg=(1, 1, 1, 1), bg=(0, 0, 0, 0.6), mayChange=False)
     prompt.hide()
 
-    def now() -> float:
-        snap = share.snapshot()
-        return (local_clock() - snap.clock_start) * (snap.speed or 1.0)
-
-    def stamp(t: float) -> float:
-        return share.snapshot().clock_start + t
-
-    stage = FrameStage(share, base, scene_runner, driver, prompt, now=now, stamp=stamp,
-                       speed=lambda: share.snapshot().speed or 1.0)
+    stage = FrameStage(share, base, scene_runner, driver, prompt,
+                       now=lambda snap: (local_clock() - snap.clock_start) * (snap.speed or 1.0),
+                       stamp=lambda snap, t: snap.clock_start + t, speed=lambda snap: snap.speed or 1.0)
 
     def put(command: Any) -> None:
         if command.name in ("stop", "patient_stop"):

@@ -104,8 +104,10 @@ class FramesOut:
         r = self.r
         n, rows, lost = r.share.frames_since(r.frame_count)
         r.frames_lost += lost
-        target = r.core.target
-        for stamp, ms, shown, _veil, _overhead in rows:
+        target, start = r.core.target, r.clock.start
+        for stamp, ms, shown, _veil, _overhead, clock_start in rows:
+            if clock_start != start:
+                continue                              # drawn during set-up, on the clock before the session's
             r.frame_ms.append(float(ms))
             r.outlets.frame(float(ms), float(stamp))
             r.outlets.intensity(float(shown), target, float(stamp))

@@ -155,6 +155,9 @@ def test_xdf_and_event_log_load_and_agree(demo):
     by_name = {s["info"]["name"][0]: s for s in streams}
     assert {"vrex-events", "vrex-markers", "vrex-intensity", "vrex-features", "vrex-frames"} <= set(by_name)
     assert any(s["info"]["type"][0] == "ECG" for s in streams)
+    for name in ("vrex-frames", "vrex-intensity"):          # stamped by the frame thread, on the session's clock
+        stamps = by_name[name]["time_stamps"]
+        assert len(stamps) > 100 and (stamps[1:] >= stamps[:-1]).all(), f"{name}: stamps go backwards"
     recorded = [json.loads(x[0]) for x in by_name["vrex-events"]["time_series"]]
     logged = {e["seq"]: e for e in events}
     assert len(recorded) >= 0.95 * len(events)

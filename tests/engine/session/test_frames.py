@@ -81,7 +81,8 @@ def test_a_calm_asked_during_a_stall_is_drawn_covered_on_the_first_frame_after(b
     runner = SceneRunner(scene, driver, base)
     runner.stop()
     share, t = FrameShare(), [0.0]
-    stage = FrameStage(share, base, runner, driver, now=lambda: t[0], stamp=lambda x: x, speed=lambda: 1.0)
+    stage = FrameStage(share, base, runner, driver, now=lambda snap: t[0], stamp=lambda snap, x: x,
+                       speed=lambda snap: 1.0)
     try:
         share.publish(0.5, 0, 0.0, False)
         t[0] += 0.02

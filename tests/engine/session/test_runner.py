@@ -90,8 +90,8 @@ def session(base, scene_root):
     plan = Plan(tuple(lv.intensity for lv in spec.levels), tuple(lv.name for lv in spec.levels), baseline_s=35.0)
     core = SessionCore(plan, Stay(), events.log, mode=Mode.AUTO, shield=ShieldConfig())
     clock = HandClock()
-    stage = FrameStage(FrameShare(), base, scene_runner, driver, now=clock.now, stamp=clock.lsl_time,
-                       speed=lambda: clock.speed)
+    stage = FrameStage(FrameShare(), base, scene_runner, driver, now=lambda snap: clock.now(),
+                       stamp=lambda snap, t: clock.lsl_time(t), speed=lambda snap: clock.speed)
     runner = SessionRunner(core, clock=clock, live=Live(), frames=InlineFrames(stage), events=events, outlets=outlets)
     runner.base = base
     core.start(0.0)
@@ -193,3 +193,14 @@ def test_a_failing_observer_is_dropped_with_an_alert_and_the_session_goes_on(ses
     frames(runner, clock, 1.0)
     assert broken not in runner.observers and runner.frame_count == 10
     assert any("boom" in a["text"] for a in runner.core.alerts)
+
+
+def test_frames_drawn_on_the_clock_before_the_sessions_are_not_sent(session):
+    """Frames drawn during set-up are stamped on the clock before the session's start: sent,
+    they would make vrex-frames and vrex-intensity go backwards in time."""
+    runner, clock, events, outlets = session
+    frames(runner, clock, 1.0)
+    runner.share.frame_done(5000.0, 1.0, 0.0, 0.0, False, 0, clock_start=clock.start - 50.0)
+    frames(runner, clock, 1.0)
+    stamps = [c[1][1] for c in outlets.calls if c[0] == "frame"]
+    assert 5000.0 not in stamps and stamps == sorted(stamps) and len(stamps) == 20
