@@ -2,33 +2,90 @@
 
 Only ``VrexError`` (bad input the user can fix) is caught here and printed in one line;
 anything else is a bug and keeps its traceback.
+
+The subcommands are listed in ``COMMANDS`` by name, module and one-line help, and a
+command's module is imported only when that command is chosen: the modules pull in numpy,
+scipy, panda3d, pylsl and fastapi (about 1.4 s), which ``vrex --help`` and ``vrex
+--version`` never need. ``vrex COMMAND --help`` imports just that command's module, so it
+still shows every option. tests/engine/test_cli.py checks that each help line here is the
+one its module registers.
 """
 
 from __future__ import annotations
 
 import argparse
 import faulthandler
+import importlib
 import signal
 import sys
+from collections.abc import Collection, Sequence
+from types import ModuleType
+from typing import NamedTuple
 
 from engine import __version__
 from adaptation.errors import AdaptationError
-from engine.commands import (demo, evaluate, history, monitor, preview, replay, report, schema, session, simulate,
-                             streams, train, validate, view)
 from engine.errors import VrexError
 from sensors.errors import SensorError
 
-COMMANDS = (demo, session, report, history, validate, preview, view, schema, simulate, replay, streams, monitor,
-            train, evaluate)
+
+class Command(NamedTuple):
+    """A subcommand: its name, the module with ``add_parser(sub)`` and ``run(args)``, and the
+    help line ``vrex --help`` shows (the same text the module's ``add_parser`` gives)."""
+
+    name: str
+    module: str
+    help: str
+
+    def load(self) -> ModuleType:
+        return importlib.import_module(self.module)
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS: tuple[Command | ModuleType, ...] = (
+    Command("demo", "engine.commands.demo", "a closed-loop session with a simulated patient (no hardware)"),
+    Command("session", "engine.commands.session", "a supervised session with a real patient and real sensors"),
+    Command("report", "engine.commands.report", "write a session's report (HTML with plots, and PNGs)"),
+    Command("history", "engine.commands.history", "list a patient's sessions and their progress"),
+    Command("validate", "engine.commands.validate", "check scenario files and report every problem"),
+    Command("preview", "engine.commands.preview", "render every level to PNG and a contact sheet (offscreen)"),
+    Command("view", "engine.commands.view", "show a scenario; keys change intensity"),
+    Command("schema", "engine.commands.schema", "export the scenario format as JSON Schema or Markdown"),
+    Command("simulate", "engine.commands.simulate", "publish simulated ECG, PPG, EDA, respiration and RR over LSL"),
+    Command("replay", "engine.commands.replay", "play a recording back as live LSL streams"),
+    Command("streams", "engine.commands.streams", "list the LSL streams on the network"),
+    Command("monitor", "engine.commands.monitor", "show live features and signal quality in the terminal"),
+    Command("train", "engine.commands.train", "train a controller on simulated patients (PPO by default)"),
+    Command("evaluate", "engine.commands.evaluate", "compare controllers on simulated patients"),
+)
+"""Entries may also be command modules themselves (imported already, e.g. by a test); one of
+the same name replaces the ``Command``."""
+
+
+def commands() -> dict[str, Command | ModuleType]:
+    """``COMMANDS`` by name, in order; a later entry of the same name replaces an earlier one."""
+    named: dict[str, Command | ModuleType] = {}
+    for entry in COMMANDS:
+        named[entry.name if isinstance(entry, Command) else entry.__name__.rpartition(".")[2]] = entry
+    return named
+
+
+def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The ``vrex`` parser. ``load``: the commands whose modules are imported for their full
+    options (None: all of them); the others are listed by name and help only."""
     parser = argparse.ArgumentParser(prog="vrex", description="Adaptive VR exposure-therapy engine.")
     parser.add_argument("--version", action="version", version=f"vrex {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(sub)
+    for name, entry in commands().items():
+        if isinstance(entry, Command) and load is not None and name not in load:
+            sub.add_parser(name, help=entry.help).set_defaults(run=None)
+        else:
+            (entry.load() if isinstance(entry, Command) else entry).add_parser(sub)
     return parser
+
+
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv``, if any. vrex's own options (-h, --version) take no
+    value, so the first argument that is not an option is the command, as argparse sees it."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,11 +96,15 @@ def main(argv: list[str] | None = None) -> int:
             faulthandler.register(signal.SIGUSR1, all_threads=True)
         except (AttributeError, ValueError, OSError):   # stderr without a file descriptor (captured)
             pass
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = chosen_command(argv)
+    parser = build_parser(load=() if command is None else (command,))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    if args.run is None:       # argparse chose another command than chosen_command saw: load it too
+        args = build_parser(load=(args.command,)).parse_args(argv)
     try:
         return int(args.run(args) or 0)
     except (VrexError, SensorError, AdaptationError) as exc:

@@ -447,9 +447,12 @@ def _info_from_spec(spec: StreamSpec) -> pylsl.StreamInfo:
         channels = info.desc().append_child("channels")
         for i in range(spec.channel_count):
             channel = channels.append_child("channel")
-            channel.append_child_value("label", spec.labels[i] if spec.labels else f"ch{i + 1}")
+            # pylsl cannot encode None: a channel without a label or unit (as pyxdf reads
+            # an empty <unit/>) gets chN / no unit instead of a TypeError deep in pylsl
+            label = spec.labels[i] if spec.labels else None
+            channel.append_child_value("label", f"ch{i + 1}" if label is None else str(label))
             if spec.units:
-                channel.append_child_value("unit", spec.units[i])
+                channel.append_child_value("unit", "" if spec.units[i] is None else str(spec.units[i]))
             channel.append_child_value("type", spec.type)
     info.desc().append_child("acquisition").append_child_value("manufacturer", "vrex")
     return info

@@ -1,4 +1,8 @@
-"""One module per ``vrex`` subcommand; each has ``add_parser(subparsers)`` and ``run(args)``."""
+"""One module per ``vrex`` subcommand; each has ``add_parser(subparsers)`` and ``run(args)``.
+
+A new one is listed in ``engine.cli.COMMANDS`` with its help line; it is imported only when
+its command is chosen, so its imports cost nothing to ``vrex --help`` or other commands.
+"""
 
 from pathlib import Path
 

@@ -13,7 +13,6 @@ import argparse
 
 from engine.commands import scenario_argument
 from engine.commands.session import add_common, options_from, finish
-from engine.session.launch import run_session
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,12 +23,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--speed", type=float, default=15.0, help="simulated seconds per real second (default 15)")
     p.add_argument("--seed", type=int, default=0, help="which simulated person (default 0)")
     p.add_argument("--inject", action="append", default=[], metavar="FAULT",
-                   help="hr_surge@START:SECONDS:BPM or dropout@START:SECONDS (session seconds), repeatable")
+                   help="hr_surge@START:SECONDS:BPM, dropout@START:SECONDS or stall@START:SECONDS (the frame "
+                        "thread blocks holding its GIL), in session seconds; repeatable")
     add_common(p, demo=True)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.session.launch import run_session    # scipy, panda3d, pylsl: not for --help
     opts = options_from(args, demo=True)
     folder = run_session(opts)
     return finish(args, folder)

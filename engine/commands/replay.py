@@ -27,15 +27,23 @@ def run(args: argparse.Namespace) -> int:
     for s in recording.streams:
         print(f"  {s.spec.describe()}: {len(s.times)} samples")
     print(f"replaying {recording.duration:.1f} s at {args.speed:g}× speed{' in a loop' if args.loop else ''}; Ctrl-C stops")
+    # The progress line is redrawn in place on a terminal only: piped into a log, each redraw
+    # would be one more line (50 a second)
+    progress = sys.stdout.isatty()
     try:
         while True:
             t = publisher.step()
-            sys.stdout.write(f"\r  t = {t:7.1f} / {recording.duration:.1f} s")
-            sys.stdout.flush()
+            if progress:
+                shown = t if args.loop else min(t, recording.duration)
+                sys.stdout.write(f"\r  t = {shown:7.1f} / {recording.duration:.1f} s")
+                sys.stdout.flush()
             if publisher.finished:
                 break
             time.sleep(0.02)
     finally:
         publisher.close()
-        print()
+        if progress:
+            print()
+    if publisher.finished:
+        print(f"replayed {recording.duration:.1f} s of {len(recording.streams)} stream(s)")
     return 0

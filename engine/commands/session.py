@@ -16,13 +16,12 @@ import math
 import re
 from pathlib import Path
 
-from adaptation.live_patient import Injections, Surge
-from adaptation.shield import ShieldConfig
-from engine.app import display_available
 from engine.commands import scenario_argument
 from engine.errors import VrexError
-from engine.session.core import Mode
-from engine.session.launch import SessionOptions, run_session
+from engine.session.core import Mode        # its values are --mode's choices
+
+# What only running a session needs (scipy, panda3d, pylsl: about a second) is imported in
+# the functions below, so that `vrex session --help` and `vrex demo --help` come at once.
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -39,6 +38,8 @@ def add_common(p: argparse.ArgumentParser, demo: bool) -> None:
                    help="window or offscreen (default: a window when a display exists)")
     p.add_argument("--renderer", choices=("p3headlessgl", "p3tinydisplay"), default=None, help="offscreen renderer")
     p.add_argument("--size", type=parse_size, default=None, help="WIDTHxHEIGHT (default 1280x720, offscreen 640x360)")
+    p.add_argument("--fps", type=float, default=None,
+                   help="frames a second (default: the display's refresh in a window, 60 offscreen; 0: uncapped)")
     p.add_argument("--out", type=Path, default=Path("out/sessions"), help="sessions folder (default out/sessions)")
     p.add_argument("--ceiling", type=float, default=1.0, help="highest intensity for this patient, 0–1 (default 1)")
     p.add_argument("--hr-ceiling", type=float, default=40.0, help="HR %% above baseline that forces a step down (default 40)")
@@ -89,13 +90,27 @@ def parse_streams(items: list[str]) -> dict:
     return wanted
 
 
+def parse_stalls(items: list[str]) -> tuple[tuple[float, float], ...]:
+    """``stall@START:SECONDS``: the frame thread blocks, holding its GIL (a fault to watch the watchdog act)."""
+    stalls = []
+    for item in items:
+        m = re.fullmatch(r"stall@([0-9.]+):([0-9.]+)", item.strip())
+        if m:
+            stalls.append((float(m.group(1)), float(m.group(2))))
+    return tuple(stalls)
+
+
 def parse_injections(items: list[str]) -> Injections:
+    from adaptation.live_patient import Injections, Surge
     inj = Injections()
     for item in items:
+        if re.fullmatch(r"stall@([0-9.]+):([0-9.]+)", item.strip()):
+            continue                              # the renderer's fault, not the patient's: parse_stalls
+
         m = re.fullmatch(r"(hr_surge|dropout)@([0-9.]+):([0-9.]+)(?::([0-9.]+))?", item.strip())
         if not m or (m.group(1) == "hr_surge") != (m.group(4) is not None):
-            raise VrexError(f"--inject '{item}': write hr_surge@START:SECONDS:BPM or dropout@START:SECONDS "
-                            "(session seconds, e.g. hr_surge@600:60:50)")
+            raise VrexError(f"--inject '{item}': write hr_surge@START:SECONDS:BPM, dropout@START:SECONDS or "
+                            "stall@START:SECONDS (session seconds, e.g. hr_surge@600:60:50)")
         start, seconds = float(m.group(2)), float(m.group(3))
         if m.group(1) == "hr_surge":
             inj.surges.append(Surge(start, seconds, float(m.group(4))))
@@ -105,11 +120,16 @@ def parse_injections(items: list[str]) -> Injections:
 
 
 def options_from(args: argparse.Namespace, demo: bool) -> SessionOptions:
+    from adaptation.shield import ShieldConfig
+    from engine.app import display_available
+    from engine.session.launch import SessionOptions
     offscreen = args.display == "offscreen" or (args.display is None and not display_available())
     if args.display == "window" and not display_available():
         raise VrexError("--display window: no display found (DISPLAY/WAYLAND_DISPLAY unset); use --display offscreen")
     if offscreen and args.display is None:
         print("no display found: rendering offscreen")
+    if args.fps is not None and not (math.isfinite(args.fps) and 0 <= args.fps <= 1000):
+        raise VrexError(f"--fps {args.fps}: give frames a second from 1 to 1000, or 0 for as fast as possible")
     for name in ("ceiling", "minutes", "baseline", "recovery", "hr_ceiling", "hr_limit") + (("speed",) if demo else ()):
         v = getattr(args, name)
         if not (math.isfinite(v) and v > 0):
@@ -132,7 +152,8 @@ def options_from(args: argparse.Namespace, demo: bool) -> SessionOptions:
         streams=parse_streams(getattr(args, "stream", [])), stream_timeout=getattr(args, "stream_timeout", 5.0),
         ceiling=args.ceiling, shield=shield, baseline_s=args.baseline, exposure_s=args.minutes * 60.0,
         recovery_s=args.recovery, injections=parse_injections(getattr(args, "inject", [])), status=not args.quiet,
-        console=args.console, console_host=args.console_host, console_port=args.console_port)
+        console=args.console, console_host=args.console_host, console_port=args.console_port, fps=args.fps,
+        frame_stalls=parse_stalls(getattr(args, "inject", [])))
 
 
 def finish(args: argparse.Namespace, folder: Path) -> int:
@@ -147,5 +168,6 @@ def finish(args: argparse.Namespace, folder: Path) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.session.launch import run_session
     folder = run_session(options_from(args, demo=False))
     return finish(args, folder)
