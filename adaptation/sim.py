@@ -272,6 +272,7 @@ class SessionBatch:
                 reasons[k] = qualities[group].reason if qualities[group].reason != "ok" else "no responses in the window"
         features = Features(time=time[i], hr_source="ecg", quality=qualities, age_s=ages,
                             relative=dict(zip(NAMES, relative[i])), reasons=reasons, **vals)
+        features = self.sensors.with_fast(features, i)       # the beat-to-beat HR the shield's fast rule reads
         return Observation(
             time=time[i], intensity=intensity[i], target=target[i], levels=self.config.levels, level=level[i],
             time_at_level=time_at_level[i], features=features, suds=suds[i], suds_age=suds_age[i],

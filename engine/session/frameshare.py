@@ -91,7 +91,12 @@ class FrameShare:
 
     @classmethod
     def attach(cls, name: str) -> "FrameShare":
+        """The block ``name`` made by another process, which owns it (and unlinks it)."""
+        from multiprocessing import resource_tracker
         shm = shared_memory.SharedMemory(name=name)
+        # Python 3.11 registers every attachment with this process's resource tracker, which
+        # would unlink the owner's block when this process ends: the owner unlinks it.
+        resource_tracker.unregister(shm._name, "shared_memory")   # noqa: SLF001 — the name the tracker got
         return cls(shm.buf, shm)
 
     @property

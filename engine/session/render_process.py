@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import multiprocessing
 import os
 import signal
 import threading
@@ -94,15 +93,14 @@ def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, A
     return base, stage, renderer_name(base)
 
 
-def frame_main(conn: Any, share_name: str, cfg: RenderConfig) -> None:
-    """The renderer process's body (``multiprocessing`` spawns it)."""
+def frame_main(conn: Any, share: FrameShare, cfg: RenderConfig) -> None:
+    """The frame thread's whole life: build the scene, draw frames until told to quit."""
     from engine.session.frames import Pacer
 
     import direct.task.Task as panda_tasks
     panda_tasks.signal = None                    # the task manager would take SIGINT each frame (and cannot
     if threading.current_thread() is threading.main_thread():    # outside the main thread): the session
         signal.signal(signal.SIGINT, signal.SIG_IGN)              # decides when frames end (Ctrl-C is its)
-    share = FrameShare.attach(share_name)        # spawned: the parent's resource tracker, which unlinks it
     parent = os.getppid()
     base = None
     try:
@@ -140,8 +138,25 @@ def frame_main(conn: Any, share_name: str, cfg: RenderConfig) -> None:
             except Exception:                           # noqa: BLE001 — closing anyway
                 pass
         share.set_state(CLOSED)
-        share.close()
         conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The renderer process: ``python -m engine.session.render_process SHARE FD CONFIG_JSON``.
+    Started by ``ProcessFrames`` as a program of its own (not by multiprocessing, whose
+    spawn would first re-run the session's main script in this process)."""
+    import json
+    from multiprocessing.connection import Connection
+    import sys
+    share_name, fd, config = (argv if argv is not None else sys.argv[1:])[:3]
+    cfg = json.loads(config)
+    cfg = RenderConfig(**{**cfg, "scenario": Path(cfg["scenario"]), "size": tuple(cfg["size"])})
+    share = FrameShare.attach(share_name)
+    try:
+        frame_main(Connection(int(fd)), share, cfg)
+    finally:
+        share.close()
+    return 0
 
 
 class ProcessFrames:
@@ -151,27 +166,43 @@ class ProcessFrames:
     inline = False
 
     def __init__(self, cfg: RenderConfig, thread: bool = False):
-        ctx = multiprocessing.get_context("spawn")      # never fork a process that runs LSL's threads
+        import json
+        import socket
+        import subprocess
+        import sys
+        from dataclasses import asdict
+        from multiprocessing.connection import Connection
+
         self.share = FrameShare.create()
-        self.conn, child = ctx.Pipe()
-        if thread:
-            self.process = threading.Thread(target=frame_main, args=(child, self.share.name, cfg),
-                                            name="vrex-frames", daemon=True)
-        else:
-            self.process = ctx.Process(target=frame_main, args=(child, self.share.name, cfg), name="vrex-frames",
-                                       daemon=True)
         self.threaded = thread
         self.renderer = ""
         self.last_report: FrameReport | None = None       # the renderer's last word, kept at close
         self._pending: list[tuple] = []
+        ours, theirs = socket.socketpair()
+        self.conn = Connection(ours.detach())
+        child = theirs.detach()
         try:
-            self.process.start()
-            if not thread:
-                child.close()                           # the thread still uses its end
+            if thread:
+                self.process: Any = threading.Thread(target=frame_main, args=(Connection(child), self.share, cfg),
+                                                     name="vrex-frames", daemon=True)
+                self.process.start()
+            else:
+                config = json.dumps({**asdict(cfg), "scenario": str(cfg.scenario)})
+                package_root = str(Path(__file__).resolve().parents[2])     # engine's parent: importable there
+                env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+                    p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "engine.session.render_process", self.share.name, str(child), config],
+                    pass_fds=(child,), env=env)
+                os.close(child)
             self._wait_ready()
         except BaseException:
             self.close()
             raise
+
+    @property
+    def exitcode(self) -> int | None:
+        return None if self.threaded else self.process.poll()
 
     def _wait_ready(self) -> None:
         end = time.monotonic() + READY_TIMEOUT_S
@@ -187,10 +218,11 @@ class ProcessFrames:
                 if message[0] == "error":
                     raise VrexError(f"the renderer could not start: {message[1]}")
                 self._pending.append(message)
-            elif not self.process.is_alive():
-                break
-        raise VrexError(f"the renderer process did not start within {READY_TIMEOUT_S:.0f} s "
-                        f"(exit code {getattr(self.process, 'exitcode', None)}); try --renderer p3tinydisplay")
+            elif not self.alive:
+                raise VrexError(f"the renderer process ended before it was ready (exit code {self.exitcode}; "
+                                "its messages are above); try --renderer p3tinydisplay")
+        raise VrexError(f"the renderer process did not start within {READY_TIMEOUT_S:.0f} s (a very busy "
+                        "machine?); close other programs, or try --renderer p3tinydisplay")
 
     def step(self) -> None:
         """Nothing to do here: the renderer draws at its own pace."""
@@ -211,25 +243,36 @@ class ProcessFrames:
 
     @property
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return self.process.is_alive() if self.threaded else self.process.poll() is None
 
     def close(self, timeout: float = 10.0) -> None:
         """Quit the renderer; a calm state the control side asked for last is drawn first
         (up to a second), so a session ended by an error leaves the patient on calm."""
+        import subprocess
         if self.share.a is not None:
             end = time.monotonic() + 1.0
-            while (self.process.is_alive() and self.share.report().calm_seen != self.share.snapshot().calm_n
+            while (self.alive and self.share.report().calm_seen != self.share.snapshot().calm_n
                    and time.monotonic() < end):
                 time.sleep(0.01)
             self.last_report = self.share.report()
             self.share.ask_quit()
-        if self.threaded:
-            if self.process.is_alive():
-                self.process.join(timeout)
-        elif self.process.pid is not None:
-            self.process.join(timeout)
-            if self.process.is_alive():
-                self.process.terminate()
-                self.process.join(2.0)
+        process = getattr(self, "process", None)
+        if self.threaded and process is not None:
+            if process.is_alive():
+                process.join(timeout)
+        elif process is not None:
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.terminate()
+                try:
+                    process.wait(2.0)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         self.conn.close()
         self.share.close(unlink=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

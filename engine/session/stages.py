@@ -148,7 +148,7 @@ class FrameWatch:
         r = self.r
         if not self._exit_told and not getattr(r.frames, "alive", True):
             self._exit_told = True                    # a renderer that died: a stall that will not end
-            code = getattr(r.frames.process, "exitcode", None)
+            code = getattr(r.frames, "exitcode", None)
             why = (f"the renderer process exited (code {code}): the patient sees no new frames; raises are held. "
                    "End the session, or stop and check the display")
             r.events.log("session", "renderer_exit", why, exit_code=code)

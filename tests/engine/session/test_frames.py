@@ -111,3 +111,28 @@ def test_a_renderer_that_cannot_start_says_why_before_anything_else_opens(tmp_pa
                        title="t", start=0.0, levels=11, fps=30.0)
     with pytest.raises(VrexError, match="the renderer could not start: unknown display 'nosuchpipe'"):
         ProcessFrames(cfg)
+
+
+def test_a_script_without_a_main_guard_can_start_the_renderer(tmp_path):
+    """The renderer is a program of its own: starting it never re-runs the caller's script
+    (multiprocessing's spawn would, and refuse a script without ``if __name__ == '__main__'``)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    from tests.conftest import SCENARIOS
+    root = Path(__file__).resolve().parents[3]
+    script = tmp_path / "session_script.py"
+    script.write_text(f"""
+import sys
+sys.path.insert(0, {str(root)!r})
+from pathlib import Path
+from engine.session.render_process import ProcessFrames, RenderConfig
+print("script body ran", flush=True)
+frames = ProcessFrames(RenderConfig(scenario=Path({str(SCENARIOS / 'heights.yaml')!r}), offscreen=True,
+                       size=(64, 36), renderer="p3tinydisplay", title="t", start=0.0, levels=11, fps=30.0))
+print("ready:", frames.renderer, flush=True)
+frames.close()
+""")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.count("script body ran") == 1 and "ready: " in out.stdout

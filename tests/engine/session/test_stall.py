@@ -183,7 +183,7 @@ def test_the_renderer_goes_calm_when_the_control_side_falls_silent_and_its_exit_
         time.sleep(1.0)
         assert s.frames.share.report().intensity == pytest.approx(s.core.plan.calm)   # and it stays calm
         s.frames.process.terminate()                     # the renderer dies
-        s.frames.process.join(10)
+        s.frames.process.wait(10)
         drive(lambda: any(a["kind"] == "renderer" for a in s.core.alerts), 10, "the renderer's exit to be told")
         s.end_reason = "test over"
     events, _ = read_events(s.folder.events)
