@@ -17,9 +17,11 @@ conventions written there (so that a bug in one is caught by the other):
 
 Invariants: the target is a finite float in [0, min(ceilings)]; STOP gives 0 in the same
 decision; |Δ| ≤ min(max_step, max_rate·dt) but for the drops above; no increase while
-HOLD, STOP, a NaN ceiling, an untrustworthy heart, no HR baseline, HR over its ceiling, a
-recent SUDS at its ceiling, a recent SUDS ≥ ``high_suds`` with a usable, fresh EDA or a
-trustworthy HR above its ``high_*_rel`` limit (or, where set, HR ``low_hr_rel`` below
+HOLD, STOP, a NaN ceiling, an untrustworthy heart, no HR baseline, HR over its ceiling (the
+10-s HR, or the beat-to-beat HR ``hr_fast_bpm`` when it is plausible, its quality ≥
+min_quality and its newest beat at most ``hr_fast_max_age_s`` old — whatever the 10-s HR's
+trust), a recent SUDS at its ceiling, a recent SUDS ≥ ``high_suds`` with a usable, fresh
+EDA or a trustworthy HR above its ``high_*_rel`` limit (or, where set, HR ``low_hr_rel`` below
 baseline, RMSSD ``low_rmssd_rel`` below it, or a usable, fresh breathing rate
 ``high_resp_bpm`` above it), within ``min_raise_interval_s`` of the
 previous increase, or
@@ -46,6 +48,25 @@ def _heart_ok(f, cfg: ShieldConfig) -> bool:
                    and abs(f.age_s.get(k, math.nan)) <= cfg.max_sensor_age_s for k in keys)
     except Exception:  # noqa: BLE001 — unreadable features are not trustworthy
         return False
+
+
+def _fast_over(f, cfg: ShieldConfig) -> str:
+    """The beat-to-beat HR over a ceiling, in words, or "" (also when it is off or untrustworthy)."""
+    try:
+        hr = _as_number(getattr(f, "hr_fast_bpm", None))
+        if not (cfg.hr_fast_max_age_s > 0 and cfg.hr_min_plausible_bpm <= hr <= cfg.hr_max_plausible_bpm):
+            return ""
+        if not _as_number(getattr(getattr(f, "hr_fast_quality", None), "index", None)) >= cfg.min_quality:
+            return ""
+        age = _as_number(getattr(f, "hr_fast_age_s", None))
+        if not -cfg.max_sensor_age_s <= age <= cfg.hr_fast_max_age_s:
+            return ""
+        rel = _number(f.relative, "hr_fast_bpm")
+        if cfg.hr_ceiling_rel < rel < math.inf or hr > cfg.hr_ceiling_bpm:
+            return f"beat-to-beat HR {hr:.0f} bpm ({rel * 100:+.0f} %) over its ceiling"
+        return ""
+    except Exception:  # noqa: BLE001 — unreadable features are no evidence
+        return ""
 
 
 class InvariantMonitor:
@@ -113,6 +134,9 @@ class InvariantMonitor:
             if obs.ceiling != obs.ceiling:
                 why.append("ceiling NaN")
             f = obs.features
+            fast = _fast_over(f, cfg)
+            if fast:
+                why.append(fast)
             if not heart_ok:
                 why.append("heart signal untrustworthy")
             else:

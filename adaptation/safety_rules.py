@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, fields
 
 from adaptation.types import Decision, Observation, step_target
+from sensors.hr_fast import RUN_INTERVALS
 
 HEART = ("ecg", "ppg", "rr")       # the signals an HR can come from (Features.hr_source)
 _NAN = math.nan
@@ -30,6 +31,12 @@ class ShieldConfig:
     hr_ceiling_rel: float = 0.40        # clinical.md: "panic" = HR 40 % over baseline in an open
                                         # prototype; no standard exists: a per-patient setting
     hr_ceiling_bpm: float = 150.0       # absolute HR limit whatever the baseline (per patient)
+    hr_fast_max_age_s: float = 2.0      # the beat-to-beat HR (sensors.hr_fast: the newest run of 4
+                                        # regular intervals) is held to the same two ceilings when its
+                                        # newest beat is at most this old: a surge is acted on in
+                                        # ~3 s, not after the 10-s window (12.2 s, issue 12). 2 s is
+                                        # one interval at 30 bpm, the slowest plausible heart, and
+                                        # the sensors' own limit. 0: the beat-to-beat path off
     suds_ceiling: float = 70.0          # a SUDS answer this high (0–100) is above the therapeutic band
                                         # (SUDS 35–70, adaptation.sim.SessionConfig.band): never raise
                                         # while it stands, step down if it was given at this level.
@@ -75,7 +82,8 @@ class ShieldConfig:
         inf = math.inf
         ranges = {"ceiling": (0.0, 1.0), "max_step": (1e-9, 1.0), "max_rate": (1e-9, inf),
                   "min_raise_interval_s": (0.0, inf), "hr_ceiling_rel": (1e-9, inf),
-                  "hr_ceiling_bpm": (1.0, 300.0), "suds_ceiling": (0.0, 100.0), "suds_max_age_s": (0.0, inf),
+                  "hr_ceiling_bpm": (1.0, 300.0), "hr_fast_max_age_s": (0.0, inf),
+                  "suds_ceiling": (0.0, 100.0), "suds_max_age_s": (0.0, inf),
                   "high_suds": (0.0, 100.0), "high_eda_rel": (1e-9, inf), "high_hr_rel": (1e-9, inf),
                   "low_hr_rel": (0.0, 1.0), "low_rmssd_rel": (0.0, 1.0), "high_resp_bpm": (0.0, inf),
                   "distress_levels_down": (1.0, 10.0),
@@ -153,24 +161,70 @@ def _step_down(t: float, why: str, last: float, level_below: float, cause: str,
 
 
 def alarm(obs: Observation, config: ShieldConfig) -> str:
-    """Why the shield must look at this observation now, or "": the heart signal cannot be
-    trusted, HR is over the patient's ceiling, or a recent SUDS is at or over its ceiling.
+    """Why the shield must look at this observation now, or "": the beat-to-beat HR is over
+    the ceiling, the heart signal cannot be trusted, HR is over the patient's ceiling, or a
+    recent SUDS is at or over its ceiling.
 
     A live session consults its controller every few seconds but checks ``alarm`` at every
-    control tick, so a surge or a lost sensor is acted on within one tick, not one decision."""
-    return (heart_distrust(obs.features, config) or hr_over_ceiling(obs.features, config)
-            or suds_over_ceiling(obs, config))
+    control tick, so a surge or a lost sensor is acted on within one tick, not one decision.
+    The beat-to-beat path comes first: a sudden surge makes the 10-s HR untrustworthy (its
+    artefact rule rejects the new, much shorter intervals), and the surge is the news."""
+    return (hr_fast_over_ceiling(obs.features, config) or heart_distrust(obs.features, config)
+            or hr_over_ceiling(obs.features, config) or suds_over_ceiling(obs, config))
 
 
 def hr_over_ceiling(features, config: ShieldConfig) -> str:
-    """Why HR is over the patient's ceiling, relative to baseline or absolute, or "". Only
-    meaningful on a trustworthy heart signal (``heart_distrust`` is checked first)."""
+    """Why HR is over the patient's ceiling, relative to baseline or absolute, or "": the
+    10-s HR (only meaningful on a trustworthy heart signal: ``heart_distrust`` is checked
+    first), else the beat-to-beat HR (``hr_fast_over_ceiling``, which checks its own trust)."""
     rel = features.relative.get("hr_bpm", _NAN) if isinstance(features.relative, dict) else _NAN
     if rel > config.hr_ceiling_rel:
         return (f"HR {features.hr_bpm:.0f} bpm is {rel * 100:.0f} % above baseline "
                 f"(ceiling {config.hr_ceiling_rel * 100:.0f} %)")
     if features.hr_bpm > config.hr_ceiling_bpm:
         return f"HR {features.hr_bpm:.0f} bpm above the {config.hr_ceiling_bpm:.0f} bpm limit"
+    return hr_fast_over_ceiling(features, config)
+
+
+def hr_fast_distrust(features, config: ShieldConfig) -> str:
+    """Why the beat-to-beat HR cannot be acted on, or "" when it can: off
+    (``hr_fast_max_age_s`` 0), missing or implausible, its quality below ``min_quality``, or
+    its newest beat older than ``hr_fast_max_age_s`` (or from the future). Malformed
+    features are untrustworthy, not a crash (rule 5 of the house: stale or implausible
+    physiology is never acted on as if real)."""
+    try:
+        if not config.hr_fast_max_age_s > 0:
+            return "beat-to-beat HR off"
+        hr = _real(getattr(features, "hr_fast_bpm", _NAN))
+        if not config.hr_min_plausible_bpm <= hr <= config.hr_max_plausible_bpm:   # NaN fails too
+            return f"beat-to-beat HR {hr:.0f} bpm implausible" if hr == hr else "no beat-to-beat HR"
+        q = _real(getattr(getattr(features, "hr_fast_quality", None), "index", None))
+        if not q >= config.min_quality:
+            return f"beat-to-beat HR quality {q:.2f} < {config.min_quality:g}"
+        age = _real(getattr(features, "hr_fast_age_s", _NAN))
+        if not -config.max_sensor_age_s <= age <= config.hr_fast_max_age_s:
+            return f"beat-to-beat HR's newest beat {age:.1f} s old (allowed {config.hr_fast_max_age_s:g} s)"
+        return ""
+    except Exception as e:  # noqa: BLE001
+        return f"unreadable beat-to-beat HR ({type(e).__name__})"
+
+
+def hr_fast_over_ceiling(features, config: ShieldConfig) -> str:
+    """Why the beat-to-beat HR (``sensors.hr_fast``: a run of regular beats, not an ectopic or
+    missed beat) is over the patient's ceiling, relative to the HR baseline or absolute, or "".
+    Checks its own trust (``hr_fast_distrust``), so it may act while the 10-s HR cannot: a
+    surge makes the 10-s window reject the new beats for ~10 s. Lowering is the safe way."""
+    if hr_fast_distrust(features, config):
+        return ""
+    hr = float(features.hr_fast_bpm)
+    relative = getattr(features, "relative", None)
+    rel = _real(relative.get("hr_fast_bpm")) if isinstance(relative, dict) else _NAN
+    what = f"beat-to-beat HR {hr:.0f} bpm ({getattr(features, 'hr_fast_source', '') or '?'}, " \
+           f"last {RUN_INTERVALS + 1} beats)"
+    if config.hr_ceiling_rel < rel < math.inf:
+        return f"{what} is {rel * 100:.0f} % above baseline (ceiling {config.hr_ceiling_rel * 100:.0f} %)"
+    if hr > config.hr_ceiling_bpm:
+        return f"{what} above the {config.hr_ceiling_bpm:.0f} bpm limit"
     return ""
 
 

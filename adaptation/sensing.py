@@ -18,20 +18,35 @@ quality marks:
 
 Relative values follow ``sensors.baseline``: heart rate and tonic EDA as a fraction above
 baseline, every other feature as a difference.
+
+The beat-to-beat heart rate (``Features.hr_fast_bpm``, ``sensors.hr_fast``; the shield's
+fast HR-ceiling path) is measured too, in ``measure`` (kept in ``fast``; ``with_fast``
+adds it to a session's ``Features``): the true HR ± 2.5 bpm (a mean of 4 intervals: respiratory sinus
+arrhythmia of ±3 % does not average out in 2 s, and jitter adds ~1 bpm); unknown (NaN,
+quality 0) wherever the heart is unreadable (its live counterpart needs the 10-s signal
+checks), and ``FAST_IRREGULAR`` of the time otherwise (an ectopic or missed beat silences it
+for a run); its newest beat 0–0.8 s old (up to one interval plus the detector's delay), the
+stall's age in a stall. Its noise comes from a generator of its own (spawned from ``rng``,
+which spawning does not advance), so every other measurement is drawn exactly as before.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from sensors.baseline import RATIO
-from sensors.types import Features
+from sensors.types import Features, Quality
 
 NAMES = Features.NAMES                       # hr, rmssd, eda tonic, scr rate, scr amplitude, resp
 GROUPS = ("heart", "eda", "resp")            # quality and age per signal group
 _GROUP_OF = {"hr_bpm": 0, "rmssd_ms": 0, "eda_tonic_us": 1, "scr_per_min": 1, "scr_amplitude_us": 1, "resp_rate_bpm": 2}
 _RATIO = np.array([n in RATIO for n in NAMES])
 WINDOW_S = 10.0                              # heart and breathing windows: an artefact spoils this long after
+FAST_SD_BPM = 2.5                            # beat-to-beat HR scatter (see the module docstring)
+FAST_IRREGULAR = 0.03                        # share of ticks whose newest run holds an ectopic or missed beat
+FAST_AGE_S = (0.0, 0.8)                      # newest beat's age at a tick
 
 
 class SensorModel:
@@ -48,6 +63,10 @@ class SensorModel:
         self.stall_until = np.zeros(n)
         self.flat_until = np.zeros(n)        # EDA electrode lifted
         self.baseline = np.full((n, len(NAMES)), np.nan)
+        # the beat-to-beat HR's own draws: the main generator's sequence stays as it was
+        self._fast_rng = rng.spawn(1)[0]
+        self.fast: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
+            np.full(n, np.nan), np.full(n, np.nan), np.zeros(n), np.full(n, np.nan))
 
     def reset(self, rows: np.ndarray, resting: dict[str, np.ndarray],
               artefacts_per_hour: np.ndarray | None = None, dropouts_per_hour: np.ndarray | None = None) -> None:
@@ -119,4 +138,28 @@ class SensorModel:
         base = self.baseline
         with np.errstate(invalid="ignore", divide="ignore"):
             relative = np.where(_RATIO, (values - base) / np.where(base > 0, base, np.nan), values - base)
+        self.fast = self._measure_fast(true["hr_bpm"], usable[:, 0], age[:, 0], stalled)
         return values, relative, quality, age
+
+    def _measure_fast(self, hr_true: np.ndarray, heart_usable: np.ndarray, heart_age: np.ndarray,
+                      stalled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(hr_fast_bpm, relative, quality index, age) per session (see the module docstring)."""
+        rng, n = self._fast_rng, self.n
+        hr = np.asarray(hr_true, dtype=np.float64) + rng.normal(0.0, FAST_SD_BPM, n)
+        known = heart_usable & (rng.random(n) >= FAST_IRREGULAR)
+        hr = np.where(known, hr, np.nan)
+        quality = np.where(known, 1.0, 0.0)
+        age = np.where(stalled, heart_age, rng.uniform(*FAST_AGE_S, n))
+        base = self.baseline[:, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            relative = (hr - base) / np.where(base > 0, base, np.nan)
+        return hr, relative, quality, age
+
+    def with_fast(self, features: Features, i: int) -> Features:
+        """``features`` (session ``i``'s, from the last ``measure``) with its beat-to-beat HR:
+        ``hr_fast_*`` and ``relative['hr_fast_bpm']``, as ``sensors.features`` fills them."""
+        hr, rel, q, age = (float(a[i]) for a in self.fast)
+        known = hr == hr
+        return dataclasses.replace(features, hr_fast_bpm=hr, hr_fast_source="ecg" if known else "",
+                                   hr_fast_quality=Quality(q, "ok" if known else "noisy"), hr_fast_age_s=age,
+                                   relative={**features.relative, "hr_fast_bpm": rel})

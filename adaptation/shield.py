@@ -17,8 +17,12 @@ decrease they force. Rules, in order:
    longer than ``hold_before_ramp_s`` → ramp down at ``ramp_down_rate``. No HR baseline yet
    → no increase (a ceiling that cannot be checked must not be crossed upward).
 5. HR over the patient's ceiling (relative or absolute) → one level below the current
-   level, and never up. A SUDS answer at or over ``suds_ceiling`` (at most
-   ``suds_max_age_s`` old) → never up, and one level down if it was given at this level.
+   level, and never up. The beat-to-beat HR (``Features.hr_fast_bpm``: the newest run of
+   regular beats, ``sensors.hr_fast``) is held to the same ceilings, also while rule 4
+   distrusts the 10-s HR (a sudden surge is what makes it untrustworthy), when its own
+   quality is usable and its newest beat at most ``hr_fast_max_age_s`` old. A SUDS
+   answer at or over ``suds_ceiling`` (at most ``suds_max_age_s`` old) → never up, and
+   one level down if it was given at this level.
    A recent SUDS at or over ``high_suds`` with a sign from the body (``body_signs``: a
    usable, fresh EDA, or breathing rate, or a trustworthy HR or RMSSD, past its limit) →
    never up, and ``distress_levels_down`` levels down (within the step and rate bounds:
@@ -53,11 +57,11 @@ from collections.abc import Callable
 from adaptation.guard import ControllerGuard, check_decision
 from adaptation.safety_rules import (HEART, ShieldConfig, _answered_at_this_level, _level_below, _reason_of,
                                      _step_down, _unrated_at_level, agreeing_distress, alarm, heart_distrust,
-                                     hr_over_ceiling, suds_over_ceiling)
+                                     hr_fast_distrust, hr_fast_over_ceiling, hr_over_ceiling, suds_over_ceiling)
 from adaptation.types import Controller, Decision, Observation, Therapist
 
 __all__ = ["HEART", "SafetyShield", "ShieldConfig", "agreeing_distress", "alarm", "heart_distrust",
-           "hr_over_ceiling", "suds_over_ceiling"]
+           "hr_fast_distrust", "hr_fast_over_ceiling", "hr_over_ceiling", "suds_over_ceiling"]
 
 _NAN = math.nan
 
@@ -215,6 +219,11 @@ class SafetyShield:
             hold.append("therapist ceiling unknown (NaN)")
         if distrust:
             hold.append(f"heart signal stale/low quality ({distrust})")
+            # the beat-to-beat HR vouches for itself: a sudden surge is what makes the 10-s
+            # HR untrustworthy (its artefact rule rejects the new beats), so it must not wait
+            fast = hr_fast_over_ceiling(obs.features, cfg)
+            if fast:
+                t, why = _step_down(t, why, last, _level_below(obs), fast, d, notes)
             if valid_time and now - self._untrusted_since > cfg.hold_before_ramp_s:
                 r = max(last - cfg.ramp_down_rate * dt, 0.0)
                 if t > r:

@@ -9,6 +9,9 @@ A value computed from a window that fails its quality checks is NaN, and
 over the window, which is slower and misses the last ~0.4 s.
 
 Heart rate is taken from the first trustworthy source of ECG, PPG, then RR intervals.
+The beat-to-beat heart rate (``sensors.hr_fast``: the newest run of regular beats, for the
+shield's HR ceiling) is taken the same way, from the first source whose newest run is
+regular, fresh and from a usable signal; it may come from another source than the 10-s HR.
 
 Modules: ``peaks`` (ECG R peaks), ``pulse`` (PPG pulses), ``heart`` (HR, RMSSD),
 ``eda``, ``resp``, ``quality``, ``baseline``.
@@ -25,6 +28,7 @@ import numpy as np
 from .baseline import Baseline
 from .eda import eda_features
 from .heart import heart_rate, heart_rate_from_intervals
+from .hr_fast import FastHeart, fast_heart_rate, fast_heart_rate_from_beats
 from .peaks import RPeakDetector
 from .pulse import PulseDetector
 from .quality import beat_correlations, signal_quality, template_quality
@@ -35,6 +39,7 @@ from .types import Features, Quality, Window
 SIGNALS = ("ecg", "ppg", "eda", "resp", "rr")
 BEAT_R_MIN = 0.7          # clean beats correlate ≥ 0.8 with their median (ECG and PPG alike)
 DETECTORS = {"ecg": RPeakDetector, "ppg": PulseDetector}
+FAST_MARGIN_S = 0.25      # the run's quality window starts this long before its first beat (a QRS's width)
 RR_MAX_AGE_S = 3.0        # RR arrives once per beat: the watchdog's 2 s interval + 1 s grace
 
 
@@ -61,25 +66,32 @@ def _beats_offline(kind: str, w: Window) -> np.ndarray:
         return np.empty(0)
 
 
-def _heart(kind: str, w: Window, beats, time: float, hr_s: float, rmssd_s: float
-           ) -> tuple[float, float, Quality, str, str]:
-    """(hr, rmssd, quality, why hr is NaN, why rmssd is NaN) from one source.
+def _heart(kind: str, w: Window, beats, time: float, hr_s: float, rmssd_s: float, want_fast: bool = True
+           ) -> tuple[float, float, Quality, str, str, FastHeart]:
+    """(hr, rmssd, quality, why hr is NaN, why rmssd is NaN, beat-to-beat HR) from one source.
 
     Beats that do not look like the window's median beat (correlation < ``BEAT_R_MIN``:
     a beat found in a burst of noise, usually misplaced) are dropped before intervals are
     formed; the intervals around them then fail the artefact rules. The quality folds in
-    the signal's checks, the beats' template match and the intervals' artefact share."""
+    the signal's checks, the beats' template match and the intervals' artefact share.
+
+    The beat-to-beat HR reads the same cleaned beats but not the 10-s artefact rules (which
+    reject a sudden surge's beats: the reason it exists); it needs the signal's own checks
+    over the last ``hr_s`` and the run's beats to match their template. ``want_fast`` False
+    (an earlier source gave it already) skips it: its quality checks cost a tick time."""
+    skipped = FastHeart(math.nan, Quality(0.0, "no data"), math.nan, "not needed")
     if kind == "rr":
         scale = 1.0 if w.unit == "s" else 1e-3          # RR streams carry ms unless they say s
-        hr = heart_rate_from_intervals(w.times, np.asarray(w.values) * scale, time,
-                                       window_s=hr_s, rmssd_window_s=rmssd_s)
+        rr = np.asarray(w.values) * scale
+        hr = heart_rate_from_intervals(w.times, rr, time, window_s=hr_s, rmssd_window_s=rmssd_s)
         why = "" if hr.quality.usable else f"rr {hr.quality.reason} ({hr.reason})"
-        return hr.hr_bpm, hr.rmssd_ms, hr.quality, why, why or hr.reason
+        fast = fast_heart_rate(w.times, rr, time) if want_fast else skipped
+        return hr.hr_bpm, hr.rmssd_ms, hr.quality, why, why or hr.reason, fast
     recent = _tail(w, time - hr_s)
     q = signal_quality(recent, kind)
     if not q.usable:
         why = f"{kind} {q.reason}"
-        return math.nan, math.nan, q, why, why
+        return math.nan, math.nan, q, why, why, FastHeart(math.nan, q, math.nan, why)
     if beats is None:
         beats = _beats_offline(kind, w)
     beats = np.asarray(beats, dtype=np.float64)
@@ -88,11 +100,30 @@ def _heart(kind: str, w: Window, beats, time: float, hr_s: float, rmssd_s: float
     if r.size:
         beats = np.setdiff1d(beats, bt[r < BEAT_R_MIN])
     hr = heart_rate(beats, time, window_s=hr_s, rmssd_window_s=rmssd_s)
+    fast = _fast_checked(fast_heart_rate_from_beats(beats, time), q, w, time, bt, r, kind) if want_fast else skipped
     q = _worst(q, hr.quality, _template_q(r[bt > time - hr_s], kind))
     if not q.usable:
         why = f"{kind} {q.reason}" + (f" ({hr.reason})" if hr.reason else "")
-        return math.nan, math.nan, q, why, why
-    return hr.hr_bpm, hr.rmssd_ms, q, "", hr.reason
+        return math.nan, math.nan, q, why, why, fast
+    return hr.hr_bpm, hr.rmssd_ms, q, "", hr.reason, fast
+
+
+def _fast_checked(fast: FastHeart, signal_q: Quality, w: Window, time: float, bt: np.ndarray, r: np.ndarray,
+                  kind: str) -> FastHeart:
+    """A run's HR kept only when the signal passed its checks over the last ``hr_s``
+    (``signal_q``) and again over the run's own span up to ``time`` (a burst of movement
+    that began a second ago barely dents a 10-s window but ruins a 3-s one: measured on
+    the synthetic ECG and PPG, 0.5 s into a burst the 3-s index is 0.1–0.6, the 10-s one
+    0.86), and the run's beats match the median beat on average (``template_quality``: a
+    regular train of detections in noise, e.g. a periodic movement, matches no heartbeat's
+    shape)."""
+    if fast.hr_bpm != fast.hr_bpm:
+        return fast
+    span_q = signal_quality(_tail(w, fast.start - FAST_MARGIN_S), kind)
+    q = _worst(signal_q, span_q, _template_q(r[bt >= fast.start], kind))
+    if not q.usable:
+        return FastHeart(math.nan, q, fast.age_s, f"{kind} {q.reason} over the run")
+    return FastHeart(fast.hr_bpm, q, fast.age_s, "", fast.start)
 
 
 def _template_q(r: np.ndarray, kind: str) -> Quality:
@@ -130,13 +161,21 @@ def extract(time: float, windows: Mapping[str, Window], beats: Mapping[str, np.n
     values: dict[str, float | str] = {}
 
     hr_why = []
+    fast_why = []
     for kind in ("ecg", "ppg", "rr"):
         if kind not in fresh:
             if kind in quality:
                 hr_why.append(f"{kind} {quality[kind].reason}")
+                fast_why.append(f"{kind} {quality[kind].reason}")
             continue
-        hr, rmssd, q, why, rmssd_why = _heart(kind, fresh[kind], beats.get(kind), time,
-                                              hr_window_s, rmssd_window_s)
+        hr, rmssd, q, why, rmssd_why, fast = _heart(kind, fresh[kind], beats.get(kind), time,
+                                                    hr_window_s, rmssd_window_s, "hr_fast_bpm" not in values)
+        if "hr_fast_bpm" not in values:
+            if fast.hr_bpm == fast.hr_bpm:
+                values.update(hr_fast_bpm=fast.hr_bpm, hr_fast_source=kind, hr_fast_quality=fast.quality,
+                              hr_fast_age_s=fast.age_s)
+            else:
+                fast_why.append(f"{kind}: {fast.reason}")
         quality[kind] = q
         if q.usable and "hr_bpm" not in values:
             values.update(hr_bpm=hr, rmssd_ms=rmssd, hr_source=kind)
@@ -147,6 +186,8 @@ def extract(time: float, windows: Mapping[str, Window], beats: Mapping[str, np.n
     if "hr_bpm" not in values:
         why = "; ".join(hr_why) or "no ECG, PPG or RR stream"
         reasons["hr_bpm"] = reasons["rmssd_ms"] = why
+    if "hr_fast_bpm" not in values:
+        reasons["hr_fast_bpm"] = "; ".join(fast_why) or "no ECG, PPG or RR stream"
 
     if "eda" in fresh:
         e = eda_features(_tail(fresh["eda"], time - eda_window_s))
@@ -170,6 +211,9 @@ def extract(time: float, windows: Mapping[str, Window], beats: Mapping[str, np.n
 
     f = Features(time=float(time), quality=quality, age_s=age, reasons=reasons, **values)
     relative = baseline.relative(f) if baseline is not None else dict.fromkeys(Features.NAMES, math.nan)
+    # the beat-to-beat HR against the same HR baseline, as a fraction above it (sensors.baseline)
+    base = baseline.values()["hr_bpm"] if baseline is not None else math.nan
+    relative["hr_fast_bpm"] = (f.hr_fast_bpm - base) / base if base > 0 else math.nan
     return dataclasses.replace(f, relative=relative)
 
 

@@ -79,6 +79,14 @@ class Features:
     age_s: dict[str, float] = field(default_factory=dict)        # per signal: newest sample's age
     relative: dict[str, float] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)        # per NaN feature: why, in words
+    # Beat-to-beat heart rate (sensors.hr_fast): the newest run of ~6 regular beats, for the
+    # safety shield's HR ceiling only — not in NAMES, so the policy's input never changes.
+    # NaN unless the run is regular, fresh and from a usable signal; relative['hr_fast_bpm']
+    # is its fraction above the HR baseline.
+    hr_fast_bpm: float = math.nan
+    hr_fast_source: str = ""       # 'ecg', 'ppg' or 'rr'
+    hr_fast_quality: Quality = Quality(0.0, "no data")
+    hr_fast_age_s: float = math.nan    # newest beat of the run: its age at ``time``
 
     NAMES = ("hr_bpm", "rmssd_ms", "eda_tonic_us", "scr_per_min", "scr_amplitude_us", "resp_rate_bpm")
 

@@ -55,7 +55,9 @@ def test_extract_fills_relative_from_a_baseline():
     b.add(Features(time=0.0, hr_bpm=60.0))
     f = extract(39.99, {"ecg": Window(t, x, 250.0)}, baseline=b)
     assert f.relative["hr_bpm"] == pytest.approx(f.hr_bpm / 60.0 - 1.0)
+    # the beat-to-beat HR against the same baseline (sensors.hr_fast; the shield reads it)
+    assert f.relative["hr_fast_bpm"] == pytest.approx(f.hr_fast_bpm / 60.0 - 1.0)
     assert np.isnan(f.relative["eda_tonic_us"])
     unrelated = extract(39.99, {"ecg": Window(t, x, 250.0)})        # no baseline yet: all NaN
-    assert set(unrelated.relative) == set(Features.NAMES)
+    assert set(unrelated.relative) == set(Features.NAMES) | {"hr_fast_bpm"}
     assert all(np.isnan(v) for v in unrelated.relative.values())
