@@ -4,7 +4,8 @@ and dropped while the others go on.
 
 Call ``poll()`` 20 to 60 times a second, from one thread. Each call drains what has arrived
 (never waits) and judges staleness, so detection comes ``stale_after`` plus one polling
-interval after the last sample. Measured here (2-core VM): ECG 1 kHz, PPG 64 Hz, EDA 32 Hz
+interval after the last sample, and completeness (a stream delivering much less than its
+declared rate is ``incomplete``, with an event saying how much it delivers). Measured here (2-core VM): ECG 1 kHz, PPG 64 Hz, EDA 32 Hz
 and RESP 25 Hz polled together at 60 Hz cost about 0.5 ms per poll, 3 % of one core; the
 time is per call rather than per sample, so polling at 20 Hz costs a third of that.
 """
@@ -23,8 +24,8 @@ from sensors.buffer import RingBuffer
 from sensors.errors import SensorError, StreamFormatError
 from sensors.types import StreamSpec, Window
 from sensors.units import IRREGULAR, NEEDS_RATE, Conversion, canonical_kind, conversion
-from sensors.watchdog import (DEFAULT_GRACE_S, DEFAULT_IRREGULAR_INTERVAL_S, Event, Status,
-                              Watchdog)
+from sensors.watchdog import (COMPLETENESS_WINDOW_S, DEFAULT_GRACE_S,
+                              DEFAULT_IRREGULAR_INTERVAL_S, Event, Status, Watchdog)
 
 DEFAULT_SECONDS = 120.0        # ring buffer: the longest feature window plus margin
 MAX_IRREGULAR_RATE = 5.0       # RR capacity: up to 300 bpm
@@ -42,6 +43,7 @@ class Poll:
     status: Status = Status.NO_DATA
     events: tuple[Event, ...] = ()
     error: SensorError | None = None   # set when the stream failed and was dropped
+    incomplete: bool = False           # alive, but delivering under MIN_COMPLETENESS of its rate
 
 
 def _check_signal(spec: StreamSpec, kind: str | None, channels: int | None) -> str:
@@ -69,6 +71,7 @@ class StreamReader:
                  seconds: float = DEFAULT_SECONDS, capacity: int | None = None,
                  channels: int | None = None, expected_interval: float | None = None,
                  grace: float = DEFAULT_GRACE_S, confirm: int = 2,
+                 completeness_window: float = COMPLETENESS_WINDOW_S,
                  clock: Callable[[], float] = lsl.local_clock):
         spec = inlet.spec
         self.inlet, self.spec, self.name, self.clock = inlet, spec, spec.name, clock
@@ -87,7 +90,7 @@ class StreamReader:
         self.buffer = RingBuffer(seconds, rate, spec.channel_count, capacity=capacity,
                                  unit=self.conversions[0].unit)
         self.watchdog = Watchdog(self.name, rate, clock=clock, expected_interval=expected_interval,
-                                 grace=grace, confirm=confirm)
+                                 grace=grace, confirm=confirm, completeness_window=completeness_window)
         self._scratch = np.empty((inlet.max_pull, spec.channel_count), dtype=np.float64)
         factors = np.array([1.0 if c.reciprocal else c.factor for c in self.conversions])
         self._scale = None if np.all(factors == 1.0) else factors
@@ -129,7 +132,7 @@ class StreamReader:
         if self._events or self.watchdog.events:
             events = tuple(self._events) + tuple(self.watchdog.pop_events())
             self._events.clear()
-        return Poll(self.name, new, old, nonfinite, status, events)
+        return Poll(self.name, new, old, nonfinite, status, events, incomplete=self.watchdog.incomplete)
 
     def _ingest(self, times: np.ndarray, raw: np.ndarray, now: float) -> tuple[int, int, int]:
         n = len(times)
@@ -181,6 +184,16 @@ class StreamReader:
 
     def age(self, now: float | None = None) -> float:
         return self.watchdog.age(now)
+
+    @property
+    def incomplete(self) -> bool:
+        """Alive but delivering under ``MIN_COMPLETENESS`` of its declared rate."""
+        return self.watchdog.incomplete
+
+    @property
+    def delivered_rate(self) -> float:
+        """Fresh samples per second over the watchdog's completeness window (NaN: not yet)."""
+        return self.watchdog.delivered_rate
 
     def close(self) -> None:
         self.inlet.close()

@@ -162,3 +162,47 @@ class RingBuffer:
         n = min(self._unread, self._size)
         self._unread = 0
         return self._window(*self._copy(self._size - n, self._size), channel)
+
+
+class Tape:
+    """Parallel float64 histories (a detector's filtered signals and their times) kept
+    contiguous in one preallocated array, so that a detector can slice and search them.
+
+    Appending writes after the newest sample; ``drop`` forgets the oldest ones by moving a
+    start offset. Only when the free room at the end runs out are the kept samples moved
+    to the front (one copy of at most ``keep`` samples per ``keep`` appended, instead of
+    copying the whole history on every push); a chunk larger than the room grows the
+    array. ``columns()`` returns views of the kept samples, valid until the next append.
+    """
+
+    def __init__(self, channels: int, keep: int):
+        if channels < 1 or keep < 1:
+            raise ValueError(f"Tape needs channels >= 1 and keep >= 1; got {channels}, {keep}")
+        self._buf = np.empty((channels, 2 * keep + 64), dtype=np.float64)
+        self._lo = self._hi = 0
+
+    def __len__(self) -> int:
+        return self._hi - self._lo
+
+    def append(self, *columns: np.ndarray) -> None:
+        """One array per channel, all of the same length."""
+        n = len(columns[0])
+        if self._hi + n > self._buf.shape[1]:
+            live = self._hi - self._lo
+            if live + n > self._buf.shape[1] // 2:       # keep room for as much again
+                grown = np.empty((self._buf.shape[0], 2 * (live + n) + 64), dtype=np.float64)
+                grown[:, :live] = self._buf[:, self._lo:self._hi]
+                self._buf = grown
+            else:
+                self._buf[:, :live] = self._buf[:, self._lo:self._hi]
+            self._lo, self._hi = 0, live
+        for row, col in zip(self._buf, columns):
+            row[self._hi:self._hi + n] = col
+        self._hi += n
+
+    def drop(self, n: int) -> None:
+        """Forget the oldest ``n`` samples."""
+        self._lo = min(self._hi, self._lo + max(0, int(n)))
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        return tuple(row[self._lo:self._hi] for row in self._buf)

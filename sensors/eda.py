@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
+from . import filters
 from .quality import butter_sos, sample_rate, signal_quality
 from .types import Quality, Window
 
@@ -55,7 +56,7 @@ def eda_features(window: Window, *, min_amplitude_us: float = 0.02, min_duration
     t = np.asarray(window.times, dtype=np.float64)
     fs = sample_rate(window)
     s = _smooth(np.asarray(window.values, dtype=np.float64), fs)
-    d = signal.detrend(s)
+    d = filters.detrend_rows(s[None, :])[0]          # = signal.detrend(s); s is finite
     onsets, peaks = _scrs(s, d, t, fs, min_amplitude_us)
     amps = d[peaks] - d[onsets]
     tonic = _tonic(s, onsets, peaks, amps)
@@ -68,7 +69,7 @@ def _smooth(x: np.ndarray, fs: float) -> np.ndarray:
     cut = min(1.0, 0.4 * fs)
     sos = butter_sos(2, cut, "lowpass", fs)
     pad = min(x.size - 1, int(3 * fs))
-    return signal.sosfiltfilt(sos, x, padlen=pad) if pad > 0 else x.copy()
+    return filters.sosfiltfilt(sos, x, padlen=pad) if pad > 0 else x.copy()
 
 
 def _scrs(s: np.ndarray, d: np.ndarray, t: np.ndarray, fs: float, min_amp: float) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,9 @@ The detectors keep their filter states and decision state between calls, and eve
 decision is taken at a fixed sample index (never "at the end of a chunk"), so feeding a
 recording in chunks of any size, one sample included, gives exactly the same beats as
 feeding it whole. Filters are IIR/FIR with carried state (``sosfilt``/``lfilter`` with
-``zi``), which is bit-exact across chunk boundaries.
+``zi``, through ``sensors.filters``), which is bit-exact across chunk boundaries. Each new
+sample is filtered once; the filtered history lives in a preallocated ``Tape`` and only
+the samples a decision can still reach (6 s) are kept.
 
 Time comes in with the samples: a beat's time is the timestamp of its fiducial sample.
 """
@@ -16,7 +18,10 @@ from collections import deque
 import numpy as np
 from scipy import ndimage, signal
 
+from . import filters
+from .buffer import Tape
 from .errors import StreamFormatError
+from .quality import median
 
 
 def check_rate(rate: float, lo: float, hi: float, what: str) -> float:
@@ -99,17 +104,17 @@ class RPeakDetector:
         self._zi_qrs = self._zi_fid = None
         self._zi_mwi = np.zeros(self._n_mwi - 1)
         self._prev_bp = 0.0
-        # Buffers; index 0 of each is absolute sample ``_start``. The integral starts with
+        # Histories; index 0 of each is absolute sample ``_start``. The integral starts with
         # ``_w`` samples of -1 so that the first real samples can be local maxima.
         self._start = -self._w
-        self._f = np.full(self._w, -1.0)
-        self._slope = np.zeros(self._w)
-        self._fid = np.zeros(self._w)
-        self._t = np.zeros(self._w)
+        self._tape = Tape(4, self._keep_n + self._w)
+        self._tape.append(np.full(self._w, -1.0), np.zeros(self._w), np.zeros(self._w), np.zeros(self._w))
+        self._f, self._slope, self._fid, self._t = self._tape.columns()
         self._next = 0                 # next sample index to test as a candidate
         self._learned = False
         self._spk = self._npk = 0.0
         self._rr = deque(maxlen=8)     # last RR intervals, in samples
+        self._rr_med = None            # their median, until the next one arrives
         self._last_qrs = None          # integral-peak index of the last QRS
         self._last_slope = 0.0
         self._last_fid = -10**12
@@ -126,18 +131,16 @@ class RPeakDetector:
         if self._zi_qrs is None:
             self._zi_qrs = signal.sosfilt_zi(self._sos_qrs) * x[0]
             self._zi_fid = signal.sosfilt_zi(self._sos_fid) * x[0]
-        bp, self._zi_qrs = signal.sosfilt(self._sos_qrs, x, zi=self._zi_qrs)
-        fid, self._zi_fid = signal.sosfilt(self._sos_fid, x, zi=self._zi_fid)
+        bp, self._zi_qrs = filters.sosfilt(self._sos_qrs, x, self._zi_qrs)
+        fid, self._zi_fid = filters.sosfilt(self._sos_fid, x, self._zi_fid)
         d = np.empty_like(bp)
         d[0] = bp[0] - self._prev_bp
         d[1:] = bp[1:] - bp[:-1]
         d *= self.rate
         self._prev_bp = bp[-1]
-        f, self._zi_mwi = signal.lfilter(self._mwi_b, 1.0, d * d, zi=self._zi_mwi)
-        self._f = np.concatenate([self._f, f])
-        self._slope = np.concatenate([self._slope, np.abs(d)])
-        self._fid = np.concatenate([self._fid, fid])
-        self._t = np.concatenate([self._t, t])
+        f, self._zi_mwi = filters.fir(self._mwi_b, d * d, self._zi_mwi)
+        self._tape.append(f, np.abs(d), fid, t)
+        self._f, self._slope, self._fid, self._t = self._tape.columns()
         self._in.n += x.size
         beats: list[float] = []
         self._decide(beats)
@@ -177,7 +180,10 @@ class RPeakDetector:
         return self._npk + 0.25 * (self._spk - self._npk)
 
     def _rr_mean(self) -> float:
-        return float(np.median(self._rr)) if self._rr else self.rate
+        # Asked at every candidate, changed only at a beat: remembered in between.
+        if self._rr_med is None:
+            self._rr_med = float(np.median(self._rr)) if self._rr else self.rate
+        return self._rr_med
 
     def _search_until(self, last: int, beats: list[float]) -> None:
         """Run every search-back whose deadline is at or before sample ``last``."""
@@ -227,6 +233,7 @@ class RPeakDetector:
             rr = idx - self._last_qrs
             if 0.27 * self.rate <= rr <= 2.0 * self.rate:
                 self._rr.append(rr)
+                self._rr_med = None
         self._last_qrs = self._anchor = idx
         self._last_slope = self._max_slope(idx) if slope is None else slope
         self._noise = [(i, v) for i, v in self._noise if i > idx]
@@ -237,7 +244,7 @@ class RPeakDetector:
     def _fiducial(self, idx: int) -> int:
         lo = max(idx - self._fid_span, self._last_fid + self._w // 2 + 1, self._start, 0)
         seg = self._fid[lo - self._start:idx + 1 - self._start]
-        base = float(np.median(seg))
+        base = median(seg)
         up, down = float(seg.max()) - base, base - float(seg.min())
         self._pos = 0.8 * self._pos + 0.2 * up
         self._neg = 0.8 * self._neg + 0.2 * down
@@ -250,8 +257,6 @@ class RPeakDetector:
         cut = self._in.n - self._keep_n - self._start
         if cut > 0:
             self._start += cut
-            self._f = self._f[cut:]
-            self._slope = self._slope[cut:]
-            self._fid = self._fid[cut:]
-            self._t = self._t[cut:]
+            self._tape.drop(cut)
+            self._f, self._slope, self._fid, self._t = self._tape.columns()
         self._noise = [(i, v) for i, v in self._noise if i >= self._in.n - self._keep_n]

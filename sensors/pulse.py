@@ -1,11 +1,14 @@
 """Causal systolic-peak detection for streaming PPG/BVP (same contract as ``sensors.peaks``:
-chunk-invariant, time comes in with the samples)."""
+chunk-invariant, time comes in with the samples; each sample filtered once, the history
+kept in a preallocated ``Tape``)."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import signal
 
+from . import filters
+from .buffer import Tape
 from .peaks import SampleCleaner, check_rate
 
 
@@ -37,7 +40,7 @@ class PulseDetector:
         self._d1, self._d2 = (self._w1 - 1) // 2, (self._w2 - 1) // 2
         self._b1, self._b2 = np.full(self._w1, 1.0 / self._w1), np.full(self._w2, 1.0 / self._w2)
         a = 1.0 / (10.0 * fs)
-        self._ema = ([a], [1.0, a - 1.0])
+        self._ema = (np.array([a]), np.array([1.0, a - 1.0]))
         self._back, self._ahead = round(0.15 * fs), round(0.05 * fs)
         self._gap = round(self.MIN_GAP_S * fs)
         self._max_block = round(self.MAX_BLOCK_S * fs)
@@ -47,11 +50,8 @@ class PulseDetector:
         self._zi2 = np.zeros(self._w2 - 1)
         self._zim = np.zeros(1)
         self._start = 0
-        self._s = np.empty(0)
-        self._x = np.empty(0)
-        self._t = np.empty(0)
-        self._ma1 = np.empty(0)
-        self._thr = np.empty(0)
+        self._tape = Tape(5, self._keep)
+        self._s, self._x, self._t, self._ma1, self._thr = self._tape.columns()
         self._next = 0             # next centre index to classify
         self._block = None         # start index of the block we are in
         self._last = -10**12
@@ -63,17 +63,14 @@ class PulseDetector:
             return np.empty(0)
         if self._zi is None:
             self._zi = signal.sosfilt_zi(self._sos) * x[0]
-        s, self._zi = signal.sosfilt(self._sos, x, zi=self._zi)
+        s, self._zi = filters.sosfilt(self._sos, x, self._zi)
         np.maximum(s, 0.0, out=s)
         y = s * s
-        ma1, self._zi1 = signal.lfilter(self._b1, 1.0, y, zi=self._zi1)
-        ma2, self._zi2 = signal.lfilter(self._b2, 1.0, y, zi=self._zi2)
-        m, self._zim = signal.lfilter(*self._ema, y, zi=self._zim)
-        self._s = np.concatenate([self._s, s])
-        self._x = np.concatenate([self._x, x])
-        self._t = np.concatenate([self._t, t])
-        self._ma1 = np.concatenate([self._ma1, ma1])
-        self._thr = np.concatenate([self._thr, ma2 + self.BETA * m])
+        ma1, self._zi1 = filters.fir(self._b1, y, self._zi1)
+        ma2, self._zi2 = filters.fir(self._b2, y, self._zi2)
+        m, self._zim = filters.iir(*self._ema, y, self._zim)
+        self._tape.append(s, x, t, ma1, ma2 + self.BETA * m)
+        self._s, self._x, self._t, self._ma1, self._thr = self._tape.columns()
         self._in.n += x.size
         beats: list[float] = []
         self._decide(beats)
@@ -117,5 +114,5 @@ class PulseDetector:
         cut = self._in.n - self._keep - self._start
         if cut > 0:
             self._start += cut
-            self._s, self._x, self._t = self._s[cut:], self._x[cut:], self._t[cut:]
-            self._ma1, self._thr = self._ma1[cut:], self._thr[cut:]
+            self._tape.drop(cut)
+            self._s, self._x, self._t, self._ma1, self._thr = self._tape.columns()

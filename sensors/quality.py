@@ -1,12 +1,17 @@
 """How far one window of a signal can be trusted: ``signal_quality(window, kind)``.
 
-Checks, worst first: no samples; non-finite or out-of-range values (an ECG of 50 mV, a
-negative skin conductance); a flat line (a lifted electrode or a frozen sensor: short
-blocks with almost no change); clipping (runs of samples stuck at the window's extreme or
-at the device's limits, or one code value far from the median that keeps coming back, as
-a lead-off monitor writes it); noise (too little power where the signal lives). The index
-is the lowest of the checks' indices and the reason names that check; ``Quality.usable``
-(index ≥ 0.5) is what feature functions obey.
+Checks, worst first: no samples; too few samples for the rate the stream declares (a
+32 Hz stream delivering 1 sample a second is not a 32 Hz signal with a slow heart: its
+reason says "incomplete: receiving 1.0 samples/s of 32 nominal"); non-finite or
+out-of-range values (an ECG of 50 mV, a negative skin conductance); a flat line (a lifted
+electrode or a frozen sensor: short blocks with almost no change); clipping (runs of
+samples stuck at the window's extreme or at the device's limits, or one code value far
+from the median that keeps coming back, as a lead-off monitor writes it); noise (too
+little power where the signal lives). The index is the lowest of the checks' indices and
+the reason names that check; ``Quality.usable`` (index ≥ 0.5) is what feature functions
+obey. Each runs at every control tick, so the costly numpy/scipy calls are replaced by
+exact equivalents (``sensors.filters``, ``median``, ``_percentile``, ``_mode_and_median``):
+the same numbers, to the bit.
 
 ``beat_quality`` adds the check that needs beats: how well the beats match the window's
 median beat (template matching after Orphanidou et al. 2015, IEEE JBHI 19:832: mean
@@ -16,12 +21,14 @@ correlation ≥ 0.66 for ECG, ≥ 0.86 for PPG). Noise that still lets a detecto
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from scipy import signal
 
+from . import filters
 from .types import Quality, Window
 
 
@@ -59,6 +66,11 @@ RULES = {
 # half width (s; None: half an RR), least mean r, band the beats are compared in (Hz)
 TEMPLATE = {"ecg": (0.12, 0.66, (1.0, 40.0)), "ppg": (None, 0.86, (0.5, 8.0))}
 RAIL_MIN_S = 0.02                    # a clipped run lasts at least this long (and 3 samples)
+# Delivered samples as a share of the declared rate: unusable below MIN_COMPLETENESS (a
+# quarter of the samples lost breaks beat intervals and filters alike), fully trusted from
+# GOOD_COMPLETENESS (a device clock a few % slow, jitter at the window's edges).
+MIN_COMPLETENESS = 0.8
+GOOD_COMPLETENESS = 0.9
 
 
 @lru_cache(maxsize=64)
@@ -71,9 +83,33 @@ def psd(x: np.ndarray, fs: float, nper: int) -> tuple[np.ndarray, np.ndarray]:
     """Welch's power spectrum (Hann, 50 % overlap, mean removed), unscaled: only shares of
     power are compared. Plain numpy, several times cheaper than scipy's for one window."""
     nper = int(min(nper, x.size))
-    segs = np.lib.stride_tricks.sliding_window_view(x - x.mean(), nper)[::max(1, nper // 2)]
-    spec = np.abs(np.fft.rfft(segs * np.hanning(nper), axis=1)) ** 2
-    return np.fft.rfftfreq(nper, 1.0 / fs), spec.mean(axis=0)
+    step = max(1, nper // 2)
+    xc = x - x.mean()
+    # = sliding_window_view(xc, nper)[::step], without its argument handling
+    segs = np.lib.stride_tricks.as_strided(xc, ((xc.size - nper) // step + 1, nper),
+                                           (step * xc.strides[0], xc.strides[0]), writeable=False)
+    spec = np.abs(np.fft.rfft(segs * _hann(nper), axis=1)) ** 2
+    return _freqs(nper, fs), spec.mean(axis=0)
+
+
+@lru_cache(maxsize=64)
+def _freqs(n: int, fs: float) -> np.ndarray:
+    f = np.fft.rfftfreq(n, 1.0 / fs)
+    f.flags.writeable = False            # shared between calls
+    return f
+
+
+@lru_cache(maxsize=64)
+def _band_masks(n: int, fs: float, ref: tuple[float, float], band: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    f = _freqs(n, fs)
+    return (f >= ref[0]) & (f <= ref[1]), (f >= band[0]) & (f <= band[1])
+
+
+@lru_cache(maxsize=64)
+def _hann(n: int) -> np.ndarray:
+    w = np.hanning(n)
+    w.flags.writeable = False            # shared between calls
+    return w
 
 
 def sample_rate(w: Window) -> float:
@@ -94,57 +130,136 @@ def signal_quality(window: Window, kind: str, *, limits: tuple[float, float] | N
     x = np.asarray(window.values, dtype=np.float64)
     if x.size < 2:
         return Quality(0.0, "no data")
-    finite = np.isfinite(x)
-    if not finite.all():
+    complete, why = completeness(window)
+    if complete < 0.5:
+        return Quality(complete, why)    # a trickle of samples: nothing else can be judged
+    lo, hi = float(x.min()), float(x.max())
+    # NaN and ±inf carry through min and max: one pass instead of isfinite's mask.
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         return Quality(0.0, "implausible values")
-    if x.min() < rules.lo or x.max() > rules.hi:
+    if lo < rules.lo or hi > rules.hi:
         return Quality(0.0, "implausible values")
     fs = sample_rate(window)
-    checks = [(_flat(x, fs, rules), "flat line"), (_clipping(x, fs, rules, limits), "clipping"),
-              (_noise(x, fs, rules), "noisy")]
-    index, reason = min(checks, key=lambda c: c[0])
+    # The weakest check names the reason (the first of equals, in this order).
+    index, reason = complete, why
+    flat = _flat(x, fs, rules, lo, hi)
+    if flat < index:
+        index, reason = flat, "flat line"
+    clip = _clipping(x, fs, rules, limits, lo, hi)
+    if clip < index:
+        index, reason = clip, "clipping"
+    noise = _noise(x, fs, rules)
+    if noise < index:
+        index, reason = noise, "noisy"
     return Quality(index, reason) if index < 1.0 else Quality(1.0, "ok")
 
 
-def _flat(x: np.ndarray, fs: float, rules: Rules) -> float:
+def delivered_rate(window: Window) -> float:
+    """Samples per second that ``window`` holds between its first and last sample (NaN
+    with fewer than two, or all at one time)."""
+    n = len(window.times)
+    duration = window.duration
+    return (n - 1) / duration if n > 1 and duration > 0 else math.nan
+
+
+def completeness(window: Window) -> tuple[float, str]:
+    """(index, reason) for how much of its declared rate ``window`` delivers: 1 from
+    ``GOOD_COMPLETENESS`` of it, 0.5 at ``MIN_COMPLETENESS``; (1, 'ok') when there is no
+    declared rate to hold it to (irregular streams) or too little to tell."""
+    got = delivered_rate(window)
+    if not (window.rate > 0 and math.isfinite(got)):
+        return 1.0, "ok"
+    index = _ramp(got / window.rate, GOOD_COMPLETENESS, MIN_COMPLETENESS)
+    if index >= 1.0:
+        return 1.0, "ok"
+    return index, f"incomplete: receiving {got:.1f} samples/s of {window.rate:g} nominal"
+
+
+def _flat(x: np.ndarray, fs: float, rules: Rules, lo: float | None = None, hi: float | None = None) -> float:
     """1 minus the share of flat blocks; at most 0.4 when the newest block is flat, since
     that means the signal is lost now, however good the rest of the window was."""
     n = max(4, int(round(rules.block_s * fs)))
-    tiny = 1e-9 * max(1.0, float(np.abs(x).max()))
+    if lo is None or hi is None:
+        lo, hi = float(x.min()), float(x.max())
+    tiny = 1e-9 * max(1.0, max(-lo, hi))                  # = |x|.max()
     if x.size < n:
-        return 1.0 if np.ptp(x) > max(rules.flat_abs, tiny) else 0.0
+        return 1.0 if hi - lo > max(rules.flat_abs, tiny) else 0.0
     blocks = x[x.size - x.size // n * n:].reshape(-1, n)        # aligned on the newest sample
-    ptp = np.ptp(blocks, axis=1)
+    ptp = blocks.max(axis=1) - blocks.min(axis=1)
     # Relative to the livelier blocks too, so that a unitless PPG is judged on its own scale.
-    tol = max(rules.flat_abs, rules.flat_rel * float(np.percentile(ptp, 90)), tiny)
+    tol = max(rules.flat_abs, rules.flat_rel * _percentile(ptp, 90), tiny)
     flat = ptp <= tol
-    index = 1.0 - float(np.mean(flat))
+    index = 1.0 - np.count_nonzero(flat) / flat.size
     return min(index, 0.4) if flat[-1] else index
 
 
-def _clipping(x: np.ndarray, fs: float, rules: Rules, limits: tuple[float, float] | None) -> float:
-    span = float(np.ptp(x))
+def _percentile(v: np.ndarray, q: float) -> float:
+    """``np.percentile(v, q)`` (linear), to the bit, for the few values of a window's blocks:
+    numpy's virtual index and its two-sided interpolation, without its generic machinery
+    (which cost as much as the rest of the flat-line check)."""
+    s = np.sort(v)
+    n = s.size
+    vi = (n - 1) * (q / 100)
+    if vi >= n - 1:
+        return float(s[-1])
+    k = math.floor(vi)
+    g = vi - k
+    a, b = float(s[k]), float(s[k + 1])
+    d = b - a
+    return a + d * g if g < 0.5 else b - d * (1 - g)
+
+
+def _clipping(x: np.ndarray, fs: float, rules: Rules, limits: tuple[float, float] | None,
+              lo: float | None = None, hi: float | None = None) -> float:
+    if lo is None or hi is None:
+        lo, hi = float(x.min()), float(x.max())
+    span = hi - lo                  # = np.ptp(x)
     if span == 0.0:
         return 1.0                  # constant: the flat-line check speaks for it
     eps = 1e-9 * span
-    rail = (x >= x.max() - eps) | (x <= x.min() + eps) if rules.rails else np.zeros(x.size, bool)
+    rail = (x >= hi - eps) | (x <= lo + eps) if rules.rails else np.zeros(x.size, bool)
     if limits is not None:
         rail |= (x <= limits[0]) | (x >= limits[1])
     min_run = max(3, int(round(RAIL_MIN_S * fs)))
     edges = np.flatnonzero(np.diff(np.concatenate([[0], rail.astype(np.int8), [0]])))
-    starts, stops = edges[::2], edges[1::2]
-    clipped = int(sum(b - a for a, b in zip(starts, stops) if b - a >= min_run))
+    runs = edges[1::2] - edges[::2]
+    clipped = int(runs[runs >= min_run].sum())
     stuck = 0
     if rules.codes:
         # A code value that keeps recurring far from the median: a lead-off or saturation code.
-        values, counts = np.unique(x, return_counts=True)
-        k = int(np.argmax(counts))
-        med = float(np.median(x))
-        mad = 1.4826 * float(np.median(np.abs(x - med)))
-        if counts[k] >= max(3, 0.01 * x.size) and abs(values[k] - med) > 3.0 * mad + eps:
-            stuck = int(counts[k])
+        value, count, med = _mode_and_median(x)
+        mad = 1.4826 * median(np.abs(x - med))
+        if count >= max(3, 0.01 * x.size) and abs(value - med) > 3.0 * mad + eps:
+            stuck = count
     frac = max(clipped, stuck) / x.size
-    return float(np.clip(1.0 - 10.0 * frac, 0.0, 1.0))      # 5 % of the window clipped: unusable
+    return min(1.0, max(0.0, 1.0 - 10.0 * frac))        # 5 % of the window clipped: unusable
+
+
+def median(a: np.ndarray) -> float:
+    """``float(np.median(a))`` for a 1-D array without NaN, to the bit: the same order
+    statistics (unique whatever the partition), averaged as numpy does, without its generic
+    reduction machinery (a few µs a call, several calls a tick)."""
+    n = a.size
+    h = n // 2
+    if n % 2:
+        return float(np.partition(a, h)[h])
+    p = np.partition(a, (h - 1, h))
+    return float((p[h - 1] + p[h]) / 2)
+
+
+def _mode_and_median(x: np.ndarray) -> tuple[float, int, float]:
+    """The most frequent value (the smallest of equals), its count, and the median: what
+    ``np.unique(x, return_counts=True)`` and ``np.median(x)`` give, from one sort."""
+    xs = np.sort(x)
+    n = xs.size
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(xs[1:], xs[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = np.diff(starts, append=n)
+    k = int(np.argmax(counts))
+    med = float(xs[n // 2]) if n % 2 else float((xs[n // 2 - 1] + xs[n // 2]) / 2)
+    return float(xs[starts[k]]), int(counts[k]), med
 
 
 def _noise(x: np.ndarray, fs: float, rules: Rules) -> float:
@@ -152,7 +267,7 @@ def _noise(x: np.ndarray, fs: float, rules: Rules) -> float:
         return _band_share(x, fs, rules)
     if np.isfinite(rules.hf_max) and fs > 2.5 and x.size > 18:
         sos = butter_sos(2, 1.0, "lowpass", fs)
-        hf = float(np.sqrt(np.mean((x - signal.sosfiltfilt(sos, x)) ** 2)))
+        hf = float(np.sqrt(np.mean((x - filters.sosfiltfilt(sos, x)) ** 2)))
         return _ramp(-hf, -rules.hf_good, -rules.hf_max)
     return 1.0
 
@@ -171,11 +286,12 @@ def _band_share(x: np.ndarray, fs: float, rules: Rules) -> float:
     nper = min(x.size, int(4 * fs / max(rules.band[0], 0.25)))
     if x.size < 4 or nper < 16:
         return 1.0
-    f, p = psd(x, fs, nper)
-    total = p[(f >= lo) & (f <= hi)].sum()
+    _, p = psd(x, fs, nper)
+    in_ref, in_band = _band_masks(min(nper, x.size), fs, (lo, hi), rules.band)
+    total = p[in_ref].sum()
     if total <= 0:
         return 1.0
-    share = p[(f >= rules.band[0]) & (f <= rules.band[1])].sum() / total
+    share = p[in_band].sum() / total
     return _ramp(float(share), rules.share_good, rules.share_min)
 
 
@@ -190,7 +306,7 @@ def beat_correlations(window: Window, beat_times, kind: str) -> tuple[np.ndarray
     b = np.asarray(beat_times, dtype=np.float64)
     b = b[(b >= t[0]) & (b <= t[-1])] if t.size else b[:0]
     if b.size >= 2 and half is None:
-        half = 0.5 * float(np.median(np.diff(b)))
+        half = 0.5 * median(np.diff(b))
     fs = sample_rate(window)
     empty = np.empty(0)
     if half is None or fs <= 0 or not np.isfinite(x).all():
@@ -198,13 +314,13 @@ def beat_correlations(window: Window, beat_times, kind: str) -> tuple[np.ndarray
     h = max(2, int(round(half * fs)))
     if x.size > 30:
         sos = butter_sos(2, (band[0], min(band[1], 0.45 * fs)), "bandpass", fs)
-        x = signal.sosfiltfilt(sos, x)
+        x = filters.sosfiltfilt(sos, x)
     idx = np.searchsorted(t, b)
     whole = (idx - h >= 0) & (idx + h < x.size)
     idx, b = idx[whole], b[whole]
     if idx.size < 3:
         return empty, empty
-    segs = signal.detrend(x[idx[:, None] + np.arange(-h, h + 1)], axis=1)
+    segs = filters.detrend_rows(x[idx[:, None] + np.arange(-h, h + 1)])
     template = np.median(segs, axis=0)           # a few bad beats cannot bend it
     norm = np.linalg.norm(segs, axis=1) * np.linalg.norm(template)
     r = np.where(norm > 0, segs @ template / np.where(norm > 0, norm, 1.0), 0.0)

@@ -14,8 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
-
+from . import filters
 from .quality import butter_sos, psd, sample_rate, signal_quality
 from .types import Quality, Window
 
@@ -53,7 +52,7 @@ def respiration_rate(window: Window, *, min_duration_s: float = 15.0) -> Respira
     f_dom = float(f[band][np.argmax(p[band])]) if band.any() else BAND_HZ[1] / 2
     hi = min(BAND_HZ[1], max(2.0 * f_dom, 0.3), 0.4 * fs)
     sos = butter_sos(2, (BAND_HZ[0], hi), "bandpass", fs)
-    s = signal.sosfiltfilt(sos, x - x.mean(), padlen=min(x.size - 1, int(10 * fs)))
+    s = filters.sosfiltfilt(sos, x - x.mean(), padlen=min(x.size - 1, int(10 * fs)))
     onsets = _upward_crossings(s, t, HYST * float(np.median(np.abs(s))))
     cycles = np.diff(onsets)
     cycles = cycles[(cycles >= CYCLE_S[0]) & (cycles <= CYCLE_S[1])]

@@ -20,6 +20,14 @@ So vrex judges every stream by its timestamps, on LSL's clock:
   flowing again, not one straggler). The first data after start-up needs just one.
 * timestamps ahead of the clock (a misbehaving outlet or a bad timestamp model) count as
   arriving now, never later, so they cannot keep a dead stream alive.
+* completeness: a regular stream can be alive and still deliver a fraction of what it
+  declares (a 32 Hz sensor sending 1 sample a second over a failing link). Over the last
+  ``completeness_window`` seconds of fresh timestamps (5 s; judged once that much has
+  arrived) the delivered rate is compared with the declared one: below
+  ``sensors.quality.MIN_COMPLETENESS`` of it the stream is ``incomplete`` (an event says
+  "receiving 1.0 samples/s of 32 nominal"; ``usable`` is False), and it is complete again
+  from ``GOOD_COMPLETENESS``. ``sensors.quality`` holds each window to the same rule, so the
+  features computed from such a stream are NaN with that reason.
 
 The watchdog never reads a clock by itself other than through ``clock`` (a callable that
 returns now on LSL's clock), so tests can drive time by hand.
@@ -35,7 +43,10 @@ from typing import Callable
 
 import numpy as np
 
+from .quality import GOOD_COMPLETENESS, MIN_COMPLETENESS
+
 DEFAULT_GRACE_S = 1.0
+COMPLETENESS_WINDOW_S = 5.0                    # delivered rate measured over this much data
 # Irregular streams: the longest normal wait for the next sample.
 DEFAULT_IRREGULAR_INTERVAL_S = {"rr": 2.0}     # a beat at least every 2 s (HR > 30 bpm)
 FUTURE_TOLERANCE_S = 0.05                      # clock sync is ms-accurate; beyond this is wrong
@@ -53,7 +64,8 @@ class Event:
 
     time: float                    # when it was noticed (the watchdog's clock)
     stream: str
-    kind: str                      # watchdog: 'stale', 'recovered', 'old', 'future', 'gap';
+    kind: str                      # watchdog: 'stale', 'recovered', 'old', 'future', 'gap',
+                                   # 'incomplete', 'complete';
                                    # reader: 'nonfinite', 'units', 'future' (dropped)
     message: str
 
@@ -77,16 +89,18 @@ class Watchdog:
 
     def __init__(self, stream: str, rate: float, *, clock: Callable[[], float],
                  expected_interval: float | None = None, grace: float = DEFAULT_GRACE_S,
-                 confirm: int = 2, max_events: int = 100):
+                 confirm: int = 2, max_events: int = 100,
+                 completeness_window: float = COMPLETENESS_WINDOW_S):
         if expected_interval is None:
             if not rate or rate <= 0:
                 raise ValueError(
                     f"stream '{stream}' is irregular (rate 0): give expected_interval, the "
                     f"longest normal wait in seconds for its next sample (RR: 2.0)")
             expected_interval = 1.0 / rate
-        if expected_interval <= 0 or grace <= 0 or confirm < 1:
-            raise ValueError(f"expected_interval and grace must be > 0 and confirm >= 1; got "
-                             f"{expected_interval}, {grace}, {confirm}")
+        if expected_interval <= 0 or grace <= 0 or confirm < 1 or not completeness_window > 0:
+            raise ValueError(f"expected_interval, grace and completeness_window must be > 0 and "
+                             f"confirm >= 1; got {expected_interval}, {grace}, "
+                             f"{completeness_window}, {confirm}")
         self.stream = stream
         self.rate = float(rate)
         self.expected_interval = float(expected_interval)
@@ -104,6 +118,12 @@ class Watchdog:
         self.future_total = 0
         self._confirming = 0
         self._newest_seen = -math.inf      # newest timestamp of any sample (for gaps)
+        self.completeness_window = float(completeness_window)
+        self.delivered_rate = math.nan     # fresh samples/s over the window; NaN: not judged yet
+        self.incomplete = False
+        self._fresh_times: deque[np.ndarray] = deque()   # per chunk, the last window's worth
+        self._fresh_held = 0
+        self._first_fresh = math.nan
         self.events: deque[Event] = deque(maxlen=max_events)
         self._last_emitted: dict[str, float] = {}
 
@@ -139,11 +159,47 @@ class Watchdog:
                                f"sign of life")
         if n_fresh:
             self.fresh_total += n_fresh
+            if self.rate > 0:
+                self._hold_fresh(times if not n_old else times[times >= now - self.stale_after], now)
             newest_fresh = min(newest, now)
             if math.isnan(self.last_time) or newest_fresh > self.last_time:
                 self.last_time = newest_fresh
             self._on_fresh(n_fresh, now)
         return Arrival(n_fresh, n_old, n_future, now - newest, now - oldest)
+
+    def _hold_fresh(self, times: np.ndarray, now: float) -> None:
+        held = np.minimum(times, now)              # stamped ahead: counts as arriving now
+        self._fresh_times.append(held)
+        self._fresh_held += held.size
+        if math.isnan(self._first_fresh):
+            self._first_fresh = float(held.min())
+        # Bounded even if nobody calls check(): only the last window's worth is kept.
+        lo = float(held[-1]) - self.completeness_window
+        while len(self._fresh_times) > 1 and self._fresh_times[0][-1] <= lo:
+            self._fresh_held -= self._fresh_times.popleft().size
+
+    def _judge_completeness(self, now: float) -> None:
+        """Delivered rate over the window that ends at the newest fresh sample."""
+        lo = self.last_time - self.completeness_window
+        chunks = self._fresh_times
+        while chunks and chunks[0][-1] <= lo:
+            self._fresh_held -= chunks.popleft().size
+        if not chunks or self._first_fresh > lo:
+            return                                 # less than a window seen: no verdict yet
+        inside = self._fresh_held - int(np.count_nonzero(chunks[0] <= lo))
+        self.delivered_rate = inside / self.completeness_window
+        share = self.delivered_rate / self.rate
+        if not self.incomplete and share < MIN_COMPLETENESS:
+            self.incomplete = True
+            self._emit(now, "incomplete", f"{self._receiving()} (under {MIN_COMPLETENESS:.0%} of "
+                       f"it over {self.completeness_window:g} s): not usable; check the device's "
+                       f"link or its declared rate")
+        elif self.incomplete and share >= GOOD_COMPLETENESS:
+            self.incomplete = False
+            self._emit(now, "complete", f"{self._receiving()} again")
+
+    def _receiving(self) -> str:
+        return f"receiving {self.delivered_rate:.1f} samples/s of {self.rate:g} nominal"
 
     def _on_fresh(self, n_fresh: int, now: float) -> None:
         if self.status is Status.OK:
@@ -169,8 +225,16 @@ class Watchdog:
             self._confirming = 0
             self._emit(now, "stale", f"no fresh sample for {now - self.last_time:.2f} s "
                        f"(limit {self.stale_after:.2f} s)")
+            # The gap is staleness, not incompleteness: judge the delivered rate afresh,
+            # over a whole window of the data that follows it.
+            self._fresh_times.clear()
+            self._fresh_held = 0
+            self._first_fresh = self.delivered_rate = math.nan
+            self.incomplete = False
         elif self.status is Status.STALE and self._confirming and now - self.last_time > self.stale_after:
             self._confirming = 0           # the straggler was not followed by more data
+        if self.status is Status.OK and self.rate > 0:
+            self._judge_completeness(now)
         return self.status
 
     def age(self, now: float | None = None) -> float:
@@ -180,7 +244,7 @@ class Watchdog:
 
     @property
     def usable(self) -> bool:
-        return self.status is Status.OK
+        return self.status is Status.OK and not self.incomplete
 
     def describe(self, now: float | None = None) -> str:
         if self.status is Status.NO_DATA:
@@ -189,7 +253,8 @@ class Watchdog:
                         f"{self.stale_after:.2f} s old; does the outlet stamp them with "
                         f"LSL's local_clock()?")
             return f"'{self.stream}': no data yet"
-        return f"'{self.stream}': {self.status.value}, newest sample {self.age(now):.2f} s old"
+        incomplete = f", incomplete: {self._receiving()}" if self.incomplete else ""
+        return f"'{self.stream}': {self.status.value}{incomplete}, newest sample {self.age(now):.2f} s old"
 
     def pop_events(self) -> list[Event]:
         events = list(self.events)

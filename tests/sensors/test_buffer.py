@@ -81,3 +81,27 @@ def test_window_is_a_copy():
     w = buf.window(10.0)
     buf.push(np.arange(5.0, 10.0), np.arange(5.0, 10.0))
     assert w.values.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_tape_keeps_the_same_samples_as_concatenating_and_trimming():
+    """The detectors' preallocated histories against the concatenation they replace: random
+    chunk sizes (including ones larger than the array), drops, compactions and growth."""
+    from sensors.buffer import Tape
+    rng = np.random.default_rng(4)
+    tape = Tape(2, keep=50)
+    ref_a, ref_b = np.empty(0), np.empty(0)
+    n = 0
+    for _ in range(400):
+        k = int(rng.choice([0, 1, 3, 17, 60, 400]))
+        a = np.arange(n, n + k, dtype=float)
+        tape.append(a, -a)
+        ref_a, ref_b = np.concatenate([ref_a, a]), np.concatenate([ref_b, -a])
+        n += k
+        cut = max(0, ref_a.size - int(rng.integers(40, 60)))
+        tape.drop(cut)
+        ref_a, ref_b = ref_a[cut:], ref_b[cut:]
+        got_a, got_b = tape.columns()
+        assert len(tape) == ref_a.size
+        assert np.array_equal(got_a, ref_a) and np.array_equal(got_b, ref_b)
+    with pytest.raises(ValueError, match="keep >= 1"):
+        Tape(1, 0)
