@@ -15,10 +15,15 @@ import argparse
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.commands import scenario_argument
 from engine.errors import VrexError
 from engine.session.core import Mode        # its values are --mode's choices
+
+if TYPE_CHECKING:
+    from adaptation.live_patient import Injections
+    from engine.session.launch import SessionOptions
 
 # What only running a session needs (scipy, panda3d, pylsl: about a second) is imported in
 # the functions below, so that `vrex session --help` and `vrex demo --help` come at once.

@@ -58,7 +58,7 @@ def hold_gil(seconds: float) -> None:
 def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, Any]:
     from direct.gui.OnscreenText import OnscreenText
 
-    from engine.app import SceneRunner, open_base
+    from engine.app import SceneRunner, open_base, renderer_name
     from engine.easing import IntensityDriver
     from engine.scenario import load_scenario
     from engine.scene import Scene
@@ -89,7 +89,6 @@ def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, A
     for key, action in bindings(put, cfg.levels, quit=lambda: conn.send(("quit",)),
                                 prompt_open=lambda: share.snapshot().prompt).items():
         base.accept(key, action)
-    from engine.app import renderer_name
     return base, stage, renderer_name(base)
 
 
@@ -210,8 +209,14 @@ class ProcessFrames:
             if self.conn.poll(0.05):
                 try:
                     message = self.conn.recv()
-                except EOFError:
-                    break
+                except EOFError:                            # it closed its end: it is gone, or going
+                    if not self.threaded:
+                        try:
+                            self.process.wait(5.0)
+                        except Exception:                   # noqa: BLE001 — the message below says enough
+                            pass
+                    raise VrexError(f"the renderer process ended before it was ready (exit code {self.exitcode}; "
+                                    "its messages are above); try --renderer p3tinydisplay") from None
                 if message[0] == "ready":
                     self.renderer = message[1]
                     return
