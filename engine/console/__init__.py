@@ -1,7 +1,7 @@
 """The therapist's browser console (issue 6): live state of a running session and its
 commands, served by ``vrex session --console`` and ``vrex demo`` (docs in ``static/``).
 
-- ``state.py``: the snapshot, taken on the frame thread (the runner's observer);
+- ``state.py``: the snapshot, taken on the control loop's thread (the runner's observer);
 - ``server.py``: the FastAPI app (page, WebSocket, commands) with its token checks;
 - ``validate.py``: which commands and arguments the console accepts;
 - ``events.py``: the session's event log, read back for the page;

@@ -1,7 +1,8 @@
-"""The console's web server: FastAPI on uvicorn, in a daemon thread beside the frame loop.
+"""The console's web server: FastAPI on uvicorn, in a daemon thread beside the control loop.
 
-Threads: the frame loop (main thread) owns Panda3D and ``SessionCore``; this server's
-thread runs one asyncio loop and never touches either. It reads what the frame thread
+Threads: the control loop (main thread) owns ``SessionCore`` (Panda3D draws in a renderer
+process of its own); this server's thread runs one asyncio loop and never touches either.
+It reads what the control thread
 handed over (``ConsoleState.latest``, a dict never changed after it is published), reads
 ``events.jsonl`` (``EventTail``), and puts ``Command(name, args, "console")`` on the
 runner's ``queue.SimpleQueue``, which wakes the control loop: a stop is applied at once,
@@ -78,7 +79,7 @@ def security_headers(nonce: str) -> dict[str, str]:
 def create_app(*, token: str, latest: Callable[[], dict | None], put: Callable[[Command], None], levels: int,
                info: dict, tail: EventTail | None = None, rate_hz: float = 5.0, wait_s: float = 2.0) -> FastAPI:
     """The console's app. ``latest()`` gives the newest snapshot (or None), ``put`` queues a
-    command for the frame loop, ``levels`` is the scenario's number of levels."""
+    command for the control loop, ``levels`` is the scenario's number of levels."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)   # no schema pages without the token
     app.state.tail = tail
     period = 1.0 / rate_hz

@@ -1,5 +1,7 @@
-"""Keys in the session window. Every key puts a command on the runner's queue, which the
-frame loop drains before it draws, so a stop is applied on the next frame.
+"""Keys in the session window, bound from the one command table (``command_spec.py``). Every
+key sends its command to the control side, which applies and logs it at once; a stop key also
+blinks to calm in the renderer itself, so it shows on the next frame whatever the control
+side is doing.
 
 Patient: space = stop (calm state at once); 0–9 answer an open SUDS prompt (× 10), 'o' = 100.
 Therapist: h hold, r resume, page up/down step a level, F1–F12 set level 1–12, s stop,
