@@ -69,8 +69,24 @@ class Plan:
     calm: float = 0.0                  # the scenario's calm-state intensity (stop, recovery)
 
 
+class PhaseView:
+    """What a session and its snapshot answer alike, from ``phase``, ``plan`` and ``level``."""
+
+    phase: Phase
+    plan: Plan
+    level: int
+
+    @property
+    def done(self) -> bool:
+        return self.phase is Phase.DONE
+
+    @property
+    def level_name(self) -> str:
+        return self.plan.names[self.level]
+
+
 @dataclass(frozen=True)
-class CoreSnapshot:
+class CoreSnapshot(PhaseView):
     """What the console and the terminal show of a session at one moment: taken by
     ``SessionCore.snapshot()`` on the control thread, never changed afterwards, so any
     thread may read it."""
@@ -98,16 +114,8 @@ class CoreSnapshot:
     judged: dict[str, tuple[str, str]]        # each signal's status at the last tick, and why
     hr_baseline: float | None                 # resting HR, once the baseline phase is over
 
-    @property
-    def done(self) -> bool:
-        return self.phase is Phase.DONE
 
-    @property
-    def level_name(self) -> str:
-        return self.plan.names[self.level]
-
-
-class SessionCore:
+class SessionCore(PhaseView):
     def __init__(self, plan: Plan, controller: Controller, log: Log, *, mode: Mode = Mode.AUTO,
                  shield: ShieldConfig = ShieldConfig(), ceiling: float = 1.0, baseline: Baseline | None = None):
         self.plan = plan
@@ -182,14 +190,6 @@ class SessionCore:
             self.pending = None
             self.prompt_since = None
             self.set_target(self.plan.calm, source, f"{phase.value}: calm state")
-
-    @property
-    def done(self) -> bool:
-        return self.phase is Phase.DONE
-
-    @property
-    def level_name(self) -> str:
-        return self.plan.names[self.level]
 
     # -- the control tick ------------------------------------------------------------------
 
