@@ -425,9 +425,9 @@ class GoTo:
         return Decision(self.target, f"benchmark: stay at {self.target:g}", self.name)
 
 
-FRAMES = "inline"        # the renderer in the session's process; "process" (what sessions use) did not
-                         # start within its 60 s on this loaded 2-core machine while engine/session was
-                         # being rewritten (04:05 UTC, 2026-12-05); --frames process to try it
+FRAMES = "inline"        # the renderer in the session's process, as the committed figures were measured;
+                         # --frames process is what sessions use (it failed to start here at first because
+                         # multiprocessing's spawn re-ran this script in the child; it is a program of its own now)
 SESSION_SURGES = ((120.0, "step"), (185.0, "ramp"), (250.0, "step"), (315.0, "ramp"))   # session s: the
 # first once the scene has settled at 0.5 (raises ≤ 0.15 each 10 s from 30 s, then the scene's easing)
 

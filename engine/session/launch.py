@@ -114,7 +114,6 @@ class OpenSession:
         self.end_reason = "error"
         self.live = self.base = self.recorder = self.events = self.outlets = self.folder = None
         self.patient = self.publisher = self.core = self.runner = self.console = self.frames = None
-        self.driver = None
         self.renderer, self.fps = "", None
 
     def __enter__(self) -> "OpenSession":
@@ -227,7 +226,7 @@ class OpenSession:
         self.base = base = open_base(offscreen=opts.offscreen, size=opts.size, display=opts.display,
                                      title=spec.meta.title)
         self.renderer = renderer_name(base)
-        self.driver = driver = IntensityDriver(spec.comfort, spec.calm, start=plan.levels[0])
+        driver = IntensityDriver(spec.comfort, spec.calm, start=plan.levels[0])
         scene = Scene(spec, base.render, audio=base.sfxManagerList[0] if base.sfxManagerList else None)
         scene_runner = SceneRunner(scene, driver, base)
         scene_runner.stop()                                  # the session drives frames itself
