@@ -56,7 +56,7 @@ def test_missing_stream_times_out_and_lists_the_streams_found(uid, closing):
     with pytest.raises(StreamNotFound) as err:
         lsl.find_stream("ECG", name=name + "x", timeout=0.5)
     elapsed = time.monotonic() - start
-    assert 0.5 <= elapsed < 0.5 + lsl.LIST_WAIT_S + 5.0
+    assert 0.5 <= elapsed < 0.5 + lsl.LIST_WAIT_S + 30.0     # it gives up (a loaded machine is slow, not stuck)
     message = str(err.value)
     for part in ("within 0.5 s", f"Did you mean '{name}'?", f"'{name}' (ECG, 130 Hz, 1 ch",
                  f"source '{sid}'", f"on {host}", "Start the missing device"):

@@ -120,8 +120,10 @@ def test_an_hr_surge_lowers_intensity_within_two_control_ticks(demo):
     around = story(events, SURGE[0] - 60, SURGE[0] + SURGE[1])
     assert crossing["target"] > 0.0, "the scene must be above calm for the test to mean anything\n" + around
     after = [e for e in exposure if e["t"] > crossing["t"]][:2]
-    assert any(e["target"] < crossing["target"] for e in after), around
-    lowered = next(e for e in events if e["kind"] == "intensity" and e["t"] >= crossing["t"] and e["target"] < e["previous"])
+    # the beat-to-beat fast path may act before the 10-s window's HR crosses: the first step
+    # down after the surge began comes no later than two ticks after that crossing
+    lowered = next(e for e in events if e["kind"] == "intensity" and e["t"] >= SURGE[0] and e["target"] < e["previous"])
+    assert lowered["t"] <= after[-1]["t"], around
     assert lowered["source"] == "shield" and "above baseline" in lowered["reason"], around
 
 
