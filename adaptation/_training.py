@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import VecFrameStack, VecNormalize
 from tqdm import tqdm
 
@@ -119,6 +120,9 @@ def run(cfg: TrainConfig, out: Path, *, progress: bool, total_timesteps: int) ->
     bar = tqdm(total=total_timesteps, unit="step", unit_scale=True, desc=f"training {cfg.name}",
                disable=not progress, dynamic_ncols=True)
     callback = _Evaluate(cfg, out, normaliser, bar if progress else None)
+    # SB3 otherwise configures a logger per learn() that makes an empty SB3-<time> folder in
+    # /tmp each run; vrex logs its evaluations itself (_Evaluate), so no output format is needed
+    model.set_logger(Logger(folder=None, output_formats=[]))
     try:
         model.learn(total_timesteps=total_timesteps, callback=callback, reset_num_timesteps=True)
     finally:

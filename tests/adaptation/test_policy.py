@@ -14,6 +14,7 @@ from adaptation.observation import POLICY_SIZE
 from adaptation.policy import SHIPPED, NumpyPolicy, PolicyController
 
 sb3 = pytest.importorskip("stable_baselines3")
+from stable_baselines3.common.logger import Logger  # noqa: E402 — only once SB3 is known to be there
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,7 @@ def trained():
     env = VecNormalize(ExposureVecEnv(4, seed=1), gamma=0.995)
     model = sb3.PPO("MlpPolicy", env, n_steps=128, batch_size=128, n_epochs=2, seed=1, device="cpu",
                     policy_kwargs={"net_arch": [32, 32]})
+    model.set_logger(Logger(folder=None, output_formats=[]))    # no SB3-<time> folder left in /tmp
     model.learn(1024)
     # observations the policy meets: a rollout, plus extremes of the observation box
     rng = np.random.default_rng(0)
@@ -183,6 +185,7 @@ def test_a_multi_frame_policy_stacks_decisions_as_sb3_vecframestack_does():
     env = VecFrameStack(normaliser, n_stack=3)
     model = sb3.PPO("MlpPolicy", env, n_steps=64, batch_size=64, n_epochs=1, seed=2, device="cpu",
                     policy_kwargs={"net_arch": [16]})
+    model.set_logger(Logger(folder=None, output_formats=[]))
     model.learn(512)
     policy = to_numpy(model, normaliser, frames=3)
     normaliser.training = False
