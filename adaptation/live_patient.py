@@ -33,6 +33,11 @@ from .population import Population
 
 LOOK_AWAY_AROUSAL = 0.75     # fraction of the panic level above which the head turns away
 LOOK_AWAY_DEG = 50.0         # how far it turns at panic
+# Brief glances away from the feared thing (a safety behaviour) come more often the more
+# afraid the person is: from GLANCES_CALM a minute at rest to GLANCES_AFRAID near panic,
+# each 2–5 s long and 35–55° aside (or up). A modelling choice, not a fitted one: it gives
+# the avoidance measures (looked_away, time looking away) something to see before panic.
+GLANCES_CALM, GLANCES_AFRAID = 0.2, 3.0
 
 
 @dataclass
@@ -85,6 +90,8 @@ class SimulatedPatient:
         self._trace = [float(self.model.a_hr[0]) - self.rest]
         self.time = 0.0                          # session time simulated so far (whole seconds)
         self.escaped_at: float | None = None
+        self._head_rng = np.random.default_rng([seed, 13])     # its own stream: the model's stays as it was
+        self._glance: tuple[float, float, float, float] | None = None   # start, end, heading, pitch
         self.synth = PhysiologySynth(self._arousal, self.person,
                                      Artefacts(dropouts=list(self.injections.dropouts)), seed=seed)
 
@@ -104,6 +111,7 @@ class SimulatedPatient:
             self._trace.append(float(self.model.a_hr[0]) - self.rest)
             if escaped[0] and self.escaped_at is None:
                 self.escaped_at = self.time
+            self._maybe_glance()
         # an injected surge changes the heart, not the fear: the generator reads hr_rest per beat
         self.person.hr_rest = self._hr_rest + sum(s.extra(t) for s in self.injections.surges)
 
@@ -123,16 +131,41 @@ class SimulatedPatient:
         """A SUDS answer (0–100) as this person gives it now: arousal, bias and scatter."""
         return int(self.model.ask_suds(np.array([0]))[0])
 
-    def head_pose(self) -> tuple[float, float, float, float, float, float]:
-        """x, y, z (m) and heading, pitch, roll (deg) relative to looking at the stimulus.
+    def head_pose(self, t: float | None = None) -> tuple[float, float, float, float, float, float]:
+        """x, y, z (m) and heading, pitch, roll (deg) relative to looking at the stimulus, at
+        session time ``t`` (default: the last whole second lived; pass the frame's time for
+        a head that moves smoothly between seconds).
 
         High fear turns the head away (avoidance): heading grows from 0 at
-        ``LOOK_AWAY_AROUSAL`` × panic level to ``LOOK_AWAY_DEG`` at panic; small sway always.
+        ``LOOK_AWAY_AROUSAL`` × panic level to ``LOOK_AWAY_DEG`` at panic; brief glances
+        away come more often the more afraid (``GLANCES_*``); small sway always.
         """
+        now = self.time if t is None else t
         onset = LOOK_AWAY_AROUSAL * self.panic_level
         away = min(max((self.arousal - onset) / max(self.panic_level - onset, 1e-6), 0.0), 1.0)
-        sway = 2.0 * math.sin(0.7 * self.time)
-        return (0.0, 0.0, 0.0, LOOK_AWAY_DEG * away + sway, -5.0 + 0.5 * sway, 0.0)
+        sway = 2.0 * math.sin(0.7 * now)
+        heading, pitch = LOOK_AWAY_DEG * away + sway, -5.0 + 0.5 * sway
+        if self._glance is not None:
+            start, end, g_heading, g_pitch = self._glance
+            # turn out and back over 0.5 s each (no teleporting head), hold in between
+            w = min(max(min(now - start, end - now) / 0.5, 0.0), 1.0)
+            heading, pitch = heading + w * g_heading, pitch + w * g_pitch
+        return (0.0, 0.0, 0.0, heading, pitch, 0.0)
+
+    def _maybe_glance(self) -> None:
+        """Once a second: end a glance that is over, or perhaps start one (fear makes them likelier)."""
+        if self._glance is not None and self.time >= self._glance[1]:
+            self._glance = None
+        if self._glance is not None:
+            return
+        fear = min(max((self.arousal - self.rest) / max(self.panic_level - self.rest, 1e-6), 0.0), 1.0)
+        per_minute = GLANCES_CALM + (GLANCES_AFRAID - GLANCES_CALM) * fear
+        r = self._head_rng
+        if r.random() < per_minute / 60.0:
+            size = r.uniform(35.0, 55.0)
+            up = r.random() < 0.3                            # sometimes up, away from a drop or the floor
+            self._glance = (self.time, self.time + r.uniform(2.0, 5.0),
+                            0.0 if up else size * r.choice((-1.0, 1.0)), size if up else 0.0)
 
 
 def publisher(patient: SimulatedPatient, *, speed: float, clock, prefix: str, source: str) -> SimulatedPublisher:

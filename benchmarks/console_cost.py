@@ -117,7 +117,7 @@ def main() -> int:
 
     missing = browser_missing()
     opts = SessionOptions(scenario=ROOT / "scenarios" / "heights.yaml", patient="bench", mode=Mode.AUTO,
-                          offscreen=True, display=args.display, size=args.size,
+                          offscreen=True, renderer=args.display, size=args.size,
                           root=Path(tempfile.mkdtemp(prefix="vrex-bench-")), speed=1.0, demo=True, seed=2,
                           baseline_s=25.0, exposure_s=3600.0, recovery_s=5.0, status=False)
     result: dict = {"machine": machine_info(), "size": list(args.size), "seconds_per_block": args.seconds,

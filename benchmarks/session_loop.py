@@ -78,7 +78,7 @@ class Driver:
 
     def __init__(self, session):
         self.s, self.runner = session, session.runner
-        self.rows: list[tuple] = []           # (stamp, work_ms, shown, veil, overhead_ms, clock_start, with_loop)
+        self.rows: list[tuple] = []           # (the ring's fields: stamp, work_ms, shown, veil, ..., with_loop last)
         self.step_ms: list[float] = []
         self._seen = self.runner.frame_count
         self.with_loop = True
@@ -141,7 +141,7 @@ def main() -> int:
 
     out = Path(tempfile.mkdtemp(prefix="vrex-bench-"))
     opts = SessionOptions(scenario=ROOT / "scenarios" / "heights.yaml", patient="bench", mode=Mode.AUTO,
-                          offscreen=True, display=args.renderer, size=args.size, root=out, speed=1.0, demo=True,
+                          offscreen=True, renderer=args.renderer, size=args.size, root=out, speed=1.0, demo=True,
                           seed=2, baseline_s=25.0, exposure_s=3600.0, recovery_s=5.0, status=False, fps=args.fps,
                           frames=args.frames)
     result: dict = {"machine": machine_info(), "size": list(args.size), "frames": args.frames}
@@ -177,8 +177,8 @@ def main() -> int:
                 d.run(args.block, loop=True)
                 d.run(args.block, loop=False)
             d.run(0.2, loop=True)                          # the last frames of the block
-            on = [x for x in d.rows if x[6]]
-            off = [x for x in d.rows if not x[6]]
+            on = [x for x in d.rows if x[-1]]
+            off = [x for x in d.rows if not x[-1]]
             rounds.append({"with_loop": {"frame": percentiles([x[1] for x in on]),
                                          "loop_cost_per_frame": percentiles([x[4] for x in on])},
                            "without_loop": {"frame": percentiles([x[1] for x in off]),

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from engine.commands import scenario_argument
+from engine.commands.display_args import add_display_arguments, display_from
 from engine.commands.view import parse_size
 from engine.preview import render_previews
 from engine.scenario import load_scenario
@@ -18,15 +19,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="scenario file or built-in name (default: heights)")
     p.add_argument("--out", type=Path, default=Path("out/preview"), help="output folder (default: out/preview)")
     p.add_argument("--size", type=parse_size, default=(1280, 720), help="WIDTHxHEIGHT (default 1280x720)")
-    p.add_argument("--display", choices=("p3headlessgl", "p3tinydisplay"),
-                   help="offscreen renderer (default: p3headlessgl, else p3tinydisplay)")
+    add_display_arguments(p, kinds=("offscreen", "hmd-sim"), head=False)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     spec = load_scenario(args.scenario)
+    if args.display is None:
+        args.display = "offscreen"             # a preview never opens a window
+    display, _offscreen, renderer = display_from(args)
     start = time.perf_counter()
-    result = render_previews(spec, args.out, size=args.size, display=args.display)
-    print(f"{len(result.levels)} levels of '{spec.meta.title}' rendered in {time.perf_counter() - start:.1f} s")
+    result = render_previews(spec, args.out, size=args.size, display=renderer,
+                             headset=display if display.stereo else None)
+    eyes = " (left and right eye each)" if display.stereo else ""
+    print(f"{len(result.levels)} levels of '{spec.meta.title}' rendered{eyes} in {time.perf_counter() - start:.1f} s")
     print(f"contact sheet: {result.contact_sheet}")
     return 0

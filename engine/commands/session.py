@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.commands import scenario_argument
+from engine.commands.display_args import add_display_arguments, display_from
 from engine.errors import VrexError
 from engine.session.core import Mode        # its values are --mode's choices
 
@@ -39,9 +40,7 @@ def add_common(p: argparse.ArgumentParser, demo: bool) -> None:
                    help="pseudonymous patient id: letters, digits, - and _ (never a name)")
     p.add_argument("--mode", choices=[m.value for m in Mode], default="auto", help="who changes levels (default auto)")
     p.add_argument("--controller", default="policy", help="policy (default), suds, threshold, balan or fixed")
-    p.add_argument("--display", choices=("window", "offscreen"), default=None,
-                   help="window or offscreen (default: a window when a display exists)")
-    p.add_argument("--renderer", choices=("p3headlessgl", "p3tinydisplay"), default=None, help="offscreen renderer")
+    add_display_arguments(p)
     p.add_argument("--size", type=parse_size, default=None, help="WIDTHxHEIGHT (default 1280x720, offscreen 640x360)")
     p.add_argument("--fps", type=float, default=None,
                    help="frames a second (default: the display's refresh in a window, 60 offscreen; 0: uncapped)")
@@ -126,13 +125,8 @@ def parse_injections(items: list[str]) -> Injections:
 
 def options_from(args: argparse.Namespace, demo: bool) -> SessionOptions:
     from adaptation.shield import ShieldConfig
-    from engine.app import display_available
     from engine.session.launch import SessionOptions
-    offscreen = args.display == "offscreen" or (args.display is None and not display_available())
-    if args.display == "window" and not display_available():
-        raise VrexError("--display window: no display found (DISPLAY/WAYLAND_DISPLAY unset); use --display offscreen")
-    if offscreen and args.display is None:
-        print("no display found: rendering offscreen")
+    display, offscreen, renderer = display_from(args, demo=demo)
     if args.fps is not None and not (math.isfinite(args.fps) and 0 <= args.fps <= 1000):
         raise VrexError(f"--fps {args.fps}: give frames a second from 1 to 1000, or 0 for as fast as possible")
     for name in ("ceiling", "minutes", "baseline", "recovery", "hr_ceiling", "hr_limit") + (("speed",) if demo else ()):
@@ -152,7 +146,7 @@ def options_from(args: argparse.Namespace, demo: bool) -> SessionOptions:
                         "(1–64 characters, e.g. P017), never a name")
     return SessionOptions(
         scenario=args.scenario, patient=args.patient, mode=Mode(args.mode), controller=args.controller,
-        offscreen=offscreen, display=args.renderer, size=args.size or ((640, 360) if offscreen else (1280, 720)),
+        offscreen=offscreen, renderer=renderer, display=display, size=args.size or ((640, 360) if offscreen else (1280, 720)),
         root=args.out, speed=getattr(args, "speed", 1.0), demo=demo, seed=getattr(args, "seed", 0),
         streams=parse_streams(getattr(args, "stream", [])), stream_timeout=getattr(args, "stream_timeout", 5.0),
         ceiling=args.ceiling, shield=shield, baseline_s=args.baseline, exposure_s=args.minutes * 60.0,

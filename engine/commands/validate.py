@@ -1,4 +1,8 @@
-"""``vrex validate FILE...``: check scenario files, print every problem as FILE:LINE:COL."""
+"""``vrex validate FILE...``: check scenario files, print every problem as FILE:LINE:COL.
+
+``--target hmd`` also reports where a scenario would move the patient's head in a headset
+(``engine/scenario/comfort.py`` has the rules, their limits and sources).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import sys
 from pathlib import Path
 
 from engine.scenario import ScenarioError, load_scenario
+from engine.scenario.comfort import check_hmd
+
+TARGETS = ("desktop", "hmd")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,13 +22,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "FILE:LINE:COL: what is wrong — what is expected.")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("-q", "--quiet", action="store_true", help="print problems only")
+    p.add_argument("--target", choices=TARGETS, default="desktop",
+                   help="where the scenario will be shown: 'desktop' (a screen, the default) or 'hmd' "
+                        "(a headset: also report pitch, roll, zoom, turns and fast moves of the viewpoint)")
     p.set_defaults(run=run)
 
 
-def check_file(path: Path) -> list[str]:
-    """Problems in one file as printable lines; [] when it is valid."""
+def check_file(path: Path, target: str = "desktop") -> list[str]:
+    """Problems in one file as printable lines; [] when it is valid for ``target``."""
     try:
-        load_scenario(path)
+        spec = load_scenario(path)
+        if target == "hmd":
+            return [str(p) for p in check_hmd(spec)]
     except ScenarioError as exc:
         return [str(p) for p in exc.problems]
     except Exception as exc:   # never show an author a traceback; the line still says where
@@ -33,13 +45,13 @@ def check_file(path: Path) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
-        lines = check_file(path)
+        lines = check_file(path, args.target)
         for line in lines:
             print(line)
         if lines:
             failed += 1
         elif not args.quiet:
-            print(f"{path}: ok")
+            print(f"{path}: ok" + (" for a headset" if args.target == "hmd" else ""))
     if not args.quiet:
         print(f"{len(args.files)} file(s) checked, {failed} with problems", file=sys.stderr)
     return 1 if failed else 0

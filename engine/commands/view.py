@@ -10,8 +10,9 @@ import argparse
 import time
 from typing import Any
 
-from engine.app import FrameGrabber, SceneRunner, display_available, open_base, renderer_name
+from engine.app import FrameGrabber, SceneRunner, open_base, renderer_name
 from engine.commands import scenario_argument
+from engine.commands.display_args import add_display_arguments, display_from
 from engine.easing import IntensityDriver
 from engine.errors import VrexError
 from engine.scene import Scene
@@ -36,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", nargs="?", type=scenario_argument, default=scenario_argument("heights"),
                    help="scenario file or built-in name (default: heights)")
     p.add_argument("--offscreen", action="store_true", help="render without a window (automatic with no display)")
-    p.add_argument("--display", choices=("p3headlessgl", "p3tinydisplay"), help="offscreen renderer")
+    add_display_arguments(p)
     p.add_argument("--size", type=parse_size, default=(1280, 720), help="WIDTHxHEIGHT (default 1280x720)")
     p.add_argument("--level", type=int, default=1, help="level to start at, counted from 1 (default 1)")
     p.add_argument("--seconds", type=float, default=None,
@@ -77,21 +78,19 @@ def run(args: argparse.Namespace) -> int:
     spec = load_scenario(args.scenario)
     if not 1 <= args.level <= len(spec.levels):
         raise VrexError(f"--level {args.level} does not exist — '{spec.meta.id}' has levels 1 to {len(spec.levels)}")
-    offscreen = args.offscreen or not display_available()
-    if offscreen and not args.offscreen:
-        print("no display found: rendering offscreen")
-    base = open_base(offscreen=offscreen, size=args.size, display=args.display, title=spec.meta.title)
+    display, offscreen, renderer = display_from(args)
+    base = open_base(offscreen=offscreen, size=args.size, display=renderer, title=spec.meta.title)
     start = spec.levels[args.level - 1].intensity
     driver = IntensityDriver(spec.comfort, spec.calm, start=start)
     scene = Scene(spec, base.render, audio=base.sfxManagerList[0] if base.sfxManagerList else None)
-    SceneRunner(scene, driver, base)
+    runner = SceneRunner(scene, driver, base, display=display.backend())
     controls = KeyControls(driver, [lv.intensity for lv in spec.levels], base.userExit)
     for key, action in controls.bindings().items():
         base.accept(key, action)
     print(f"'{spec.meta.title}' on {renderer_name(base)}, {len(spec.levels)} levels. "
           "Keys: up/down, 1-9/0, page up/down, space = calm, escape = quit")
     seconds = args.seconds if args.seconds is not None else (10.0 if offscreen else None)
-    grabber = FrameGrabber(base) if offscreen else None
+    grabber = FrameGrabber(base) if offscreen and not display.stereo else None
     frames, t0 = 0, time.perf_counter()
     try:
         while seconds is None or time.perf_counter() - t0 < seconds:
@@ -102,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - t0
     if grabber is not None:
         grabber.grab()
+    elif display.stereo:
+        runner.display.eye_image("left")           # the eyes were drawn (raises if not)
     print(f"{frames} frames in {elapsed:.1f} s ({frames / max(elapsed, 1e-9):.0f} fps), "
           f"final intensity {driver.intensity:.2f}")
     base.destroy()

@@ -5,6 +5,7 @@ commands, served by ``vrex session --console`` and ``vrex demo`` (docs in ``stat
 - ``server.py``: the FastAPI app (page, WebSocket, commands) with its token checks;
 - ``validate.py``: which commands and arguments the console accepts;
 - ``events.py``: the session's event log, read back for the page;
+- ``eyes.py``: what the patient sees (the renderer's shared picture), as PNG with the gaze drawn on it;
 - ``service.py``: uvicorn in a daemon thread, and ``start_console`` for ``OpenSession``.
 
 Never imports Panda3D; the server thread reads snapshots and queues commands, nothing more.

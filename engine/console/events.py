@@ -16,7 +16,8 @@ from pathlib import Path
 
 # what the page's log lists; ticks (one a second) and the demo's hidden truth are left out
 SHOWN = frozenset({"session_start", "phase", "baseline", "intensity", "shown", "command", "suds", "prompt",
-                   "sensor", "shield", "note", "escape", "avoidance", "pace", "session_end"})
+                   "sensor", "shield", "note", "escape", "avoidance", "looked_away", "looked_back", "pace",
+                   "stall", "session_end"})
 KEEP = 300
 
 

@@ -14,7 +14,11 @@ Routes, each needing the session's token (``secrets.token_urlsafe(16)``, compare
 - ``GET /?token=T``: the page (HTML with its CSS and JS inlined, so nothing else is
   served and nothing is fetched from elsewhere);
 - ``WS /ws?token=T``: a snapshot several times a second (at least once a second, with its
-  age, so a stalled session is visible), new plot points and new events;
+  age, so a stalled session is visible), new plot points and new events; and, when the
+  renderer shares its picture (``eyes``), each new picture of what the patient sees as an
+  ``eye`` message (PNG, at most ``eyes.MAX_HZ`` a second; ``eyes.py``), with its age in
+  every snapshot message so that a stalled renderer's last picture is shown as old;
+- ``GET /api/eye.png``: the newest picture, for scripts (token as header or query);
 - ``POST /api/command`` with header ``X-Vrex-Token: T`` and body ``{"command", "args"}``:
   checked (``validate.py``), queued, and answered with the session's verdict from the log,
   found by the command's request id (``{"accepted", "reason", "request"}``), or 202 if the
@@ -39,12 +43,14 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from engine.console.events import EventTail
+from engine.console.eyes import EyeFeed, png
 from engine.console.validate import MAX_BODY, Refused, check
 from engine.session.events import dumps
 from engine.session.runner import Command
 
 STATIC = Path(__file__).parent / "static"
 HEADER = "x-vrex-token"
+EYE_POLL_S = 0.05             # how often an open page's loop looks for a new picture of the patient's view
 NO_TOKEN = ("this console needs the session's token: open the URL that vrex printed when the session "
             "started (http://HOST:PORT/?token=...); for commands send it in the X-Vrex-Token header")
 
@@ -77,12 +83,16 @@ def security_headers(nonce: str) -> dict[str, str]:
 
 
 def create_app(*, token: str, latest: Callable[[], dict | None], put: Callable[[Command], None], levels: int,
-               info: dict, tail: EventTail | None = None, rate_hz: float = 5.0, wait_s: float = 2.0) -> FastAPI:
+               info: dict, tail: EventTail | None = None, rate_hz: float = 5.0, wait_s: float = 2.0,
+               eyes: Any = None) -> FastAPI:
     """The console's app. ``latest()`` gives the newest snapshot (or None), ``put`` queues a
-    command for the control loop, ``levels`` is the scenario's number of levels."""
+    command for the control loop, ``levels`` is the scenario's number of levels, ``eyes``
+    the renderer's ``EyeShare`` (None: no picture of the patient's view)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)   # no schema pages without the token
     app.state.tail = tail
     period = 1.0 / rate_hz
+    feed = EyeFeed(eyes) if eyes is not None else None
+    info = {**info, "eye": feed is not None}
 
     def denied(html: bool = False) -> Response:
         headers = {"WWW-Authenticate": 'Token realm="vrex console"', "Cache-Control": "no-store"}
@@ -108,6 +118,17 @@ def create_app(*, token: str, latest: Callable[[], dict | None], put: Callable[[
         snap = latest()
         return Response(dumps({"info": info, "state": snap}), media_type="application/json",
                         headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/eye.png")
+    async def eye_png(request: Request) -> Response:
+        if not token_ok(request.headers.get(HEADER) or request.query_params.get("token"), token):
+            return denied()
+        picture = eyes.read() if eyes is not None else None
+        if picture is None:
+            return JSONResponse({"error": "no picture of the patient's view (yet): the renderer shares one five times "
+                                          "a second once it draws frames"}, status_code=404)
+        return Response(png(picture.pixels), media_type="image/png",
+                        headers={"Cache-Control": "no-store", "X-Vrex-Age-S": f"{picture.age():.2f}"})
 
     @app.post("/api/command")
     async def command(request: Request) -> Response:
@@ -161,24 +182,37 @@ def create_app(*, token: str, latest: Callable[[], dict | None], put: Callable[[
         poll()
         sent_event = tail.last_seq if tail is not None else -1
         await ws.send_text(dumps({"type": "hello", "info": info, "events": list(tail.recent) if tail else []}))
-        sent_seq, sent_point, sent_at = -1, 0, 0.0
+        sent_seq, sent_point, sent_at, sent_eye, next_state = -1, 0, 0.0, 0, 0.0
+        # the loop wakes every EYE_POLL_S for a new picture (one float read), and sends the
+        # snapshot's news every ``period``: a picture reaches the page within 50 ms
+        tick = min(period, EYE_POLL_S) if feed is not None else period
         try:
             while True:
+                now = time.monotonic()
+                if feed is not None:
+                    eye = feed.latest()
+                    if eye is not None and eye["seq"] != sent_eye:
+                        await ws.send_text(dumps({**eye, "age_s": round(max(0.0, now - eye["written"]), 2)}))
+                        sent_eye = eye["seq"]
+                if now < next_state:
+                    await asyncio.sleep(tick)
+                    continue
+                next_state = now + period
                 poll()
                 snap = latest()
-                now = time.monotonic()
                 if snap is not None and (snap["seq"] != sent_seq or now - sent_at >= 1.0):
                     points = snap["points"]
                     first = bisect.bisect_right(points, sent_point, key=lambda p: p[0])
                     events = tail.after(sent_event) if tail is not None else []
                     message = {"type": "state", "age_s": round(time.time() - snap["wall"], 2),
                                "state": {k: v for k, v in snap.items() if k != "points"},
-                               "points": points[first:], "events": events}
+                               "points": points[first:], "events": events,
+                               "eye_age_s": feed.age() if feed is not None else None}
                     await ws.send_text(dumps(message))
                     sent_seq, sent_at = snap["seq"], now
                     sent_point = points[-1][0] if points else sent_point
                     sent_event = max([sent_event] + [e["seq"] for e in events])
-                await asyncio.sleep(period)
+                await asyncio.sleep(tick)
         except Exception:                     # noqa: BLE001 — the browser left or the server is stopping
             return
 
@@ -186,9 +220,9 @@ def create_app(*, token: str, latest: Callable[[], dict | None], put: Callable[[
 
 
 def session_app(token: str, state: Any, runner: Any, info: dict, events_path: Path | None,
-                rate_hz: float) -> FastAPI:
+                rate_hz: float, eyes: Any = None) -> FastAPI:
     """The app wired to a running session: ``state`` (a ``ConsoleState`` registered as the
-    runner's observer) and the runner's command queue."""
+    runner's observer), the runner's command queue and the renderer's picture (``eyes``)."""
     tail = EventTail(events_path) if events_path is not None else None
     return create_app(token=token, latest=lambda: state.latest, put=runner.commands.put,
-                      levels=len(runner.core.plan.levels), info=info, tail=tail, rate_hz=rate_hz)
+                      levels=len(runner.core.plan.levels), info=info, tail=tail, rate_hz=rate_hz, eyes=eyes)

@@ -129,8 +129,9 @@ def start_console(session: Any, host: str = "127.0.0.1", port: int | None = None
                 "demo": opts.demo, "speed": opts.speed, "controller": opts.controller, "rate_hz": rate_hz,
                 "window_s": state.window_s}
         token = new_token()
-        server = ConsoleServer(session_app(token, state, runner, info, session.folder.events, rate_hz), sock, token,
-                               state)
+        eyes = getattr(getattr(session, "frames", None), "eyes", None)   # the renderer's picture, if it shares one
+        server = ConsoleServer(session_app(token, state, runner, info, session.folder.events, rate_hz, eyes), sock,
+                               token, state)
     except BaseException:
         sock.close()
         raise

@@ -2,7 +2,8 @@
 
 ``ConsoleState`` is one of the runner's ``observers``: it is called after every control
 step, on the control thread, the only thread that may read ``SessionCore``; what the
-frames show comes from the frame thread's report (``runner.shown``). At
+frames show comes from the frame thread's report (``runner.shown``: also the head drawn), and
+whether the patient is looking away from the runner's ``Avoidance``. At
 most ``rate_hz`` times a second (wall time) it builds a *new* dict of plain JSON values and
 replaces ``latest`` with it in one reference assignment (atomic in CPython); at once,
 too, when a command or the controller changed what the page shows (phase, stop or hold,
@@ -57,6 +58,7 @@ class ConsoleState:
         self._features: Any = None
         self._failed = False
         self._changed: tuple = ()
+        self._avoidance: Any = None               # the runner's Avoidance; False: it has none
 
     def __call__(self, runner: Any) -> None:
         try:
@@ -70,7 +72,8 @@ class ConsoleState:
             changed = core.change_key()
             if now >= self._next or changed != self._changed:
                 self._next, self._changed = now + self.period, changed
-                self.latest = self.snapshot(core.snapshot(), runner.shown, getattr(runner.live, "failed", {}) or {})
+                self.latest = self.snapshot(core.snapshot(), runner.shown, getattr(runner.live, "failed", {}) or {},
+                                            looking_away=self._looking_away(runner))
         except Exception as exc:                # noqa: BLE001 — the session must go on without its console
             if not self._failed:
                 self._failed = True
@@ -86,9 +89,18 @@ class ConsoleState:
         while self.points and self.points[0][1] < t - self.window_s:
             self.points.popleft()
 
-    def snapshot(self, core: Any, shown: Any, failed: dict) -> dict:
+    def _looking_away(self, runner: Any) -> bool | None:
+        """The runner's ``Avoidance`` verdict (the frames stage's: the head drawn, in exposure),
+        None when the session has none."""
+        if self._avoidance is None:
+            frames_out = getattr(runner, "frames_out", None)
+            self._avoidance = getattr(frames_out, "avoidance", None) or False
+        return bool(self._avoidance.away) if self._avoidance else None
+
+    def snapshot(self, core: Any, shown: Any, failed: dict, looking_away: bool | None = None) -> dict:
         """Everything the page shows, as plain JSON values (None for unknown), from the core's
         ``CoreSnapshot`` and the frame thread's last report (``shown``)."""
+        pose = getattr(shown, "pose", None) or (math.nan,) * 6
         plan, f = core.plan, core.features
         self._seq += 1
         phase_len = {"baseline": plan.baseline_s, "exposure": plan.exposure_s,
@@ -111,6 +123,8 @@ class ConsoleState:
             "decision": decision(core.last_decision, plan.levels),
             "pending": pending(core),
             "alerts": alerts(core.alerts),
+            # the head the last frame drew (deg, relative to the rig) and the runner's avoidance verdict
+            "head": {"heading": num(pose[3], 1), "pitch": num(pose[4], 1)}, "looking_away": looking_away,
             "points": tuple(self.points),
         }
 

@@ -1,7 +1,8 @@
 """Session reports and a patient's history, from session folders (docs/session-format.md).
 
 ``write_report(folder)`` reads a folder (``load``), works out the numbers (``summary``),
-draws the figures (``plots``) and writes one self-contained page (``html``);
+draws the figures (``plots``; where the head pointed: ``headpose``) and writes one
+self-contained page (``html``);
 ``history`` lists a patient's sessions and their progress.
 """
 

@@ -38,9 +38,12 @@ def render_html(data: SessionData, summary: Summary, images: dict[str, bytes]) -
     parts += ["<h2>Summary</h2>", _table(None, _facts(summary)), "<h2>Levels</h2>",
               f"<p>Exposure phase only ({escape(_windows(summary))}); level from <code>{escape(summary.level_source or 'no')}"
               "</code> events. Levels are numbered from 1, the calmest, as in the session console. SUDS per level are the "
-              "ratings given while at that level.</p>", _level_table(summary)]
+              "ratings given while at that level; looking away is the time from each looked_away to its looked_back "
+              "spent at that level.</p>", _level_table(summary)]
     captions = {"timeline": "The session over time. Shaded: phases and looking away; vertical lines: stops and escapes.",
-                "levels": "Time at each level and the SUDS given there (exposure phase)."}
+                "levels": "Time at each level and the SUDS given there (exposure phase).",
+                "headpose": "Where the head pointed during exposure: heading × pitch of the head drawn, sampled every "
+                            "0.3 s of session time (so the frame rate does not weigh it), in 5° cells."}
     for name, png in images.items():
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         parts.append(f"<figure><img src='{uri}' alt='{escape(name)} plot'><figcaption>{escape(captions.get(name, ''))}"
@@ -86,17 +89,30 @@ def _facts(s: Summary) -> list[list[str]]:
             ["shield interventions", f"{s.shield_events}" + (f" ({kinds})" if kinds else "")],
             ["controller decisions", f"{s.decisions} ({s.decisions_applied} applied)"],
             ["looking away", f"{len(s.avoidance)} times, {avoid:.0f} s in all"],
+            ["head direction", _head(s)],
             ["SSQ", "; ".join(f"{_clock(e['t'])}: {_scores(e)}" for e in s.ssq) or "not entered"],
             ["phases", ", ".join(f"{p.label} {p.seconds / 60:.1f} min" for p in s.phases) or "not recorded"]]
 
 
+def _head(s: Summary) -> str:
+    from engine.report.headpose import fraction_near
+    heat = s.head
+    if heat is None:
+        return "no head movement recorded (a screen's view is still, and older recordings have none)"
+    near = fraction_near(heat)
+    sampled = f"{heat.samples * heat.period_s / 60:.1f} min of exposure sampled every {heat.period_s:g} s"
+    if near is None:
+        return f"{sampled}; gaze target {heat.target_source}"
+    return f"within 30° of the gaze target {100 * near:.0f} % of the time ({sampled}; target: {heat.target_source})"
+
+
 def _level_table(s: Summary) -> str:
     rows = [[display_level(r.level), r.name, _v(r.intensity, "{:.2f}"), f"{r.time_s / 60:.1f}", f"{r.time_s:.0f}", str(r.visits),
-             _v(r.peak_suds), _v(r.end_suds), str(r.ratings)] for r in s.levels]
+             _v(r.peak_suds), _v(r.end_suds), str(r.ratings), f"{r.away_s:.0f}"] for r in s.levels]
     if not rows:
         return "<p>No level information: no tick, shown or intensity events.</p>"
-    return _table(["level", "name", "intensity", "minutes", "seconds", "visits", "peak SUDS", "end SUDS", "ratings"],
-                  rows, numeric={0, 2, 3, 4, 5, 6, 7, 8})
+    return _table(["level", "name", "intensity", "minutes", "seconds", "visits", "peak SUDS", "end SUDS", "ratings",
+                   "looking away (s)"], rows, numeric={0, 2, 3, 4, 5, 6, 7, 8, 9})
 
 
 def _events(data: SessionData) -> str:

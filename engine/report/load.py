@@ -25,6 +25,7 @@ WHAT_A_SESSION_HOLDS = ("a session folder holds session.json (metadata), events.
                         "recording.xdf (the LSL streams), written by `vrex session` or `vrex demo` under "
                         "out/sessions/<patient>/<date>-<scenario>/")
 EVENTS_STREAM = "vrex-events"     # every events.jsonl line, also recorded in the XDF
+HEADPOSE_STREAM = "vrex-headpose"  # the head the display drew, one sample per frame (report: heat map)
 _MAX_LISTED = 5                   # bad lines listed one by one; the rest are counted
 
 
@@ -73,6 +74,7 @@ class SessionData:
     streams: list[StreamSummary]
     problems: list[Problem]
     events_source: str                # "events.jsonl", "recording.xdf (vrex-events stream)" or ""
+    headpose: Any = None              # headpose.HeadTrack from the recording, or None (not recorded, not read)
     by_kind: dict[str, list[dict[str, Any]]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -125,13 +127,14 @@ def load_session(folder: str | Path, *, read_recording: bool = True) -> SessionD
     meta = _read_meta(folder / "session.json", problems)
     streams: list[StreamSummary] = []
     xdf_events: list[str] | None = None
+    head_samples = None
     xdf = folder / "recording.xdf"
     if not xdf.is_file():
         problems.append(Problem("recording.xdf", "missing — the raw LSL streams (physiology waveforms) were not "
                                 "recorded or the file was moved; everything else comes from events.jsonl"))
     elif read_recording:
         from engine.report.xdf import read_recording as read_xdf   # pyxdf only when there is a file
-        streams, xdf_events, xdf_problems = read_xdf(xdf)
+        streams, xdf_events, xdf_problems, head_samples = read_xdf(xdf)
         problems += xdf_problems
     events, source = _read_events(folder / "events.jsonl", xdf_events, problems)
     if not meta:
@@ -140,7 +143,11 @@ def load_session(folder: str | Path, *, read_recording: bool = True) -> SessionD
         problems.append(Problem(source or "events.jsonl",
                                 f"no session_end event: the session did not end normally (crash, kill or still "
                                 f"running); what happened up to t = {max(e['t'] for e in events):.0f} s is reported"))
-    return SessionData(folder, meta, events, _ticks(events), streams, problems, source)
+    head = None
+    if head_samples is not None:
+        from engine.report.headpose import track
+        head = track(*head_samples, events)
+    return SessionData(folder, meta, events, _ticks(events), streams, problems, source, head)
 
 
 def check_session_folder(folder: Path) -> None:

@@ -1,4 +1,5 @@
-"""The report's figures as PNG bytes: the session timeline and the per-level chart.
+"""The report's figures as PNG bytes: the session timeline, the per-level chart and, when
+the head moved, where it pointed during exposure (``headpose.py``).
 
 Figures are built on ``matplotlib.figure.Figure`` with the Agg canvas and never through
 pyplot, so a report made inside a running session (which may own a GUI backend) changes no
@@ -24,13 +25,47 @@ _AVOID = "#f4a259"
 
 
 def render_plots(data: SessionData, summary: Summary) -> dict[str, bytes]:
-    """``{"timeline": png, "levels": png}``, leaving out a figure with nothing to show."""
+    """``{"timeline": png, "levels": png, "headpose": png}``, leaving out a figure with nothing to show."""
     out = {}
     if summary.steps or len(data.ticks) or summary.suds:
         out["timeline"] = _png(timeline_figure(data, summary))
     if summary.levels:
         out["levels"] = _png(levels_figure(summary))
+    if summary.head is not None:
+        out["headpose"] = _png(headpose_figure(summary.head))
     return out
+
+
+def headpose_figure(heat) -> Figure:
+    """Seconds the head pointed into each 5° × 5° cell of heading × pitch during exposure,
+    drawn as the patient would see it (left on the left), with the gaze target and the
+    30° circle around it beyond which the session counts the patient as looking away."""
+    from engine.report.headpose import LOOK_AWAY_DEG, angle_from, extent
+    fig = Figure(figsize=(8.5, 5.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    seconds = np.ma.masked_equal(heat.seconds.T, 0.0)          # empty cells stay blank
+    mesh = ax.pcolormesh(heat.heading_edges, heat.pitch_edges, seconds, cmap="magma_r", shading="flat")
+    fig.colorbar(mesh, ax=ax, label=f"seconds (one sample every {heat.period_s:g} s)")
+    lo_h, hi_h, lo_p, hi_p = extent(heat)
+    if heat.target is not None:
+        th, tp = heat.target
+        hh, pp = np.meshgrid(np.linspace(lo_h, hi_h, 181), np.linspace(lo_p, hi_p, 121))
+        ax.contour(hh, pp, angle_from(hh, pp, heat.target), levels=[LOOK_AWAY_DEG], colors="#1f4e79",
+                   linestyles="--", linewidths=1.2)
+        ax.plot([th], [tp], marker="+", markersize=16, markeredgewidth=2.5, color="#1f4e79", linestyle="none",
+                label="gaze target; dashed: 30° around it (beyond: looking away)")
+        fig.legend(loc="outside lower center", fontsize=8, frameon=False)
+    else:
+        ax.text(0.01, 0.01, f"gaze target {heat.target_source}", transform=ax.transAxes, fontsize=8, color="#555555")
+    ax.set_xlim(hi_h, lo_h)                                   # heading + is to the left: left on the left
+    ax.set_ylim(lo_p, hi_p)
+    ax.set_aspect("equal")
+    ax.set_xlabel("heading (degrees; ← left, right →)")
+    ax.set_ylabel("pitch (degrees; + up)")
+    ax.set_title(f"Where the head pointed during exposure ({heat.samples * heat.period_s / 60:.1f} min sampled)",
+                 fontsize=10)
+    return fig
 
 
 def timeline_figure(data: SessionData, summary: Summary) -> Figure:

@@ -59,6 +59,7 @@ class LevelRow:
     peak_suds: float | None
     end_suds: float | None
     ratings: int
+    away_s: float = 0.0              # looking away (looked_away .. looked_back) while at this level
 
 
 @dataclass
@@ -87,6 +88,7 @@ class Summary:
     end_reason: str | None
     level_names: dict[int, str] = field(default_factory=dict)
     stalls: list[Span] = field(default_factory=list)      # frames frozen (runner's watchdog), session seconds
+    head: Any = None                     # headpose.HeatMap over exposure, or None (no head movement recorded)
 
     def name(self, level: int | None) -> str:
         return "—" if level is None else f"{display_level(level)} {self.level_names.get(level, '')}".strip()
@@ -105,17 +107,26 @@ def summarise(data: SessionData) -> Summary:
     decisions = data.of("decision")
     shield = data.of("shield")
     kinds = Counter(str(k) for e in shield for k in _listed(e.get("interventions")))
+    avoidance = avoidance_spans(data, end)
     return Summary(
         duration_s=end, phases=phases, exposure=exposure, steps=steps, level_source=source,
-        levels=_level_rows(data, in_exposure, exposure, steps, names),
+        levels=_level_rows(data, in_exposure, exposure, steps, names, avoidance),
         highest_reached=reached, highest_held=held, held_s=held_s,
         peak_suds=max((v for _, v in suds), default=None), end_suds=suds[-1][1] if suds else None, suds=suds,
         escapes=[float(e["t"]) for e in data.of("escape")],
         stops=_stops(data),
         decisions=len(decisions), decisions_applied=sum(1 for d in decisions if d.get("applied")),
-        shield_events=len(shield), shield_kinds=dict(kinds), avoidance=avoidance_spans(data, end),
+        shield_events=len(shield), shield_kinds=dict(kinds), avoidance=avoidance,
         ssq=[e for e in data.of("ssq")], notes=[(float(e["t"]), str(e.get("text", ""))) for e in data.of("note")],
-        end_reason=data.end_reason, level_names=names, stalls=stall_spans(data, end))
+        end_reason=data.end_reason, level_names=names, stalls=stall_spans(data, end), head=_head_map(data, exposure))
+
+
+def _head_map(data: SessionData, exposure: list[Span]) -> Any:
+    """The head-direction heat map over exposure (``headpose.py``), when the head moved."""
+    if data.headpose is None or not data.headpose.moved:
+        return None
+    from engine.report.headpose import gaze_target, heat_map
+    return heat_map(data.headpose, exposure, *gaze_target(data.meta))
 
 
 def stall_spans(data: SessionData, end: float) -> list[Span]:
@@ -180,9 +191,11 @@ def highest_held(steps: list[Step], hold_s: float = HELD_S) -> tuple[int | None,
 
 
 def avoidance_spans(data: SessionData, end: float) -> list[Span]:
-    """Looking away from ``looking_away: true`` to the next ``false`` (or the end)."""
+    """Looking away, from ``looked_away`` to the next ``looked_back`` (or the end). Sessions
+    recorded before wave 2 logged ``avoidance`` with ``looking_away`` true or false."""
     spans, since = [], None
-    for e in data.of("avoidance"):
+    turns = sorted(data.of("looked_away") + data.of("looked_back") + data.of("avoidance"), key=lambda e: float(e["t"]))
+    for e in turns:
         away = bool(e.get("looking_away"))
         if away and since is None:
             since = float(e["t"])
@@ -195,7 +208,7 @@ def avoidance_spans(data: SessionData, end: float) -> list[Span]:
 
 
 def _level_rows(data: SessionData, steps: list[Step], windows: list[Span], all_steps: list[Step],
-                names: dict[int, str]) -> list[LevelRow]:
+                names: dict[int, str], avoidance: list[Span] = ()) -> list[LevelRow]:
     ratings: dict[int, list[float]] = {}
     for e in data.of("suds"):
         t = float(e["t"])
@@ -209,8 +222,10 @@ def _level_rows(data: SessionData, steps: list[Step], windows: list[Span], all_s
     for level in sorted({s.level for s in steps} | set(ratings)):
         mine = [s for s in steps if s.level == level]
         values = ratings.get(level, [])
+        away = sum(max(0.0, min(s.end, a.end) - max(s.start, a.start)) for s in mine for a in avoidance)
         rows.append(LevelRow(level, names.get(level, ""), intensities.get(level), sum(s.seconds for s in mine),
-                             len(mine), max(values) if values else None, values[-1] if values else None, len(values)))
+                             len(mine), max(values) if values else None, values[-1] if values else None, len(values),
+                             away))
     return rows
 
 

@@ -1,4 +1,5 @@
-"""``recording.xdf`` summarised for the report: which streams, how many samples, how long.
+"""``recording.xdf`` summarised for the report: which streams, how many samples, how long;
+and the samples of the one stream the report draws from (the head pose, ``headpose.py``).
 
 A file cut by a crash is read up to its last whole chunk (``sensors.recorder.load_xdf``);
 pyxdf logs other damage rather than raising, so its log is watched as well as its
@@ -10,7 +11,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from engine.report.load import EVENTS_STREAM, Problem, StreamSummary
+import numpy as np
+
+from engine.report.load import EVENTS_STREAM, HEADPOSE_STREAM, Problem, StreamSummary
+
+HeadSamples = tuple[np.ndarray, np.ndarray]   # LSL stamps, (n, 6) x, y, z, heading, pitch, roll
 
 
 class _Collect(logging.Handler):
@@ -22,8 +27,9 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def read_recording(path: Path) -> tuple[list[StreamSummary], list[str] | None, list[Problem]]:
-    """Streams in ``path``, the lines of its vrex-events stream (None if absent) and problems."""
+def read_recording(path: Path) -> tuple[list[StreamSummary], list[str] | None, list[Problem], HeadSamples | None]:
+    """Streams in ``path``, the lines of its vrex-events stream (None if absent), problems,
+    and the vrex-headpose stream's samples (None if absent or empty)."""
     from sensors.recorder import intact_length, load_xdf   # here: history and the rest never need it
 
     logger = logging.getLogger("pyxdf")
@@ -39,7 +45,7 @@ def read_recording(path: Path) -> tuple[list[StreamSummary], list[str] | None, l
                               handle_clock_resets=False)
     except Exception as exc:      # pyxdf raises many kinds on damaged input
         return [], None, [Problem(path.name, f"cannot be read ({type(exc).__name__}: {exc}) — it is damaged or "
-                                  "not XDF; the rest of the report comes from events.jsonl")]
+                                  "not XDF; the rest of the report comes from events.jsonl")], None
     finally:
         logger.removeHandler(collect)
         logger.propagate = propagate
@@ -48,19 +54,23 @@ def read_recording(path: Path) -> tuple[list[StreamSummary], list[str] | None, l
     if intact < size:
         problems.append(Problem(path.name, f"cut inside a chunk after {intact} of {size} bytes (a crash?): "
                                 "read up to the last whole chunk"))
-    summaries, events = [], None
+    summaries, events, head = [], None, None
     for s in streams:
         summary = _summary(s)
         summaries.append(summary)
         if summary.name == EVENTS_STREAM:
             events = [str(row[0]) if len(row) else "" for row in s.get("time_series", [])]
+        elif summary.name == HEADPOSE_STREAM and summary.samples:
+            values = np.asarray(s.get("time_series"), dtype=float)
+            if values.ndim == 2 and values.shape[1] >= 5:
+                head = (np.asarray(s["time_stamps"], dtype=float), values)
     open_streams = [s.name for s in summaries if not s.complete]
     if open_streams:
         problems.append(Problem(path.name, f"cut short: {len(open_streams)} of {len(summaries)} streams were never "
                                 f"closed by the recorder ({', '.join(open_streams)}); they are read up to the cut"))
     if not summaries:
         problems.append(Problem(path.name, "holds no streams"))
-    return summaries, events, problems
+    return summaries, events, problems, head
 
 
 def _summary(stream: dict) -> StreamSummary:

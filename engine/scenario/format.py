@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.scenario.errors import Mark, Problems
+from engine.scenario.properties import LOOK_BOUNDS
 from engine.scenario.schema import (INVALID, Any_, Bool, Colour, Field, ListOf, Num, Record,
                                     Str, Tagged, Type, Vec)
 from engine.scenario.spec import (Binding, Calm, Comfort, Entity, Level, Meta, Motion,
@@ -45,6 +46,26 @@ class Scale(Type):
 
     def json(self) -> dict[str, Any]:
         return {"oneOf": [{"type": "number", "minimum": 0}, Vec(3, Num(0)).json()]}
+
+
+class Look(Type):
+    """[heading, pitch] of a gaze target, each with its own range (``LOOK_BOUNDS``)."""
+
+    doc_name = "[heading, pitch]"
+    unit = "deg"
+
+    def expected(self) -> str:
+        return "a list of 2 numbers [heading, pitch] in deg, heading from -180 to 180 and pitch from -89 to 89"
+
+    def check(self, node: YNode, p: Problems) -> Any:
+        if not isinstance(node, YSeq) or len(node.items) != 2:
+            return self.wrong(node, p)
+        values = [Num(low, high, unit="deg").check(item, p) for item, (low, high) in zip(node.items, LOOK_BOUNDS)]
+        return INVALID if INVALID in values else tuple(values)
+
+    def json(self) -> dict[str, Any]:
+        return {"type": "array", "minItems": 2, "maxItems": 2,
+                "prefixItems": [Num(low, high).json() for low, high in LOOK_BOUNDS]}
 
 
 class Point(Type):
@@ -170,8 +191,11 @@ ENTITY.variants.update({
     "sound": _variant("sound", "A looping or one-shot sound (.wav, .ogg, .flac, .mp3).", {
         "path": Field(Str(hint="a path relative to the scenario file"), doc="Sound file, relative to the scenario file."),
         "volume": Field(UNIT, 1.0, "Volume from 0 (silent) to 1."),
-        "loop": Field(Bool(), True, "Repeat forever.")},
-        common=("id",)),
+        "loop": Field(Bool(), True, "Repeat forever."),
+        "positional": Field(Bool(), False,
+                            "Heard from where it is ('position', 'parent'): louder near, and from the side the head "
+                            "turns from. Off: the same everywhere (wind, the hum of a city). Mono files only.")},
+        common=("id", "position", "parent")),
 })
 ENTITY.variants["fog"].fields["colour"] = Field(Colour(), (0.8, 0.85, 0.9, 1.0), "Fog colour.")
 
@@ -204,7 +228,15 @@ BINDING = Record("binding", {
 VIEWPOINT = Record("viewpoint", {
     "parent": COMMON["parent"],
     "position": Field(POSITION, (0.0, 0.0, 1.7), "Eye position (m) relative to the parent."),
-    "rotation": Field(ROTATION, (0.0, 0.0, 0.0), "Where the eye looks: heading, pitch, roll (deg)."),
+    "rotation": Field(ROTATION, (0.0, 0.0, 0.0),
+                      "The eye's heading, pitch, roll (deg). A headset keeps only the heading: use 'look' to aim the gaze."),
+    "look": Field(Look(), (0.0, 0.0),
+                  "Where the patient is asked to look, from the viewpoint's heading: heading, pitch (deg). "
+                  "Screens turn the eye there; in a headset it is a gaze target and the patient turns their own head."),
+    "eye_height": Field(Num(0.3, 2.5, unit="m"), 1.6,
+                        "How far the eye is above the floor the patient stands or sits on (m). A headset that "
+                        "knows the real floor (--space stage) puts the virtual floor this far below the viewpoint, "
+                        "so the patient's own eyes are at their real height over it."),
     "fov": Field(Num(20, 140, unit="deg"), 75.0, "Horizontal field of view on screens (deg); headsets use their own."),
     "near": Field(Num(0.01, 10, unit="m"), 0.05, "Near clipping distance (m)."),
     "far": Field(Num(10, 100_000, unit="m"), 5000.0, "Far clipping distance (m)."),

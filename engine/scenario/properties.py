@@ -11,9 +11,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Prop:
-    shape: str                      # "number", "bool", "vec3", "colour", "count"
+    shape: str                      # "number", "bool", "vec3", "look", "colour", "count"
     low: float | None = None
     high: float | None = None
+
+
+# Where the patient is asked to look, relative to the viewpoint's heading (deg). Pitch stops
+# short of ±90: straight up or down has no heading, so a gaze target there would be ambiguous.
+LOOK_BOUNDS = ((-180.0, 180.0), (-89.0, 89.0))
 
 
 _TRANSFORM = {
@@ -39,7 +44,8 @@ PROPERTIES: dict[str, dict[str, Prop]] = {
     "fog": {"colour": Prop("colour"), "density": Prop("number", 0.0, 1.0)},
     "sky": {"colour": Prop("colour"), "horizon_colour": Prop("colour")},
     "sound": {"volume": Prop("number", 0.0, 1.0)},
-    "viewpoint": {**_TRANSFORM, "fov": Prop("number", 20.0, 140.0)},
+    "viewpoint": {**_TRANSFORM, "look": Prop("look"), "look.h": Prop("number", *LOOK_BOUNDS[0]),
+                  "look.p": Prop("number", *LOOK_BOUNDS[1]), "fov": Prop("number", 20.0, 140.0)},
 }
 
 
@@ -60,6 +66,10 @@ def value_fits(prop: Prop, value: object) -> str:
         if ok and prop.low is not None and min(value) < prop.low:
             return f"[x, y, z] with each at least {prop.low:g}"
         return "" if ok else "a list of 3 numbers [x, y, z]"
+    if prop.shape == "look":
+        ok = isinstance(value, tuple) and len(value) == 2 and all(
+            low <= v <= high for v, (low, high) in zip(value, LOOK_BOUNDS))
+        return "" if ok else "[heading, pitch] in deg, heading from -180 to 180 and pitch from -89 to 89"
     if prop.shape == "colour":
         ok = isinstance(value, tuple) and len(value) in (3, 4) and all(0 <= c <= 1 for c in value)
         return "" if ok else "a colour [r, g, b] or [r, g, b, a], each from 0 to 1"

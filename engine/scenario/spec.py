@@ -89,6 +89,8 @@ class Viewpoint:
     parent: str | None
     position: Vec3
     rotation: Vec3
+    look: tuple[float, float]      # gaze target: heading, pitch (deg) from the viewpoint's heading
+    eye_height: float              # the eye above the floor under it (m): where a headset's real floor goes
     fov: float
     near: float
     far: float

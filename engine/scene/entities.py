@@ -210,7 +210,8 @@ def build_entity(entity: Entity, parent: NodePath, folder: Path, audio: Any, bou
         node._rebuild_sky()
     elif kind == "sound":
         if audio is not None:
-            node.sound = audio.getSound(Filename.fromOsSpecific(str(folder / entity["path"])), False)
+            node.sound = audio.getSound(Filename.fromOsSpecific(str(folder / entity["path"])),
+                                        bool(entity.get("positional", False)))   # 3-D: placed by SceneRunner
             node.sound.setLoop(entity["loop"])
             node.sound.setVolume(entity["volume"])
             node.sound.play()

@@ -6,19 +6,26 @@ optionally an audio manager, and it can be built, driven and inspected in a test
     scene = Scene(spec, render)
     scene.apply(0.5)      # every binding evaluated at intensity 0.5
     scene.update(dt)      # procedural motion advances by dt seconds
+
+On a screen the camera is the viewpoint node itself: position, rotation and look combined,
+as the author wrote them. In a headset the head belongs to the patient: ``rig_pose()`` gives
+a level rig (position and heading only) to hang the head under, and ``gaze()`` says where
+the patient is asked to look relative to that rig.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from panda3d.core import NodePath
+from panda3d.core import NodePath, TransformState
 
 from engine.curves import evaluate
 from engine.scene.entities import EntityNode, build_entity
 from engine.scenario.spec import ScenarioSpec
 
 Pose = tuple[tuple[float, float, float], tuple[float, ...]]
+RigPose = tuple[tuple[float, float, float], float]
 
 
 class Scene:
@@ -43,8 +50,9 @@ class Scene:
         vp = spec.viewpoint
         anchor = self.nodes[vp.parent].inner if vp.parent else self.root
         self.viewpoint = anchor.attachNewNode("viewpoint")
-        self.viewpoint.setPosHpr(*vp.position, *vp.rotation)
         self._viewpoint_base = [list(vp.position), list(vp.rotation)]
+        self._look = list(vp.look)
+        self._place_viewpoint()
         for node in self.built:
             node.attach_to_viewpoint(self.viewpoint, self.root)
         sky = [n for n in self.built if n.entity.type == "sky"]
@@ -88,6 +96,30 @@ class Scene:
         pos, hpr = self.viewpoint.getPos(self.root), self.viewpoint.getHpr(self.root)
         return (pos.x, pos.y, pos.z), (hpr.x, hpr.y, hpr.z, self.fov)
 
+    def rig_pose(self) -> RigPose:
+        """Where a headset's level rig goes: the viewpoint's position in the scene root's
+        coordinates and its heading (deg, -180 to 180), without the look and without any
+        pitch or roll of the viewpoint or of what carries it (turning a patient's head makes
+        them sick). The heading is the sum of the headings down the chain, so a rolling
+        carrier cannot make the rig yaw either."""
+        pos = self.viewpoint.getPos(self.root)
+        return (pos.x, pos.y, pos.z), self._rig_heading()
+
+    def gaze(self) -> tuple[float, float]:
+        """Where the patient is asked to look: heading and pitch (deg) relative to the rig.
+
+        It is the direction the screen's eye looks, seen from the rig: the scenario's
+        'look' when the viewpoint is level (every shipped scenario), and also any pitch a
+        desktop-only scenario gives the viewpoint or what carries it, so that such a pitch
+        becomes a gaze target in a headset instead of a turn of the patient's head.
+        (0, 0): straight ahead."""
+        heading = math.radians(self._rig_heading())
+        f = self.viewpoint.getQuat(self.root).getForward()
+        # the eye's forward direction in the rig's frame: undo the rig's heading
+        x = f.x * math.cos(heading) + f.y * math.sin(heading)
+        y = -f.x * math.sin(heading) + f.y * math.cos(heading)
+        return math.degrees(math.atan2(-x, y)) + 0.0, math.degrees(math.atan2(f.z, math.hypot(x, y))) + 0.0
+
     def pose_at(self, intensity: float) -> Pose:
         """The viewpoint's pose if intensity were ``intensity`` (applies it)."""
         self.apply(intensity)
@@ -105,9 +137,29 @@ class Scene:
         if prop == "fov":
             self.fov = float(value)
             return
-        target = pos if prop.startswith("position") else hpr
+        target = pos if prop.startswith("position") else self._look if prop.startswith("look") else hpr
         if "." in prop:
-            target["xyz".index(prop[-1]) if prop.startswith("position") else "hpr".index(prop[-1])] = float(value)
+            target[("xyz" if target is pos else "hpr").index(prop[-1])] = float(value)
         else:
             target[:] = [float(v) for v in value]
-        self.viewpoint.setPosHpr(*pos, *hpr)
+        self._place_viewpoint()
+
+    def _place_viewpoint(self) -> None:
+        """The screen's eye: the look turns it from the viewpoint's own rotation."""
+        pos, hpr = self._viewpoint_base
+        (look_h, look_p), (h, p, r) = self._look, hpr
+        if p == 0.0 and r == 0.0:
+            # the usual case, exactly as a rotation binding would set it (same images)
+            eye = (h + look_h, look_p, 0.0)
+        else:
+            eye = tuple(TransformState.makeHpr(tuple(hpr)).compose(
+                TransformState.makeHpr((look_h, look_p, 0.0))).getHpr())
+        self.viewpoint.setPosHpr(*pos, *eye)
+
+    def _rig_heading(self) -> float:
+        heading = self._viewpoint_base[1][0]          # the viewpoint's own, without the look
+        node = self.viewpoint.getParent()
+        while not node.isEmpty() and node != self.root:
+            heading += node.getH()                    # entities' transforms and their motion
+            node = node.getParent()
+        return (heading + 180.0) % 360.0 - 180.0 + 0.0      # + 0.0: never -0.0

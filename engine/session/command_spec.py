@@ -120,7 +120,8 @@ SPECS: dict[str, CommandSpec] = {s.name: s for s in (
     CommandSpec("stop", "calm state at once (the veil closes on the next frame); the controller waits", keys=("s",)),
     CommandSpec("patient_stop", "the patient's own stop: calm state at once, logged as the patient's, alerts "
                 "the therapist", senders=frozenset({"patient"}), keys=("space",)),
-    CommandSpec("hold", "the controller may not raise intensity until resume", keys=("h",)),
+    CommandSpec("hold", "the controller may not raise intensity until resume (the session holds by itself when "
+                "a headset loses focus or is taken off)", senders=THERAPIST | {"session"}, keys=("h",)),
     CommandSpec("resume", "end a hold or a stop; the controller waits before its first raise", keys=("r",)),
     CommandSpec("step_up", "one level up", keys=("page_up",)),
     CommandSpec("step_down", "one level down", keys=("page_down",)),
@@ -135,6 +136,8 @@ SPECS: dict[str, CommandSpec] = {s.name: s for s in (
     CommandSpec("note", "a note in the record", (Arg("text", "text", help=f"1 … {MAX_NOTE} characters"),)),
     CommandSpec("end", "end the exposure: recovery in the calm state", senders=THERAPIST | {"session"},
                 keys=("e",)),
+    CommandSpec("recentre", "a headset's forward becomes where the patient looks now (turn and place only; "
+                "the view never tilts)", senders=THERAPIST | {"patient"}, keys=("c",)),
     CommandSpec("ack", "acknowledge an alert (it stays listed)", (Arg("index", "index", help="the alert's index"),)),
     CommandSpec("ssq", "the Simulator Sickness Questionnaire as scored (Kennedy et al. 1993)",
                 (Arg("total", "ssq_total", help=f"0 … {SSQ_MAX}"),

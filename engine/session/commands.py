@@ -153,6 +153,11 @@ def _end(core, args, origin):
     return True, "exposure ended: recovery in the calm state"
 
 
+def _recentre(core, args, origin):
+    core.recentres += 1                        # the frame thread turns the seat at the next frame
+    return True, "recentred: forward is where the patient looks now"
+
+
 def _ack(core, args, origin):
     """Acknowledge alert ``index`` (0-based, in the order raised): it stays listed, no longer open."""
     index, n = args["index"], len(core.alerts)
@@ -166,7 +171,7 @@ def _ack(core, args, origin):
     return True, f"alert acknowledged: {alert['kind']}: {alert['text']}"
 
 
-HANDLERS = {"stop": _stop, "patient_stop": _stop, "hold": _hold, "resume": _resume,
+HANDLERS = {"stop": _stop, "patient_stop": _stop, "hold": _hold, "resume": _resume, "recentre": _recentre,
             "step_up": _step(+1), "step_down": _step(-1), "set_level": _set_level, "mode": _mode,
             "accept": _accept, "reject": _reject, "suds": _suds, "ssq": _ssq, "ask_suds": _ask_suds,
             "note": _note, "end": _end, "ack": _ack}

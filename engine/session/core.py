@@ -130,6 +130,7 @@ class SessionCore(PhaseView):
         self.therapist = Therapist.NONE
         self.target = plan.calm
         self.calm_requests = 0                       # "calm now" asked so far: the frame thread blinks at each new one
+        self.recentres = 0                           # "recentre" asked so far: a headset's seat turns at each new one
         self.stalled = False                         # the frame thread is stalled (runner's watchdog): no raises
         self.features: Features | None = None        # the last tick's
         self.time = 0.0

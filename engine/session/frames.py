@@ -63,9 +63,24 @@ class FrameStage:
         self.share, self.base, self.scene_runner, self.driver, self.prompt = share, base, scene_runner, driver, prompt
         self.now, self.stamp, self.speed = now, stamp, speed
         self._calm_seen = share.snapshot().calm_n
+        self._recentred = share.snapshot().recentre_n
         self._last_t: float | None = None
         self._prompt_shown: bool | None = None
         self.hold_calm = False        # the control side is gone: stay calm, whatever its last target was
+
+    def notices(self) -> list[tuple[str, str]]:
+        """What the display's runtime reported since the last call (OpenXR), as (kind, text)."""
+        notices = getattr(self.scene_runner.display, "notices", None)
+        return notices() if notices is not None else []
+
+    def inputs(self) -> list[tuple[str, dict]]:
+        """Commands the patient gave on the display's own input (a headset controller's
+        buttons) since the last call, as (command, args); a stop blinks to calm here at once."""
+        inputs = getattr(self.scene_runner.display, "inputs", None)
+        given = inputs() if inputs is not None else []
+        if any(name == "patient_stop" for name, _ in given):
+            self.stop_now()
+        return given
 
     def stop_now(self) -> None:
         """A stop key in this window: calm at once, without waiting for the control side."""
@@ -88,21 +103,25 @@ class FrameStage:
         if self.prompt is not None and snap.prompt != self._prompt_shown:
             self._prompt_shown = snap.prompt
             (self.prompt.show if snap.prompt else self.prompt.hide)()
+        if snap.recentre_n != self._recentred:
+            self._recentred = snap.recentre_n
+            self.scene_runner.recentre()
         t = self.now(snap)
         dt = 0.0 if self._last_t is None else t - self._last_t   # session seconds: the scene lives in session time
         self._last_t = t
         speed = self.speed(snap)
         scene_at = time.perf_counter()
-        self.scene_runner.tick(dt, max_dt=MAX_DT_WALL * speed)
+        runner = self.scene_runner
+        runner.tick(dt, max_dt=MAX_DT_WALL * speed, t=t)       # the head is placed for this frame's time
         self.base.taskMgr.step()
+        runner.display.end_frame()
         scene_ms = (time.perf_counter() - scene_at) * 1000.0
-        cam = self.base.camera
-        pos, hpr = cam.getPos(), cam.getHpr()         # relative to the viewpoint it is parented to
+        pose = runner.head_pose()                               # relative to the rig (or the viewpoint)
         stamp = self.stamp(snap, self.now(snap))
         ms = (time.perf_counter() - wall) * 1000.0
         self.share.frame_done(stamp, ms, driver.intensity, driver.veil, driver.calming, self._calm_seen,
-                              (pos[0], pos[1], pos[2], hpr[0], hpr[1], hpr[2]), overhead_ms=ms - scene_ms,
-                              clock_start=snap.clock_start)
+                              tuple(pose), overhead_ms=ms - scene_ms, clock_start=snap.clock_start,
+                              pose_stamp=self.stamp(snap, t), gaze_off_deg=runner.gaze_offset_deg())
         return ms
 
 
@@ -120,7 +139,8 @@ class InlineFrames:
         self.stage.step()
 
     def messages(self) -> list[tuple]:
-        return []
+        return ([("notice", kind, text) for kind, text in self.stage.notices()]
+                + [("command", name, args, "patient") for name, args in self.stage.inputs()])
 
     def stall(self, seconds: float) -> None:
         from engine.session.render_process import hold_gil
@@ -128,3 +148,51 @@ class InlineFrames:
 
     def close(self) -> None:
         pass
+
+
+SUDS_QUESTION = "How anxious are you right now?  0 = calm ... 100 = the most ever\n(keys 0-9 give 0-90, o gives 100)"
+SUDS_QUESTION_HEADSET = "How anxious are you right now?\n0 = calm ... 100 = the most ever"   # the controls add a line
+
+
+class SharedHead:
+    """A demo's simulated head, as the control side last put it in the share: relative to
+    where the patient is asked to look (``gaze``, set once the scene runner exists)."""
+
+    def __init__(self, share: FrameShare):
+        self.share = share
+        self.gaze: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)
+
+    def pose(self, t: float) -> Any:
+        from engine.display.head import HeadPose
+        x, y, z, h, p, r = self.share.snapshot().head
+        gh, gp = self.gaze()
+        return HeadPose(x, y, z, h + gh, p + gp, r)
+
+
+def build_stage(spec: Any, base: Any, share: FrameShare, display: Any, start: float, *,
+                now: Callable[[ControlSnapshot], float], stamp: Callable[[ControlSnapshot, float], float],
+                speed: Callable[[ControlSnapshot], float]) -> FrameStage:
+    """The scene, its display backend (``display``: a ``DisplayConfig``), the SUDS question
+    and the frame stage, in whichever process renders."""
+    from engine.app import SceneRunner
+    from engine.display import SHARED_HEAD
+    from engine.easing import IntensityDriver
+    from engine.scene import Scene
+
+    driver = IntensityDriver(spec.comfort, spec.calm, start=start)
+    scene = Scene(spec, base.render, audio=base.sfxManagerList[0] if base.sfxManagerList else None)
+    shared = SharedHead(share) if display.head == SHARED_HEAD else None
+    scene_runner = SceneRunner(scene, driver, base, display=display.backend(head=shared))
+    scene_runner.stop()                                   # frames are driven by the stage
+    if shared is not None:
+        shared.gaze = scene_runner.gaze
+    if scene_runner.display.stereo:                       # in a headset: in the world, never on the face
+        from engine.display.panel import WorldPanel
+        prompt: Any = WorldPanel(scene_runner.rig, scene_runner.display.rig.node, SUDS_QUESTION_HEADSET)
+        scene_runner.display.suds_panel = prompt         # a headset's controller answers on it (openxr_input)
+    else:
+        from direct.gui.OnscreenText import OnscreenText
+        prompt = OnscreenText(text=SUDS_QUESTION, pos=(0, 0.8), scale=0.06, fg=(1, 1, 1, 1),
+                              bg=(0, 0, 0, 0.6), mayChange=False)
+        prompt.hide()
+    return FrameStage(share, base, scene_runner, driver, prompt, now=now, stamp=stamp, speed=speed)

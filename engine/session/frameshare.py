@@ -32,11 +32,15 @@ from multiprocessing import shared_memory
 import numpy as np
 
 RING = 1024                   # frames kept for the control side: > 10 s at 90 Hz
-RING_FIELDS = 6               # LSL stamp, work ms, shown intensity, veil, overhead ms (work outside scene and render),
-                              # and the clock start the stamp was made on (set-up's frames are on an older one)
+RING_FIELDS = 14              # LSL stamp, work ms, shown intensity, veil, overhead ms (work outside scene and render),
+                              # the clock start the stamp was made on (set-up's frames are on an older one), then
+                              # the head drawn: its LSL stamp (the time it was placed for), x, y, z, heading, pitch,
+                              # roll, and its angle (deg) from where the patient is asked to look (the gaze target)
 
 # control -> frame
 C_SEQ, C_TARGET, C_CALM_N, C_CALM_AT, C_PROMPT, C_QUIT, C_BEAT, C_CLOCK_START, C_SPEED = range(9)
+C_HEAD = 9                    # a demo's simulated head (x, y, z, heading, pitch, roll): 9..14
+C_RECENTRE_N = 15             # "recentre" requests so far
 # frame -> control
 F_BEAT, F_FRAMES, F_INTENSITY, F_VEIL, F_CALMING, F_CALM_SEEN, F_STATE, F_GC2 = range(16, 24)
 F_POSE = 24                   # x, y, z, heading, pitch, roll: 24..29
@@ -57,6 +61,8 @@ class ControlSnapshot:
     beat: float               # monotonic time the control side last went round its loop
     clock_start: float        # the session clock (LSL time base, ``speed``× in a demo)
     speed: float
+    head: tuple[float, float, float, float, float, float] = (0.0,) * 6   # a demo's simulated head
+    recentre_n: int = 0       # "recentre" requests so far: a new value turns a headset's seat
 
 
 @dataclass(frozen=True)
@@ -117,12 +123,20 @@ class FrameShare:
 
     # -- control side ------------------------------------------------------------------
 
-    def publish(self, target: float, calm_n: int, calm_at: float, prompt: bool) -> None:
+    def publish(self, target: float, calm_n: int, calm_at: float, prompt: bool, recentre_n: int = 0) -> None:
         a = self.a
         a[C_SEQ] += 1.0                            # odd: being written
         a[C_TARGET], a[C_CALM_N], a[C_CALM_AT], a[C_PROMPT] = target, calm_n, calm_at, float(prompt)
+        a[C_RECENTRE_N] = recentre_n
         a[C_SEQ] += 1.0
         a[C_BEAT] = time.monotonic()
+
+    def publish_head(self, pose: tuple[float, ...]) -> None:
+        """A demo's simulated head, for the renderer to draw from (``SharedHead``)."""
+        a = self.a
+        a[C_SEQ] += 1.0
+        a[C_HEAD:C_HEAD + 6] = pose
+        a[C_SEQ] += 1.0
 
     def control_beat(self) -> None:
         self.a[C_BEAT] = time.monotonic()
@@ -141,8 +155,7 @@ class FrameShare:
                            gc2=int(a[F_GC2]))
 
     def frames_since(self, n: int) -> tuple[int, np.ndarray, int]:
-        """Frames after the ``n``-th: (new count, rows [stamp, work_ms, shown, veil, overhead_ms, clock_start],
-        rows lost)."""
+        """Frames after the ``n``-th: (new count, rows of ``RING_FIELDS``, rows lost)."""
         end = int(self.a[F_RING_N])
         start = max(n, end - RING)
         idx = np.arange(start, end) % RING
@@ -159,7 +172,8 @@ class FrameShare:
             seq = a[C_SEQ]
             if seq % 2.0 == 0.0:
                 snap = ControlSnapshot(float(a[C_TARGET]), int(a[C_CALM_N]), float(a[C_CALM_AT]), bool(a[C_PROMPT]),
-                                       bool(a[C_QUIT]), float(a[C_BEAT]), float(a[C_CLOCK_START]), float(a[C_SPEED]))
+                                       bool(a[C_QUIT]), float(a[C_BEAT]), float(a[C_CLOCK_START]), float(a[C_SPEED]),
+                                       tuple(float(v) for v in a[C_HEAD:C_HEAD + 6]), int(a[C_RECENTRE_N]))
                 if a[C_SEQ] == seq:
                     self._last = snap
                     return snap
@@ -170,10 +184,12 @@ class FrameShare:
 
     def frame_done(self, stamp: float, work_ms: float, intensity: float, veil: float, calming: bool,
                    calm_seen: int, pose: tuple[float, ...] | None = None, overhead_ms: float = 0.0,
-                   clock_start: float = 0.0) -> None:
+                   clock_start: float = 0.0, pose_stamp: float = math.nan, gaze_off_deg: float = math.nan) -> None:
         a = self.a
         n = int(a[F_RING_N])
-        self._ring[n % RING] = (stamp, work_ms, intensity, veil, overhead_ms, clock_start)
+        head = pose if pose is not None else (math.nan,) * 6
+        self._ring[n % RING] = (stamp, work_ms, intensity, veil, overhead_ms, clock_start, pose_stamp, *head,
+                                gaze_off_deg)
         a[F_RING_N] = n + 1                        # after the entry: a reader never sees a half-written row
         a[F_INTENSITY], a[F_VEIL], a[F_CALMING], a[F_CALM_SEEN] = intensity, veil, float(calming), calm_seen
         if pose is not None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from adaptation.live_patient import Injections, SimulatedPatient, publisher as patient_publisher
 from adaptation.shield import ShieldConfig
+from engine.display.config import DisplayConfig
 from engine.errors import VrexError
 from engine.session.core import Mode, Plan, SessionCore
 from engine.session.runner import SessionClock, SessionRunner
@@ -43,8 +44,9 @@ class SessionOptions:
     patient: str = "demo"
     mode: Mode = Mode.AUTO
     controller: str = "policy"
-    offscreen: bool = True
-    display: str | None = None                 # offscreen renderer; None: the default order
+    offscreen: bool = True                     # the desktop window is an offscreen buffer (no display, or asked)
+    renderer: str | None = None                # offscreen renderer (p3headlessgl, p3tinydisplay); None: that order
+    display: DisplayConfig = field(default_factory=DisplayConfig)   # desktop, hmd-sim or openxr, and its head
     size: tuple[int, int] = (640, 360)
     root: Path = Path("out/sessions")
     speed: float = 1.0
@@ -140,6 +142,7 @@ class OpenSession:
             raise VrexError(f"--fps {opts.fps}: give frames a second from 1 to 1000, or 0 for as fast as possible")
         if opts.frames not in ("process", "thread", "inline"):
             raise VrexError(f"frames {opts.frames!r}: 'process', 'thread' or 'inline'")
+        opts.display.check()                     # a bad profile or no headset runtime: refused now
         controller = self.controller or make_controller(opts.controller)
         plan = Plan(levels=tuple(lv.intensity for lv in spec.levels), names=tuple(lv.name for lv in spec.levels),
                     baseline_s=opts.baseline_s, exposure_s=opts.exposure_s, recovery_s=opts.recovery_s,
@@ -172,7 +175,8 @@ class OpenSession:
                       "hr_bpm": opts.shield.hr_ceiling_bpm, "suds": opts.shield.suds_ceiling},
             phases_s={"baseline": plan.baseline_s, "exposure": plan.exposure_s, "recovery": plan.recovery_s},
             streams=streams, failed_streams={role: str(e).splitlines()[0] for role, e in live.failed.items()},
-            top_level_reached=None, renderer=self.renderer, frame_mode=opts.frames, fps=self.fps)
+            top_level_reached=None, renderer=self.renderer, frame_mode=opts.frames, fps=self.fps,
+            display=self._display_record(opts.display))
         self.outlets = outlets = VrexOutlets(folder.session_id)
         # every time stamp vrex writes is on the session's LSL time base (simulated in a demo),
         # the one the physiology streams carry, so the XDF's streams and the log line up
@@ -205,39 +209,47 @@ class OpenSession:
         gc.collect()
         gc.freeze()                                   # set-up's objects are never scanned again
 
+    @staticmethod
+    def _display_record(display: DisplayConfig) -> dict:
+        """What session.json says about the display: kind, and for a simulated headset the
+        profile and scale it drew at; the head's source."""
+        out: dict[str, Any] = {"kind": display.kind, "head": display.head or "still"}
+        if display.stereo:
+            out["space"] = display.space
+        if display.kind == "hmd-sim":
+            profile = display.hmd_profile()
+            out.update(profile=profile.name, profile_file=display.profile, scale=profile.scale,
+                       eye_size=list(profile.render_size), refresh_hz=profile.refresh_hz, msaa=display.msaa)
+        return out
+
     def _open_frames(self, opts: SessionOptions, spec: Any, plan: Plan) -> Any:
         """The frame thread: a renderer process, or frames drawn inline by ``runner.step``."""
         from engine.session.frames import DEFAULT_OFFSCREEN_FPS
-        self.fps = opts.fps if opts.fps is not None else (DEFAULT_OFFSCREEN_FPS if opts.offscreen else None)
+        headset_hz = opts.display.refresh_hz()                 # hmd-sim: the headset's own rate
+        if opts.fps is not None:
+            self.fps = opts.fps
+        elif opts.display.kind == "openxr":
+            self.fps = 0.0                                     # xrWaitFrame paces: no second pacer
+        else:
+            self.fps = headset_hz or (DEFAULT_OFFSCREEN_FPS if opts.offscreen else None)
         if opts.frames in ("process", "thread"):
             from engine.session.render_process import ProcessFrames, RenderConfig
             frames = ProcessFrames(RenderConfig(scenario=Path(opts.scenario), offscreen=opts.offscreen,
-                                                size=opts.size, renderer=opts.display, title=spec.meta.title,
+                                                size=opts.size, renderer=opts.renderer, title=spec.meta.title,
                                                 start=plan.levels[0], levels=len(plan.levels),
-                                                fps=self.fps or None), thread=opts.frames == "thread")
+                                                fps=self.fps or None, display=opts.display),
+                                   thread=opts.frames == "thread")
             self.renderer = frames.renderer
             return frames
-        from direct.gui.OnscreenText import OnscreenText
-        from engine.app import SceneRunner, open_base, renderer_name
-        from engine.easing import IntensityDriver
-        from engine.scene import Scene
-        from engine.session.frames import FrameStage, InlineFrames
+        from engine.app import open_base, renderer_name
+        from engine.session.frames import InlineFrames, build_stage
         from engine.session.frameshare import FrameShare
-        self.base = base = open_base(offscreen=opts.offscreen, size=opts.size, display=opts.display,
-                                     title=spec.meta.title)
+        self.base = base = open_base(offscreen=opts.offscreen, size=opts.size, display=opts.renderer,
+                                     title=spec.meta.title, vsync=opts.display.kind != "openxr")
         self.renderer = renderer_name(base)
-        driver = IntensityDriver(spec.comfort, spec.calm, start=plan.levels[0])
-        scene = Scene(spec, base.render, audio=base.sfxManagerList[0] if base.sfxManagerList else None)
-        scene_runner = SceneRunner(scene, driver, base)
-        scene_runner.stop()                                  # the session drives frames itself
-        prompt = OnscreenText(text="How anxious are you right now?  0 = calm ... 100 = the most ever\n"
-                                   "(keys 0-9 give 0-90, o gives 100)", pos=(0, 0.8), scale=0.06,
-                              fg=(1, 1, 1, 1), bg=(0, 0, 0, 0.6), mayChange=False)
-        prompt.hide()
-        share = FrameShare()
         clock = lambda: self.clock                                   # noqa: E731 — made after the frames
-        stage = FrameStage(share, base, scene_runner, driver, prompt, now=lambda snap: clock().now(),
-                           stamp=lambda snap, t: clock().lsl_time(t), speed=lambda snap: clock().speed)
+        stage = build_stage(spec, base, FrameShare(), opts.display, plan.levels[0], now=lambda snap: clock().now(),
+                            stamp=lambda snap, t: clock().lsl_time(t), speed=lambda snap: clock().speed)
         return InlineFrames(stage)
 
     def begin(self) -> None:
@@ -284,7 +296,9 @@ class OpenSession:
                 self.folder.update(top_level_reached=self.core.top_reached if self.core else None,
                                    stalls=list(runner.stalls) if runner else [],
                                    stalled_s=round(runner.stalled_s, 3) if runner else 0.0,
-                                   frames=runner.frame_count if runner else 0)
+                                   frames=runner.frame_count if runner else 0,
+                                   **({"display_stats": self.frames.display_stats}
+                                      if getattr(self.frames, "display_stats", None) else {}))
                 self.folder.end(self.end_reason)
             except Exception as exc:           # noqa: BLE001 — closing must go on
                 print(f"warning: could not write the session's end into session.json: {exc}")

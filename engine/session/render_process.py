@@ -6,7 +6,8 @@ in llvmpipe or holding its process's GIL stops only frames: the control side (se
 shield, event log, console, in the main process) notices the missing heartbeat, logs the
 stall, keeps applying the therapist's commands, and the first frame drawn afterwards
 already shows what the control side decided (``frames.FrameStage``). The two processes
-share a ``FrameShare`` block and a pipe for the window's keys; the control side's heartbeat
+share a ``FrameShare`` block, an ``EyeShare`` block (a small picture of the patient's view
+for the console, ``eyemirror.py``) and a pipe for the window's keys; the control side's heartbeat
 tells this process when the control side is gone, and then it shows the calm state.
 
 Keys pressed in the window go to the control side as commands (``keys.py``); the patient's
@@ -30,7 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.display.config import DisplayConfig
 from engine.errors import VrexError
+from engine.session.eyeshare import EyeShare
 from engine.session.frameshare import CLOSED, FAILED, RUNNING, FrameReport, FrameShare, age
 
 CONTROL_LOST_S = 3.0         # no word from the control side this long: nobody watches the body, go calm
@@ -47,6 +50,7 @@ class RenderConfig:
     start: float                      # the intensity shown before the first snapshot
     levels: int                       # for the F-keys
     fps: float | None                 # pacing; None: the display's (vsync)
+    display: DisplayConfig = DisplayConfig()   # what the eyes are: a desktop view or a headset
 
 
 def hold_gil(seconds: float) -> None:
@@ -56,30 +60,18 @@ def hold_gil(seconds: float) -> None:
 
 
 def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, Any]:
-    from direct.gui.OnscreenText import OnscreenText
-
-    from engine.app import SceneRunner, open_base, renderer_name
-    from engine.easing import IntensityDriver
+    from engine.app import open_base, renderer_name
     from engine.scenario import load_scenario
-    from engine.scene import Scene
-    from engine.session.frames import FrameStage
+    from engine.session.frames import build_stage
     from engine.session.keys import bindings
     from sensors.lsl import local_clock
 
     spec = load_scenario(cfg.scenario)
-    base = open_base(offscreen=cfg.offscreen, size=cfg.size, display=cfg.renderer, title=cfg.title)
-    driver = IntensityDriver(spec.comfort, spec.calm, start=cfg.start)
-    scene = Scene(spec, base.render, audio=base.sfxManagerList[0] if base.sfxManagerList else None)
-    scene_runner = SceneRunner(scene, driver, base)
-    scene_runner.stop()                                   # frames are driven by the stage
-    prompt = OnscreenText(text="How anxious are you right now?  0 = calm ... 100 = the most ever\n"
-                               "(keys 0-9 give 0-90, o gives 100)", pos=(0, 0.8), scale=0.06,
-                          fg=(1, 1, 1, 1), bg=(0, 0, 0, 0.6), mayChange=False)
-    prompt.hide()
-
-    stage = FrameStage(share, base, scene_runner, driver, prompt,
-                       now=lambda snap: (local_clock() - snap.clock_start) * (snap.speed or 1.0),
-                       stamp=lambda snap, t: snap.clock_start + t, speed=lambda snap: snap.speed or 1.0)
+    base = open_base(offscreen=cfg.offscreen, size=cfg.size, display=cfg.renderer, title=cfg.title,
+                     vsync=cfg.display.kind != "openxr")     # a headset's runtime paces frames
+    stage = build_stage(spec, base, share, cfg.display, cfg.start,
+                        now=lambda snap: (local_clock() - snap.clock_start) * (snap.speed or 1.0),
+                        stamp=lambda snap, t: snap.clock_start + t, speed=lambda snap: snap.speed or 1.0)
 
     def put(command: Any) -> None:
         if command.name in ("stop", "patient_stop"):
@@ -92,8 +84,10 @@ def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, A
     return base, stage, renderer_name(base)
 
 
-def frame_main(conn: Any, share: FrameShare, cfg: RenderConfig) -> None:
-    """The frame thread's whole life: build the scene, draw frames until told to quit."""
+def frame_main(conn: Any, share: FrameShare, cfg: RenderConfig, eyes: EyeShare | None = None) -> None:
+    """The frame thread's whole life: build the scene, draw frames until told to quit;
+    five times a second a small picture of the patient's view goes into ``eyes`` (the console's)."""
+    from engine.session.eyemirror import EyeMirror
     from engine.session.frames import Pacer
 
     import direct.task.Task as panda_tasks
@@ -116,6 +110,9 @@ def frame_main(conn: Any, share: FrameShare, cfg: RenderConfig) -> None:
         gc.freeze()                                     # set-up's objects never scanned again
         gc.callbacks.append(share.count_gc2)
         pacer = Pacer(cfg.fps)
+        mirror = EyeMirror(eyes) if eyes is not None else None
+        if mirror is not None:
+            mirror.prime(stage)                         # a display's first read-back set-up, before frames count
         control_lost = False
         while not share.snapshot().quit:
             if conn.poll():
@@ -123,6 +120,12 @@ def frame_main(conn: Any, share: FrameShare, cfg: RenderConfig) -> None:
                 if message[0] == "stall":
                     hold_gil(float(message[1]))
             stage.step()
+            if mirror is not None:
+                mirror(stage)                           # at most every 0.2 s: a copy for the console
+            for kind, text in stage.notices():          # a headset's runtime: focus lost, headset lost, ...
+                conn.send(("notice", kind, text))
+            for name, args in stage.inputs():           # a headset controller's buttons: the patient's
+                conn.send(("command", name, args, "patient"))
             gone = age(share.snapshot().beat) > CONTROL_LOST_S or os.getppid() != parent
             if gone and not control_lost:
                 stage.stop_now()                        # nobody watches the body now: calm
@@ -130,6 +133,9 @@ def frame_main(conn: Any, share: FrameShare, cfg: RenderConfig) -> None:
             if os.getppid() != parent:
                 break                                   # the session's process died: nothing to show
             pacer.wait()
+        stats = getattr(stage.scene_runner.display, "stats", None)
+        if stats:                                       # the headset runtime's own frame statistics
+            conn.send(("stats", dict(stats)))
     finally:
         if base is not None:
             try:
@@ -141,20 +147,25 @@ def frame_main(conn: Any, share: FrameShare, cfg: RenderConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The renderer process: ``python -m engine.session.render_process SHARE FD CONFIG_JSON``.
+    """The renderer process: ``python -m engine.session.render_process SHARE FD CONFIG_JSON [EYES]``.
     Started by ``ProcessFrames`` as a program of its own (not by multiprocessing, whose
     spawn would first re-run the session's main script in this process)."""
     import json
     from multiprocessing.connection import Connection
     import sys
-    share_name, fd, config = (argv if argv is not None else sys.argv[1:])[:3]
+    args = argv if argv is not None else sys.argv[1:]
+    share_name, fd, config = args[:3]
     cfg = json.loads(config)
-    cfg = RenderConfig(**{**cfg, "scenario": Path(cfg["scenario"]), "size": tuple(cfg["size"])})
+    cfg = RenderConfig(**{**cfg, "scenario": Path(cfg["scenario"]), "size": tuple(cfg["size"]),
+                          "display": DisplayConfig(**cfg["display"])})
     share = FrameShare.attach(share_name)
+    eyes = EyeShare.attach(args[3]) if len(args) > 3 else None
     try:
-        frame_main(Connection(int(fd)), share, cfg)
+        frame_main(Connection(int(fd)), share, cfg, eyes)
     finally:
         share.close()
+        if eyes is not None:
+            eyes.close()
     return 0
 
 
@@ -173,17 +184,19 @@ class ProcessFrames:
         from multiprocessing.connection import Connection
 
         self.share = FrameShare.create()
+        self.eyes = EyeShare.create()                     # the picture the console shows; unlinked at close
         self.threaded = thread
         self.renderer = ""
         self.last_report: FrameReport | None = None       # the renderer's last word, kept at close
+        self.display_stats: dict = {}                     # a headset runtime's frame statistics, sent at the end
         self._pending: list[tuple] = []
         ours, theirs = socket.socketpair()
         self.conn = Connection(ours.detach())
         child = theirs.detach()
         try:
             if thread:
-                self.process: Any = threading.Thread(target=frame_main, args=(Connection(child), self.share, cfg),
-                                                     name="vrex-frames", daemon=True)
+                self.process: Any = threading.Thread(target=frame_main, name="vrex-frames", daemon=True,
+                                                     args=(Connection(child), self.share, cfg, self.eyes))
                 self.process.start()
             else:
                 config = json.dumps({**asdict(cfg), "scenario": str(cfg.scenario)})
@@ -191,7 +204,8 @@ class ProcessFrames:
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join(
                     p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "engine.session.render_process", self.share.name, str(child), config],
+                    [sys.executable, "-m", "engine.session.render_process", self.share.name, str(child), config,
+                     self.eyes.name],
                     pass_fds=(child,), env=env)
                 os.close(child)
             self._wait_ready()
@@ -261,6 +275,13 @@ class ProcessFrames:
                 time.sleep(0.01)
             self.last_report = self.share.report()
             self.share.ask_quit()
+            end = time.monotonic() + 2.0
+            while self.alive and time.monotonic() < end and not self.display_stats:
+                for message in self.messages():         # its last words: a headset's frame statistics
+                    if message[0] == "stats":
+                        self.display_stats = message[1]
+                if not self.display_stats:
+                    time.sleep(0.01)
         process = getattr(self, "process", None)
         if self.threaded and process is not None:
             if process.is_alive():
@@ -277,6 +298,7 @@ class ProcessFrames:
                     process.wait()
         self.conn.close()
         self.share.close(unlink=True)
+        self.eyes.close(unlink=True)
 
 
 if __name__ == "__main__":

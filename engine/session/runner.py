@@ -42,13 +42,14 @@ from engine.session.core import SessionCore
 from engine.session.frameshare import FrameReport
 from engine.session.pace import PaceWatch
 from engine.session.render_process import CONTROL_LOST_S
-from engine.session.stages import ControlWatch, FramesOut, FrameWatch, HeadPoseStage, PatientStage
+from engine.session.stages import ControlWatch, FramesOut, FrameWatch, PatientStage
 from engine.session.terminal import StatusDisplay
 from sensors import lsl
 from sensors.types import Features
 
 MIN_BEAT_TICK_S = 0.2         # a beat triggers a tick at most this often (wall seconds): bounds the cost
 CONTROL_HZ = 100.0            # control steps a second when idle; a command wakes the loop at once
+HEADSET_AWAY = frozenset({"focus_lost", "hidden", "stopped", "exiting", "headset_lost"})   # openxr_state's notices
 FRAME_HISTORY = 4096          # frame work times kept (ring): benchmarks read the newest
 
 
@@ -68,6 +69,10 @@ class SessionClock:
 
     def lsl_now(self) -> float:
         return self.lsl_time()
+
+    def session_time(self, stamp: float) -> float:
+        """The session time of an LSL stamp made by ``lsl_time``."""
+        return stamp - self.start
 
 
 @dataclass(frozen=True)
@@ -113,11 +118,12 @@ class SessionRunner:
         self._early: list[Command] = []
         self._frame_stalls = sorted(frame_stalls)            # injected faults: (session time, wall seconds)
         self.frame_watch = FrameWatch(self)
+        self.frames_out = FramesOut(self)         # its Avoidance says whether the patient looks away now
         # the scheduler's stages, in order: what one control step does
         self.stages: list[Callable[[float], None]] = [
-            (PatientStage(self, suds_delay_s) if patient is not None else HeadPoseStage(self)).update,
+            *([PatientStage(self, suds_delay_s).update] if patient is not None else []),
             self._sensors, self._apply_commands, self._tick, self._faults, self._publish_and_draw,
-            FramesOut(self).update, self.frame_watch.update, self._pace, self._report]
+            self.frames_out.update, self.frame_watch.update, self._pace, self._report]
         self.share.set_clock(clock.start, clock.speed)
         self._publish()
 
@@ -183,12 +189,23 @@ class SessionRunner:
                 self._apply(Command(message[1], message[2], message[3]))
             elif message[0] == "quit":
                 self.quit_requested = True
+            elif message[0] == "notice":
+                self._headset_notice(message[1], message[2])
         while True:
             try:
                 c = self.commands.get_nowait()
             except queue.Empty:
                 break
             self._apply(c)
+
+    def _headset_notice(self, kind: str, text: str) -> None:
+        """What a headset's runtime told the renderer. When the patient may no longer see the
+        scene (focus lost, hidden, stopped, lost) it is a possible escape: hold at once and
+        alert the therapist, who resumes after checking on the patient."""
+        self.events.log("session", "headset", text, state=kind)
+        if kind in HEADSET_AWAY:
+            self.core.command("hold", {}, "session")
+            self.core.alert("headset", text)
 
     def _apply(self, c: Command) -> None:
         self.core.command(c.name, c.args, c.origin, request=c.request)
@@ -199,7 +216,7 @@ class SessionRunner:
         if core.calm_requests != self._calm_n:
             self._calm_n = core.calm_requests
             self._calm_at = time.monotonic()
-        self.share.publish(core.target, self._calm_n, self._calm_at, core.prompt_since is not None)
+        self.share.publish(core.target, self._calm_n, self._calm_at, core.prompt_since is not None, core.recentres)
 
     def _pace(self, t: float) -> None:
         gap_s, self._last_t = t - self._last_t, t

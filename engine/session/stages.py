@@ -4,16 +4,18 @@ timeflux's scheduler does). They share the runner's parts (core, clock, streams,
 event log, the frame share) and keep their own state.
 
 - ``PatientStage``: a demo's simulated patient lives up to now, publishes its body over
-  LSL, answers SUDS, looks away when afraid, and presses stop when it escapes.
-- ``HeadPoseStage``: a real session's head pose, as the frame thread last drew the camera.
-- ``FramesOut``: the frames drawn since the last step, on ``vrex-frames`` and
-  ``vrex-intensity`` with the frame thread's own stamps; ``change`` and ``shown`` markers.
+  LSL, answers SUDS, turns its head (away when afraid: the renderer draws that head), and
+  presses stop when it escapes.
+- ``FramesOut``: the frames drawn since the last step, on ``vrex-frames``,
+  ``vrex-intensity`` and ``vrex-headpose`` with the frame thread's own stamps; ``change``
+  and ``shown`` markers; looking away and back (``Avoidance``) from the head drawn.
 - ``FrameWatch``: no frame for ``STALL_S`` is a stall (event, alert, raises held).
 - ``ControlWatch`` (a thread, not a stage): the control loop itself falling silent.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from typing import Any
@@ -22,30 +24,36 @@ from adaptation.types import level_of
 from engine.session.core import Phase
 from engine.session.frameshare import age
 
-LOOK_AWAY_DEG = 30.0          # head turned further than this from the stimulus: avoidance
+LOOK_AWAY_DEG = 30.0          # head turned further than this from the gaze target (3-D): looking away
+LOOK_BACK_DEG = 25.0          # ... and back under this: a head hovering near 30° logs no flurry of events
 STALL_S = 0.5                 # no frame for this long (wall): a stall (architecture.md)
 CONTROL_STALL_S = 1.0         # the control loop silent this long (wall): the watchdog thread alerts
 
 
 class Avoidance:
-    """Logs ``avoidance`` when the head turns away from the stimulus, and back, in exposure."""
+    """Logs ``looked_away`` when, in exposure, the head turns further than ``LOOK_AWAY_DEG``
+    from where the patient is asked to look (the 3-D angle the frame thread measured on the
+    head it drew, so looking up from the edge counts as much as turning aside), and
+    ``looked_back`` when it comes back under ``LOOK_BACK_DEG``; both at the frame's time."""
 
     def __init__(self, runner: Any):
         self.r = runner
         self.away = False
 
-    def update(self, heading_deg: float) -> None:
-        away = abs(heading_deg) > LOOK_AWAY_DEG
-        if away != self.away and self.r.core.phase is Phase.EXPOSURE:
+    def update(self, angle_deg: float, t: float) -> None:
+        if not math.isfinite(angle_deg):
+            return
+        away = angle_deg > LOOK_AWAY_DEG if not self.away else angle_deg >= LOOK_BACK_DEG
+        if away != self.away and (self.r.core.phase is Phase.EXPOSURE or not away):
             self.away = away
-            self.r.events.log("patient", "avoidance", "looked away from the stimulus" if away else "looked back",
-                              looking_away=away, angle_deg=round(float(heading_deg), 1))
+            self.r.events.log("patient", "looked_away" if away else "looked_back",
+                              "looked away from the feared scene" if away else "looked back",
+                              looking_away=away, angle_deg=round(float(angle_deg), 1), frame_t=round(t, 4))
 
 
 class PatientStage:
     def __init__(self, runner: Any, suds_delay_s: float = 3.0):
         self.r, self.suds_delay_s = runner, suds_delay_s
-        self.avoidance = Avoidance(runner)
         self._next_truth = 0.0
         self._escape_handled = False
 
@@ -62,9 +70,7 @@ class PatientStage:
             r.events.log("patient", "simulated", "", arousal=round(patient.arousal, 4),
                          habituation=round(float(m.H[0]), 4), sensitisation=round(float(m.S[0]), 4),
                          true_hr_bpm=round(patient.true_physiology()["hr_bpm"], 2))
-        pose = patient.head_pose()
-        r.outlets.headpose(*pose, ts=r.clock.lsl_time(t))
-        self.avoidance.update(pose[3])
+        r.share.publish_head(patient.head_pose(t))   # drawn by the renderer; the stream sends what it drew
         if patient.escaped and not self._escape_handled and core.phase is Phase.EXPOSURE:
             self._escape_handled = True
             r.events.log("patient", "escape", "the simulated patient panicked and pressed stop")
@@ -72,31 +78,12 @@ class PatientStage:
             core.command("end", {}, "session")     # no therapist to resume in a demo: recovery
 
 
-class HeadPoseStage:
-    """A real session's head pose: the camera's, relative to the scenario's viewpoint, as the
-    frame thread last drew it, 10 times a second. With a screen (no headset tracking yet)
-    that is the viewpoint itself, so nobody looks away; a tracked headset moves the camera
-    and the same stream and avoidance events follow."""
-
-    def __init__(self, runner: Any):
-        self.r = runner
-        self.avoidance = Avoidance(runner)
-        self._next = 0.0
-
-    def update(self, t: float) -> None:
-        if t < self._next:
-            return
-        self._next = t + 0.1
-        x, y, z, h, p, roll = self.r.shown.pose
-        self.r.outlets.headpose(x, y, z, h, p, roll, ts=self.r.clock.lsl_time(t))
-        self.avoidance.update(h)
-
-
 class FramesOut:
     """The frames drawn since the last step, sent with the frame thread's own stamps."""
 
     def __init__(self, runner: Any):
         self.r = runner
+        self.avoidance = Avoidance(runner)
         self._shown_level = level_of(runner.core.target, runner.core.plan.levels)
         self._announced_target = runner.core.target
 
@@ -105,12 +92,15 @@ class FramesOut:
         n, rows, lost = r.share.frames_since(r.frame_count)
         r.frames_lost += lost
         target, start = r.core.target, r.clock.start
-        for stamp, ms, shown, _veil, _overhead, clock_start in rows:
+        for stamp, ms, shown, _veil, _overhead, clock_start, pose_stamp, *head, gaze_off in rows:
             if clock_start != start:
                 continue                              # drawn during set-up, on the clock before the session's
             r.frame_ms.append(float(ms))
             r.outlets.frame(float(ms), float(stamp))
             r.outlets.intensity(float(shown), target, float(stamp))
+            if math.isfinite(pose_stamp):
+                r.outlets.headpose(*(float(v) for v in head), ts=float(pose_stamp))
+                self.avoidance.update(float(gaze_off), r.clock.session_time(float(pose_stamp)))
             self._announce(float(shown), float(stamp))
         r.frame_count = n
 

@@ -64,3 +64,36 @@ def test_fear_turns_the_head_away_and_escape_is_reported_once():
 def test_person_mapping_keeps_decelerators_slowing():
     p = SimulatedPatient(seed=1)                  # an HR decelerator
     assert bool(p.params["hr_decelerator"][0]) and person_of(p.params).hr_gain < 0
+
+
+def test_glances_away_come_more_often_when_afraid_and_the_head_never_jumps():
+    def glances(intensity: float, seed: int) -> tuple[int, float]:
+        p = SimulatedPatient(seed=seed)
+        count, away, last, biggest = 0, False, p.head_pose(0.0), 0.0
+        for k in range(1, 600 * 10):
+            t = k / 10
+            p.advance(t, intensity)
+            pose = p.head_pose(t)
+            biggest = max(biggest, abs(pose[3] - last[3]), abs(pose[4] - last[4]))
+            last = pose
+            now_away = abs(pose[3]) > 30 or pose[4] > 25
+            count += now_away and not away
+            away = now_away
+            if p.escaped:
+                break
+        return count, biggest
+
+    calm = sum(glances(0.0, s)[0] for s in range(4))
+    afraid = sum(glances(0.6, s)[0] for s in range(4))
+    assert afraid > calm + 3
+    assert max(glances(0.6, s)[1] for s in range(2)) < 15.0     # under 150°/s: a quick glance (people turn at 200+), no jump
+
+
+def test_glances_leave_the_patients_course_as_it_was():
+    a = SimulatedPatient(seed=3)
+    b = SimulatedPatient(seed=3)
+    for t in range(1, 300):
+        a.advance(float(t), 0.5)
+        a.head_pose(float(t))
+        b.advance(float(t), 0.5)
+    assert a.arousal == b.arousal and a.answer_suds() == b.answer_suds()

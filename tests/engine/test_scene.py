@@ -28,6 +28,9 @@ def read_back(scene: Scene, target: str):
         np_ = scene.viewpoint
         if prop == "fov":
             return scene.fov
+        if prop.startswith("look"):        # read from the eye's direction, seen from the rig
+            gaze = scene.gaze()
+            return gaze if prop == "look" else gaze["hp".index(prop[-1])]
     else:
         node = scene.nodes[entity]
         np_ = node.outer
@@ -149,16 +152,17 @@ def test_scene_runner_eases_the_real_heights_scene_within_comfort_limits(base, s
     driver.set_target(1.0)
     dt = 1 / 30
     pose = scene.viewpoint_pose()
-    # The wind sway (0.7° roll at 0.22 Hz at the top) moves the eye by itself: at most
-    # 1 °/s and, 1.7 m above the pivot, 0.03 m/s. Anything beyond that is intensity.
-    sway_turn, sway_speed = 0.7 * 2 * 3.1416 * 0.22, 1.7 * 0.7 * 0.01745 * 2 * 3.1416 * 0.22
-    for _ in range(int(60 / dt)):
+    # The wind sways the lift's deck, not the eye: whatever moves the eye is intensity.
+    # 125 m up at walking pace (1.4 m/s, a headset's comfort limit) takes about 100 s
+    for _ in range(int(150 / dt)):
+        if driver.intensity == 1.0:
+            break
         runner.tick(dt)
         new = scene.viewpoint_pose()
         speed = sum((a - b) ** 2 for a, b in zip(new[0], pose[0])) ** 0.5 / dt
         turn = max(abs((b - a + 180) % 360 - 180) for a, b in zip(pose[1], new[1])) / dt
-        assert speed <= spec.comfort.max_camera_speed * 1.001 + sway_speed
-        assert turn <= spec.comfort.max_camera_turn_rate * 1.001 + sway_turn
+        assert speed <= spec.comfort.max_camera_speed * 1.001
+        assert turn <= spec.comfort.max_camera_turn_rate * 1.001
         pose = new
     assert driver.intensity == 1.0
     runner.close()
@@ -231,14 +235,15 @@ def test_heights_background_is_the_sky_horizon(scene_root):
 def test_motion_returns_to_rest_when_its_amplitude_falls_to_zero(scene_root):
     spec = load_scenario(SCENARIOS / "heights.yaml")
     scene = Scene(spec, scene_root)
-    lift = scene.nodes["lift"]
+    deck = scene.nodes["deck"]                     # the lift's deck sways; the lift itself only rises
     scene.apply(1.0)
     for _ in range(30):
         scene.update(1 / 30)
-    assert abs(lift.inner.getR()) > 0.01           # swaying in the wind at the top
+    assert abs(deck.inner.getR()) > 0.01           # swaying in the wind at the top
+    assert scene.nodes["lift"].inner.getHpr() == (0, 0, 0)     # and the patient's head is not rocked
     scene.apply(0.0)                               # the calm state: no wind
     scene.update(1 / 30)
-    assert lift.inner.getHpr() == (0, 0, 0) and lift.inner.getPos() == (0, 0, 0)
+    assert deck.inner.getHpr() == (0, 0, 0) and deck.inner.getPos() == (0, 0, 0)
     scene.destroy()
 
 

@@ -20,7 +20,9 @@
 
   let info = null, state = null, points = [], windowS = 300, lastMessage = 0, connected = false;
   const events = [];
-  window.vrexConsole = { get state() { return state; }, get info() { return info; }, get points() { return points; } };
+  let eye = null, eyeAge = null, eyeAgeAt = 0;       // the newest picture's message; its age and when it was told
+  window.vrexConsole = { get state() { return state; }, get info() { return info; }, get points() { return points; },
+    get eye() { return eye; } };
 
   // ---- commands -------------------------------------------------------------------
   function toast(text, ok) {
@@ -256,7 +258,8 @@
   }
 
   const LOG_KINDS = { command: 1, intensity: 1, phase: 1, sensor: 1, shield: 1, suds: 1, note: 1, escape: 1,
-    prompt: 1, shown: 1, baseline: 1, session_start: 1, session_end: 1, avoidance: 1 };
+    prompt: 1, shown: 1, baseline: 1, session_start: 1, session_end: 1, avoidance: 1,
+    looked_away: 1, looked_back: 1, stall: 1 };
   function describe(e) {
     switch (e.kind) {
       case "command": return (e.accepted ? "✓ " : "✗ ") + e.command + (e.args && Object.keys(e.args).length ? " " + JSON.stringify(e.args) : "") + (e.reason ? " — " + e.reason : "");
@@ -320,9 +323,81 @@
     plot("p-suds", [{ col: 7, color: css("--suds"), steps: true }], { min: -3, max: 105, ticks: [0, 50, 100], digits: 0 });
   }
 
+  // ---- what the patient sees ---------------------------------------------------------
+  // The picture comes as its own message five times a second; every state message says how
+  // old the newest one is. Between messages the page ages it itself, so a picture from a
+  // stalled renderer, or from a session the page lost, turns stale on its own.
+  function eyeAgeNow() { return eyeAge === null ? null : eyeAge + (performance.now() - eyeAgeAt) / 1000; }
+
+  function onEye(m) {
+    eye = m;
+    eyeAge = m.age_s; eyeAgeAt = performance.now();
+    const img = $("eye-img");
+    img.onload = () => { drawEyeOverlay(); };
+    img.src = m.image;
+    img.dataset.seq = String(m.seq);
+    renderEye();
+  }
+
+  function renderEye() {
+    const box = $("eye-box"), none = $("eye-none"), staleBox = $("eye-stale");
+    const away = !!(state && state.looking_away);
+    $("eye-away").hidden = !away;
+    box.classList.toggle("away", away);
+    if (!info || !info.eye || !eye) {
+      box.classList.add("empty");
+      none.hidden = false;
+      none.textContent = info && !info.eye ? "This session shares no picture of the patient's view." : "waiting for the first picture…";
+      staleBox.hidden = true;
+      setText("eye-info", "\u00a0");
+      return;
+    }
+    box.classList.remove("empty");
+    none.hidden = true;
+    const age = eyeAgeNow(), stale = !connected || age === null || age > eye.stale_s;
+    box.classList.toggle("stale", stale);
+    staleBox.hidden = !stale;
+    if (stale) staleBox.textContent = "NOT LIVE — picture from " + (age === null ? "?" : age.toFixed(age < 10 ? 1 : 0)) + " s ago";
+    const off = eye.gaze_off_deg;
+    setText("eye-info", (stale ? "stale" : "live") + " · " + (eye.eye === "left" ? "left eye" : "screen") + " · "
+      + (off === null ? "head direction unknown" : "head " + off.toFixed(0) + "° from where the patient is asked to look")
+      + (age === null ? "" : " · " + age.toFixed(1) + " s old")
+      + (eye.period_s > 0.25 ? " · one picture every " + eye.period_s.toFixed(1) + " s (slowed to spare the patient's frames)" : ""));
+    document.body.dataset.eyeStale = stale ? "1" : "0";
+  }
+
+  function drawEyeOverlay() {           // the head's direction and the gaze target, on the picture
+    const img = $("eye-img"), c = $("eye-overlay");
+    if (!eye) return;
+    const w = img.clientWidth, h = img.clientHeight, dpr = window.devicePixelRatio || 1;
+    c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
+    const g = c.getContext("2d");
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, h);
+    const away = !!(state && state.looking_away), colour = away ? "#ff4d3d" : "#ffd24d";
+    const hx = eye.head_uv[0] * w, hy = eye.head_uv[1] * h;
+    g.lineWidth = 2;
+    const halo = (draw) => { g.strokeStyle = "rgba(0,0,0,.6)"; g.lineWidth = 4; draw(); g.strokeStyle = colour; g.lineWidth = 2; draw(); };
+    halo(() => { g.beginPath(); g.moveTo(hx - 7, hy); g.lineTo(hx + 7, hy); g.moveTo(hx, hy - 7); g.lineTo(hx, hy + 7); g.stroke(); });
+    if (eye.target_uv) {                 // the target in view: a ring there, a line from the head's point
+      const tx = eye.target_uv[0] * w, ty = eye.target_uv[1] * h;
+      halo(() => { g.beginPath(); g.arc(tx, ty, 11, 0, 2 * Math.PI); g.stroke(); });
+      if (Math.hypot(tx - hx, ty - hy) > 14) halo(() => { g.beginPath(); g.moveTo(hx, hy); g.lineTo(tx, ty); g.stroke(); });
+    } else if (eye.target_dir) {          // out of view: an arrow toward it from the head's point
+      const [dx, dy] = eye.target_dir, len = Math.min(w, h) * 0.38;
+      const ex = hx + dx * len, ey = hy + dy * len, a = Math.atan2(dy, dx);
+      halo(() => { g.beginPath(); g.moveTo(hx, hy); g.lineTo(ex, ey);
+        g.moveTo(ex, ey); g.lineTo(ex - 12 * Math.cos(a - 0.5), ey - 12 * Math.sin(a - 0.5));
+        g.moveTo(ex, ey); g.lineTo(ex - 12 * Math.cos(a + 0.5), ey - 12 * Math.sin(a + 0.5)); g.stroke(); });
+      g.fillStyle = colour; g.font = "600 12px system-ui, sans-serif";
+      g.fillText("target out of view", 8, h - 8);
+    }
+  }
+
   // ---- the connection -----------------------------------------------------------------
   function onMessage(m) {
     lastMessage = performance.now();
+    if (m.type === "eye") { onEye(m); return; }
     if (m.type === "hello") {
       info = m.info;
       setText("scenario", info.scenario);
@@ -334,15 +409,18 @@
       buildLadder();
       events.length = 0; $("log").textContent = ""; points = [];
       addEvents(m.events || []);
+      renderEye();
       return;
     }
     state = m.state;
+    if (m.eye_age_s !== undefined && m.eye_age_s !== null) { eyeAge = m.eye_age_s; eyeAgeAt = performance.now(); }
     points = points.concat(m.points || []);
     const keepFrom = state.t - (info ? info.window_s : 600);
     while (points.length && points[0][1] < keepFrom) points.shift();
     if (m.events && m.events.length) addEvents(m.events);
     renderHeader(state); renderTiles(state); renderLadder(state); renderAlerts(state.alerts);
-    renderSensors(state.sensors); renderController(state); renderBanners(m.age_s || 0); drawPlots();
+    renderSensors(state.sensors); renderController(state); renderBanners(m.age_s || 0); drawPlots(); renderEye();
+    drawEyeOverlay();
     document.body.dataset.seq = String(state.seq);
   }
 
@@ -355,6 +433,7 @@
   setInterval(() => {              // no message for a while: say so, whatever the socket thinks
     if (connected && lastMessage && performance.now() - lastMessage > 3000) renderBanners((performance.now() - lastMessage) / 1000);
   }, 1000);
-  window.addEventListener("resize", drawPlots);
+  setInterval(renderEye, 500);     // the picture's age grows between messages: stale shows by itself
+  window.addEventListener("resize", () => { drawPlots(); drawEyeOverlay(); });
   connect();
 })();

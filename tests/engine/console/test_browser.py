@@ -72,6 +72,17 @@ def test_the_page_shows_live_values(page, demo):
         "return window.vrexConsole.points.filter(p => p[2] !== null).length") > 5, 20, "HR points for the plot")
 
 
+def test_the_page_shows_what_the_patient_sees(page, demo):
+    """The renderer's picture reaches the page and is drawn: a decoded image of the desktop
+    view (640×360 shrunk to 320×180), new ones several times a second, shown as live."""
+    shown = "const i = document.getElementById('eye-img'); return [i.naturalWidth, i.naturalHeight, i.dataset.seq];"
+    wait_for(lambda: page.execute_script(shown)[0] > 0, 30, "a picture in the panel")
+    width, height, seq = page.execute_script(shown)
+    assert (width, height) == (320, 180)
+    wait_for(lambda: int(page.execute_script(shown)[2]) >= int(seq) + 5, 10, "five more pictures")
+    assert text(page, "eye-info").startswith("live") and page.by_id("eye-stale").get_attribute("hidden") is not None
+
+
 def test_stop_brings_the_scene_to_its_calm_state_and_is_logged(page, demo):
     wait_for(lambda: text(page, "phase") == "exposure", 60, "exposure")
     level4 = '#ladder li[data-level="4"] button'

@@ -48,6 +48,9 @@ class HandClock:
     def lsl_now(self):
         return self.lsl_time()
 
+    def session_time(self, stamp):
+        return stamp - 1000.0
+
 
 class Live:
     """Canned physiology: a calm, trustworthy heart at 70 bpm."""
@@ -111,7 +114,7 @@ def test_a_stop_on_the_queue_is_on_screen_at_the_next_frame(session):
     frames(runner, clock, 36)
     assert runner.core.phase is Phase.EXPOSURE
     runner.commands.put(Command("set_level", {"level": 5}))
-    frames(runner, clock, 20)
+    frames(runner, clock, 35)              # the lift climbs 35 m at walking pace: about 28 s
     assert runner.shown.intensity == pytest.approx(0.4)
     runner.commands.put(Command("stop"))
     clock.t += 0.01
@@ -124,7 +127,7 @@ def test_each_new_level_is_announced_when_it_is_first_shown(session):
     runner, clock, events, outlets = session
     frames(runner, clock, 36)
     runner.commands.put(Command("set_level", {"level": 4}))
-    frames(runner, clock, 15)
+    frames(runner, clock, 25)              # 20 m up at walking pace: about 16 s
     shown = [e for e in events.events if e["kind"] == "shown"]
     assert [e["level"] for e in shown] == [1, 2, 3]          # every level on the way up, once
     markers = [c[1][0] for c in outlets.calls if c[0] == "marker"]
@@ -166,12 +169,34 @@ def test_head_pose_goes_out_and_looking_away_is_logged(session):
     assert runner.core.phase is Phase.EXPOSURE
     poses = [c for c in outlets.calls if c[0] == "headpose"]
     assert poses and all(abs(p[1][3]) < 1e-6 for p in poses)      # a screen: the viewpoint itself
-    runner.base.camera.setH(45.0)                                 # as a tracked headset would turn it
+    assert len(poses) == runner.frame_count                       # one per frame drawn, at its stamp
+    head = Turning()
+    runner.frames.stage.scene_runner.display.rig.source = head    # as a tracked head would turn
+    head.heading = 28.0
+    frames(runner, clock, 1)                                      # under the threshold: nothing
+    head.heading = 45.0
     frames(runner, clock, 1)
-    runner.base.camera.setH(0.0)
+    head.heading = 27.0                                           # back under 30° but not under 25°: still away
     frames(runner, clock, 1)
-    away = [e for e in events.events if e["kind"] == "avoidance"]
-    assert [e["looking_away"] for e in away] == [True, False] and away[0]["angle_deg"] == pytest.approx(45.0)
+    head.heading = 0.0
+    frames(runner, clock, 1)
+    turns = [e for e in events.events if e["kind"] in ("looked_away", "looked_back")]
+    assert [e["kind"] for e in turns] == ["looked_away", "looked_back"]
+    assert turns[0]["angle_deg"] == pytest.approx(45.0)
+    first_away = next(p for p in poses_after(outlets) if abs(p[1][3] - 45.0) < 1e-6)
+    assert turns[0]["frame_t"] == pytest.approx(clock.session_time(first_away[2]["ts"]))   # that very frame
+
+
+class Turning:
+    heading = 0.0
+
+    def pose(self, t):
+        from engine.display.head import HeadPose
+        return HeadPose(heading=self.heading)
+
+
+def poses_after(outlets):
+    return [c for c in outlets.calls if c[0] == "headpose"]
 
 
 def test_escape_quits_only_when_pressed_twice():
@@ -204,3 +229,48 @@ def test_frames_drawn_on_the_clock_before_the_sessions_are_not_sent(session):
     frames(runner, clock, 1.0)
     stamps = [c[1][1] for c in outlets.calls if c[0] == "frame"]
     assert 5000.0 not in stamps and stamps == sorted(stamps) and len(stamps) == 20
+
+
+def test_a_headset_that_loses_focus_holds_at_once_and_alerts(session):
+    runner, clock, events, outlets = session
+    frames(runner, clock, 36)
+    display = runner.frames.stage.scene_runner.display
+    told = [[("focus_lost", "possible escape: check on the patient")], [("focus_back", "focus is back")]]
+    display.notices = lambda: told.pop(0) if told else []
+    runner.step()
+    assert runner.core.therapist.value == "hold"
+    assert [a["kind"] for a in runner.core.alerts][-1] == "headset"
+    runner.step()
+    headset = [e for e in events.events if e["kind"] == "headset"]
+    assert [e["state"] for e in headset] == ["focus_lost", "focus_back"]
+    assert runner.core.therapist.value == "hold"                  # the therapist resumes, after checking
+    hold = [e for e in events.events if e["kind"] == "command" and e["command"] == "hold"]
+    assert hold and hold[-1]["source"] == "session" and hold[-1]["accepted"]
+
+
+def test_recentre_reaches_the_frame_thread_once_per_request(session):
+    runner, clock, events, outlets = session
+    frames(runner, clock, 1)
+    scene_runner = runner.frames.stage.scene_runner
+    turned = []
+    scene_runner.recentre = lambda: turned.append(clock.t)
+    runner.commands.put(Command("recentre", {}, "patient"))
+    frames(runner, clock, 0.5)
+    assert len(turned) == 1                                   # at the next frame, and only once
+    (verdict,) = [e for e in events.events if e["kind"] == "command" and e["command"] == "recentre"]
+    assert verdict["accepted"] and verdict["source"] == "patient"
+
+
+def test_a_controller_stop_is_calm_on_the_next_frame_and_logged_as_the_patients(session):
+    runner, clock, events, outlets = session
+    frames(runner, clock, 36)
+    runner.commands.put(Command("set_level", {"level": 3}))
+    frames(runner, clock, 20)
+    display = runner.frames.stage.scene_runner.display
+    pressed = [[("patient_stop", {})]]
+    display.inputs = lambda: pressed.pop(0) if pressed else []
+    clock.t += 0.01
+    runner.step()                                             # the very next frame
+    assert runner.shown.veil > 0.0 and runner.shown.calming
+    (stop,) = [e for e in events.events if e["kind"] == "command" and e["command"] == "patient_stop"]
+    assert stop["source"] == "patient" and stop["accepted"]
