@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from engine.scenario import format as fmt
+from engine.scenario import media
 from engine.scenario.errors import Mark, Problems, ScenarioError, did_you_mean
-from engine.scenario.properties import PROPERTIES, value_fits
+from engine.scenario.properties import PROPERTIES, Prop, check_value
 from engine.scenario.schema import INVALID, Record
 from engine.scenario.spec import Binding, Entity, ScenarioSpec
 from engine.scenario.yamlsafe import read_yaml
@@ -193,6 +194,21 @@ def _check_file(e: Entity, spec: ScenarioSpec, p: Problems) -> None:
     elif not full.is_file():
         p.add(e.marks["path"], f"{e.type} file '{rel}' does not exist (looked for {full})",
               "a path relative to the scenario file's folder")
+    else:
+        _check_file_content(e, rel, full, p)
+
+
+def _check_file_content(e: Entity, rel: Path, full: Path, p: Problems) -> None:
+    """A file that exists but is not what its name says fails at session start otherwise."""
+    try:
+        wrong = media.size_problem(full, e.type) or (
+            media.model_problem(full) if e.type == "model" else media.sound_problem(full))
+    except OSError as exc:
+        wrong = f"cannot be read ({exc.strerror or exc})"
+    if wrong:
+        fix = ("a glTF (.gltf/.glb) or Panda3D (.bam/.egg) model exported again from the modelling tool"
+               if e.type == "model" else "a WAV, Ogg, FLAC or MP3 sound file")
+        p.add(e.marks["path"], f"{e.type} file '{rel}' {wrong}", fix)
 
 
 def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Problems) -> Binding:
@@ -220,21 +236,25 @@ def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Pr
     entity = ids.get(b.entity)
     if b.prop.startswith("motion.") and entity is not None and entity.get("motion") is None:
         p.add(b.marks["target"], f"'{b.entity}' has no 'motion' to drive", "add 'motion:' to the entity")
-    prop = props[b.prop]
-    key = "range" if "range" in b.marks else "points"
-    for i, (at, value) in enumerate(b.points):
-        expected = value_fits(prop, value)
-        if expected:
-            mark = b.marks.get(f"points[{i}].value", b.marks.get(key, b.mark))
-            p.add(mark, f"value {_as_yaml(value)} does not fit '{b.target}'", expected)
-        elif prop.shape == "count" and entity is not None and value > entity["count"]:
-            mark = b.marks.get(f"points[{i}].value", b.marks.get(key, b.mark))
-            p.add(mark, f"count {value:g} is more than the {entity['count']} copies built",
-                  f"at most {entity['count']}, or raise the entity's 'count'")
-        if i and at <= b.points[i - 1][0]:
+    for i, (at, _) in enumerate(b.points):
+        if i and at <= b.points[i - 1][0] and "range" in b.marks:
+            p.add(b.marks.get("over", b.mark), f"'over' [{b.points[0][0]:g}, {at:g}] does not run from lower "
+                  "to higher intensity", "'over: [from, to]' with from below to (swap the 'range' values instead)")
+        elif i and at <= b.points[i - 1][0]:
             p.add(b.marks.get(f"points[{i}]", b.marks.get("over", b.mark)),
                   f"intensity {at:g} is not above the previous point's {b.points[i - 1][0]:g}",
                   "points in strictly increasing order of intensity")
+    prop = props[b.prop]
+    points = _checked_points(b, prop, p)
+    if points is None:
+        return b        # reported; nothing below may assume a value's shape
+    b = replace(b, points=points)
+    key = "range" if "range" in b.marks else "points"
+    for i, (_, value) in enumerate(b.points):
+        if prop.shape == "count" and entity is not None and value > entity["count"]:
+            mark = b.marks.get(f"points[{i}].value", b.marks.get(key, b.mark))
+            p.add(mark, f"count {value:g} is more than the {entity['count']} copies built",
+                  f"at most {entity['count']}, or raise the entity's 'count'")
     moves_camera = b.entity == "viewpoint" or (
         b.entity in _chain(spec.viewpoint.parent, _up_links(spec))
         and b.prop.startswith(("position", "rotation", "scale")))
@@ -244,17 +264,43 @@ def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Pr
               "'linear' or 'smooth': the viewpoint (and what carries it) must move continuously")
     if prop.shape == "bool" and b.interpolation != "step":
         b = replace(b, interpolation="step")     # true/false cannot be blended
-    if prop.shape == "colour":
-        b = replace(b, points=tuple((at, tuple(v) + (1.0,) * (4 - len(v))) for at, v in b.points))
     return b
+
+
+def _checked_points(b: Binding, prop: Prop, p: Problems) -> tuple[tuple[float, Any], ...] | None:
+    """The binding's points with each value checked against its property and normalised
+    (colours to RGBA), or None after reporting every value that does not fit.
+
+    The one gate for binding values: everything after it (ordering, count, the scene, the
+    comfort checks) may rely on the shape the property table promises."""
+    key = "range" if "range" in b.marks else "points"
+    out: list[tuple[float, Any]] = []
+    ok = True
+    for i, (at, value) in enumerate(b.points):
+        normal, expected = check_value(prop, value)
+        if expected:
+            mark = b.marks.get(f"points[{i}].value", b.marks.get(key, b.mark))
+            p.add(mark, f"value {_as_yaml(value)} does not fit '{b.target}'", expected)
+            ok = False
+        out.append((at, normal))
+    return tuple(out) if ok else None
 
 
 def _as_yaml(value: Any) -> str:
     """A value as the author wrote it: [0, 1, 2], true, 0.5 — not Python's (0.0, 1.0, 2.0)."""
+    text = _yaml_text(value)
+    return text if len(text) <= 60 else text[:59] + "…"     # a 10,000-item list is not news
+
+
+def _yaml_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if value is None:
+        return "null"
     if isinstance(value, tuple):
-        return "[" + ", ".join(_as_yaml(v) for v in value) + "]"
+        return "[" + ", ".join(_yaml_text(v) for v in value[:20]) + (", …" if len(value) > 20 else "") + "]"
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, str):
+        return repr(value[:60])
     return str(value)

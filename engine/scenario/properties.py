@@ -6,6 +6,7 @@ scene (so a binding that validated always has a setter).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -49,28 +50,67 @@ PROPERTIES: dict[str, dict[str, Prop]] = {
 }
 
 
+def _is_number(v: object) -> bool:
+    # YAML's true/false are ints to Python; a binding value of 'true' is never a number.
+    # Non-finite and absurdly large values would poison interpolation and the scene graph.
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)
+            and math.isfinite(v) and abs(v) <= 1e15)
+
+
+def _numbers(value: object, n: tuple[int, ...]) -> tuple[float, ...] | None:
+    """``value`` as a tuple of finite floats when it is a flat list of one of the lengths ``n``."""
+    if isinstance(value, (tuple, list)) and len(value) in n and all(_is_number(v) for v in value):
+        return tuple(float(v) for v in value)
+    return None
+
+
+# What to write, per shape: said once here so every wrong value gets the same advice.
+_COLOUR = ("a colour binding's values are [r, g, b] or [r, g, b, a] colours, each from 0 to 1 "
+           "(or '#rrggbb' in quotes), e.g. range: [[0.2, 0.2, 0.2], [0.5, 0.5, 0.5]]")
+_VEC3 = "a list of 3 numbers [x, y, z] for each value, e.g. range: [[0, 0, 0], [0, 0, 2]]"
+_LOOK = "[heading, pitch] in deg, heading from -180 to 180 and pitch from -89 to 89"
+
+
+def check_value(prop: Prop, value: object) -> tuple[object, str]:
+    """(the value as the engine uses it, '') when ``value`` suits ``prop``, else (None, what to write).
+
+    Every binding value goes through here before anything else reads it, so a value of the
+    wrong shape (a number for a colour, a list for a number, text, null, nested lists) is
+    reported instead of reaching code that assumes the shape. Any Python value is accepted.
+    """
+    if prop.shape == "bool":
+        return (value, "") if isinstance(value, bool) else (None, "true or false")
+    if prop.shape in ("number", "count"):
+        if not _is_number(value):
+            return None, ("a whole number of copies" if prop.shape == "count" else "a number") + \
+                (" (a single value, not a list)" if isinstance(value, (tuple, list)) else "")
+        assert isinstance(value, (int, float))
+        if prop.low is not None and value < prop.low or prop.high is not None and value > prop.high:
+            low = f"{prop.low:g}" if prop.low is not None else "any"
+            return None, f"a number from {low}" + (f" to {prop.high:g}" if prop.high is not None else " up")
+        if prop.shape == "count" and value != int(value):
+            return None, "a whole number of copies"
+        return float(value), ""
+    if prop.shape == "vec3":
+        vec = _numbers(value, (3,))
+        if vec is None:
+            return None, _VEC3
+        if prop.low is not None and min(vec) < prop.low:
+            return None, f"[x, y, z] with each at least {prop.low:g}"
+        return vec, ""
+    if prop.shape == "look":
+        look = _numbers(value, (2,))
+        if look is None or not all(low <= v <= high for v, (low, high) in zip(look, LOOK_BOUNDS)):
+            return None, _LOOK
+        return look, ""
+    if prop.shape == "colour":
+        rgba = _numbers(value, (3, 4))
+        if rgba is None or not all(0 <= c <= 1 for c in rgba):
+            return None, _COLOUR
+        return rgba + (1.0,) * (4 - len(rgba)), ""    # the scene always sets RGBA
+    raise AssertionError(prop.shape)
+
+
 def value_fits(prop: Prop, value: object) -> str:
     """'' when ``value`` suits ``prop``, else what was expected."""
-    if prop.shape == "bool":
-        return "" if isinstance(value, bool) else "true or false"
-    if prop.shape in ("number", "count"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return "a number"
-        if prop.low is not None and value < prop.low or prop.high is not None and value > prop.high:
-            return f"a number from {prop.low:g}" + (f" to {prop.high:g}" if prop.high is not None else " up")
-        if prop.shape == "count" and value != int(value):
-            return "a whole number of copies"
-        return ""
-    if prop.shape == "vec3":
-        ok = isinstance(value, tuple) and len(value) == 3
-        if ok and prop.low is not None and min(value) < prop.low:
-            return f"[x, y, z] with each at least {prop.low:g}"
-        return "" if ok else "a list of 3 numbers [x, y, z]"
-    if prop.shape == "look":
-        ok = isinstance(value, tuple) and len(value) == 2 and all(
-            low <= v <= high for v, (low, high) in zip(value, LOOK_BOUNDS))
-        return "" if ok else "[heading, pitch] in deg, heading from -180 to 180 and pitch from -89 to 89"
-    if prop.shape == "colour":
-        ok = isinstance(value, tuple) and len(value) in (3, 4) and all(0 <= c <= 1 for c in value)
-        return "" if ok else "a colour [r, g, b] or [r, g, b, a], each from 0 to 1"
-    raise AssertionError(prop.shape)
+    return check_value(prop, value)[1]

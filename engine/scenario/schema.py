@@ -211,7 +211,10 @@ class Colour(Type):
 
 
 class Any_(Type):
-    """Accepted as written (a number, true/false or a list of numbers); checked later in context."""
+    """A binding value as written: checked later against its target's property
+    (``properties.check_value``), which alone knows whether a number, [x, y, z] or a colour
+    is needed and can say so. Here only what no property takes is refused with its exact
+    place: mappings, and numbers that are not finite or absurdly large."""
 
     doc_name = "value"
 
@@ -223,12 +226,14 @@ class Any_(Type):
             return node.value
         if isinstance(node, YScalar) and isinstance(node.value, (int, float)):
             return Num().check(node, p)           # finite and of sane size
-        if isinstance(node, YSeq) and all(isinstance(i, YScalar) and isinstance(i.value, (int, float))
-                                          and not isinstance(i.value, bool) for i in node.items):
-            values = [Num().check(i, p) for i in node.items]
-            return INVALID if INVALID in values else tuple(float(v) for v in values)
         if isinstance(node, YScalar) and isinstance(node.value, str) and node.value.startswith("#"):
             return Colour().check(node, p)
+        if isinstance(node, YScalar):
+            return node.value                     # text, null, dates: the property says what it needs
+        if isinstance(node, YSeq):
+            values = [self.check(i, p) for i in node.items]    # nesting is bounded by the reader
+            return INVALID if any(v is INVALID for v in values) else \
+                tuple(float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values)
         return self.wrong(node, p)
 
     def json(self) -> dict[str, Any]:

@@ -49,6 +49,12 @@ REQUIRED = {
     "model_missing", "sound_missing", "model_bad_extension",
     "python_tag", "tag_binary", "tag_local", "alias_bomb", "alias_undefined", "alias_recursive",
     "merge_key", "two_documents", "empty", "comments_only",
+    # binding values of the wrong shape for their property (issue 14): one gate, every shape
+    "binding_colour_number_range", "binding_vector_number_range", "binding_colour_text",
+    "binding_colour_wrong_length", "binding_nested_list", "binding_bool_for_number", "binding_value_null",
+    "binding_points_flat", "binding_over_decreasing", "binding_over_not_a_pair",
+    # files that exist but are not what their name says (fixtures next to the YAML)
+    "sound_not_audio", "model_gltf_not_json", "model_gltf_no_asset", "model_glb_cut_off", "model_bam_is_html",
 }
 
 # Genuine engine bugs, reported; strict so that a fix makes the test pass and forces removal.
