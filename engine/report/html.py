@@ -65,7 +65,7 @@ def render_html(data: SessionData, summary: Summary, images: dict[str, bytes]) -
 def _subtitle(data: SessionData, summary: Summary) -> str:
     meta = data.meta
     bits = [str(meta.get("session_id") or data.folder.name), f"started {meta.get('started_utc') or 'unknown'}",
-            f"{summary.duration_s / 60:.1f} min", f"ended: {summary.end_reason or 'unknown (did not end normally)'}"]
+            f"{summary.duration_s / 60:.1f} min", f"ended: {summary.ending or 'unknown (did not end normally)'}"]
     if meta.get("mode"):
         bits.append(f"mode {meta['mode']}")
     if meta.get("demo"):

@@ -16,6 +16,8 @@ import numpy as np
 from engine.report.load import SessionData, is_number
 
 HELD_S = 60.0        # a level is "held" after this long without dropping below it
+TICK_S = 1.0         # the control side ticks at least once a second of session time (Plan.tick_s),
+                     # and more often when heart beats arrive (MIN_BEAT_TICK_S): see level_steps
 STOP_COMMANDS = ("stop", "patient_stop")
 _SAME_INCIDENT_S = 2.0   # a patient_stop this soon after an escape is how the escape stopped the scene
 
@@ -85,10 +87,11 @@ class Summary:
     avoidance: list[Span]
     ssq: list[dict[str, Any]]
     notes: list[tuple[float, str]]
-    end_reason: str | None
+    end_reason: str | None                  # as recorded (session.json)
     level_names: dict[int, str] = field(default_factory=dict)
     stalls: list[Span] = field(default_factory=list)      # frames frozen (runner's watchdog), session seconds
     head: Any = None                     # headpose.HeatMap over exposure, or None (no head movement recorded)
+    ending: str | None = None            # how it ended, in a clinician's words (``ending``)
 
     def name(self, level: int | None) -> str:
         return "—" if level is None else f"{display_level(level)} {self.level_names.get(level, '')}".strip()
@@ -118,7 +121,31 @@ def summarise(data: SessionData) -> Summary:
         decisions=len(decisions), decisions_applied=sum(1 for d in decisions if d.get("applied")),
         shield_events=len(shield), shield_kinds=dict(kinds), avoidance=avoidance,
         ssq=[e for e in data.of("ssq")], notes=[(float(e["t"]), str(e.get("text", ""))) for e in data.of("note")],
-        end_reason=data.end_reason, level_names=names, stalls=stall_spans(data, end), head=_head_map(data, exposure))
+        end_reason=data.end_reason, ending=ending(data, _stops(data), stall_spans(data, end), end), level_names=names, stalls=stall_spans(data, end), head=_head_map(data, exposure))
+
+
+def ending(data: SessionData, stops: list[tuple[float, str]], stalls: list[Span], end: float) -> str | None:
+    """How the session ended, in a clinician's words: crashed, stalled, or stopped by whom
+    (a STOP that no ``resume`` followed), else the recorded reason ("completed" once said a
+    session the therapist had stopped at 8:00 had simply completed)."""
+    reason = data.end_reason
+    if reason is None:
+        return None
+    if reason.startswith("error"):
+        return f"crashed ({reason})"
+    clock = lambda t: f"{int(t) // 60}:{int(t) % 60:02d}"          # noqa: E731
+    resumes = [float(e["t"]) for e in data.of("command")
+               if e.get("command") == "resume" and e.get("accepted", True) is not False]
+    escapes = [(float(e["t"]), "escape") for e in data.of("escape")]     # a panic: the patient's own stop
+    last_stop = max(stops + escapes, default=None)
+    if last_stop is not None and not any(t > last_stop[0] for t in resumes):
+        who = {"patient": "the patient", "therapist": "the therapist", "console": "the therapist (console)",
+               "escape": "the patient (escaped)"}
+        by = who.get(last_stop[1], last_stop[1])
+        return f"stopped by {by} at {clock(last_stop[0])} ({reason})"
+    if stalls and stalls[-1].label.endswith("(to the end)"):
+        return f"stalled: no frame from {clock(stalls[-1].start)} to the end ({reason})"
+    return reason
 
 
 def _head_map(data: SessionData, exposure: list[Span]) -> Any:
@@ -160,9 +187,13 @@ def level_steps(data: SessionData, end: float) -> tuple[list[Step], str]:
     ok = ~np.isnan(level)
     if ok.any():
         t, level = t[ok], level[ok].astype(int)
-        period = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+        period = float(np.median(np.diff(t))) if len(t) > 1 else TICK_S
         # A tick stands for the time until the next one; a longer gap (lost ticks) stays unknown.
-        ends = np.minimum(np.append(t[1:], t[-1] + period), t + 2.5 * period)
+        # Ticks come on beats too, so the median gap can be 0.3 s while the scheduled tick is
+        # 1 s apart: only a gap longer than 2.5 scheduled ticks is lost ticks (a report once
+        # split a 126-s hold at every ordinary 1-s gap and said the level was never held).
+        hole = 2.5 * max(period, TICK_S)
+        ends = np.minimum(np.append(t[1:], t[-1] + period), t + hole)
         return _merge([Step(float(a), float(b), int(lv)) for a, b, lv in zip(t, ends, level)]), "tick"
     for kind in ("shown", "intensity"):
         marks = [(float(e["t"]), int(e["level"])) for e in data.of(kind) if isinstance(e.get("level"), int)]

@@ -71,3 +71,42 @@ def test_without_ticks_the_level_comes_from_shown_events(session):
     # none, so level 3 runs to the end of exposure at 8:00: 0 → 30 s, 1 → 90, 2 → 90 + 60, 3 → 40 + 48.
     assert {r.level: r.time_s for r in s.levels} == pytest.approx({0: 30.0, 1: 90.0, 2: 150.0, 3: 88.0})
     assert s.highest_held == 2
+
+
+def test_ticks_on_heart_beats_do_not_split_a_held_level(tmp_path):
+    """The real cadence: a tick every second, and between them ticks on heart beats (as often
+    as every 0.2 s). With beats during most seconds the median gap is ~0.3 s; the ordinary 1-s
+    gaps of beat-less seconds must not be read as lost ticks (a report once said a level held
+    for 126 s was never held, and counted its visits by the dozen)."""
+    import numpy as np
+    folder = write_session(tmp_path / "s")
+    lines = (folder / "events.jsonl").read_text().splitlines()
+    extra, seq = [], len(lines)
+    for line in lines:
+        e = json.loads(line)
+        if e["kind"] == "tick" and int(e["t"]) % 4 != 0:          # three seconds in four have beats
+            for dt in (0.25, 0.5, 0.75):
+                seq += 1
+                extra.append(json.dumps({**e, "seq": seq, "t": e["t"] + dt, "lsl": e["lsl"] + dt}))
+    merged = sorted(lines + extra, key=lambda ln: json.loads(ln)["t"])
+    (folder / "events.jsonl").write_text("\n".join(merged) + "\n")
+    s = summarise(load_session(folder))
+    ticks = sorted(json.loads(ln)["t"] for ln in merged if json.loads(ln)["kind"] == "tick")
+    assert float(np.median(np.diff(ticks))) < 0.4                     # as in the session that went wrong
+    assert (s.highest_held, s.held_s) == (EXPECTED["highest_held"], pytest.approx(EXPECTED["held_s"]))
+    assert {r.level: r.visits for r in s.levels if r.time_s > 0} == EXPECTED["visits"]
+    assert {r.level: r.time_s for r in s.levels if r.time_s > 0} == pytest.approx(EXPECTED["time_at_level"])
+
+
+def test_the_ending_says_who_stopped_a_session_that_then_ran_out(tmp_path):
+    """A session the therapist stopped at 8:00 and nobody resumed ends "completed" in
+    session.json (its time ran out); the report says who stopped it and when."""
+    stopped = summarise(load_session(write_session(tmp_path / "a", end_reason="completed")))
+    assert stopped.end_reason == "completed"
+    assert stopped.ending == "stopped by the therapist at 8:00 (completed)"
+    calm = summarise(load_session(write_session(tmp_path / "b", stop_at=None, end_reason="completed")))
+    assert calm.ending == "completed"
+    crashed = summarise(load_session(write_session(tmp_path / "c", stop_at=None, end_reason="error: RuntimeError: x")))
+    assert crashed.ending == "crashed (error: RuntimeError: x)"
+    escaped = summarise(load_session(write_session(tmp_path / "d", stop_at=None, escape_at=400, end_reason="completed")))
+    assert escaped.ending == "stopped by the patient (escaped) at 6:40 (completed)"
