@@ -132,7 +132,10 @@ def _events(data: SessionData) -> str:
 def _detail(e: dict[str, Any]) -> str:
     kind = e["kind"]
     if kind == "command":
-        return f"{e.get('command')} {e.get('args') or ''}".strip() + ("" if e.get("accepted", True) else " (refused)")
+        args = e.get("args")
+        said = ", ".join(f"{k} {v}" for k, v in args.items()) if isinstance(args, dict) else str(args or "")
+        why = f" — {e['reason']}" if e.get("reason") and e.get("accepted", True) is False else ""
+        return f"{e.get('command')} {said}".strip() + ("" if e.get("accepted", True) else f" (refused{why})")
     if kind == "shield":
         listed = e.get("interventions")
         listed = ", ".join(map(str, listed)) if isinstance(listed, (list, tuple)) else str(listed or "")

@@ -152,9 +152,18 @@ def levels_figure(summary: Summary) -> Figure:
     return fig
 
 
+def with_gaps(minutes: np.ndarray, values: np.ndarray, hole_min: float = 2.5 / 60) -> tuple[np.ndarray, np.ndarray]:
+    """The series with a NaN wherever ticks were lost (no tick for more than 2.5 scheduled
+    1-s ticks), so the plot shows a hole as a hole, not a straight line across it."""
+    if len(minutes) < 2:
+        return minutes, values
+    breaks = np.nonzero(np.diff(minutes) > hole_min)[0] + 1
+    return (np.insert(minutes.astype(float), breaks, np.nan), np.insert(values.astype(float), breaks, np.nan))
+
+
 def _series(ax, minutes: np.ndarray, values: np.ndarray, colour: str, label: str) -> None:
     if len(values) and not np.isnan(values).all():
-        ax.plot(minutes, values, color=colour, linewidth=1.1)     # NaN (unknown) leaves a gap, on purpose
+        ax.plot(*with_gaps(minutes, values), color=colour, linewidth=1.1)   # NaN (unknown, or lost ticks): a gap
     else:
         ax.text(0.5, 0.5, "not recorded", ha="center", va="center", color="#888888", transform=ax.transAxes)
     ax.set_ylabel(label)

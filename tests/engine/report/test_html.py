@@ -74,7 +74,7 @@ def test_the_page_shows_the_summary_and_the_metadata(session):
     assert "ab" * 32 in page and "sha256:" + "cd" * 32 in page                # scenario and controller hashes
     assert "hr_bpm 150.0" in page                                             # ceilings
     assert "patient says the wind feels real" in page
-    assert "step_up (refused)" in page
+    assert "step_up (refused — patient asked to wait)" in page
 
 
 def test_missing_pieces_get_their_own_section_and_the_rest_is_still_there(session):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from engine.report import load_session, summarise
@@ -110,3 +111,15 @@ def test_the_ending_says_who_stopped_a_session_that_then_ran_out(tmp_path):
     assert crashed.ending == "crashed (error: RuntimeError: x)"
     escaped = summarise(load_session(write_session(tmp_path / "d", stop_at=None, escape_at=400, end_reason="completed")))
     assert escaped.ending == "stopped by the patient (escaped) at 6:40 (completed)"
+
+
+def test_lost_ticks_are_drawn_as_a_gap_and_commands_read_as_words():
+    from engine.report.html import _detail
+    from engine.report.plots import with_gaps
+    minutes = np.array([0, 1, 2, 3, 17, 18]) / 60             # 14 s without ticks between 3 s and 17 s
+    xs, ys = with_gaps(minutes, np.array([70.0, 71, 72, 73, 120, 121]))
+    assert np.isnan(xs[4]) and np.isnan(ys[4]) and len(xs) == 7  # the line breaks there, nowhere else
+    assert not np.isnan(with_gaps(minutes[:4], np.ones(4))[1]).any()
+    assert _detail({"kind": "command", "command": "set_level", "args": {"level": 5}, "accepted": True}) == "set_level level 5"
+    refused = {"kind": "command", "command": "step_up", "args": {}, "accepted": False, "reason": "held"}
+    assert _detail(refused) == "step_up (refused — held)"
