@@ -14,8 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="List a patient's sessions, oldest first: scenario, duration, highest level "
                                    "reached and held, peak SUDS, how each ended, and progress per scenario.")
     p.add_argument("patient", type=_patient, metavar="PATIENT", help="the patient's pseudonymous id")
-    p.add_argument("--root", type=Path, default=Path("out/sessions"),
-                   help="folder holding one folder per patient (default: out/sessions)")
+    p.add_argument("--sessions", "--root", dest="root", type=Path, default=Path("out/sessions"),
+                   help="the sessions folder, as for vrex session: one folder per patient (default: out/sessions; --root is its older name)")
     p.set_defaults(run=run)
 
 

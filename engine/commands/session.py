@@ -44,7 +44,8 @@ def add_common(p: argparse.ArgumentParser, demo: bool) -> None:
     p.add_argument("--size", type=parse_size, default=None, help="WIDTHxHEIGHT (default 1280x720, offscreen 640x360)")
     p.add_argument("--fps", type=float, default=None,
                    help="frames a second (default: the display's refresh in a window, 60 offscreen; 0: uncapped)")
-    p.add_argument("--out", type=Path, default=Path("out/sessions"), help="sessions folder (default out/sessions)")
+    p.add_argument("--sessions", "--out", dest="out", type=Path, default=Path("out/sessions"),
+                   help="the sessions folder, as for vrex history (default out/sessions; --out is its older name)")
     p.add_argument("--ceiling", type=float, default=1.0, help="highest intensity for this patient, 0–1 (default 1)")
     p.add_argument("--hr-ceiling", type=float, default=40.0, help="HR %% above baseline that forces a step down (default 40)")
     p.add_argument("--hr-limit", type=float, default=150.0, help="absolute HR limit in bpm (default 150)")

@@ -104,7 +104,7 @@ def format_history(history: History) -> str:
                          display_level(r.highest_reached), display_level(r.highest_held), "" if r.held_change is None else f"{r.held_change:+d}",
                          _n(r.peak_suds), r.end_reason or "did not end", str(r.problems or "")] for r in history.rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = [f"patient {history.patient}: {len(history.rows)} sessions"]
+    lines = [f"patient {history.patient}: {_count(len(history.rows), 'session')}"]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
     lines.append("")
     for p in history.progress:
@@ -112,7 +112,7 @@ def format_history(history: History) -> str:
             lines.append(f"{p.scenario}: one session, highest level held {display_level(p.last_held)}")
             continue
         change = f" ({p.last_held - p.first_held:+d})" if p.first_held is not None and p.last_held is not None else ""
-        lines.append(f"{p.scenario}: {p.sessions} sessions; highest level held {display_level(p.first_held)} → "
+        lines.append(f"{p.scenario}: {_count(p.sessions, 'session')}; highest level held {display_level(p.first_held)} → "
                      f"{display_level(p.last_held)}{change}, best {display_level(p.best_held)}; peak SUDS {_n(p.first_peak_suds)} → {_n(p.last_peak_suds)}")
     lines.append("levels count from 1 (the calmest); 'held' = 60 s or more without dropping below it")
     return "\n".join(lines)
@@ -150,3 +150,8 @@ def _session_folders(patient_folder: Path) -> list[Path]:
 
 def _n(value: float | int | None) -> str:
     return "—" if value is None else f"{value:g}"
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 session', '2 sessions'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -84,3 +84,13 @@ def test_patient_ids_that_could_leave_the_folder_are_refused(bad):
 
 def test_good_patient_ids_pass():
     assert validate_patient("P-017_b") == "P-017_b" and validate_patient("a" * 64)
+
+
+def test_one_session_is_one_session_and_the_sessions_folder_has_one_name(tmp_path, capsys):
+    from engine.cli import main
+    from tests.engine.report.synth import write_session
+    write_session(tmp_path / "p01" / "20261120-090000-heights")
+    assert main(["history", "p01", "--sessions", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 session" in out and "1 sessions" not in out
+    assert main(["history", "p01", "--root", str(tmp_path)]) == 0          # the older name still works
