@@ -62,7 +62,8 @@ class Demo:
                "--minutes", f"{minutes:g}", "--recovery", "10", "--out", str(self.out), "--display", "offscreen",
                "--renderer", "p3tinydisplay", "--console-port", "0", "--no-report", *args]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     preexec_fn=_ctrl_c_works)
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -119,6 +120,13 @@ class Demo:
                 self.proc.wait(10)
         self._reader.join(5)
         return self.proc.returncode
+
+
+def _ctrl_c_works() -> None:
+    """In the demo's process, before it starts: Ctrl-C as in a terminal. A test run started
+    in the background of a script (``nohup bash .ci/run &``) ignores SIGINT, children inherit
+    that, and Python then keeps it ignored, so ``stop()``'s Ctrl-C would go unheard."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for(predicate, timeout: float, what: str, poll: float = 0.1):
