@@ -46,6 +46,7 @@ COMMANDS: tuple[Command | ModuleType, ...] = (
     Command("session", "engine.commands.session", "a supervised session with a real patient and real sensors"),
     Command("report", "engine.commands.report", "write a session's report (HTML with plots, and PNGs)"),
     Command("history", "engine.commands.history", "list a patient's sessions and their progress"),
+    Command("verify", "engine.commands.verify", "check that a session's event log was not altered"),
     Command("validate", "engine.commands.validate", "check scenario files and report every problem"),
     Command("preview", "engine.commands.preview", "render every level to PNG and a contact sheet (offscreen)"),
     Command("view", "engine.commands.view", "show a scenario; keys change intensity"),

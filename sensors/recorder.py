@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import stat
 import subprocess
 import sys
 import time
@@ -47,6 +48,7 @@ WORKER = Path(__file__).with_name("recorder_worker.py")
 START_WAIT_S = 30.0          # the worker's Python start-up, on a loaded machine
 STOP_WAIT_S = 60.0           # drain 1 s + LabRecorder's joins: 4.7 to 6.7 s measured
 EXIT_WAIT_S = 10.0           # from "stopped" (file closed) to the process's exit
+PRIVATE = 0o600              # recordings are health data: readable by their owner only
 LATE_LOOK_S = 1.0            # how long to look for watched streams already present
 
 
@@ -152,7 +154,7 @@ class XdfRecorder:
                   "watch": watch}
         # Its own session: a Ctrl-C or hang-up meant for vrex does not reach it; vrex
         # stops it, or it stops by itself when vrex's end of its stdin closes.
-        with open(log, "ab") if log else open(os.devnull, "wb") as messages:
+        with _open_log(log) if log else open(os.devnull, "wb") as messages:
             process = subprocess.Popen([sys.executable, "-P", str(WORKER)],
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        stderr=messages, bufsize=0, start_new_session=True)
@@ -255,10 +257,28 @@ def _claim(path: Path) -> None:
         raise SensorError(f"cannot record to {path}: it already exists; vrex never overwrites "
                           f"a recording; choose a new file name")
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        # 0600 from its creation (health data; no chmod window); O_EXCL never follows a link
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE))
     except OSError as exc:
         raise SensorError(f"cannot record to {path}: {exc.strerror or exc}; choose a folder "
                           f"you can write to") from exc
+
+
+def _open_log(path: Path):
+    """LabRecorder's log, appended to: created 0600, never through a symbolic link."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+                     | os.O_NONBLOCK | os.O_CLOEXEC, PRIVATE)
+    except OSError as exc:
+        why = "it is a symbolic link" if os.path.islink(path) else (exc.strerror or str(exc))
+        raise SensorError(f"cannot write the recorder's log {path}: {why}; move it away and "
+                          f"start again") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SensorError(f"cannot write the recorder's log {path}: not a regular file; move "
+                          f"it away and start again")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "ab")
 
 
 def intact_length(path: str | Path) -> int:

@@ -80,6 +80,9 @@ def main() -> int:
     if not first:
         return 0
     config = json.loads(first)
+    # Health data: whatever LabRecorder creates is its owner's only (the parent made the
+    # XDF 0600 already; it opens it by name, in a folder only the owner can change).
+    os.umask(0o077)
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is for vrex, which stops us
     signal.signal(signal.SIGTERM, _on_term)
     # LabRecorder's threads inherit this thread's signal mask. With SIGTERM blocked in them,

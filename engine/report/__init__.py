@@ -14,6 +14,7 @@ from pathlib import Path
 from engine.errors import VrexError
 from engine.report.load import Problem, SessionData, load_session
 from engine.report.summary import Summary, summarise
+from engine.session.private import make_dir, write_file
 
 __all__ = ["Report", "write_report", "load_session", "summarise", "SessionData", "Summary", "Problem"]
 
@@ -38,17 +39,16 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Report:
     images = render_plots(data, summary)
     out = Path(out) if out is not None else data.folder
     try:
-        (out / "plots").mkdir(parents=True, exist_ok=True)
+        # Health data: 0700 folders, 0600 files from their creation, each written as a new
+        # file renamed into place, so a link planted at report.html, report.html.tmp or
+        # plots/*.png is replaced, never written through (engine/session/private.py).
+        make_dir(out, exist_ok=True, parents=True, allow_link=True)
+        make_dir(out / "plots", exist_ok=True)
         plots = []
         for name, png in images.items():
-            path = out / "plots" / f"{name}.png"
-            path.write_bytes(png)
-            plots.append(path)
-        page = out / "report.html"
+            plots.append(write_file(out / "plots" / f"{name}.png", png, fsync=False))
         # Written whole and renamed, so a reader never finds half a report.
-        tmp = page.with_suffix(".html.tmp")
-        tmp.write_text(render_html(data, summary, images), encoding="utf-8")
-        tmp.replace(page)
+        page = write_file(out / "report.html", render_html(data, summary, images).encode("utf-8"))
     except OSError as exc:
         raise VrexError(f"{exc.filename or out}: cannot write the report there ({exc.strerror}) — "
                         "choose another folder with --out") from exc

@@ -10,6 +10,14 @@ The file is only ever appended to. Opening one that a crash left with a cut-shor
 line starts a new line first, so the cut line stays a bad line of its own; ``seq``
 continues after the last event already in the file.
 
+Every line carries ``prev``: the first 16 hex digits of the SHA-256 of the previous line's
+bytes (without its newline; ``GENESIS`` on the first line), so a line later altered,
+removed or inserted breaks the chain (``vrex verify``, ``engine.session.verify``). A
+sha256 of one short line costs microseconds, on the caller's thread.
+
+The file is created 0600 and never appended to through a symbolic link
+(``engine.session.private``): a planted link is refused with a message naming it.
+
 Values are written as strict JSON: NaN and infinities become null, numpy scalars and
 arrays their Python values, anything else unknown its ``str()``; logging never fails on a
 value.
@@ -17,6 +25,7 @@ value.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -27,10 +36,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from engine.session.private import open_append
 from sensors.lsl import local_clock
 
 FSYNC_INTERVAL_S = 1.0
-BASE_KEYS = ("seq", "t", "lsl", "wall", "source", "kind", "reason")
+BASE_KEYS = ("seq", "t", "lsl", "wall", "source", "kind", "reason", "prev")
+GENESIS = "0" * 16                  # the first line's prev: no line before it
 REQUIRED_KEYS = ("seq", "t", "source", "kind")        # what a reader cannot do without
 
 
@@ -63,6 +74,12 @@ def dumps(value: Any) -> str:
                           separators=(",", ":"))
 
 
+def line_hash(line: bytes) -> str:
+    """The chain's link to ``line`` (its bytes without the newline): 16 hex digits of its
+    SHA-256. 64 bits: ample to tell an edit; this is not a signature (docs/security.md)."""
+    return hashlib.sha256(line).hexdigest()[:16]
+
+
 def utc_iso(when: datetime | None = None) -> str:
     """UTC ISO-8601 with milliseconds and a Z, as in session.json: 2026-11-27T08:15:00.123Z."""
     when = (when or datetime.now(timezone.utc)).astimezone(timezone.utc)
@@ -85,12 +102,18 @@ class EventLog:
         self._seq = 0
         self._unsynced = False
         self._last_sync = time.monotonic()
-        if self.path.exists() and self.path.stat().st_size:
+        # Opened first, refusing a link, so what is read below is the file appended to.
+        self._file = open_append(self.path)        # append-only: never truncates
+        self._prev, self._lines = GENESIS, 0
+        data = self.path.read_bytes()
+        if data:
             events, _ = read_events(self.path)
             self._seq = max((e["seq"] for e in events if isinstance(e["seq"], int)), default=-1) + 1
-        self._file = open(self.path, "ab")            # append-only: never truncates
-        if self._file.tell() and not _ends_with_newline(self.path):
-            self._file.write(b"\n")                   # a crash cut the last line short
+            if not data.endswith(b"\n"):
+                self._file.write(b"\n")               # a crash cut the last line short
+                data += b"\n"
+            self._lines = data.count(b"\n")
+            self._prev = line_hash(data[:-1].rsplit(b"\n", 1)[-1])   # the cut line too
         self._closed = threading.Event()
         self._syncer = threading.Thread(target=self._sync_loop, name="vrex-events-fsync", daemon=True)
         self._syncer.start()
@@ -99,6 +122,13 @@ class EventLog:
     def count(self) -> int:
         """The seq the next event will get."""
         return self._seq
+
+    @property
+    def head(self) -> dict:
+        """How many lines the file has and the chain's link to the last one (``line_hash``):
+        written into session.json at the end, so removing or altering the last lines shows."""
+        with self._lock:
+            return {"lines": self._lines, "last": self._prev}
 
     def log(self, source: str, kind: str, reason: str = "", **fields: Any) -> dict:
         """Write one event and return it as written (NaN as None, tuples as lists). The
@@ -112,10 +142,13 @@ class EventLog:
                 raise ValueError(f"event log {self.path} is closed; cannot log '{kind}'")
             event = {"seq": self._seq, "t": self.clock_session(), "lsl": self.lsl_clock(),
                      "wall": utc_iso(), "source": source, "kind": kind, "reason": reason,
-                     **fields}
+                     "prev": self._prev, **fields}
             line = dumps(event)
-            self._file.write(line.encode("utf-8") + b"\n")
+            raw = line.encode("utf-8")
+            self._file.write(raw + b"\n")
             self._file.flush()
+            self._prev = line_hash(raw)
+            self._lines += 1
             self._seq += 1
             self._unsynced = True
             if self.publish is not None:
@@ -175,12 +208,6 @@ class EventLog:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def _ends_with_newline(path: Path) -> bool:
-    with open(path, "rb") as f:
-        f.seek(-1, os.SEEK_END)
-        return f.read(1) == b"\n"
 
 
 def read_events(path: str | Path) -> tuple[list[dict], list[str]]:

@@ -5,6 +5,10 @@ before the session starts: a patient id that is safe as a folder name and pseudo
 form, and an output folder that can really be written (tried, not guessed from permission
 bits, which say nothing to root). ``session.json`` is written atomically: a crash leaves
 the old version or the new one, never half of one.
+
+Health data: the folders made here are 0700 and session.json 0600 from their creation, and
+session.json is written to a new file and renamed, never through a link
+(``engine.session.private``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 from engine.errors import VrexError
 from engine.session.events import json_safe, utc_iso
+from engine.session.private import fsync_dir, make_dir, write_file
 
 FORMAT = "vrex-session/1"
 _SAFE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -47,7 +52,7 @@ def check_writable(root: str | Path) -> Path:
         raise VrexError(f"cannot save sessions in {root}: it is a file, not a folder; "
                         f"choose another output folder")
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        make_dir(root, exist_ok=True, parents=True, allow_link=True)   # a root vrex makes is private (0700)
         fd, probe = tempfile.mkstemp(prefix=".vrex-write-test-", dir=root)
         try:
             os.write(fd, b"vrex")
@@ -86,22 +91,8 @@ def write_json_atomic(path: Path, data: dict) -> None:
     """Write ``data`` to ``path`` so that a crash leaves the old file or the new one: a
     temporary file beside it, fsynced, renamed over it, and the folder fsynced."""
     text = json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)                      # the rename itself survives a power cut
-    finally:
-        os.close(folder)
+    write_file(path, text.encode("utf-8"))    # 0600, a new file renamed over: never via a link
+    fsync_dir(path.parent)                    # the rename itself survives a power cut
 
 
 class SessionFolder:
@@ -151,12 +142,12 @@ class SessionFolder:
         now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
         parent = check_writable(root) / patient
         try:
-            parent.mkdir(exist_ok=True)
+            make_dir(parent, exist_ok=True)
             base = f"{now:%Y%m%d-%H%M%S}-{scenario_id}"
             for n in range(1, 1000):
                 path = parent / (base if n == 1 else f"{base}-{n}")
                 try:
-                    path.mkdir()              # atomic: two vrex at once never share one
+                    make_dir(path)            # atomic: two vrex at once never share one
                     break
                 except FileExistsError:
                     continue

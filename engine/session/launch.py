@@ -297,6 +297,8 @@ class OpenSession:
                                    stalls=list(runner.stalls) if runner else [],
                                    stalled_s=round(runner.stalled_s, 3) if runner else 0.0,
                                    frames=runner.frame_count if runner else 0,
+                                   # the chain's end: `vrex verify` sees lines cut from the end
+                                   **({"events_chain": self.events.head} if self.events else {}),
                                    **({"display_stats": self.frames.display_stats}
                                       if getattr(self.frames, "display_stats", None) else {}))
                 self.folder.end(self.end_reason)
