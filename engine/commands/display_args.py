@@ -71,6 +71,9 @@ def display_from(args: argparse.Namespace, demo: bool = False) -> tuple[Any, boo
     if kind != "hmd-sim" and (args.hmd_profile is not None or args.hmd_scale != 1.0 or args.msaa):
         raise VrexError("--hmd-profile, --hmd-scale and --msaa apply to --display hmd-sim only")
     head = getattr(args, "head", None)
+    if head is not None and demo:
+        print(f"note: --head {head} replaces the simulated patient's own head (which looks away when afraid): "
+              "looking away then follows --head", file=sys.stderr)
     if head is None:
         head = SHARED_HEAD if demo else ("look-around" if kind == "hmd-sim" else None)
     elif kind == "openxr":

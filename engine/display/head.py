@@ -72,6 +72,9 @@ class RecordedHead:
                 rows = list(csv.reader(f))
         except OSError as exc:
             raise VrexError(f"{path}: cannot read the head trajectory ({exc.strerror})") from exc
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise VrexError(f"{path}: not a head trajectory (a UTF-8 CSV text file with the header "
+                            f"'{','.join(self.COLUMNS)}' is needed; {exc})") from None
         if not rows or tuple(c.strip() for c in rows[0]) != self.COLUMNS:
             raise VrexError(f"{path}:1: a head trajectory starts with the header line "
                             f"'{','.join(self.COLUMNS)}' — found '{','.join(rows[0]) if rows else ''}'")

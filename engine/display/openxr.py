@@ -132,6 +132,7 @@ class OpenXRDisplay:
             with ExitStack() as stack:    # on any failure, undo what was made, newest first
                 self._open_xr(xr, graphics, stack, base, anchor, near, far, background)
                 self._open = stack.pop_all()
+            self.state.waiting()          # nothing raises intensity until the scene is seen (then: resume)
         except Exception as exc:
             self._sim = None
             error = explain(xr, exc)
@@ -244,6 +245,9 @@ class OpenXRDisplay:
             if frame.render:
                 self._acquire(frame, views)
         except loss_errors(xr):
+            if getattr(self._controls, "pending_stop", False):
+                self._controls.pending_stop = False
+                self._inputs.append(("patient_stop", {}))     # pressed in the sync that saw the loss
             return self._lost()
         self.state.on_tracking(tracked)
         if tracked:

@@ -114,6 +114,7 @@ class Controls:
         self._actions: dict[str, Any] = {}
         self._hands: dict[str, Any] = {}
         self._usable = False
+        self.pending_stop = False        # a stop read in the same sync that reported the headset's loss
         self._due = True                         # the bound profiles are to be asked…
         self._due_since: float | None = None     # …since this focused frame
         self._failed = False
@@ -175,23 +176,29 @@ class Controls:
         if not self._usable:
             return []
         xr = self.xr
+        out: list[tuple[str, dict]] = []
         try:
             xr.sync_actions(self.session, xr.ActionsSyncInfo(
                 active_action_sets=[xr.ActiveActionSet(self._set, xr.NULL_PATH)]))
-            out = [("patient_stop", {})] if self._pressed("stop") else []
+            # the stop first, and kept whatever fails after it: a press is reported by one
+            # sync only, so a stop dropped here would never come again
+            if self._pressed("stop"):
+                out.append(("patient_stop", {}))
             if panel is not None:
                 out += self._suds(panel)
             self._check_profiles()
             return out
         except loss_errors(xr):
+            if out:
+                self.pending_stop = True    # the display hands it on before it reports the loss
             raise                           # the display's own: the headset is going
         except xr.SessionNotFocused:        # a success code pyopenxr raises: focus is not ours yet
-            return []
+            return out
         except xr.XrException as exc:       # input lost, never the picture
             if not self._failed:
                 log.warning("reading the controllers failed (%s: %s)", type(exc).__name__, exc)
             self._failed = True
-            return []
+            return out
 
     def _pressed(self, action: str) -> bool:
         state = self.xr.get_action_state_boolean(self.session, self.xr.ActionStateGetInfo(action=self._actions[action]))

@@ -28,6 +28,8 @@ NOTICES = {
     "focus_lost": "the headset's system took input focus (its menu, the guardian, or the headset was "
                   "taken off) — possible escape: check on the patient",
     "focus_back": "the headset's focus is back with vrex",
+    "waiting": "the headset does not show the scene yet (not put on, or its runtime not ready) — raises are "
+               "held until the therapist resumes",
     "hidden": "the patient no longer sees the scene (the headset's runtime hid it) — possible escape: "
               "check on the patient",
     "shown": "the scene is visible in the headset again",
@@ -119,6 +121,11 @@ class XrSessionState:
                 self._notice("controller", hands=hands, stop=stop)
             else:
                 self._notice("no_controller")
+
+    def waiting(self) -> None:
+        """The session exists but the patient sees nothing yet: the session holds until the
+        therapist, who sees the headset go on, resumes."""
+        self._notice("waiting")
 
     def notices(self) -> list[tuple[str, str]]:
         """The notices since the last call, oldest first: (kind, sentence)."""

@@ -85,6 +85,10 @@ _KEYS = {"name": "a short name, e.g. my-headset",
 def load_profile(path: Path) -> HmdProfile:
     """Read and check a profile file; every problem is reported as FILE:LINE:COL."""
     path = Path(path)
+    if not path.is_file():
+        from engine.errors import VrexError
+        raise VrexError(f"{path}: no such headset profile file — give the path of a profile .yaml "
+                        "(see docs/headset.md), or leave --hmd-profile out for the Quest-3-like default")
     problems = Problems(path)
     tree = read_yaml(path, problems)
     problems.raise_if_any()
@@ -135,7 +139,9 @@ def _value(key: str, node: YNode, problems: Problems) -> object:
         if not isinstance(node, YMap):
             problems.add(node.mark, f"fov_deg: {_shown(node)} is not a mapping", f"write {_KEYS['fov_deg']}")
             return {}
-        sides = {"left": (-89, 0), "right": (0, 89), "up": (0, 89), "down": (-89, 0)}
+        # each side at least 1° from straight ahead: a zero-width frustum makes an invalid lens
+        # (Panda3D asserts on it), and no headset's eye sees less than that to any side
+        sides = {"left": (-89, -1), "right": (1, 89), "up": (1, 89), "down": (-89, -1)}
         out = {}
         for side, (mark, value) in node.entries.items():
             if side not in sides:

@@ -61,7 +61,7 @@ class ControlSnapshot:
     beat: float               # monotonic time the control side last went round its loop
     clock_start: float        # the session clock (LSL time base, ``speed``× in a demo)
     speed: float
-    head: tuple[float, float, float, float, float, float] = (0.0,) * 6   # a demo's simulated head
+    head: tuple[float, float, float, float, float, float] = (0.0,) * 6   # a demo's simulated head (not locked)
     recentre_n: int = 0       # "recentre" requests so far: a new value turns a headset's seat
 
 
@@ -132,11 +132,11 @@ class FrameShare:
         a[C_BEAT] = time.monotonic()
 
     def publish_head(self, pose: tuple[float, ...]) -> None:
-        """A demo's simulated head, for the renderer to draw from (``SharedHead``)."""
-        a = self.a
-        a[C_SEQ] += 1.0
-        a[C_HEAD:C_HEAD + 6] = pose
-        a[C_SEQ] += 1.0
+        """A demo's simulated head, for the renderer to draw from (``SharedHead``). Written
+        outside the sequence lock: a head half from one step and half from the next is
+        harmless, while every write under the lock is a moment in which the renderer falls
+        back to its previous snapshot (which may predate a STOP)."""
+        self.a[C_HEAD:C_HEAD + 6] = pose
 
     def control_beat(self) -> None:
         self.a[C_BEAT] = time.monotonic()

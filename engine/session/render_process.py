@@ -21,6 +21,7 @@ releases it), the worst kind of stall: no thread of this process runs meanwhile.
 from __future__ import annotations
 
 import ctypes
+import logging
 import gc
 import os
 import signal
@@ -35,6 +36,8 @@ from engine.display.config import DisplayConfig
 from engine.errors import VrexError
 from engine.session.eyeshare import EyeShare
 from engine.session.frameshare import CLOSED, FAILED, RUNNING, FrameReport, FrameShare, age
+
+log = logging.getLogger(__name__)
 
 CONTROL_LOST_S = 3.0         # no word from the control side this long: nobody watches the body, go calm
 READY_TIMEOUT_S = 60.0       # a loaded 2-core machine can take this long to import Panda3D and build a scene
@@ -280,6 +283,8 @@ class ProcessFrames:
                 for message in self.messages():         # its last words: a headset's frame statistics
                     if message[0] == "stats":
                         self.display_stats = message[1]
+                    else:                               # the session is closing: nobody acts on it now
+                        log.info("after the session's end, the renderer said %r", message)
                 if not self.display_stats:
                     time.sleep(0.01)
         process = getattr(self, "process", None)

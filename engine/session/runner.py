@@ -49,7 +49,10 @@ from sensors.types import Features
 
 MIN_BEAT_TICK_S = 0.2         # a beat triggers a tick at most this often (wall seconds): bounds the cost
 CONTROL_HZ = 100.0            # control steps a second when idle; a command wakes the loop at once
-HEADSET_AWAY = frozenset({"focus_lost", "hidden", "stopped", "exiting", "headset_lost"})   # openxr_state's notices
+# openxr_state's notices after which the patient may see nothing, or a frozen or wrong view:
+# the session holds (no raise) until the therapist has checked and resumes
+HEADSET_AWAY = frozenset({"waiting", "focus_lost", "hidden", "stopped", "exiting", "headset_lost",
+                          "tracking_lost"})
 FRAME_HISTORY = 4096          # frame work times kept (ring): benchmarks read the newest
 
 

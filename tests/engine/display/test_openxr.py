@@ -48,8 +48,21 @@ def anchor(base):
 def display(base, anchor, fake):
     d = OpenXRDisplay(xr_module=fake, graphics=FakeGraphics(), idle_sleep_s=0.0)
     d.open(base, anchor, 0.1, 100.0, (0.2, 0.4, 0.6, 1.0))
+    assert [k for k, _ in d.notices()] == ["waiting"]    # held until the scene is seen (its own test below)
     yield d
     d.close()
+
+
+def test_a_new_session_says_it_waits_for_the_headset_so_the_session_holds(base, anchor, fake):
+    from engine.session.runner import HEADSET_AWAY
+    d = OpenXRDisplay(xr_module=fake, graphics=FakeGraphics(), idle_sleep_s=0.0)
+    d.open(base, anchor, 0.1, 100.0, (0.2, 0.4, 0.6, 1.0))
+    try:
+        (kind, text), = d.notices()
+        assert kind == "waiting" and kind in HEADSET_AWAY and "held" in text
+        assert {"tracking_lost", "focus_lost", "hidden", "headset_lost"} <= HEADSET_AWAY
+    finally:
+        d.close()
 
 
 def frames(display, n=1):
@@ -457,7 +470,7 @@ def test_actions_the_runtime_refuses_leave_the_headset_usable(base, anchor):
         frames(d, 2)
         assert d.stats["rendered"] == 2 and d.inputs() == []
         assert "sync_actions:vrex" not in fake.calls
-        assert [k for k, _ in d.notices()] == ["no_controller"]
+        assert [k for k, _ in d.notices()] == ["no_controller", "waiting"]   # the actions fail while opening
     finally:
         d.close()
     assert "destroy_action_set:vrex" in fake.calls
@@ -780,3 +793,21 @@ def test_a_real_runtime_runs_frames(base, anchor, monkeypatch):
         assert d.stats["frames"] >= 30, d.stats
     finally:
         d.close()
+
+
+@pytest.mark.parametrize("error", [xr.RuntimeFailureError(), xr.SessionLossPending()],
+                         ids=["a controller read fails", "the headset is lost"])
+def test_a_stop_read_before_a_later_call_fails_is_never_dropped(display, fake, error):
+    """A press is reported by one sync only: if asking which controllers are bound fails (or
+    reports the headset's loss) in the same frame, the stop read just before must still go out."""
+    fake.bound = {"right": TOUCH}
+    fake.push_state(*FOCUS)
+    frames(display)
+    display.inputs()
+    fake.fail_on("get_current_interaction_profile", error)
+    fake.buttons["stop"] = True
+    display._controls._due = True          # the profiles are asked again in this frame (a change was reported)
+    asked = sum(c.startswith("get_current_interaction_profile") for c in fake.calls)
+    frames(display)
+    assert sum(c.startswith("get_current_interaction_profile") for c in fake.calls) > asked   # it did fail
+    assert ("patient_stop", {}) in display.inputs()

@@ -303,3 +303,22 @@ def test_looking_up_from_the_edge_in_heights_is_looking_away(base, scene_root):
         assert runner.gaze_offset_deg() > 30                      # what Avoidance logs as looked_away
     finally:
         runner.close()
+
+
+def test_bad_profiles_and_head_files_are_refused_with_a_line(tmp_path):
+    from engine.display.head import RecordedHead
+    from engine.display.profile import load_profile
+    from engine.errors import VrexError
+    from engine.scenario.errors import ScenarioError
+    flat = tmp_path / "flat.yaml"
+    flat.write_text("name: x\neye_size: [1000, 1000]\nfov_deg: {left: 0, right: 0, up: 40, down: -40}\n"
+                    "ipd_mm: 63\nrefresh_hz: 90\n")
+    with pytest.raises(ScenarioError) as err:
+        load_profile(flat)                                  # a zero-width eye would crash the lens
+    assert f"{flat}:3:" in str(err.value) and "fov_deg.left" in str(err.value)
+    with pytest.raises(VrexError, match="no such headset profile file"):
+        load_profile(tmp_path)                              # a folder
+    binary = tmp_path / "head.csv"
+    binary.write_bytes(b"\xd0\xcf\x11\xe0 not text")
+    with pytest.raises(VrexError, match="not a head trajectory"):
+        RecordedHead(binary)
