@@ -221,10 +221,11 @@ class SceneRunner:
         pos = head.node.getPos(self.rig)
         self.seat.setPos(-pos[0], -pos[1], 0.0)              # ... and here is the rig's place (height kept)
 
-    def gaze_offset_deg(self) -> float:
-        """The 3-D angle between where the head looks and the gaze target (avoidance)."""
+    def gaze_offset_deg(self, pose: Any = None) -> float:
+        """The 3-D angle between where the head looks (``pose``, default the head drawn now)
+        and the gaze target (avoidance)."""
         from engine.display.head import angle_deg
-        pose = self.head_pose()
+        pose = pose if pose is not None else self.head_pose()
         return angle_deg(pose.heading, pose.pitch, *self.gaze())
 
     def _apply_lens(self) -> None:

@@ -78,7 +78,23 @@ class HeadRig:
         self.node.removeNode()
 
 
-class DesktopDisplay:
+class FollowsHeadSource:
+    """Frames for a display whose head comes from a ``HeadSource`` (not from a headset's
+    tracking): each frame places ``self.rig`` (a ``HeadRig``) at the source's pose."""
+
+    rig: HeadRig | None
+
+    def begin_frame(self, t: float) -> HeadPose:
+        return self.rig.move(t)
+
+    def head_pose(self) -> HeadPose:
+        return self.rig.pose
+
+    def end_frame(self) -> None:
+        pass
+
+
+class DesktopDisplay(FollowsHeadSource):
     """A window or an offscreen buffer: Panda3D's own camera, under the head, under the
     scenario's viewpoint. Its lens follows the scenario's field of view (``SceneRunner``)."""
 
@@ -101,15 +117,6 @@ class DesktopDisplay:
         self.overlay = base.render2d
         size = (base.win.getXSize(), base.win.getYSize())
         return [EyeSpec("mono", size, None, 0.0)]
-
-    def begin_frame(self, t: float) -> HeadPose:
-        return self.rig.move(t)
-
-    def head_pose(self) -> HeadPose:
-        return self.rig.pose
-
-    def end_frame(self) -> None:
-        pass
 
     def eye_image(self, eye: str = "left", step: int = 1) -> np.ndarray:
         """The window's last image (the first call adds a copy to RAM on every frame from

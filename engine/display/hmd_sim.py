@@ -20,8 +20,8 @@ from panda3d.core import (Camera, CardMaker, FrameBufferProperties, GraphicsOutp
                           NodePath, OrthographicLens, Texture, WindowProperties)
 from panda3d.core import ATS_none
 
-from engine.display.backend import EyeSpec, HeadRig
-from engine.display.head import HeadPose, HeadSource, StillHead
+from engine.display.backend import EyeSpec, FollowsHeadSource, HeadRig
+from engine.display.head import HeadSource, StillHead
 from engine.display.profile import QUEST3_LIKE, HmdProfile
 from engine.display.projection import eye_lens
 from engine.errors import VrexError
@@ -32,7 +32,7 @@ class _Eye:
         self.name, self.buffer, self.texture, self.camera, self.copy_ram = name, buffer, texture, camera, copy_ram
 
 
-class HmdSim:
+class HmdSim(FollowsHeadSource):
     name = "hmd-sim"
     stereo = True
 
@@ -110,15 +110,6 @@ class HmdSim:
         buffer.addRenderTexture(texture, GraphicsOutput.RTMCopyRam if software else GraphicsOutput.RTMBindOrCopy)
         buffer.setClearColor((*background[:3], 1.0))
         return _Eye(name, buffer, texture, NodePath(), software)
-
-    def begin_frame(self, t: float) -> HeadPose:
-        return self.rig.move(t)
-
-    def head_pose(self) -> HeadPose:
-        return self.rig.pose
-
-    def end_frame(self) -> None:
-        pass
 
     @property
     def eye_size(self) -> tuple[int, int]:

@@ -25,9 +25,9 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from multiprocessing import shared_memory
-
 import numpy as np
+
+from engine.session.sharedblock import SharedBlock
 
 MAX_W = 320                   # the picture is at most this wide ...
 MAX_H = 320                   # ... and this high (a headset's eye is taller than wide)
@@ -66,48 +66,20 @@ class Picture:
         return (time.monotonic() if now is None else now) - self.written
 
 
-class EyeShare:
+class EyeShare(SharedBlock):
     """The block. ``EyeShare()`` is private to this process; ``EyeShare.create()`` and
     ``EyeShare.attach(name)`` share it with another process."""
 
-    def __init__(self, buffer: object | None = None, shm: shared_memory.SharedMemory | None = None):
-        self._shm = shm
-        raw = np.ndarray((SIZE,), np.uint8, buffer=buffer) if buffer is not None else np.zeros(SIZE, np.uint8)
+    BYTES = SIZE
+
+    def _views(self, buffer: object) -> None:
+        raw = np.ndarray((SIZE,), np.uint8, buffer=buffer)
         self.a = raw[:HEADER * 8].view(np.float64)
         self.px = raw[HEADER * 8:]
         self.retries = 0                           # reads that caught the writer at work and tried again
 
-    @classmethod
-    def create(cls) -> "EyeShare":
-        shm = shared_memory.SharedMemory(create=True, size=SIZE)
-        share = cls(shm.buf, shm)
-        share.a[:] = 0.0
-        return share
-
-    @classmethod
-    def attach(cls, name: str) -> "EyeShare":
-        """The block ``name`` made by another process, which owns it (and unlinks it)."""
-        from multiprocessing import resource_tracker
-        shm = shared_memory.SharedMemory(name=name)
-        # as FrameShare.attach: this process's resource tracker would unlink the owner's block
-        resource_tracker.unregister(shm._name, "shared_memory")   # noqa: SLF001 — the name the tracker got
-        return cls(shm.buf, shm)
-
-    @property
-    def name(self) -> str | None:
-        return self._shm.name if self._shm is not None else None
-
-    def close(self, unlink: bool = False) -> None:
-        if self._shm is None:
-            return
-        shm, self._shm = self._shm, None
-        self.a = self.px = None                    # the buffer cannot close while views exist
-        shm.close()
-        if unlink:
-            try:
-                shm.unlink()
-            except FileNotFoundError:
-                pass
+    def _drop_views(self) -> None:
+        self.a = self.px = None
 
     # -- the frame thread ----------------------------------------------------------------
 

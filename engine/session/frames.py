@@ -121,7 +121,7 @@ class FrameStage:
         ms = (time.perf_counter() - wall) * 1000.0
         self.share.frame_done(stamp, ms, driver.intensity, driver.veil, driver.calming, self._calm_seen,
                               tuple(pose), overhead_ms=ms - scene_ms, clock_start=snap.clock_start,
-                              pose_stamp=self.stamp(snap, t), gaze_off_deg=runner.gaze_offset_deg())
+                              pose_stamp=self.stamp(snap, t), gaze_off_deg=runner.gaze_offset_deg(pose))
         return ms
 
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from multiprocessing import shared_memory
-
 import numpy as np
+
+from engine.session.sharedblock import SharedBlock
 
 RING = 1024                   # frames kept for the control side: > 10 s at 90 Hz
 RING_FIELDS = 14              # LSL stamp, work ms, shown intensity, veil, overhead ms (work outside scene and render),
@@ -78,48 +78,19 @@ class FrameReport:
     gc2: int                  # generation-2 collections in the frame thread's process since set-up
 
 
-class FrameShare:
+class FrameShare(SharedBlock):
     """The shared block. ``FrameShare()`` is private to this process; ``FrameShare.create()``
     and ``FrameShare.attach(name)`` share it with another process."""
 
-    def __init__(self, buffer: object | None = None, shm: shared_memory.SharedMemory | None = None):
-        self._shm = shm
+    BYTES = SIZE * 8
+
+    def _views(self, buffer: object) -> None:
         self._last: ControlSnapshot | None = None
-        self.a = np.ndarray((SIZE,), np.float64, buffer=buffer) if buffer is not None else np.zeros(SIZE)
+        self.a = np.ndarray((SIZE,), np.float64, buffer=buffer)
         self._ring = self.a[RING_AT:].reshape(RING, RING_FIELDS)
 
-    @classmethod
-    def create(cls) -> "FrameShare":
-        shm = shared_memory.SharedMemory(create=True, size=SIZE * 8)
-        share = cls(shm.buf, shm)
-        share.a[:] = 0.0
-        return share
-
-    @classmethod
-    def attach(cls, name: str) -> "FrameShare":
-        """The block ``name`` made by another process, which owns it (and unlinks it)."""
-        from multiprocessing import resource_tracker
-        shm = shared_memory.SharedMemory(name=name)
-        # Python 3.11 registers every attachment with this process's resource tracker, which
-        # would unlink the owner's block when this process ends: the owner unlinks it.
-        resource_tracker.unregister(shm._name, "shared_memory")   # noqa: SLF001 — the name the tracker got
-        return cls(shm.buf, shm)
-
-    @property
-    def name(self) -> str | None:
-        return self._shm.name if self._shm is not None else None
-
-    def close(self, unlink: bool = False) -> None:
-        if self._shm is None:
-            return
-        shm, self._shm = self._shm, None
-        self._ring = self.a = None                 # the buffer cannot close while views exist
-        shm.close()
-        if unlink:
-            try:
-                shm.unlink()
-            except FileNotFoundError:
-                pass
+    def _drop_views(self) -> None:
+        self._ring = self.a = None
 
     # -- control side ------------------------------------------------------------------
 

@@ -45,6 +45,16 @@ class Scripted:
         return self.now
 
 
+def on_headset(base, scene, driver, head, profile=QUEST3_LIKE.scaled(SCALE), **kw):
+    """A scene runner on the simulated headset, its frames driven by hand: (runner, display)."""
+    from engine.app import SceneRunner
+    from engine.display import make_display
+    display = make_display("hmd-sim", profile=profile, head=head, **kw)
+    runner = SceneRunner(scene, driver, base, display=display)
+    runner.stop()
+    return runner, display
+
+
 @pytest.fixture
 def empty_spec(tmp_path):
     path = tmp_path / "empty.yaml"
@@ -100,13 +110,9 @@ def _centroid_x(img: np.ndarray, colour: tuple[int, int, int]) -> float:
 
 
 def test_a_marker_at_a_known_depth_shows_the_expected_disparity(base, scene_root, empty_spec):
-    from engine.app import SceneRunner
-    from engine.display import make_display
     profile = QUEST3_LIKE.scaled(SCALE)
     scene = Scene(empty_spec, scene_root)
-    display = make_display("hmd-sim", profile=profile, head=Scripted())
-    runner = SceneRunner(scene, IntensityDriver(empty_spec.comfort, empty_spec.calm), base, display=display)
-    runner.stop()
+    runner, display = on_headset(base, scene, IntensityDriver(empty_spec.comfort, empty_spec.calm), Scripted(), profile)
     try:
         depth, half = 0.6, 0.012
         card = CardMaker("marker")
@@ -135,13 +141,9 @@ def test_a_marker_at_a_known_depth_shows_the_expected_disparity(base, scene_root
 
 def test_the_head_turns_the_eyes_and_nothing_else(base, scene_root, empty_spec):
     """The head pose goes under the rig; the rig stays level whatever the head does."""
-    from engine.app import SceneRunner
-    from engine.display import make_display
     head = Scripted()
     scene = Scene(empty_spec, scene_root)
-    display = make_display("hmd-sim", profile=QUEST3_LIKE.scaled(SCALE), head=head)
-    runner = SceneRunner(scene, IntensityDriver(empty_spec.comfort, empty_spec.calm), base, display=display)
-    runner.stop()
+    runner, display = on_headset(base, scene, IntensityDriver(empty_spec.comfort, empty_spec.calm), head, QUEST3_LIKE.scaled(SCALE))
     try:
         head.now = HeadPose(0.1, -0.05, 0.02, 35.0, -20.0, 5.0)
         runner.tick(1 / 90)
@@ -157,15 +159,11 @@ def test_the_head_turns_the_eyes_and_nothing_else(base, scene_root, empty_spec):
 
 
 def test_the_suds_panel_is_in_the_world_in_both_eyes_at_its_depth(base, scene_root, empty_spec):
-    from engine.app import SceneRunner
-    from engine.display import make_display
     profile = QUEST3_LIKE.scaled(0.25)                    # text needs a few more pixels
     head = Scripted()
     head.now = HeadPose(heading=20.0)                     # the patient looks a little to the left
     scene = Scene(empty_spec, scene_root)
-    display = make_display("hmd-sim", profile=profile, head=head)
-    runner = SceneRunner(scene, IntensityDriver(empty_spec.comfort, empty_spec.calm), base, display=display)
-    runner.stop()
+    runner, display = on_headset(base, scene, IntensityDriver(empty_spec.comfort, empty_spec.calm), head, profile)
     panel = WorldPanel(runner.rig, display.rig.node, "How anxious are you right now?")
     try:
         runner.tick(0.0)
@@ -207,13 +205,9 @@ def test_the_suds_panel_is_in_the_world_in_both_eyes_at_its_depth(base, scene_ro
 
 
 def test_recentring_makes_where_the_head_looks_forward_and_never_tilts(base, scene_root, empty_spec):
-    from engine.app import SceneRunner
-    from engine.display import make_display
     head = Scripted()
     scene = Scene(empty_spec, scene_root)
-    display = make_display("hmd-sim", profile=QUEST3_LIKE.scaled(SCALE), head=head)
-    runner = SceneRunner(scene, IntensityDriver(empty_spec.comfort, empty_spec.calm), base, display=display)
-    runner.stop()
+    runner, display = on_headset(base, scene, IntensityDriver(empty_spec.comfort, empty_spec.calm), head, QUEST3_LIKE.scaled(SCALE))
     try:
         head.now = HeadPose(0.3, 0.1, 0.05, 70.0, 15.0, 4.0)     # sat down turned 70° left, leaning
         runner.tick(0.0)
@@ -235,13 +229,9 @@ def test_recentring_makes_where_the_head_looks_forward_and_never_tilts(base, sce
 def test_in_stage_space_the_real_eye_height_stands_on_the_scenarios_floor(base, scene_root, empty_spec):
     """A headset that knows the real floor: the rig goes down to the scenario's floor (the
     viewpoint less its eye_height), and the eyes are at the patient's own height over it."""
-    from engine.app import SceneRunner
-    from engine.display import make_display
     scene = Scene(empty_spec, scene_root)
-    display = make_display("hmd-sim", profile=QUEST3_LIKE.scaled(SCALE), head=Scripted(), space="stage",
-                           eye_height=1.52)
-    runner = SceneRunner(scene, IntensityDriver(empty_spec.comfort, empty_spec.calm), base, display=display)
-    runner.stop()
+    runner, display = on_headset(base, scene, IntensityDriver(empty_spec.comfort, empty_spec.calm), Scripted(),
+                                 space="stage", eye_height=1.52)
     try:
         runner.tick(0.0)
         vp = empty_spec.viewpoint
@@ -280,15 +270,11 @@ def test_a_positional_sound_is_heard_from_its_entity_by_the_head(on_display, sce
 def test_looking_up_from_the_edge_in_heights_is_looking_away(base, scene_root):
     """At the top of heights the patient is asked to look down at the street: a head that
     looks at the horizon instead is far from the gaze target, though it never turned aside."""
-    from engine.app import SceneRunner
-    from engine.display import make_display
     spec = load_scenario(SCENARIOS / "heights.yaml")
     head = Scripted()
     scene = Scene(spec, scene_root)
-    display = make_display("hmd-sim", profile=QUEST3_LIKE.scaled(SCALE), head=head)
     driver = IntensityDriver(spec.comfort, spec.calm)
-    runner = SceneRunner(scene, driver, base, display=display)
-    runner.stop()
+    runner, display = on_headset(base, scene, driver, head)
     try:
         driver.jump_to(1.0)
         runner.tick(0.0)
