@@ -68,14 +68,24 @@ class _Evaluate(BaseCallback):
     def evaluate(self) -> None:
         policy = to_numpy(self.model, self.normaliser, self.cfg.frames)
         ev = self.cfg.evaluation
-        eps = run_episodes(lambda: PolicyController(policy), self.params, seed=ev["seed"] + 1,
-                           config=self.cfg.session, shield=self.cfg.shield)
-        row = {"timesteps": self.num_timesteps, "wall_s": round(time.perf_counter() - self.started, 1),
-               "success_rate": float(eps.success.mean()), "escape_rate": float(eps.escaped.mean()),
-               "expected_escape_rate": float(eps.escape_risk.mean()),
-               "mean_top_level": float(eps.top_level.mean()), "time_in_band": float(eps.time_in_band.mean()),
-               "invariant_violations": int(eps.violations.sum()),
-               "train_return": float(np.mean(self.returns[-100:])) if self.returns else float("nan")}
+        eps = run_episodes(
+            lambda: PolicyController(policy),
+            self.params,
+            seed=ev["seed"] + 1,
+            config=self.cfg.session,
+            shield=self.cfg.shield,
+        )
+        row = {
+            "timesteps": self.num_timesteps,
+            "wall_s": round(time.perf_counter() - self.started, 1),
+            "success_rate": float(eps.success.mean()),
+            "escape_rate": float(eps.escaped.mean()),
+            "expected_escape_rate": float(eps.escape_risk.mean()),
+            "mean_top_level": float(eps.top_level.mean()),
+            "time_in_band": float(eps.time_in_band.mean()),
+            "invariant_violations": int(eps.violations.sum()),
+            "train_return": float(np.mean(self.returns[-100:])) if self.returns else float("nan"),
+        }
         self.rows.append(row)
         s = score(row, ev)
         mark = ""
@@ -84,9 +94,11 @@ class _Evaluate(BaseCallback):
             policy.save(self.out / "policy.npz")
             row["best"] = True
             mark = "  (best so far: saved policy.npz)"
-        line = (f"{row['timesteps']:>9,} steps  success {row['success_rate']:.1%}  escape {row['escape_rate']:.1%}"
-                f" (expected {row['expected_escape_rate']:.2%})  "
-                f"top {row['mean_top_level']:.2f}  in band {row['time_in_band']:.1%}  return {row['train_return']:.1f}{mark}")
+        line = (
+            f"{row['timesteps']:>9,} steps  success {row['success_rate']:.1%}  escape {row['escape_rate']:.1%}"
+            f" (expected {row['expected_escape_rate']:.2%})  "
+            f"top {row['mean_top_level']:.2f}  in band {row['time_in_band']:.1%}  return {row['train_return']:.1f}{mark}"
+        )
         (self.bar.write if self.bar is not None else print)(line)
 
 
@@ -101,8 +113,13 @@ def run(cfg: TrainConfig, out: Path, *, progress: bool, total_timesteps: int) ->
         env = normaliser = VecNormalize.load(str(start / "vecnormalize.pkl"), env)
     elif cfg.normalize["observations"] or cfg.normalize["rewards"]:
         gamma = cfg.hyperparameters.get("gamma", 0.99)
-        env = normaliser = VecNormalize(env, norm_obs=cfg.normalize["observations"], norm_reward=cfg.normalize["rewards"],
-                                        clip_obs=cfg.normalize["clip_obs"], gamma=gamma)
+        env = normaliser = VecNormalize(
+            env,
+            norm_obs=cfg.normalize["observations"],
+            norm_reward=cfg.normalize["rewards"],
+            clip_obs=cfg.normalize["clip_obs"],
+            gamma=gamma,
+        )
     if cfg.frames > 1:
         # normalise each decision's vector, then stack: what PolicyController does at run time
         env = VecFrameStack(env, n_stack=cfg.frames)
@@ -116,9 +133,17 @@ def run(cfg: TrainConfig, out: Path, *, progress: bool, total_timesteps: int) ->
         # (a lower learning rate, say) replace its own
         model = algorithm.load(str(start / "model.zip"), env=env, device="cpu", seed=cfg.seed, custom_objects=hyper)
     else:
-        model = algorithm("MlpPolicy", env, seed=cfg.seed, device="cpu", verbose=0, policy_kwargs=policy_kwargs, **hyper)
-    bar = tqdm(total=total_timesteps, unit="step", unit_scale=True, desc=f"training {cfg.name}",
-               disable=not progress, dynamic_ncols=True)
+        model = algorithm(
+            "MlpPolicy", env, seed=cfg.seed, device="cpu", verbose=0, policy_kwargs=policy_kwargs, **hyper
+        )
+    bar = tqdm(
+        total=total_timesteps,
+        unit="step",
+        unit_scale=True,
+        desc=f"training {cfg.name}",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     callback = _Evaluate(cfg, out, normaliser, bar if progress else None)
     # SB3 otherwise configures a logger per learn() that makes an empty SB3-<time> folder in
     # /tmp each run; vrex logs its evaluations itself (_Evaluate), so no output format is needed
@@ -135,18 +160,37 @@ def run(cfg: TrainConfig, out: Path, *, progress: bool, total_timesteps: int) ->
     _write_rows(callback.rows, out / "evaluations.csv")
     plot(callback.rows, out / "learning_curve.png", title=f"{cfg.name}: {cfg.algorithm}, seed {cfg.seed}")
     best = max(callback.rows, key=lambda r: score(r, cfg.evaluation))
-    summary = {"name": cfg.name, "algorithm": cfg.algorithm, "seed": cfg.seed, "total_timesteps": total_timesteps,
-               "n_envs": cfg.n_envs, "threads": cfg.threads, "frames": cfg.frames,
-               "start_from": str(cfg.start_from) if cfg.start_from else None, "wall_s": round(wall, 1),
-               "steps_per_s": round(total_timesteps / wall, 1), "best": best,
-               "evaluation": cfg.evaluation, "torch": torch.__version__}
+    summary = {
+        "name": cfg.name,
+        "algorithm": cfg.algorithm,
+        "seed": cfg.seed,
+        "total_timesteps": total_timesteps,
+        "n_envs": cfg.n_envs,
+        "threads": cfg.threads,
+        "frames": cfg.frames,
+        "start_from": str(cfg.start_from) if cfg.start_from else None,
+        "wall_s": round(wall, 1),
+        "steps_per_s": round(total_timesteps / wall, 1),
+        "best": best,
+        "evaluation": cfg.evaluation,
+        "torch": torch.__version__,
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 
 def _write_rows(rows: list[dict], path: Path) -> None:
-    keys = ["timesteps", "wall_s", "success_rate", "escape_rate", "expected_escape_rate", "mean_top_level", "time_in_band",
-            "invariant_violations", "train_return"]
+    keys = [
+        "timesteps",
+        "wall_s",
+        "success_rate",
+        "escape_rate",
+        "expected_escape_rate",
+        "mean_top_level",
+        "time_in_band",
+        "invariant_violations",
+        "train_return",
+    ]
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
         w.writeheader()
@@ -156,8 +200,10 @@ def _write_rows(rows: list[dict], path: Path) -> None:
 def plot(rows: list[dict], path: Path, title: str) -> None:
     """Learning curve: evaluation success and escape rates, and the training return."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     steps = [r["timesteps"] for r in rows]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
     top.plot(steps, [r["success_rate"] for r in rows], "o-", label="success rate")

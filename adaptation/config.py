@@ -55,18 +55,21 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from adaptation.errors import AdaptationError
 
-MAX_BYTES = 1 << 20       # configs are a few kilobytes
-MAX_NODES = 100_000       # after alias expansion
-MAX_DEPTH = 64            # configs nest 3–5 levels
+MAX_BYTES = 1 << 20  # configs are a few kilobytes
+MAX_NODES = 100_000  # after alias expansion
+MAX_DEPTH = 64  # configs nest 3–5 levels
 MAX_PROBLEMS = 100
 
-KeyPath = tuple[Any, ...]     # str keys and int list indices: ("parameters", "hr_rest", "bounds", 0)
+KeyPath = tuple[Any, ...]  # str keys and int list indices: ("parameters", "hr_rest", "bounds", 0)
 _T = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_T + t for t in ("str", "int", "float", "bool", "null", "timestamp", "value")}
 _SAFE_TAGS = _SCALAR_TAGS | {_T + "seq", _T + "map"}
-_safe = yaml.SafeLoader("")   # only its scalar constructors are used; they build no objects
-_CONSTRUCT = {_T + "int": _safe.construct_yaml_int, _T + "float": _safe.construct_yaml_float,
-              _T + "bool": _safe.construct_yaml_bool}
+_safe = yaml.SafeLoader("")  # only its scalar constructors are used; they build no objects
+_CONSTRUCT = {
+    _T + "int": _safe.construct_yaml_int,
+    _T + "float": _safe.construct_yaml_float,
+    _T + "bool": _safe.construct_yaml_bool,
+}
 _KINDS = {  # name -> (test, how an error message names it)
     "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
     "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
@@ -92,7 +95,7 @@ class _Abort(Exception):
 
 def did_you_mean(word: Any, choices: Iterable[str]) -> str:
     """`` (did you mean 'mean'?)`` for a near miss, '' when nothing is close."""
-    if not isinstance(word, str) or len(word) > 64:     # difflib is quadratic
+    if not isinstance(word, str) or len(word) > 64:  # difflib is quadratic
         return ""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -147,14 +150,16 @@ class Doc:
             path = path[:-1]
         return self._where[()]
 
-    def error(self, path: KeyPath, what: str, fix: str = "", *, key: bool = False,
-              at: tuple[int, int] | None = None) -> None:
+    def error(
+        self, path: KeyPath, what: str, fix: str = "", *, key: bool = False, at: tuple[int, int] | None = None
+    ) -> None:
         """Records ``FILE:LINE:COL: key.path: what — fix`` at the value (or key) at ``path``,
         or at the position ``at`` when given."""
         line, col = at or self.where(path, key=key)
         name = label(tuple(path))
-        self._found.append((line, col, f"{self.file}:{line}:{col}: {name + ': ' if name else ''}{what}"
-                                       f"{' — ' + fix if fix else ''}"))
+        self._found.append(
+            (line, col, f"{self.file}:{line}:{col}: {name + ': ' if name else ''}{what}{' — ' + fix if fix else ''}")
+        )
 
     @property
     def problems(self) -> list[str]:
@@ -169,8 +174,9 @@ class Doc:
         if self._found:
             raise ConfigError(self.problems)
 
-    def check_keys(self, path: KeyPath, mapping: Any, allowed: Iterable[str],
-                   required: Iterable[str] = (), fix: str = "") -> bool:
+    def check_keys(
+        self, path: KeyPath, mapping: Any, allowed: Iterable[str], required: Iterable[str] = (), fix: str = ""
+    ) -> bool:
         """Reports a non-mapping, unknown keys (with did-you-mean) and missing required keys.
         False when ``mapping`` is not a mapping, so callers can skip looking inside it."""
         if not self.expect(path, mapping, "mapping", fix=fix):
@@ -178,18 +184,31 @@ class Doc:
         allowed = sorted(set(allowed))
         for name in mapping:
             if name not in allowed:
-                self.error((*path, name), f"unknown key '{name}'{did_you_mean(name, allowed)}",
-                           fix or f"allowed here: {', '.join(allowed)}", key=True)
+                self.error(
+                    (*path, name),
+                    f"unknown key '{name}'{did_you_mean(name, allowed)}",
+                    fix or f"allowed here: {', '.join(allowed)}",
+                    key=True,
+                )
         missing = [name for name in required if name not in mapping]
         if missing:
             names = ", ".join(f"'{m}'" for m in missing)
-            self.error(path, f"missing key{'s' if len(missing) > 1 else ''} {names}",
-                       fix or f"add {names}", key=True)
+            self.error(path, f"missing key{'s' if len(missing) > 1 else ''} {names}", fix or f"add {names}", key=True)
         return True
 
-    def expect(self, path: KeyPath, value: Any, kind: str | tuple[str, ...], *, low: float | None = None,
-               high: float | None = None, low_open: bool = False, high_open: bool = False,
-               choices: Iterable[str] | None = None, fix: str = "") -> bool:
+    def expect(
+        self,
+        path: KeyPath,
+        value: Any,
+        kind: str | tuple[str, ...],
+        *,
+        low: float | None = None,
+        high: float | None = None,
+        low_open: bool = False,
+        high_open: bool = False,
+        choices: Iterable[str] | None = None,
+        fix: str = "",
+    ) -> bool:
         """True when ``value`` is of ``kind`` and, for numbers, inside [low, high] (or open
         ends), for strings one of ``choices``; otherwise records why and returns False."""
         kinds = (kind,) if isinstance(kind, str) else tuple(kind)
@@ -207,14 +226,18 @@ class Doc:
                 if low is not None and high is not None:
                     span = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
                 else:
-                    span = (f"{'>' if low_open else '≥'} {low}" if low is not None
-                            else f"{'<' if high_open else '≤'} {high}")
+                    span = (
+                        f"{'>' if low_open else '≥'} {low}"
+                        if low is not None
+                        else f"{'<' if high_open else '≤'} {high}"
+                    )
                 self.error(path, f"{value} is not {span}", fix or f"a number {span}")
                 return False
         if choices is not None and isinstance(value, str) and value not in choices:
             choices = list(choices)
-            self.error(path, f"unknown value '{value}'{did_you_mean(value, choices)}",
-                       fix or f"one of: {', '.join(choices)}")
+            self.error(
+                path, f"unknown value '{value}'{did_you_mean(value, choices)}", fix or f"one of: {', '.join(choices)}"
+            )
             return False
         return True
 
@@ -243,7 +266,7 @@ def load(path: str | Path) -> Doc:
     doc = Doc(path)
     try:
         info = path.stat()
-        if not stat.S_ISREG(info.st_mode):   # a FIFO or a device could be endless
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device could be endless
             what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
             doc.error((), f"cannot read the file (it is {what})", "give the path of a .yaml file")
             doc.raise_if_problems()
@@ -259,8 +282,10 @@ def load(path: str | Path) -> Doc:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         start = data.rfind(b"\n", 0, exc.start) + 1
-        at = (data.count(b"\n", 0, exc.start) + 1,
-              len(data[start:exc.start].decode("utf-8", "replace")) + 1)   # editors count characters
+        at = (
+            data.count(b"\n", 0, exc.start) + 1,
+            len(data[start : exc.start].decode("utf-8", "replace")) + 1,
+        )  # editors count characters
         doc.error((), f"byte 0x{data[exc.start]:02x} is not valid UTF-8", "save the file as UTF-8", at=at)
         doc.raise_if_problems()
     return parse(text, path)
@@ -288,13 +313,18 @@ def parse(text: str, file: str | Path = "<string>") -> Doc:
             what = " ".join(str(exc.problem or exc.context).split())
             if exc.context and exc.problem and exc.context_mark:
                 what += f" ({exc.context} at line {exc.context_mark.line + 1})"
-            doc.error((), f"YAML syntax error: {what}", "valid YAML (check indentation, quotes and ':' after keys)",
-                      at=at)
-    except yaml.reader.ReaderError as exc:   # control characters and the like
+            doc.error(
+                (), f"YAML syntax error: {what}", "valid YAML (check indentation, quotes and ':' after keys)", at=at
+            )
+    except yaml.reader.ReaderError as exc:  # control characters and the like
         start = text.rfind("\n", 0, exc.position) + 1
         char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
-        doc.error((), f"character {char} is not allowed in YAML", "printable text only; delete the character",
-                  at=(text.count("\n", 0, exc.position) + 1, exc.position - start + 1))
+        doc.error(
+            (),
+            f"character {char} is not allowed in YAML",
+            "printable text only; delete the character",
+            at=(text.count("\n", 0, exc.position) + 1, exc.position - start + 1),
+        )
     except yaml.YAMLError as exc:
         doc.error((), f"YAML error: {' '.join(str(exc).split())}", "plain UTF-8 YAML text")
     doc.raise_if_problems()
@@ -307,8 +337,8 @@ class _Builder:
     def __init__(self, doc: Doc):
         self.doc = doc
         self.count = 0
-        self.open: set[int] = set()    # collections being built: an alias to one is a cycle
-        self.alias_at: tuple[int, int] | None = None   # the outermost alias being expanded
+        self.open: set[int] = set()  # collections being built: an alias to one is a cycle
+        self.alias_at: tuple[int, int] | None = None  # the outermost alias being expanded
 
     def _fail(self, node: Node, path: KeyPath, what: str, fix: str) -> None:
         self.doc.error(path, what, fix, at=_pos(node))
@@ -317,7 +347,7 @@ class _Builder:
     def build(self, node: Node, path: KeyPath, depth: int) -> Any:
         outer = self.alias_at
         if outer is None and getattr(node, "is_alias", False):
-            self.alias_at = _pos(node)    # what lies inside an alias points at its anchor
+            self.alias_at = _pos(node)  # what lies inside an alias points at its anchor
         try:
             return self._build(node, path, depth)
         finally:
@@ -326,15 +356,21 @@ class _Builder:
     def _build(self, node: Node, path: KeyPath, depth: int) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            self.doc.error(path, f"more than {MAX_NODES:,} values once aliases are expanded",
-                           "a config of ordinary size; nested aliases multiply (an alias bomb)",
-                           at=self.alias_at or _pos(node))
+            self.doc.error(
+                path,
+                f"more than {MAX_NODES:,} values once aliases are expanded",
+                "a config of ordinary size; nested aliases multiply (an alias bomb)",
+                at=self.alias_at or _pos(node),
+            )
             raise _Abort
         self.doc._where[path] = _pos(node)
         if node.tag not in _SAFE_TAGS:
-            shown = "!!" + node.tag[len(_T):] if node.tag.startswith(_T) else node.tag
-            self.doc.error(path, f"YAML tag '{shown}' is not allowed (it was not executed)",
-                           "plain values only: text, numbers, true/false, lists and mappings")
+            shown = "!!" + node.tag[len(_T) :] if node.tag.startswith(_T) else node.tag
+            self.doc.error(
+                path,
+                f"YAML tag '{shown}' is not allowed (it was not executed)",
+                "plain values only: text, numbers, true/false, lists and mappings",
+            )
             return None
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
@@ -351,18 +387,30 @@ class _Builder:
                 self.count += 1
                 key_at = _pos(key_node)
                 if key_node.tag == _T + "merge":
-                    self.doc.error(path, "merge keys ('<<') are not supported",
-                                   "write the keys out, or put an anchor on a whole value", at=key_at)
+                    self.doc.error(
+                        path,
+                        "merge keys ('<<') are not supported",
+                        "write the keys out, or put an anchor on a whole value",
+                        at=key_at,
+                    )
                     continue
                 if not isinstance(key_node, ScalarNode) or key_node.tag not in _SCALAR_TAGS:
-                    self.doc.error(path, "only plain text may be a key (found a list, mapping or tag)",
-                                   "a plain name as the key", at=key_at)
+                    self.doc.error(
+                        path,
+                        "only plain text may be a key (found a list, mapping or tag)",
+                        "a plain name as the key",
+                        at=key_at,
+                    )
                     continue
                 name = key_node.value
                 if name in out:
                     first = self.doc._key_where[(*path, name)][0]
-                    self.doc.error(path, f"duplicate key '{name}' (first written at line {first})",
-                                   "each key once per mapping; delete or rename one", at=key_at)
+                    self.doc.error(
+                        path,
+                        f"duplicate key '{name}' (first written at line {first})",
+                        "each key once per mapping; delete or rename one",
+                        at=key_at,
+                    )
                     continue
                 self.doc._key_where[(*path, name)] = key_at
                 out[name] = self.build(value_node, (*path, name), depth + 1)
@@ -375,11 +423,11 @@ class _Builder:
             return None
         construct = _CONSTRUCT.get(node.tag)
         if construct is None:
-            return node.value                  # str, timestamps and '=' stay text
+            return node.value  # str, timestamps and '=' stay text
         try:
             return construct(node)
-        except (ValueError, KeyError, OverflowError):   # '!!int abc', or an int over 4300 digits
-            kind = node.tag[len(_T):]
+        except (ValueError, KeyError, OverflowError):  # '!!int abc', or an int over 4300 digits
+            kind = node.tag[len(_T) :]
             shown = repr(node.value) if len(node.value) <= 60 else f"a {len(node.value):,}-character value"
             self.doc.error(path, f"{shown} is not a valid {kind}", f"a plain {kind} of ordinary size")
             return node.value

@@ -34,7 +34,7 @@ from .types import Decision, Observation, level_of
 # on stale physiology). sensors marks staleness itself; this is the second line, as loose
 # as sensors' loosest limit (RR: the watchdog's 2 s beat interval + 1 s grace).
 MAX_AGE_S = 3.0
-BALAN_STEPS = {0: +1, 1: +1, 2: 0, 3: -1}   # Bălan et al. 2020's rule (clinical.md)
+BALAN_STEPS = {0: +1, 1: +1, 2: 0, 3: -1}  # Bălan et al. 2020's rule (clinical.md)
 _SIGNALS = {"hr": ("HR", "hr_bpm"), "eda": ("EDA", "eda_tonic_us")}
 
 
@@ -101,11 +101,11 @@ class _Rule:
         self.reset()
 
     def reset(self) -> None:
-        self._t = -math.inf            # last obs.time seen
-        self._k: int | None = None     # level, and when it began, at the last decision
+        self._t = -math.inf  # last obs.time seen
+        self._k: int | None = None  # level, and when it began, at the last decision
         self._start = math.nan
         self._last_change = -math.inf  # when this rule last asked for a different target
-        self._asked = math.nan         # the level this rule last stepped to, at this level
+        self._asked = math.nan  # the level this rule last stepped to, at this level
 
     def _new_level(self) -> None:
         """Called when the level changed (by anyone) since the last decision."""
@@ -116,10 +116,11 @@ class _Rule:
     def decide(self, obs: Observation) -> Decision:
         levels = tuple(getattr(obs, "levels", None) or ())
         if len(levels) < 2:
-            return self._out(_num(getattr(obs, "target", None), 0.0),
-                             "holding: the hierarchy has fewer than two levels")
+            return self._out(
+                _num(getattr(obs, "target", None), 0.0), "holding: the hierarchy has fewer than two levels"
+            )
         t = _num(obs.time, self._t if math.isfinite(self._t) else 0.0)
-        if t < self._t:                # the clock went back: a new session without reset()
+        if t < self._t:  # the clock went back: a new session without reset()
             self.reset()
         k = min(max(int(_num(obs.level, 0.0)), 0), len(levels) - 1)
         tal = max(_num(obs.time_at_level, 0.0), 0.0)
@@ -136,8 +137,10 @@ class _Rule:
         if steps and not 0 <= to < len(levels):
             return self._out(hold, f"{why}, but level {k} is the {'top' if steps > 0 else 'calm level'}: holding")
         if steps > 0 and levels[to] > ceiling + 1e-9:
-            return self._out(hold, f"{why}, but level {to} ({levels[to]:.2f}) is above the therapist's "
-                                   f"ceiling {ceiling:.2f}: holding")
+            return self._out(
+                hold,
+                f"{why}, but level {to} ({levels[to]:.2f}) is above the therapist's ceiling {ceiling:.2f}: holding",
+            )
         if not steps:
             return self._out(hold, why)
         if abs(levels[to] - hold) > 1e-9:
@@ -194,8 +197,14 @@ class SudsGated(_Rule):
 
     name = "suds"
 
-    def __init__(self, *, fraction: float = 0.5, low_suds: float = 20.0,
-                 min_time_at_level_s: float = 60.0, max_time_at_level_s: float = 1800.0):
+    def __init__(
+        self,
+        *,
+        fraction: float = 0.5,
+        low_suds: float = 20.0,
+        min_time_at_level_s: float = 60.0,
+        max_time_at_level_s: float = 1800.0,
+    ):
         _positive(min_time_at_level_s=min_time_at_level_s, max_time_at_level_s=max_time_at_level_s)
         if not 0 < fraction < 1:
             raise ValueError(f"fraction must be between 0 and 1 (0.5: half the peak); got {fraction!r}")
@@ -207,7 +216,7 @@ class SudsGated(_Rule):
 
     def reset(self) -> None:
         super().reset()
-        self._peak = math.nan          # highest SUDS answered at the current level
+        self._peak = math.nan  # highest SUDS answered at the current level
 
     def _new_level(self) -> None:
         self._peak = math.nan
@@ -215,7 +224,7 @@ class SudsGated(_Rule):
     def _rule(self, obs, k, tal, t):
         s = _num(obs.suds, math.nan)
         age = max(_num(obs.suds_age, math.inf), 0.0)
-        fresh = not math.isnan(s) and age < tal            # answered since the level began
+        fresh = not math.isnan(s) and age < tal  # answered since the level began
         if fresh:
             self._peak = max(s, _num(obs.peak_suds_at_level, s), _num(self._peak, s))
         if tal >= self.max_time_at_level_s:
@@ -229,8 +238,10 @@ class SudsGated(_Rule):
         elif s <= self.fraction * peak:
             why = f"SUDS {s:.0f} is {half} or less of its peak {peak:.0f} at level {k}"
         else:
-            return 0, (f"holding at level {k}: SUDS {s:.0f}, peak {peak:.0f}; "
-                       f"waiting for {self.fraction * peak:.0f} or less ({half} the peak)")
+            return 0, (
+                f"holding at level {k}: SUDS {s:.0f}, peak {peak:.0f}; "
+                f"waiting for {self.fraction * peak:.0f} or less ({half} the peak)"
+            )
         if tal < self.min_time_at_level_s:
             return 0, f"{why}, but only {_dur(tal)} of {_dur(self.min_time_at_level_s)} at level {k}: holding"
         return +1, why
@@ -251,13 +262,29 @@ class ThresholdRule(_Rule):
 
     name = "threshold"
 
-    def __init__(self, *, hr_step_down: float = 0.20, eda_step_down: float = 0.30, calm_hr: float = 0.10,
-                 calm_eda: float = 0.10, calm_for_s: float = 60.0, settle_s: float = 10.0):
-        _positive(hr_step_down=hr_step_down, eda_step_down=eda_step_down, calm_hr=calm_hr,
-                  calm_eda=calm_eda, calm_for_s=calm_for_s, settle_s=settle_s)
+    def __init__(
+        self,
+        *,
+        hr_step_down: float = 0.20,
+        eda_step_down: float = 0.30,
+        calm_hr: float = 0.10,
+        calm_eda: float = 0.10,
+        calm_for_s: float = 60.0,
+        settle_s: float = 10.0,
+    ):
+        _positive(
+            hr_step_down=hr_step_down,
+            eda_step_down=eda_step_down,
+            calm_hr=calm_hr,
+            calm_eda=calm_eda,
+            calm_for_s=calm_for_s,
+            settle_s=settle_s,
+        )
         if calm_hr > hr_step_down or calm_eda > eda_step_down:
-            raise ValueError(f"calm marks must not exceed the step-down marks; got calm_hr={calm_hr}, "
-                             f"hr_step_down={hr_step_down}, calm_eda={calm_eda}, eda_step_down={eda_step_down}")
+            raise ValueError(
+                f"calm marks must not exceed the step-down marks; got calm_hr={calm_hr}, "
+                f"hr_step_down={hr_step_down}, calm_eda={calm_eda}, eda_step_down={eda_step_down}"
+            )
         self.hr_step_down, self.eda_step_down = float(hr_step_down), float(eda_step_down)
         self.calm_hr, self.calm_eda = float(calm_hr), float(calm_eda)
         self.calm_for_s, self.settle_s = float(calm_for_s), float(settle_s)
@@ -276,8 +303,10 @@ class ThresholdRule(_Rule):
         if high:
             self._calm_since = math.nan
             if tal < self.settle_s:
-                return 0, (f"{', '.join(high)}, but only {_dur(tal)} at level {k} "
-                           f"(settling for {_dur(self.settle_s)}): holding{ignored}")
+                return 0, (
+                    f"{', '.join(high)}, but only {_dur(tal)} at level {k} "
+                    f"(settling for {_dur(self.settle_s)}): holding{ignored}"
+                )
             return -1, ", ".join(high) + ignored
         if not used:
             self._calm_since = math.nan
@@ -288,7 +317,7 @@ class ThresholdRule(_Rule):
             return 0, f"holding at level {k}: {now}{ignored}"
         if math.isnan(self._calm_since):
             self._calm_since = t
-        calm = min(t - self._calm_since, tal)              # calm at this level only
+        calm = min(t - self._calm_since, tal)  # calm at this level only
         if calm >= self.calm_for_s:
             return +1, f"calm for {_dur(calm)} at level {k}: {now}{ignored}"
         return 0, f"holding: calm for {_dur(calm)} of {_dur(self.calm_for_s)} at level {k}: {now}{ignored}"
@@ -308,8 +337,13 @@ class BalanRule(_Rule):
 
     name = "balan"
 
-    def __init__(self, *, hr_bands: tuple[float, float, float] = (0.07, 0.15, 0.25),
-                 eda_bands: tuple[float, float, float] = (0.10, 0.20, 0.30), min_interval_s: float = 20.0):
+    def __init__(
+        self,
+        *,
+        hr_bands: tuple[float, float, float] = (0.07, 0.15, 0.25),
+        eda_bands: tuple[float, float, float] = (0.10, 0.20, 0.30),
+        min_interval_s: float = 20.0,
+    ):
         _positive(min_interval_s=min_interval_s)
         for arg, bands in (("hr_bands", hr_bands), ("eda_bands", eda_bands)):
             if len(bands) != 3 or list(bands) != sorted(bands) or not all(math.isfinite(b) for b in bands):
@@ -338,13 +372,19 @@ class BalanRule(_Rule):
         steps, why = BALAN_STEPS[fear], f"fear estimate {fear} of 3 ({how})"
         since = min(tal, t - self._last_change)
         if steps and since < self.min_interval_s:
-            return 0, (f"{why}: step {'up' if steps > 0 else 'down'} due, but the last change was "
-                       f"{_dur(since)} ago (one per {_dur(self.min_interval_s)}): holding at level {k}")
+            return 0, (
+                f"{why}: step {'up' if steps > 0 else 'down'} due, but the last change was "
+                f"{_dur(since)} ago (one per {_dur(self.min_interval_s)}): holding at level {k}"
+            )
         return steps, why if steps else f"{why}: staying at level {k}"
 
 
-RULE_CONTROLLERS: dict[str, type] = {"fixed": FixedSchedule, "suds": SudsGated,
-                                     "threshold": ThresholdRule, "balan": BalanRule}
+RULE_CONTROLLERS: dict[str, type] = {
+    "fixed": FixedSchedule,
+    "suds": SudsGated,
+    "threshold": ThresholdRule,
+    "balan": BalanRule,
+}
 
 
 def make_controller(name: str, **kwargs):

@@ -20,7 +20,7 @@ from .shield import SafetyShield, ShieldConfig
 from .sim import SessionBatch, SessionConfig, Tally
 from .types import Decision, Therapist, step_target
 
-ACTIONS = (-1, 0, +1)                 # one level down, stay, one level up
+ACTIONS = (-1, 0, +1)  # one level down, stay, one level up
 ACTION_WORDS = ("step down", "stay", "step up")
 
 
@@ -28,15 +28,15 @@ ACTION_WORDS = ("step down", "stay", "step up")
 class RewardWeights:
     """The reward, following the clinic (see ``ExposureEnv``'s Rewards)."""
 
-    progress: float = 1.0             # per level of the hierarchy reached for the first time
-    in_band: float = 0.01             # per second at therapeutic (moderate) arousal while exposed
-    success: float = 10.0             # habituated at the top level: the session's goal
-    escape: float = -100.0            # the person panicked and left: the worst outcome
-    escape_expected: bool = False     # True: charge the escape's probability each second instead
-    panic: float = -0.5               # per second above the person's panic level
-    sensitising: float = -0.01        # per second above the person's habituation band
-    change: float = -0.02             # per level the target moves (abrupt changes)
-    overruled: float = -0.05          # the shield had to change the proposed target
+    progress: float = 1.0  # per level of the hierarchy reached for the first time
+    in_band: float = 0.01  # per second at therapeutic (moderate) arousal while exposed
+    success: float = 10.0  # habituated at the top level: the session's goal
+    escape: float = -100.0  # the person panicked and left: the worst outcome
+    escape_expected: bool = False  # True: charge the escape's probability each second instead
+    panic: float = -0.5  # per second above the person's panic level
+    sensitising: float = -0.01  # per second above the person's habituation band
+    change: float = -0.02  # per level the target moves (abrupt changes)
+    overruled: float = -0.05  # the shield had to change the proposed target
 
     def __call__(self, tally: Tally, level_moves: np.ndarray, overruled: np.ndarray) -> np.ndarray:
         # success ends the session early: the time it saves counts as time in band, or
@@ -44,18 +44,30 @@ class RewardWeights:
         finished = self.success * tally.succeeded
         if tally.remaining_s is not None:
             finished = finished + self.in_band * tally.remaining_s
-        return (self.progress * tally.new_levels + self.in_band * tally.in_band_s + finished
-                + self.escape * (tally.escape_risk if self.escape_expected else tally.escaped)
-                + self.panic * tally.panic_s
-                + self.sensitising * tally.sensitising_s + self.change * level_moves
-                + self.overruled * overruled)
+        return (
+            self.progress * tally.new_levels
+            + self.in_band * tally.in_band_s
+            + finished
+            + self.escape * (tally.escape_risk if self.escape_expected else tally.escaped)
+            + self.panic * tally.panic_s
+            + self.sensitising * tally.sensitising_s
+            + self.change * level_moves
+            + self.overruled * overruled
+        )
 
 
 class ExposureCore:
     """``n`` sessions with their shields; ``step(actions)`` is one decision for each."""
 
-    def __init__(self, n: int, population: Population, config: SessionConfig, shield: ShieldConfig,
-                 reward: RewardWeights, rng: np.random.Generator):
+    def __init__(
+        self,
+        n: int,
+        population: Population,
+        config: SessionConfig,
+        shield: ShieldConfig,
+        reward: RewardWeights,
+        rng: np.random.Generator,
+    ):
         self.population = population
         self.rng = rng
         self.reward = reward
@@ -159,9 +171,14 @@ class ExposureEnv(gym.Env):
 
     metadata = {"render_modes": ["ansi"]}
 
-    def __init__(self, population: Population | str = "default", config: SessionConfig | None = None,
-                 shield: ShieldConfig | None = None, reward: RewardWeights | None = None,
-                 render_mode: str | None = None):
+    def __init__(
+        self,
+        population: Population | str = "default",
+        config: SessionConfig | None = None,
+        shield: ShieldConfig | None = None,
+        reward: RewardWeights | None = None,
+        render_mode: str | None = None,
+    ):
         if render_mode not in (None, "ansi"):
             raise ValueError(f"render_mode {render_mode!r}: expected None or 'ansi'")
         self.render_mode = render_mode
@@ -175,8 +192,9 @@ class ExposureEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        self._core = ExposureCore(1, self.population, self.config, self.shield_config, self.reward_weights,
-                                  self.np_random)
+        self._core = ExposureCore(
+            1, self.population, self.config, self.shield_config, self.reward_weights, self.np_random
+        )
         return self._core.observation[0].copy(), self._info()
 
     def step(self, action):
@@ -192,14 +210,22 @@ class ExposureEnv(gym.Env):
 
     def _info(self) -> dict:
         b = self._core.batch
-        return {"time": float(b.time[0]), "level": int(b.level[0]), "intensity": float(b.intensity[0]),
-                "arousal": float(b.patients.arousal[0]), "escaped": bool(b.escaped[0]),
-                "succeeded": bool(b.succeeded[0]), "top_reached": int(b.top_reached[0]),
-                "shield_interventions": int(self._core.interventions[0])}
+        return {
+            "time": float(b.time[0]),
+            "level": int(b.level[0]),
+            "intensity": float(b.intensity[0]),
+            "arousal": float(b.patients.arousal[0]),
+            "escaped": bool(b.escaped[0]),
+            "succeeded": bool(b.succeeded[0]),
+            "top_reached": int(b.top_reached[0]),
+            "shield_interventions": int(self._core.interventions[0]),
+        }
 
     def render(self):
         if self.render_mode == "ansi" and self._core is not None:
             i = self._info()
-            return (f"t={i['time']:6.0f}s level {i['level']:2d} intensity {i['intensity']:.2f} "
-                    f"arousal {i['arousal']:.2f}{' ESCAPED' if i['escaped'] else ''}{' SUCCESS' if i['succeeded'] else ''}")
+            return (
+                f"t={i['time']:6.0f}s level {i['level']:2d} intensity {i['intensity']:.2f} "
+                f"arousal {i['arousal']:.2f}{' ESCAPED' if i['escaped'] else ''}{' SUCCESS' if i['succeeded'] else ''}"
+            )
         return None

@@ -1,8 +1,8 @@
 """Errors ``adaptation`` raises for bad input a user can fix.
 
-    AdaptationError            (the CLI prints these in one line and exits 1)
-    ├── ConfigError            a population or training YAML: FILE:LINE:COL per problem (adaptation.config)
-    └── PolicyError            a policy file missing, corrupt or made for another observation layout
+AdaptationError            (the CLI prints these in one line and exits 1)
+├── ConfigError            a population or training YAML: FILE:LINE:COL per problem (adaptation.config)
+└── PolicyError            a policy file missing, corrupt or made for another observation layout
 """
 
 

@@ -33,8 +33,15 @@ from .sim import SessionBatch, SessionConfig
 from .types import Controller
 
 CONTROLLERS = (*RULE_CONTROLLERS, "policy")
-METRICS = ("success_rate", "escape_rate", "expected_escape_rate", "mean_top_level", "time_in_band",
-           "shield_interventions", "invariant_violations")
+METRICS = (
+    "success_rate",
+    "escape_rate",
+    "expected_escape_rate",
+    "mean_top_level",
+    "time_in_band",
+    "shield_interventions",
+    "invariant_violations",
+)
 
 
 @dataclass
@@ -43,7 +50,7 @@ class Episodes:
 
     success: np.ndarray
     escaped: np.ndarray
-    escape_risk: np.ndarray      # expected escapes: the sum of each second's escape probability
+    escape_risk: np.ndarray  # expected escapes: the sum of each second's escape probability
     top_level: np.ndarray
     time_in_band: np.ndarray
     interventions: np.ndarray
@@ -55,6 +62,7 @@ def controller_factory(name: str, policy_path: str | None = None) -> Callable[[]
     """A function making a fresh controller per session; ``policy`` loads the numpy policy once."""
     if name == "policy":
         from .policy import NumpyPolicy, PolicyController, SHIPPED
+
         policy = NumpyPolicy.load(policy_path or SHIPPED)
         return lambda: PolicyController(policy)
     if name not in RULE_CONTROLLERS:
@@ -64,8 +72,14 @@ def controller_factory(name: str, policy_path: str | None = None) -> Callable[[]
     return lambda: make_controller(name)
 
 
-def run_episodes(make: Callable[[], Controller], params: dict[str, np.ndarray], *, seed: int,
-                 config: SessionConfig = SessionConfig(), shield: ShieldConfig = ShieldConfig()) -> Episodes:
+def run_episodes(
+    make: Callable[[], Controller],
+    params: dict[str, np.ndarray],
+    *,
+    seed: int,
+    config: SessionConfig = SessionConfig(),
+    shield: ShieldConfig = ShieldConfig(),
+) -> Episodes:
     """Run one controller on every person in ``params`` (one session each), in lockstep."""
     rng = np.random.default_rng(seed)
     batch = SessionBatch(params, config, rng)
@@ -94,8 +108,16 @@ def run_episodes(make: Callable[[], Controller], params: dict[str, np.ndarray], 
         batch.set_targets(targets)
         risk += batch.advance().escape_risk
     exposed = np.maximum(batch.time, 1.0)
-    return Episodes(batch.succeeded.copy(), batch.escaped.copy(), risk, batch.top_reached.astype(float),
-                    batch.in_band_s / exposed, interventions, violations, examples)
+    return Episodes(
+        batch.succeeded.copy(),
+        batch.escaped.copy(),
+        risk,
+        batch.top_reached.astype(float),
+        batch.in_band_s / exposed,
+        interventions,
+        violations,
+        examples,
+    )
 
 
 def subgroups(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -113,28 +135,44 @@ def subgroups(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def summarise(ep: Episodes, mask: np.ndarray) -> dict[str, float]:
     k = int(mask.sum())
     if k == 0:
-        return {"n": 0, **{m: None for m in METRICS}, "invariant_violations": 0}     # null in JSON, not NaN
-    return {"n": k,
-            "success_rate": float(ep.success[mask].mean()),
-            "escape_rate": float(ep.escaped[mask].mean()),
-            "expected_escape_rate": float(ep.escape_risk[mask].mean()),
-            "mean_top_level": float(ep.top_level[mask].mean()),
-            "time_in_band": float(ep.time_in_band[mask].mean()),
-            "shield_interventions": float(ep.interventions[mask].mean()),
-            "invariant_violations": int(ep.violations[mask].sum())}
+        return {"n": 0, **{m: None for m in METRICS}, "invariant_violations": 0}  # null in JSON, not NaN
+    return {
+        "n": k,
+        "success_rate": float(ep.success[mask].mean()),
+        "escape_rate": float(ep.escaped[mask].mean()),
+        "expected_escape_rate": float(ep.escape_risk[mask].mean()),
+        "mean_top_level": float(ep.top_level[mask].mean()),
+        "time_in_band": float(ep.time_in_band[mask].mean()),
+        "shield_interventions": float(ep.interventions[mask].mean()),
+        "invariant_violations": int(ep.violations[mask].sum()),
+    }
 
 
-def evaluate(names: list[str], population: Population, episodes: int, seed: int, *,
-             policy_path: str | None = None, config: SessionConfig = SessionConfig(),
-             shield: ShieldConfig = ShieldConfig(), progress: Callable[[str], None] | None = None) -> dict:
+def evaluate(
+    names: list[str],
+    population: Population,
+    episodes: int,
+    seed: int,
+    *,
+    policy_path: str | None = None,
+    config: SessionConfig = SessionConfig(),
+    shield: ShieldConfig = ShieldConfig(),
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Results of every named controller on the same ``episodes`` people (see the module docstring)."""
     if episodes < 1:
         raise ValueError(f"episodes = {episodes}; expected at least 1")
-    factories = {name: controller_factory(name, policy_path) for name in names}   # fail before any run
+    factories = {name: controller_factory(name, policy_path) for name in names}  # fail before any run
     params = population.sample(episodes, np.random.default_rng(seed))
     groups = subgroups(params)
-    out = {"population": population.name, "episodes": episodes, "seed": seed,
-           "subgroup_sizes": {g: int(m.sum()) for g, m in groups.items()}, "controllers": {}, "violation_examples": {}}
+    out = {
+        "population": population.name,
+        "episodes": episodes,
+        "seed": seed,
+        "subgroup_sizes": {g: int(m.sum()) for g, m in groups.items()},
+        "controllers": {},
+        "violation_examples": {},
+    }
     for name, make in factories.items():
         if progress:
             progress(name)
@@ -146,15 +184,19 @@ def evaluate(names: list[str], population: Population, episodes: int, seed: int,
 
 def table(result: dict, subgroup: str = "all") -> str:
     """The results as a plain-text table, one row per controller."""
-    head = (f"{'controller':<11} {'success':>8} {'escape':>7} {'expected':>8} {'top level':>9} {'in band':>8} "
-            f"{'shield/ep':>9} {'violations':>10}")
+    head = (
+        f"{'controller':<11} {'success':>8} {'escape':>7} {'expected':>8} {'top level':>9} {'in band':>8} "
+        f"{'shield/ep':>9} {'violations':>10}"
+    )
     rows = [f"subgroup: {subgroup} (n = {result['subgroup_sizes'][subgroup]})", head, "-" * len(head)]
     for name, groups in result["controllers"].items():
         r = groups[subgroup]
         if r["n"] == 0:
             rows.append(f"{name:<11} {'(nobody in this subgroup)':>30}")
             continue
-        rows.append(f"{name:<11} {r['success_rate']:>8.1%} {r['escape_rate']:>7.1%} {r['expected_escape_rate']:>8.2%} "
-                    f"{r['mean_top_level']:>9.2f} "
-                    f"{r['time_in_band']:>8.1%} {r['shield_interventions']:>9.1f} {r['invariant_violations']:>10d}")
+        rows.append(
+            f"{name:<11} {r['success_rate']:>8.1%} {r['escape_rate']:>7.1%} {r['expected_escape_rate']:>8.2%} "
+            f"{r['mean_top_level']:>9.2f} "
+            f"{r['time_in_band']:>8.1%} {r['shield_interventions']:>9.1f} {r['invariant_violations']:>10d}"
+        )
     return "\n".join(rows)

@@ -24,7 +24,9 @@ def to_numpy(model: BaseAlgorithm, normaliser: VecNormalize | None = None, frame
     """The actor of ``model``; ``frames`` is VecFrameStack's ``n_stack`` when training stacked."""
     policy = model.policy
     if not isinstance(policy.features_extractor, FlattenExtractor):
-        raise PolicyError(f"cannot export a {type(policy.features_extractor).__name__}; only MLP policies are supported")
+        raise PolicyError(
+            f"cannot export a {type(policy.features_extractor).__name__}; only MLP policies are supported"
+        )
     layers, activations = [], set()
     for module in policy.mlp_extractor.policy_net:
         if isinstance(module, torch.nn.Linear):
@@ -42,6 +44,15 @@ def to_numpy(model: BaseAlgorithm, normaliser: VecNormalize | None = None, frame
         mean = normaliser.obs_rms.mean.astype(np.float64).copy()
         var = normaliser.obs_rms.var.astype(np.float64).copy()
         clip, eps = float(normaliser.clip_obs), float(normaliser.epsilon)
-    return NumpyPolicy(layers, (head.weight.detach().cpu().numpy().copy(), head.bias.detach().cpu().numpy().copy()),
-                       activations.pop() if activations else "tanh", ACTIONS, mean, var, clip, eps, frames=frames,
-                       source="export")
+    return NumpyPolicy(
+        layers,
+        (head.weight.detach().cpu().numpy().copy(), head.bias.detach().cpu().numpy().copy()),
+        activations.pop() if activations else "tanh",
+        ACTIONS,
+        mean,
+        var,
+        clip,
+        eps,
+        frames=frames,
+        source="export",
+    )

@@ -32,7 +32,7 @@ def check_decision(result: object, who: str) -> tuple[Decision | None, str]:
     if not isinstance(result, Decision):
         return None, f"{who} returned {type(result).__name__} not a Decision"
     t = result.target
-    if type(t) is not float:    # fast path above; numpy scalars and ints are converted
+    if type(t) is not float:  # fast path above; numpy scalars and ints are converted
         if isinstance(t, bool) or not isinstance(t, numbers.Real):
             return None, f"{who} returned target {t!r} ({type(t).__name__}), not a number"
         t = float(t)
@@ -46,8 +46,13 @@ class ControllerGuard:
     """``call(obs)`` returns the controller's valid Decision, or ``None`` with ``last_error``
     saying why (raised, NaN target, wrong type, too slow, still busy)."""
 
-    def __init__(self, controller: Controller | None, timeout_s: float = 0.25, threaded: bool = False,
-                 clock: Callable[[], float] = time.perf_counter):
+    def __init__(
+        self,
+        controller: Controller | None,
+        timeout_s: float = 0.25,
+        threaded: bool = False,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
         if not (isinstance(timeout_s, (int, float)) and 0.0 < timeout_s < math.inf):
             raise ValueError(f"timeout_s={timeout_s!r}: must be a finite number of seconds > 0")
         self.controller = controller
@@ -90,7 +95,7 @@ class ControllerGuard:
             self.last_error = f"{self.who} raised {type(e).__name__}: {e}"
             return None
         elapsed = self.clock() - t0
-        if not elapsed <= self.timeout_s:    # also rejects a NaN reading of a broken clock
+        if not elapsed <= self.timeout_s:  # also rejects a NaN reading of a broken clock
             self.last_error = f"{self.who} took {elapsed:.2f} s > {self.timeout_s:g} s"
             return None
         decision, self.last_error = check_decision(result, self.who)
@@ -101,12 +106,12 @@ class ControllerGuard:
             self.last_error = f"{self.who} still busy with a previous call (> {self.timeout_s:g} s)"
             return None
         done = threading.Event()
-        box: list = []             # the worker appends (result, error) and sets ``done``
+        box: list = []  # the worker appends (result, error) and sets ``done``
         self._busy = True
         self._jobs.put((obs, box, done))
         if not done.wait(self.timeout_s):
             self.last_error = f"{self.who} took more than {self.timeout_s:g} s"
-            return None            # the worker stays busy; its late answer goes nowhere
+            return None  # the worker stays busy; its late answer goes nowhere
         result, error = box[0]
         if error:
             self.last_error = error
@@ -121,5 +126,5 @@ class ControllerGuard:
                 box.append((self.controller.decide(obs), ""))
             except BaseException as e:  # noqa: BLE001 — the worker must survive anything
                 box.append((None, f"{self.who} raised {type(e).__name__}: {e}"))
-            self._busy = False     # before ``set``: a caller woken by it may call again at once
+            self._busy = False  # before ``set``: a caller woken by it may call again at once
             done.set()

@@ -44,8 +44,12 @@ def _heart_ok(f, cfg: ShieldConfig) -> bool:
         if not cfg.hr_min_plausible_bpm <= f.hr_bpm <= cfg.hr_max_plausible_bpm:
             return False
         keys = [f.hr_source] if f.hr_source in ("ecg", "ppg", "rr") else ["ecg", "ppg", "rr"]
-        return any(k in f.quality and f.quality[k].index >= cfg.min_quality
-                   and abs(f.age_s.get(k, math.nan)) <= cfg.max_sensor_age_s for k in keys)
+        return any(
+            k in f.quality
+            and f.quality[k].index >= cfg.min_quality
+            and abs(f.age_s.get(k, math.nan)) <= cfg.max_sensor_age_s
+            for k in keys
+        )
     except Exception:  # noqa: BLE001 — unreadable features are not trustworthy
         return False
 
@@ -106,7 +110,7 @@ class InvariantMonitor:
         ceiling = cfg.ceiling if obs.ceiling != obs.ceiling else max(min(cfg.ceiling, obs.ceiling), 0.0)
 
         if not (isinstance(t, float) and math.isfinite(t)):
-            return bad + [f"target {t!r} is not a finite float"]   # nothing else can be judged
+            return bad + [f"target {t!r} is not a finite float"]  # nothing else can be judged
         if not 0.0 <= t <= ceiling + TOL:
             bad.append(f"target {t:.4f} outside [0, {ceiling:.4f}]")
         stop = obs.therapist == Therapist.STOP
@@ -114,19 +118,24 @@ class InvariantMonitor:
             bad.append(f"therapist stop but target {t:.4f}, not 0")
         bound = min(cfg.max_step, cfg.max_rate * dt)
         if t - prev > bound + TOL:
-            bad.append(f"target rose {prev:.4f} → {t:.4f} in {dt:.2f} s: more than "
-                       f"min(max_step {cfg.max_step:g}, {cfg.max_rate:g}/s × {dt:.2f} s) = {bound:.4f}")
+            bad.append(
+                f"target rose {prev:.4f} → {t:.4f} in {dt:.2f} s: more than "
+                f"min(max_step {cfg.max_step:g}, {cfg.max_rate:g}/s × {dt:.2f} s) = {bound:.4f}"
+            )
         elif prev - t > bound + TOL and not stop and not (ceiling < prev and t >= ceiling - TOL):
-            bad.append(f"target fell {prev:.4f} → {t:.4f} in {dt:.2f} s: more than {bound:.4f}, "
-                       f"with no stop and no ceiling below {prev:.4f}")
-        if (not heart_ok and self.untrusted_since is not None
-                and now - self.untrusted_since > cfg.hold_before_ramp_s):
+            bad.append(
+                f"target fell {prev:.4f} → {t:.4f} in {dt:.2f} s: more than {bound:.4f}, "
+                f"with no stop and no ceiling below {prev:.4f}"
+            )
+        if not heart_ok and self.untrusted_since is not None and now - self.untrusted_since > cfg.hold_before_ramp_s:
             # sensor loss: hold, then ramp down (the step bound may cap one long tick's ramp)
             most = max(prev - min(cfg.ramp_down_rate * dt, cfg.max_step), 0.0)
             if t > most + TOL:
-                bad.append(f"heart signal untrustworthy for {now - self.untrusted_since:.1f} s "
-                           f"> {cfg.hold_before_ramp_s:g} s but target {t:.4f} > {most:.4f} "
-                           f"(ramp {cfg.ramp_down_rate:g}/s × {dt:.2f} s from {prev:.4f})")
+                bad.append(
+                    f"heart signal untrustworthy for {now - self.untrusted_since:.1f} s "
+                    f"> {cfg.hold_before_ramp_s:g} s but target {t:.4f} > {most:.4f} "
+                    f"(ramp {cfg.ramp_down_rate:g}/s × {dt:.2f} s from {prev:.4f})"
+                )
         if t > prev + TOL:
             why = []
             if obs.therapist != Therapist.NONE:
@@ -145,33 +154,50 @@ class InvariantMonitor:
                     why.append(f"no usable HR baseline (relative {rel})")
                 elif rel > cfg.hr_ceiling_rel or f.hr_bpm > cfg.hr_ceiling_bpm:
                     why.append(f"HR {f.hr_bpm:.0f} bpm ({rel * 100:+.0f} %) over its ceiling")
-            if (isinstance(obs.suds, (int, float)) and obs.suds >= cfg.suds_ceiling
-                    and 0.0 <= obs.suds_age <= cfg.suds_max_age_s):
+            if (
+                isinstance(obs.suds, (int, float))
+                and obs.suds >= cfg.suds_ceiling
+                and 0.0 <= obs.suds_age <= cfg.suds_max_age_s
+            ):
                 why.append(f"SUDS {obs.suds:.0f} at or over its ceiling {cfg.suds_ceiling:.0f}")
-            if (cfg.high_suds > 0 and isinstance(obs.suds, (int, float)) and obs.suds >= cfg.high_suds
-                    and 0.0 <= obs.suds_age <= cfg.suds_max_age_s):
+            if (
+                cfg.high_suds > 0
+                and isinstance(obs.suds, (int, float))
+                and obs.suds >= cfg.high_suds
+                and 0.0 <= obs.suds_age <= cfg.suds_max_age_s
+            ):
                 eda = _number(f.relative, "eda_tonic_us") if _fresh(f, "eda", cfg) else math.nan
                 hr = _number(f.relative, "hr_bpm") if heart_ok else math.nan
                 resp = _number(f.relative, "resp_rate_bpm") if _fresh(f, "resp", cfg) else math.nan
-                rmssd_change = _number(f.relative, "rmssd_ms")          # x − baseline (sensors.baseline)
+                rmssd_change = _number(f.relative, "rmssd_ms")  # x − baseline (sensors.baseline)
                 rmssd_base = _as_number(getattr(f, "rmssd_ms", None)) - rmssd_change
                 rmssd_drop = -rmssd_change / rmssd_base if heart_ok and rmssd_base > 0 else math.nan
-                if (cfg.high_eda_rel <= eda < math.inf or cfg.high_hr_rel <= hr < math.inf
-                        or (cfg.low_hr_rel > 0 and -1.0 < hr <= -cfg.low_hr_rel)
-                        or (cfg.high_resp_bpm > 0 and cfg.high_resp_bpm <= resp < math.inf)
-                        or (cfg.low_rmssd_rel > 0 and cfg.low_rmssd_rel <= rmssd_drop < 1.0)):
-                    why.append(f"SUDS {obs.suds:.0f} ≥ {cfg.high_suds:.0f} with EDA {eda:+.2f} / HR {hr:+.2f} / "
-                               f"breathing {resp:+.1f}/min / RMSSD {-rmssd_drop:+.2f} vs baseline")
-            rated = (isinstance(obs.suds, (int, float)) and math.isfinite(obs.suds)
-                     and 0.0 <= obs.suds_age <= obs.time_at_level)
+                if (
+                    cfg.high_eda_rel <= eda < math.inf
+                    or cfg.high_hr_rel <= hr < math.inf
+                    or (cfg.low_hr_rel > 0 and -1.0 < hr <= -cfg.low_hr_rel)
+                    or (cfg.high_resp_bpm > 0 and cfg.high_resp_bpm <= resp < math.inf)
+                    or (cfg.low_rmssd_rel > 0 and cfg.low_rmssd_rel <= rmssd_drop < 1.0)
+                ):
+                    why.append(
+                        f"SUDS {obs.suds:.0f} ≥ {cfg.high_suds:.0f} with EDA {eda:+.2f} / HR {hr:+.2f} / "
+                        f"breathing {resp:+.1f}/min / RMSSD {-rmssd_drop:+.2f} vs baseline"
+                    )
+            rated = (
+                isinstance(obs.suds, (int, float))
+                and math.isfinite(obs.suds)
+                and 0.0 <= obs.suds_age <= obs.time_at_level
+            )
             if obs.level > 0 and not rated and not obs.time_at_level >= cfg.unrated_raise_after_s:
-                why.append(f"no SUDS rating at level {obs.level} after {obs.time_at_level:.0f} s "
-                           f"(< {cfg.unrated_raise_after_s:g} s)")
+                why.append(
+                    f"no SUDS rating at level {obs.level} after {obs.time_at_level:.0f} s "
+                    f"(< {cfg.unrated_raise_after_s:g} s)"
+                )
             if now - self.raised_at < cfg.min_raise_interval_s:
                 why.append(f"{now - self.raised_at:.1f} s after the previous raise (< {cfg.min_raise_interval_s:g} s)")
             if why:
                 bad.append(f"target rose {prev:.4f} → {t:.4f} while " + ", ".join(why))
-            if math.isfinite(now):           # a raise at a NaN time must not blind the check
+            if math.isfinite(now):  # a raise at a NaN time must not blind the check
                 self.raised_at = now
         self.last = t
         return bad
@@ -188,7 +214,7 @@ def _as_number(v) -> float:
         return math.nan
     try:
         return float(v)
-    except OverflowError:            # an int too large for a float
+    except OverflowError:  # an int too large for a float
         return math.nan
 
 

@@ -31,8 +31,8 @@ from sensors.waveforms import Artefacts, Person, PhysiologySynth
 from .patient import PatientBatch
 from .population import Population
 
-LOOK_AWAY_AROUSAL = 0.75     # fraction of the panic level above which the head turns away
-LOOK_AWAY_DEG = 50.0         # how far it turns at panic
+LOOK_AWAY_AROUSAL = 0.75  # fraction of the panic level above which the head turns away
+LOOK_AWAY_DEG = 50.0  # how far it turns at panic
 # Brief glances away from the feared thing (a safety behaviour) come more often the more
 # afraid the person is: from GLANCES_CALM a minute at rest to GLANCES_AFRAID near panic,
 # each 2–5 s long and 35–55° aside (or up). A modelling choice, not a fitted one: it gives
@@ -66,16 +66,29 @@ def person_of(params: dict[str, np.ndarray], row: int = 0) -> Person:
     decel = bool(p["hr_decelerator"])
     gain = p["hr_gain_decel"] if decel else p["hr_gain_accel"]
     responder = bool(p["eda_responder"])
-    return Person(hr_rest=p["hr_rest"], hr_gain=p["hr_rest"] * gain, rmssd_rest=p["rmssd_rest"],
-                  eda_tonic_rest=p["eda_rest"], eda_tonic_gain=p["eda_rest"] * p["eda_gain"] if responder else 0.0,
-                  scr_responder=responder, resp_rest=p["resp_rest"], resp_gain=p["resp_rest"] * p["resp_gain"])
+    return Person(
+        hr_rest=p["hr_rest"],
+        hr_gain=p["hr_rest"] * gain,
+        rmssd_rest=p["rmssd_rest"],
+        eda_tonic_rest=p["eda_rest"],
+        eda_tonic_gain=p["eda_rest"] * p["eda_gain"] if responder else 0.0,
+        scr_responder=responder,
+        resp_rest=p["resp_rest"],
+        resp_gain=p["resp_rest"] * p["resp_gain"],
+    )
 
 
 class SimulatedPatient:
     """A simulated person seeing the scene; call ``advance(t, intensity)`` every frame."""
 
-    def __init__(self, population: Population | None = None, seed: int = 0, *,
-                 injections: Injections | None = None, params: dict[str, np.ndarray] | None = None):
+    def __init__(
+        self,
+        population: Population | None = None,
+        seed: int = 0,
+        *,
+        injections: Injections | None = None,
+        params: dict[str, np.ndarray] | None = None,
+    ):
         rng = np.random.default_rng(seed)
         population = population or Population.builtin()
         self.params = params if params is not None else population.sample(1, rng)
@@ -88,12 +101,13 @@ class SimulatedPatient:
         self._hr_rest = self.person.hr_rest
         # the heart's arousal above rest at each whole second of session time
         self._trace = [float(self.model.a_hr[0]) - self.rest]
-        self.time = 0.0                          # session time simulated so far (whole seconds)
+        self.time = 0.0  # session time simulated so far (whole seconds)
         self.escaped_at: float | None = None
-        self._head_rng = np.random.default_rng([seed, 13])     # its own stream: the model's stays as it was
-        self._glance: tuple[float, float, float, float] | None = None   # start, end, heading, pitch
-        self.synth = PhysiologySynth(self._arousal, self.person,
-                                     Artefacts(dropouts=list(self.injections.dropouts)), seed=seed)
+        self._head_rng = np.random.default_rng([seed, 13])  # its own stream: the model's stays as it was
+        self._glance: tuple[float, float, float, float] | None = None  # start, end, heading, pitch
+        self.synth = PhysiologySynth(
+            self._arousal, self.person, Artefacts(dropouts=list(self.injections.dropouts)), seed=seed
+        )
 
     # -- the person ------------------------------------------------------------------
 
@@ -163,9 +177,13 @@ class SimulatedPatient:
         r = self._head_rng
         if r.random() < per_minute / 60.0:
             size = r.uniform(35.0, 55.0)
-            up = r.random() < 0.3                            # sometimes up, away from a drop or the floor
-            self._glance = (self.time, self.time + r.uniform(2.0, 5.0),
-                            0.0 if up else size * r.choice((-1.0, 1.0)), size if up else 0.0)
+            up = r.random() < 0.3  # sometimes up, away from a drop or the floor
+            self._glance = (
+                self.time,
+                self.time + r.uniform(2.0, 5.0),
+                0.0 if up else size * r.choice((-1.0, 1.0)),
+                size if up else 0.0,
+            )
 
 
 def publisher(patient: SimulatedPatient, *, speed: float, clock, prefix: str, source: str) -> SimulatedPublisher:

@@ -39,10 +39,24 @@ from sensors.types import Features
 from .types import Observation, Therapist
 
 FIELDS = (
-    *(f"rel_{n}" for n in Features.NAMES), *(f"valid_{n}" for n in Features.NAMES),
-    "quality_heart", "quality_eda", "quality_resp", "age_heart", "age_eda", "age_resp",
-    "intensity", "level", "time_at_level", "time_in_session", "suds", "has_suds", "suds_age",
-    "peak_suds_at_level", "top_reached", "held",
+    *(f"rel_{n}" for n in Features.NAMES),
+    *(f"valid_{n}" for n in Features.NAMES),
+    "quality_heart",
+    "quality_eda",
+    "quality_resp",
+    "age_heart",
+    "age_eda",
+    "age_resp",
+    "intensity",
+    "level",
+    "time_at_level",
+    "time_in_session",
+    "suds",
+    "has_suds",
+    "suds_age",
+    "peak_suds_at_level",
+    "top_reached",
+    "held",
 )
 SIZE = len(FIELDS)
 
@@ -59,10 +73,22 @@ _SCALE = np.array(_SCALE_LIST)
 SIGNALS = {"heart": ("ecg", "ppg", "rr"), "eda": ("eda",), "resp": ("resp",)}
 
 
-def encode_arrays(relative: np.ndarray, quality: np.ndarray, age: np.ndarray, *, intensity: np.ndarray,
-                  level: np.ndarray, top_level: int, time_at_level: np.ndarray, time: np.ndarray,
-                  suds: np.ndarray, suds_age: np.ndarray, peak_suds: np.ndarray, top_reached: np.ndarray,
-                  held: np.ndarray) -> np.ndarray:
+def encode_arrays(
+    relative: np.ndarray,
+    quality: np.ndarray,
+    age: np.ndarray,
+    *,
+    intensity: np.ndarray,
+    level: np.ndarray,
+    top_level: int,
+    time_at_level: np.ndarray,
+    time: np.ndarray,
+    suds: np.ndarray,
+    suds_age: np.ndarray,
+    peak_suds: np.ndarray,
+    top_reached: np.ndarray,
+    held: np.ndarray,
+) -> np.ndarray:
     """Observation vectors (n, SIZE), float32, from batch arrays (see the module docstring)."""
     relative = np.atleast_2d(relative)
     n = relative.shape[0]
@@ -107,7 +133,7 @@ def encode(obs: Observation) -> np.ndarray:
     out = [0.0] * SIZE
     for j, name in enumerate(Features.NAMES):
         rel = f.relative.get(name, math.nan)
-        known = _finite(getattr(f, name)) and _finite(rel)   # NaN absolute: not trustworthy now
+        known = _finite(getattr(f, name)) and _finite(rel)  # NaN absolute: not trustworthy now
         out[j] = _clip(rel * _SCALE_LIST[j], -3.0, 3.0) if known else 0.0
         out[6 + j] = 1.0 if known else 0.0
     for g, names in enumerate(SIGNALS.values()):

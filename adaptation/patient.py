@@ -51,11 +51,11 @@ import numpy as np
 
 from .parameters import PARAMETERS
 
-_HISTORY = 8                    # seconds of arousal kept for the EDA delay (latency ≤ 5 s)
+_HISTORY = 8  # seconds of arousal kept for the EDA delay (latency ≤ 5 s)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))     # overflow-free logistic
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic
 
 
 class PatientBatch:
@@ -70,7 +70,7 @@ class PatientBatch:
         if missing:
             raise ValueError(f"patient parameters missing: {', '.join(missing)}")
         shape = np.shape(params["arousal_rest"])
-        self.n = shape[0] if shape else 1     # a scalar is then reported as a bad shape, not a TypeError
+        self.n = shape[0] if shape else 1  # a scalar is then reported as a bad shape, not a TypeError
         for name, values in params.items():
             if np.shape(values) != (self.n,):
                 raise ValueError(f"patient parameter '{name}' has shape {np.shape(values)}; expected ({self.n},)")
@@ -78,8 +78,11 @@ class PatientBatch:
             raise ValueError(f"dt = {dt} s; expected 0 < dt ≤ 2 (the fastest lag is 0.5 s)")
         self.dt = dt
         self.rng = rng
-        self.p = {k: np.array(v, dtype=bool if PARAMETERS[k].kind == "bool" else np.float64)
-                  for k, v in params.items() if k in PARAMETERS}
+        self.p = {
+            k: np.array(v, dtype=bool if PARAMETERS[k].kind == "bool" else np.float64)
+            for k, v in params.items()
+            if k in PARAMETERS
+        }
         self._derive()
         self.reset()
 
@@ -99,7 +102,7 @@ class PatientBatch:
             raise ValueError("eda_latency_s too long for the history kept; raise _HISTORY")
         # arousal noise: OU process with a 10 s correlation time
         self._ou_keep = math.exp(-dt / 10.0)
-        self._ou_kick = p["arousal_noise"] * math.sqrt(1.0 - self._ou_keep ** 2)
+        self._ou_kick = p["arousal_noise"] * math.sqrt(1.0 - self._ou_keep**2)
 
     def reset(self, rows: np.ndarray | None = None, params: dict[str, np.ndarray] | None = None) -> None:
         """Start (some) people afresh at rest; ``params`` replaces their parameters."""
@@ -171,7 +174,7 @@ class PatientBatch:
         # escape: a hazard that grows with the excess over the panic level
         excess = np.clip((a - p["panic_level"]) / np.maximum(1.0 - p["panic_level"], 1e-6), 0.0, 1.0)
         hazard = p["escape_hazard"] * excess
-        self.escape_probability = -np.expm1(-hazard * dt)        # of escaping in this step
+        self.escape_probability = -np.expm1(-hazard * dt)  # of escaping in this step
         new = (~self.escaped) & (self.rng.random(self.n) < self.escape_probability)
         self.escaped |= new
         # physiology lags
@@ -199,7 +202,9 @@ class PatientBatch:
             "hr_bpm": p["hr_rest"] * (1.0 + self._hr_gain * up_hr),
             "rmssd_ms": p["rmssd_rest"] * np.exp(-p["rmssd_drop"] * up_hr),
             "eda_tonic_us": p["eda_rest"] * (1.0 + np.where(responder, p["eda_gain"], 0.0) * up_eda),
-            "scr_per_min": np.where(responder, p["scr_rest_per_min"] + p["scr_gain_per_min"] * np.maximum(up_eda, 0.0), 0.0),
+            "scr_per_min": np.where(
+                responder, p["scr_rest_per_min"] + p["scr_gain_per_min"] * np.maximum(up_eda, 0.0), 0.0
+            ),
             "scr_amplitude_us": np.where(responder, 0.1 + 0.6 * np.clip(self.a_eda, 0.0, 1.0), 0.0),
             "resp_rate_bpm": p["resp_rest"] * (1.0 + p["resp_gain"] * (self.a_resp - rest)),
         }
@@ -221,5 +226,9 @@ class PatientBatch:
         """SUDS answers (0–100, whole numbers) of the given people: arousal, their bias, noise."""
         rows = np.asarray(rows)
         p = self.p
-        raw = 100.0 * self.arousal[rows] + p["suds_bias"][rows] + p["suds_noise"][rows] * self.rng.standard_normal(rows.shape)
+        raw = (
+            100.0 * self.arousal[rows]
+            + p["suds_bias"][rows]
+            + p["suds_noise"][rows] * self.rng.standard_normal(rows.shape)
+        )
         return np.clip(np.round(raw), 0.0, 100.0)

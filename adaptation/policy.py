@@ -33,10 +33,19 @@ SHIPPED = Path(__file__).parent / "policies" / "ppo_default.npz"
 
 
 class NumpyPolicy:
-    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], head: tuple[np.ndarray, np.ndarray],
-                 activation: str, actions: tuple[int, ...], obs_mean: np.ndarray | None = None,
-                 obs_var: np.ndarray | None = None, clip_obs: float = 10.0, epsilon: float = 1e-8,
-                 frames: int = 1, source: str = "<memory>"):
+    def __init__(
+        self,
+        layers: list[tuple[np.ndarray, np.ndarray]],
+        head: tuple[np.ndarray, np.ndarray],
+        activation: str,
+        actions: tuple[int, ...],
+        obs_mean: np.ndarray | None = None,
+        obs_var: np.ndarray | None = None,
+        clip_obs: float = 10.0,
+        epsilon: float = 1e-8,
+        frames: int = 1,
+        source: str = "<memory>",
+    ):
         if activation not in _ACTIVATIONS:
             raise PolicyError(f"{source}: activation '{activation}'; expected one of {', '.join(_ACTIVATIONS)}")
         self.layers = [(w.astype(np.float32), b.astype(np.float32)) for w, b in layers]
@@ -56,8 +65,10 @@ class NumpyPolicy:
         width = len(POLICY_FIELDS) * self.frames
         for k, (w, b) in enumerate([*self.layers, self.head]):
             if w.ndim != 2 or b.shape != (w.shape[0],) or w.shape[1] != width:
-                raise PolicyError(f"{self.source}: layer {k} has weights {w.shape} and bias {b.shape}; "
-                                  f"expected ({b.shape[0] if b.ndim else '?'}, {width}) — the file is corrupt or from another layout")
+                raise PolicyError(
+                    f"{self.source}: layer {k} has weights {w.shape} and bias {b.shape}; "
+                    f"expected ({b.shape[0] if b.ndim else '?'}, {width}) — the file is corrupt or from another layout"
+                )
             width = w.shape[0]
         if width != len(self.actions):
             raise PolicyError(f"{self.source}: {width} action logits but {len(self.actions)} actions listed")
@@ -75,14 +86,17 @@ class NumpyPolicy:
     def load(cls, path: str | Path = SHIPPED) -> "NumpyPolicy":
         path = Path(path)
         if not path.is_file():
-            raise PolicyError(f"{path}: no such policy file; train one with 'vrex train CONFIG.yaml' "
-                              f"or use the shipped {SHIPPED.name}")
+            raise PolicyError(
+                f"{path}: no such policy file; train one with 'vrex train CONFIG.yaml' "
+                f"or use the shipped {SHIPPED.name}"
+            )
         try:
             with np.load(path, allow_pickle=False) as z:
                 data = {k: z[k] for k in z.files}
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise PolicyError(f"{path}: not a readable policy file ({exc.__class__.__name__}: {exc}); "
-                              "re-export it from training") from None
+            raise PolicyError(
+                f"{path}: not a readable policy file ({exc.__class__.__name__}: {exc}); re-export it from training"
+            ) from None
         where = str(path)
         for key in ("format", "fields", "actions", "activation", "action_w", "action_b", "w0", "b0"):
             if key not in data:
@@ -91,30 +105,48 @@ class NumpyPolicy:
             raise PolicyError(f"{where}: format '{data['format']}'; expected '{FORMAT}'")
         fields = tuple(str(f) for f in data["fields"])
         if fields != POLICY_FIELDS:
-            raise PolicyError(f"{where}: trained on another observation layout ({len(fields)} fields, "
-                              f"this vrex has {len(POLICY_FIELDS)}); retrain with this version")
+            raise PolicyError(
+                f"{where}: trained on another observation layout ({len(fields)} fields, "
+                f"this vrex has {len(POLICY_FIELDS)}); retrain with this version"
+            )
         layers = []
         k = 0
         while f"w{k}" in data:
             layers.append((data[f"w{k}"], data[f"b{k}"]))
             k += 1
         normalised = "obs_mean" in data
-        return cls(layers, (data["action_w"], data["action_b"]), str(data["activation"]), tuple(data["actions"]),
-                   data["obs_mean"].astype(np.float64) if normalised else None,
-                   data["obs_var"].astype(np.float64) if normalised else None,
-                   float(data["clip_obs"]) if normalised else 10.0,
-                   float(data["epsilon"]) if normalised else 1e-8,
-                   frames=int(data["frames"]) if "frames" in data else 1, source=where)
+        return cls(
+            layers,
+            (data["action_w"], data["action_b"]),
+            str(data["activation"]),
+            tuple(data["actions"]),
+            data["obs_mean"].astype(np.float64) if normalised else None,
+            data["obs_var"].astype(np.float64) if normalised else None,
+            float(data["clip_obs"]) if normalised else 10.0,
+            float(data["epsilon"]) if normalised else 1e-8,
+            frames=int(data["frames"]) if "frames" in data else 1,
+            source=where,
+        )
 
     def save(self, path: str | Path) -> None:
-        arrays = {"format": np.array(FORMAT), "fields": np.array(POLICY_FIELDS), "actions": np.array(self.actions),
-                  "activation": np.array(self.activation), "action_w": self.head[0], "action_b": self.head[1],
-                  "frames": np.array(self.frames)}
+        arrays = {
+            "format": np.array(FORMAT),
+            "fields": np.array(POLICY_FIELDS),
+            "actions": np.array(self.actions),
+            "activation": np.array(self.activation),
+            "action_w": self.head[0],
+            "action_b": self.head[1],
+            "frames": np.array(self.frames),
+        }
         for k, (w, b) in enumerate(self.layers):
             arrays[f"w{k}"], arrays[f"b{k}"] = w, b
         if self.obs_mean is not None:
-            arrays.update(obs_mean=self.obs_mean, obs_var=self.obs_var, clip_obs=np.array(self.clip_obs),
-                          epsilon=np.array(self.epsilon))
+            arrays.update(
+                obs_mean=self.obs_mean,
+                obs_var=self.obs_var,
+                clip_obs=np.array(self.clip_obs),
+                epsilon=np.array(self.epsilon),
+            )
         np.savez_compressed(path, **arrays)
 
     def normalise(self, x: np.ndarray) -> np.ndarray:
@@ -166,8 +198,10 @@ class PolicyController:
     def decide(self, obs: Observation) -> Decision:
         x = encode(obs)
         if not np.isfinite(x).all():
-            raise PolicyError(f"observation at {obs.time:.1f} s has NaN or infinity outside the features "
-                              "(intensity, level, times); not acting on it")
+            raise PolicyError(
+                f"observation at {obs.time:.1f} s has NaN or infinity outside the features "
+                "(intensity, level, times); not acting on it"
+            )
         width = len(POLICY_FIELDS)
         self._stack[:-width] = self._stack[width:]
         self._stack[-width:] = self.policy.normalise(self._memory.update(x)[0])
@@ -180,8 +214,10 @@ class PolicyController:
         rel = obs.features.relative
         hr = rel.get("hr_bpm", math.nan)
         eda = rel.get("eda_tonic_us", math.nan)
-        evidence = [f"HR {hr:+.0%}" if math.isfinite(hr) else "HR unknown",
-                    f"EDA {eda:+.0%}" if math.isfinite(eda) else "EDA unknown",
-                    f"SUDS {obs.suds:.0f} ({obs.suds_age:.0f} s ago)" if math.isfinite(obs.suds) else "no SUDS yet"]
+        evidence = [
+            f"HR {hr:+.0%}" if math.isfinite(hr) else "HR unknown",
+            f"EDA {eda:+.0%}" if math.isfinite(eda) else "EDA unknown",
+            f"SUDS {obs.suds:.0f} ({obs.suds_age:.0f} s ago)" if math.isfinite(obs.suds) else "no SUDS yet",
+        ]
         reason = f"learned policy: {word} (confidence {p[k]:.0%}); {', '.join(evidence)}"
         return Decision(step_target(obs, move), reason, self.name)

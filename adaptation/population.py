@@ -53,9 +53,9 @@ from adaptation.parameters import PARAMETERS, ParamSpec
 
 FORMAT = "vrex-population/1"
 BUILTIN_DIR = Path(__file__).resolve().parent / "populations"
-MIN_MASS = 0.01          # bounds must keep at least this share of the distribution
-_MAX_BATCH = 1 << 21     # candidates drawn per rejection round (memory stays ~16 MiB)
-_MAX_ROUNDS = 1000       # with MIN_MASS, a round of 1.2 × need / mass almost always suffices
+MIN_MASS = 0.01  # bounds must keep at least this share of the distribution
+_MAX_BATCH = 1 << 21  # candidates drawn per rejection round (memory stays ~16 MiB)
+_MAX_ROUNDS = 1000  # with MIN_MASS, a round of 1.2 × need / mass almost always suffices
 
 # name -> (required keys, positive keys, optional keys)
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
@@ -73,9 +73,9 @@ class Distribution:
     """One parameter's distribution, already validated when read from a file."""
 
     kind: str
-    args: dict[str, Any]                        # {"mean": 72.0, "sd": 10.0}, {"value": True}, …
+    args: dict[str, Any]  # {"mean": 72.0, "sd": 10.0}, {"value": True}, …
     bounds: tuple[float, float] | None = None
-    scale: tuple[float, float] = (0.0, 1.0)     # beta only
+    scale: tuple[float, float] = (0.0, 1.0)  # beta only
     source: str = ""
 
     def __str__(self) -> str:
@@ -97,9 +97,14 @@ class Distribution:
     def support(self) -> tuple[float, float]:
         """The lowest and highest value a draw can take, after bounds."""
         a = self.args
-        lo, hi = {"constant": (a.get("value"), a.get("value")), "uniform": (a.get("low"), a.get("high")),
-                  "normal": (-math.inf, math.inf), "lognormal": (0.0, math.inf), "beta": self.scale,
-                  "bernoulli": (0.0, 1.0)}[self.kind]
+        lo, hi = {
+            "constant": (a.get("value"), a.get("value")),
+            "uniform": (a.get("low"), a.get("high")),
+            "normal": (-math.inf, math.inf),
+            "lognormal": (0.0, math.inf),
+            "beta": self.scale,
+            "bernoulli": (0.0, 1.0),
+        }[self.kind]
         if self.bounds:
             lo, hi = max(lo, self.bounds[0]), min(hi, self.bounds[1])
         return lo, hi
@@ -144,12 +149,14 @@ class Distribution:
             # oversample by 1/mass so that one round usually fills everything
             x = self._draw(min(int(need * 1.2 / max(self.mass, 1e-6)) + 16, _MAX_BATCH), rng)
             x = x[(x >= lo) & (x <= hi)][:need]
-            out[filled:filled + len(x)] = x
+            out[filled : filled + len(x)] = x
             filled += len(x)
         if filled == n:
             return out
-        raise RuntimeError(f"{self} with bounds {list(self.bounds)}: only {filled} of {n} draws "
-                           f"landed inside after {_MAX_ROUNDS} rounds (mass {self.mass:.2g})")
+        raise RuntimeError(
+            f"{self} with bounds {list(self.bounds)}: only {filled} of {n} draws "
+            f"landed inside after {_MAX_ROUNDS} rounds (mass {self.mass:.2g})"
+        )
 
 
 @dataclass(frozen=True)
@@ -165,8 +172,9 @@ class Population:
         missing = sorted(set(PARAMETERS) - set(self.parameters))
         extra = sorted(set(self.parameters) - set(PARAMETERS))
         if missing or extra:
-            raise ValueError(f"population '{self.name}' must cover exactly PARAMETERS; "
-                             f"missing {missing}, unknown {extra}")
+            raise ValueError(
+                f"population '{self.name}' must cover exactly PARAMETERS; missing {missing}, unknown {extra}"
+            )
 
     @classmethod
     def load(cls, path: str | Path) -> Population:
@@ -187,9 +195,13 @@ class Population:
         """The built-in population ``adaptation/populations/NAME.yaml``."""
         names = cls.available()
         if name not in names or not re.fullmatch(r"[A-Za-z0-9_-]+", name):
-            raise ConfigError([f"{BUILTIN_DIR / (str(name) + '.yaml')}: no built-in population named "
-                               f"{name!r}{did_you_mean(name, names)} — available: {', '.join(names)}; "
-                               "or give the path of a population YAML file"])
+            raise ConfigError(
+                [
+                    f"{BUILTIN_DIR / (str(name) + '.yaml')}: no built-in population named "
+                    f"{name!r}{did_you_mean(name, names)} — available: {', '.join(names)}; "
+                    "or give the path of a population YAML file"
+                ]
+            )
         return cls.load(BUILTIN_DIR / f"{name}.yaml")
 
     @classmethod
@@ -226,20 +238,24 @@ def _read(doc: Doc) -> Population | None:
             doc.error((key,), f"{key} is empty", f"write the population's {key}")
     params = data.get("parameters")
     found: dict[str, Distribution] = {}
-    if "parameters" in data and doc.expect(("parameters",), params, "mapping",
-                                           fix="a mapping from parameter name to its distribution"):
+    if "parameters" in data and doc.expect(
+        ("parameters",), params, "mapping", fix="a mapping from parameter name to its distribution"
+    ):
         doc.check_keys(("parameters",), params, PARAMETERS, fix="the parameters are those in adaptation/parameters.py")
         for name, raw in params.items():
             if name not in PARAMETERS:
-                continue     # check_keys reported it, with did-you-mean
+                continue  # check_keys reported it, with did-you-mean
             dist = _distribution(doc, ("parameters", name), raw, PARAMETERS[name])
             if dist is not None:
                 found[name] = dist
         missing = [name for name in PARAMETERS if name not in params]
         if missing:
-            doc.error(("parameters",), f"{len(missing)} parameter{'s' if len(missing) > 1 else ''} missing: "
-                      f"{', '.join(missing)}", "give each a distribution and a source (see "
-                      "adaptation/parameters.py)", key=True)
+            doc.error(
+                ("parameters",),
+                f"{len(missing)} parameter{'s' if len(missing) > 1 else ''} missing: {', '.join(missing)}",
+                "give each a distribution and a source (see adaptation/parameters.py)",
+                key=True,
+            )
     if doc.problems:
         return None
     return Population(data["name"], data["description"], found, doc.file)
@@ -253,28 +269,44 @@ def _distribution(doc: Doc, path: tuple[str, str], raw: Any, spec: ParamSpec) ->
     ok = True
     source = raw.get("source")
     if "source" not in raw:
-        doc.error(path, "missing key 'source'", "add source: \"citation\", or \"rationale: …\", or "
-                  "\"model default, unverified: …\"", key=True)
+        doc.error(
+            path,
+            "missing key 'source'",
+            "add source: \"citation\", or \"rationale: …\", or \"model default, unverified: …\"",
+            key=True,
+        )
         ok = False
     elif doc.expect((*path, "source"), source, "string") and not source.strip():
-        doc.error((*path, "source"), "source is empty", "cite where the numbers come from, or write "
-                  "\"rationale: …\" or \"model default, unverified: …\"")
+        doc.error(
+            (*path, "source"),
+            "source is empty",
+            "cite where the numbers come from, or write \"rationale: …\" or \"model default, unverified: …\"",
+        )
         ok = False
     kind = raw.get("distribution")
     if "distribution" not in raw:
         doc.error(path, "missing key 'distribution'", f"add distribution: one of {', '.join(DISTRIBUTIONS)}", key=True)
         return None
     if kind not in DISTRIBUTIONS:
-        doc.error((*path, "distribution"), f"unknown distribution {describe(kind)}{did_you_mean(kind, DISTRIBUTIONS)}",
-                  f"one of: {', '.join(DISTRIBUTIONS)}")
+        doc.error(
+            (*path, "distribution"),
+            f"unknown distribution {describe(kind)}{did_you_mean(kind, DISTRIBUTIONS)}",
+            f"one of: {', '.join(DISTRIBUTIONS)}",
+        )
         return None
     if spec.kind == "bool" and kind not in ("bernoulli", "constant"):
-        doc.error((*path, "distribution"), f"{name} is yes/no, so {kind} cannot describe it",
-                  "distribution: bernoulli with p, or constant with value: true or false")
+        doc.error(
+            (*path, "distribution"),
+            f"{name} is yes/no, so {kind} cannot describe it",
+            "distribution: bernoulli with p, or constant with value: true or false",
+        )
         return None
     if spec.kind != "bool" and kind == "bernoulli":
-        doc.error((*path, "distribution"), f"bernoulli draws true/false, but {name} is a number ({spec.unit})",
-                  "constant, uniform, normal, lognormal or beta")
+        doc.error(
+            (*path, "distribution"),
+            f"bernoulli draws true/false, but {name} is a number ({spec.unit})",
+            "constant, uniform, normal, lognormal or beta",
+        )
         return None
     required, positive, optional = DISTRIBUTIONS[kind]
     doc.check_keys(path, raw, {"distribution", "source", *required, *optional}, required)
@@ -284,25 +316,34 @@ def _distribution(doc: Doc, path: tuple[str, str], raw: Any, spec: ParamSpec) ->
         if kind == "constant" and spec.kind == "bool":
             good = doc.expect((*path, key), raw[key], "boolean", fix=f"{name} is yes/no: write true or false")
         else:
-            good = doc.expect((*path, key), raw[key], "number", low=0 if key in positive or key == "p" else None,
-                              low_open=key in positive, high=1 if key == "p" else None)
+            good = doc.expect(
+                (*path, key),
+                raw[key],
+                "number",
+                low=0 if key in positive or key == "p" else None,
+                low_open=key in positive,
+                high=1 if key == "p" else None,
+            )
         if good:
             args[key] = raw[key] if isinstance(raw[key], bool) else float(raw[key])
         ok &= good
     # bounds and scale are checked even when the rest failed, so one run reports everything
-    bounds, scale = (_pair(doc, (*path, key), raw[key]) if key in raw and key in optional else None
-                     for key in ("bounds", "scale"))
+    bounds, scale = (
+        _pair(doc, (*path, key), raw[key]) if key in raw and key in optional else None for key in ("bounds", "scale")
+    )
     if not ok or bounds is False or scale is False:
         return None
     if kind == "uniform" and args["low"] >= args["high"]:
-        doc.error((*path, "high"), f"high ({args['high']:g}) must be greater than low ({args['low']:g})",
-                  "low < high")
+        doc.error((*path, "high"), f"high ({args['high']:g}) must be greater than low ({args['low']:g})", "low < high")
         return None
     dist = Distribution(kind, args, bounds or None, scale or (0.0, 1.0), source)
     if dist.bounds is not None and dist.mass < MIN_MASS:
-        doc.error((*path, "bounds"), f"impossible distribution: bounds [{bounds[0]:g}, {bounds[1]:g}] hold "
-                  f"{dist.mass * 100:.3g} % of {dist}, under the {MIN_MASS * 100:g} % needed",
-                  "move the bounds toward the bulk of the distribution, or change its parameters")
+        doc.error(
+            (*path, "bounds"),
+            f"impossible distribution: bounds [{bounds[0]:g}, {bounds[1]:g}] hold "
+            f"{dist.mass * 100:.3g} % of {dist}, under the {MIN_MASS * 100:g} % needed",
+            "move the bounds toward the bulk of the distribution, or change its parameters",
+        )
         return None
     lo, hi = dist.support()
     if spec.kind == "bool" or spec.low <= lo <= hi <= spec.high:
@@ -312,16 +353,27 @@ def _distribution(doc: Doc, path: tuple[str, str], raw: Any, spec: ParamSpec) ->
     if kind == "constant":
         doc.error((*path, "value"), f"{lo:g} is outside {span}, {accepts}", f"a value within {span}")
     elif dist.bounds is not None:
-        doc.error((*path, "bounds"), f"{dist} with these bounds can draw values from {lo:g} to {hi:g}, "
-                  f"outside {span}, {accepts}", f"bounds within {span}")
+        doc.error(
+            (*path, "bounds"),
+            f"{dist} with these bounds can draw values from {lo:g} to {hi:g}, outside {span}, {accepts}",
+            f"bounds within {span}",
+        )
     elif kind in ("uniform", "beta"):
         keys = "low and high" if kind == "uniform" else "scale"
-        doc.error(path, f"{dist} can draw values from {lo:g} to {hi:g}, outside {span}, {accepts}",
-                  f"{keys} within {span}, or add bounds: [lo, hi] within it", key=True)
+        doc.error(
+            path,
+            f"{dist} can draw values from {lo:g} to {hi:g}, outside {span}, {accepts}",
+            f"{keys} within {span}, or add bounds: [lo, hi] within it",
+            key=True,
+        )
     else:
         draws = "any value" if math.isinf(lo) else f"any value above {lo:g}"
-        doc.error(path, f"{dist} can draw {draws}, but {name} must lie in {span} {spec.unit}".rstrip(),
-                  f"add bounds: [lo, hi] within {span}", key=True)
+        doc.error(
+            path,
+            f"{dist} can draw {draws}, but {name} must lie in {span} {spec.unit}".rstrip(),
+            f"add bounds: [lo, hi] within {span}",
+            key=True,
+        )
     return None
 
 

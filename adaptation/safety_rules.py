@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from adaptation.types import Decision, Observation, step_target
 from sensors.hr_fast import RUN_INTERVALS
 
-HEART = ("ecg", "ppg", "rr")       # the signals an HR can come from (Features.hr_source)
+HEART = ("ecg", "ppg", "rr")  # the signals an HR can come from (Features.hr_source)
 _NAN = math.nan
 
 
@@ -21,92 +21,112 @@ _NAN = math.nan
 class ShieldConfig:
     """Safety limits; defaults are safe for an unknown patient, ceilings are per patient."""
 
-    ceiling: float = 1.0                # highest intensity ever; obs.ceiling may lower it
-    max_step: float = 0.15              # largest change of target in one decision
-    max_rate: float = 0.025             # intensity per s between decisions: abrupt vection
-                                        # causes sickness (clinical.md, "never do")
+    ceiling: float = 1.0  # highest intensity ever; obs.ceiling may lower it
+    max_step: float = 0.15  # largest change of target in one decision
+    max_rate: float = 0.025  # intensity per s between decisions: abrupt vection
+    # causes sickness (clinical.md, "never do")
     min_raise_interval_s: float = 10.0  # clinical.md: "leave ≥ 10 s between steps" (SCR lasts 10–30 s).
-                                        # With max_rate it compounds: at 1 decision/s a raise is
-                                        # ≤ 0.025, then 10 s wait; at ≥ 6 s/decision ≤ max_step
-    hr_ceiling_rel: float = 0.40        # clinical.md: "panic" = HR 40 % over baseline in an open
-                                        # prototype; no standard exists: a per-patient setting
-    hr_ceiling_bpm: float = 150.0       # absolute HR limit whatever the baseline (per patient)
-    hr_fast_max_age_s: float = 2.0      # the beat-to-beat HR (sensors.hr_fast: the newest run of 4
-                                        # regular intervals) is held to the same two ceilings when its
-                                        # newest beat is at most this old: a surge is acted on in
-                                        # ~3 s, not after the 10-s window (12.2 s, issue 12). 2 s is
-                                        # one interval at 30 bpm, the slowest plausible heart, and
-                                        # the sensors' own limit. 0: the beat-to-beat path off
-    suds_ceiling: float = 70.0          # a SUDS answer this high (0–100) is above the therapeutic band
-                                        # (SUDS 35–70, adaptation.sim.SessionConfig.band): never raise
-                                        # while it stands, step down if it was given at this level.
-                                        # 80 before: on 1500 simulated people (seeds 11–13) 70 cut the
-                                        # shipped policy's expected escapes (the sum of escape
-                                        # probabilities) from 9.5 to 3.7 in 1500 sessions, success
-                                        # 60.3 % → 60.5 %.
-                                        # A per-patient setting; no standard exists
-    suds_max_age_s: float = 90.0        # how long a SUDS answer stands (SUDS is asked about once a minute)
-    high_suds: float = 60.0             # distress that the patient and the body agree on: a SUDS this
-    high_eda_rel: float = 0.30          # high (upper part of the 35–70 band) with any one sign: tonic
-    high_hr_rel: float = 0.20           # EDA this far above baseline; HR this far above it (clinical.md:
-    low_hr_rel: float = 0.10            # 20 % = "elevated" in an open prototype) or this far below it
-    low_rmssd_rel: float = 0.40         # (fear bradycardia, clinical.md; the size is ours); RMSSD this
-    high_resp_bpm: float = 3.0          # fraction below it (vagal withdrawal); breathing this many
-                                        # breaths/min faster. The last three were chosen on the
-                                        # simulator: defaults to review with clinicians, per patient.
-                                        # → never raise, and ``distress_levels_down`` levels down at
-                                        # each decision while it lasts (the step and rate bounds make
-                                        # it 0.125 at 5 s decisions). No one sign is enough: SUDS is
-                                        # under-reported by some (bias to −21 among those traced), HR
-                                        # is not a monotone fear index, ~10 % show no EDA; those at
-                                        # risk who show no EDA and a slowing heart still breathe faster
-                                        # and lose RMSSD. Measured: adaptation/README.md, "Safety: the
-                                        # shield and its invariants". high_suds 0: off; a sign's limit
-                                        # 0: that sign not counted
-    distress_levels_down: float = 2.0   # a whole number of levels; see the lines above
+    # With max_rate it compounds: at 1 decision/s a raise is
+    # ≤ 0.025, then 10 s wait; at ≥ 6 s/decision ≤ max_step
+    hr_ceiling_rel: float = 0.40  # clinical.md: "panic" = HR 40 % over baseline in an open
+    # prototype; no standard exists: a per-patient setting
+    hr_ceiling_bpm: float = 150.0  # absolute HR limit whatever the baseline (per patient)
+    hr_fast_max_age_s: float = 2.0  # the beat-to-beat HR (sensors.hr_fast: the newest run of 4
+    # regular intervals) is held to the same two ceilings when its
+    # newest beat is at most this old: a surge is acted on in
+    # ~3 s, not after the 10-s window (12.2 s, issue 12). 2 s is
+    # one interval at 30 bpm, the slowest plausible heart, and
+    # the sensors' own limit. 0: the beat-to-beat path off
+    suds_ceiling: float = 70.0  # a SUDS answer this high (0–100) is above the therapeutic band
+    # (SUDS 35–70, adaptation.sim.SessionConfig.band): never raise
+    # while it stands, step down if it was given at this level.
+    # 80 before: on 1500 simulated people (seeds 11–13) 70 cut the
+    # shipped policy's expected escapes (the sum of escape
+    # probabilities) from 9.5 to 3.7 in 1500 sessions, success
+    # 60.3 % → 60.5 %.
+    # A per-patient setting; no standard exists
+    suds_max_age_s: float = 90.0  # how long a SUDS answer stands (SUDS is asked about once a minute)
+    high_suds: float = 60.0  # distress that the patient and the body agree on: a SUDS this
+    high_eda_rel: float = 0.30  # high (upper part of the 35–70 band) with any one sign: tonic
+    high_hr_rel: float = 0.20  # EDA this far above baseline; HR this far above it (clinical.md:
+    low_hr_rel: float = 0.10  # 20 % = "elevated" in an open prototype) or this far below it
+    low_rmssd_rel: float = 0.40  # (fear bradycardia, clinical.md; the size is ours); RMSSD this
+    high_resp_bpm: float = 3.0  # fraction below it (vagal withdrawal); breathing this many
+    # breaths/min faster. The last three were chosen on the
+    # simulator: defaults to review with clinicians, per patient.
+    # → never raise, and ``distress_levels_down`` levels down at
+    # each decision while it lasts (the step and rate bounds make
+    # it 0.125 at 5 s decisions). No one sign is enough: SUDS is
+    # under-reported by some (bias to −21 among those traced), HR
+    # is not a monotone fear index, ~10 % show no EDA; those at
+    # risk who show no EDA and a slowing heart still breathe faster
+    # and lose RMSSD. Measured: adaptation/README.md, "Safety: the
+    # shield and its invariants". high_suds 0: off; a sign's limit
+    # 0: that sign not counted
+    distress_levels_down: float = 2.0  # a whole number of levels; see the lines above
     unrated_raise_after_s: float = 120.0  # above calm, a raise needs a SUDS rating given at this level
-                                        # (clinical.md: Bălan et al. 2020, "SUD after each trial",
-                                        # about 1 min per step): arousal rises for seconds after a
-                                        # step, and a rating shows where it went. A patient who does
-                                        # not answer is not kept at a step longer than this; 0: off
+    # (clinical.md: Bălan et al. 2020, "SUD after each trial",
+    # about 1 min per step): arousal rises for seconds after a
+    # step, and a rating shows where it went. A patient who does
+    # not answer is not kept at a step longer than this; 0: off
     hr_min_plausible_bpm: float = 30.0  # clinical.md: HR of 0 or 300 is implausible, never real;
-    hr_max_plausible_bpm: float = 220.0 # the same 30–220 bpm range as sensors/heart.py
-    max_sensor_age_s: float = 3.0       # newest heart sample older than this: stale (clinical.md:
-                                        # LSL stalls silently; sensors' own staleness is 1.5 s)
-    min_quality: float = 0.5            # Quality.usable's threshold
-    hold_before_ramp_s: float = 15.0    # architecture.md: sensor loss → hold, then ramp down
-    ramp_down_rate: float = 0.01        # intensity per s while ramping down
-    timeout_s: float = 0.25             # a controller slower than this is a failed controller
+    hr_max_plausible_bpm: float = 220.0  # the same 30–220 bpm range as sensors/heart.py
+    max_sensor_age_s: float = 3.0  # newest heart sample older than this: stale (clinical.md:
+    # LSL stalls silently; sensors' own staleness is 1.5 s)
+    min_quality: float = 0.5  # Quality.usable's threshold
+    hold_before_ramp_s: float = 15.0  # architecture.md: sensor loss → hold, then ramp down
+    ramp_down_rate: float = 0.01  # intensity per s while ramping down
+    timeout_s: float = 0.25  # a controller slower than this is a failed controller
 
     def __post_init__(self) -> None:
         inf = math.inf
-        ranges = {"ceiling": (0.0, 1.0), "max_step": (1e-9, 1.0), "max_rate": (1e-9, inf),
-                  "min_raise_interval_s": (0.0, inf), "hr_ceiling_rel": (1e-9, inf),
-                  "hr_ceiling_bpm": (1.0, 300.0), "hr_fast_max_age_s": (0.0, inf),
-                  "suds_ceiling": (0.0, 100.0), "suds_max_age_s": (0.0, inf),
-                  "high_suds": (0.0, 100.0), "high_eda_rel": (1e-9, inf), "high_hr_rel": (1e-9, inf),
-                  "low_hr_rel": (0.0, 1.0), "low_rmssd_rel": (0.0, 1.0), "high_resp_bpm": (0.0, inf),
-                  "distress_levels_down": (1.0, 10.0),
-                  "unrated_raise_after_s": (0.0, inf),
-                  "hr_min_plausible_bpm": (0.0, 300.0),
-                  "hr_max_plausible_bpm": (1.0, 400.0), "max_sensor_age_s": (1e-9, inf),
-                  "min_quality": (0.0, 1.0), "hold_before_ramp_s": (0.0, inf),
-                  "ramp_down_rate": (1e-9, inf), "timeout_s": (1e-6, inf)}
+        ranges = {
+            "ceiling": (0.0, 1.0),
+            "max_step": (1e-9, 1.0),
+            "max_rate": (1e-9, inf),
+            "min_raise_interval_s": (0.0, inf),
+            "hr_ceiling_rel": (1e-9, inf),
+            "hr_ceiling_bpm": (1.0, 300.0),
+            "hr_fast_max_age_s": (0.0, inf),
+            "suds_ceiling": (0.0, 100.0),
+            "suds_max_age_s": (0.0, inf),
+            "high_suds": (0.0, 100.0),
+            "high_eda_rel": (1e-9, inf),
+            "high_hr_rel": (1e-9, inf),
+            "low_hr_rel": (0.0, 1.0),
+            "low_rmssd_rel": (0.0, 1.0),
+            "high_resp_bpm": (0.0, inf),
+            "distress_levels_down": (1.0, 10.0),
+            "unrated_raise_after_s": (0.0, inf),
+            "hr_min_plausible_bpm": (0.0, 300.0),
+            "hr_max_plausible_bpm": (1.0, 400.0),
+            "max_sensor_age_s": (1e-9, inf),
+            "min_quality": (0.0, 1.0),
+            "hold_before_ramp_s": (0.0, inf),
+            "ramp_down_rate": (1e-9, inf),
+            "timeout_s": (1e-6, inf),
+        }
         for f in fields(self):
             v = getattr(self, f.name)
             lo, hi = ranges[f.name]
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi) or v == inf:
                 raise ValueError(f"ShieldConfig.{f.name}={v!r}: must be a finite number in [{lo:g}, {hi:g}]")
-            object.__setattr__(self, f.name, float(v))   # ints in, floats out: outputs stay floats
+            object.__setattr__(self, f.name, float(v))  # ints in, floats out: outputs stay floats
         if not self.distress_levels_down.is_integer():
-            raise ValueError(f"ShieldConfig.distress_levels_down={self.distress_levels_down!r}: "
-                             "must be a whole number of levels (1, 2, …)")
+            raise ValueError(
+                f"ShieldConfig.distress_levels_down={self.distress_levels_down!r}: "
+                "must be a whole number of levels (1, 2, …)"
+            )
         if self.ramp_down_rate > self.max_rate:
-            raise ValueError(f"ShieldConfig.ramp_down_rate={self.ramp_down_rate!r} exceeds "
-                             f"max_rate={self.max_rate!r}: the rate bound would cut the ramp")
+            raise ValueError(
+                f"ShieldConfig.ramp_down_rate={self.ramp_down_rate!r} exceeds "
+                f"max_rate={self.max_rate!r}: the rate bound would cut the ramp"
+            )
         if self.hr_min_plausible_bpm >= self.hr_max_plausible_bpm:
-            raise ValueError(f"ShieldConfig.hr_min_plausible_bpm={self.hr_min_plausible_bpm!r} must be "
-                             f"below hr_max_plausible_bpm={self.hr_max_plausible_bpm!r}")
+            raise ValueError(
+                f"ShieldConfig.hr_min_plausible_bpm={self.hr_min_plausible_bpm!r} must be "
+                f"below hr_max_plausible_bpm={self.hr_max_plausible_bpm!r}"
+            )
 
 
 def heart_distrust(features, config: ShieldConfig) -> str:
@@ -119,7 +139,7 @@ def heart_distrust(features, config: ShieldConfig) -> str:
         quality, age = features.quality, features.age_s
         src = features.hr_source
         why = f"no quality for {src}" if src in HEART else "no ECG, PPG or RR quality"
-        for k in ((src,) if src in HEART else HEART):
+        for k in (src,) if src in HEART else HEART:
             if k not in quality:
                 continue
             q, a = quality[k].index, age.get(k, _NAN)
@@ -138,8 +158,9 @@ def _reason_of(d: Decision) -> str:
     return d.reason if isinstance(d.reason, str) else str(d.reason)
 
 
-def _step_down(t: float, why: str, last: float, level_below: float, cause: str,
-               d: Decision | None, notes: list[str]) -> tuple[float, str]:
+def _step_down(
+    t: float, why: str, last: float, level_below: float, cause: str, d: Decision | None, notes: list[str]
+) -> tuple[float, str]:
     """A safety rule (``cause``) requires a step below the current level. If the proposal
     is higher, the shield lowers it; if the controller already asked to go at least that far
     down, its target stands but the rule is named, since it would have forced the step
@@ -154,8 +175,7 @@ def _step_down(t: float, why: str, last: float, level_below: float, cause: str,
         if t >= below - 1e-9:
             why = f"{cause}: step down to {t:.2f}, which the controller also asked for ({_reason_of(d)})"
         else:
-            why = (f"{cause}: step down to {below:.2f} at least; the controller asks for {t:.2f} "
-                   f"({_reason_of(d)})")
+            why = f"{cause}: step down to {below:.2f} at least; the controller asks for {t:.2f} ({_reason_of(d)})"
         notes.append(why)
     return t, why
 
@@ -169,8 +189,12 @@ def alarm(obs: Observation, config: ShieldConfig) -> str:
     control tick, so a surge or a lost sensor is acted on within one tick, not one decision.
     The beat-to-beat path comes first: a sudden surge makes the 10-s HR untrustworthy (its
     artefact rule rejects the new, much shorter intervals), and the surge is the news."""
-    return (hr_fast_over_ceiling(obs.features, config) or heart_distrust(obs.features, config)
-            or hr_over_ceiling(obs.features, config) or suds_over_ceiling(obs, config))
+    return (
+        hr_fast_over_ceiling(obs.features, config)
+        or heart_distrust(obs.features, config)
+        or hr_over_ceiling(obs.features, config)
+        or suds_over_ceiling(obs, config)
+    )
 
 
 def hr_over_ceiling(features, config: ShieldConfig) -> str:
@@ -179,8 +203,10 @@ def hr_over_ceiling(features, config: ShieldConfig) -> str:
     first), else the beat-to-beat HR (``hr_fast_over_ceiling``, which checks its own trust)."""
     rel = features.relative.get("hr_bpm", _NAN) if isinstance(features.relative, dict) else _NAN
     if rel > config.hr_ceiling_rel:
-        return (f"HR {features.hr_bpm:.0f} bpm is {rel * 100:.0f} % above baseline "
-                f"(ceiling {config.hr_ceiling_rel * 100:.0f} %)")
+        return (
+            f"HR {features.hr_bpm:.0f} bpm is {rel * 100:.0f} % above baseline "
+            f"(ceiling {config.hr_ceiling_rel * 100:.0f} %)"
+        )
     if features.hr_bpm > config.hr_ceiling_bpm:
         return f"HR {features.hr_bpm:.0f} bpm above the {config.hr_ceiling_bpm:.0f} bpm limit"
     return hr_fast_over_ceiling(features, config)
@@ -196,7 +222,7 @@ def hr_fast_distrust(features, config: ShieldConfig) -> str:
         if not config.hr_fast_max_age_s > 0:
             return "beat-to-beat HR off"
         hr = _real(getattr(features, "hr_fast_bpm", _NAN))
-        if not config.hr_min_plausible_bpm <= hr <= config.hr_max_plausible_bpm:   # NaN fails too
+        if not config.hr_min_plausible_bpm <= hr <= config.hr_max_plausible_bpm:  # NaN fails too
             return f"beat-to-beat HR {hr:.0f} bpm implausible" if hr == hr else "no beat-to-beat HR"
         q = _real(getattr(getattr(features, "hr_fast_quality", None), "index", None))
         if not q >= config.min_quality:
@@ -219,8 +245,10 @@ def hr_fast_over_ceiling(features, config: ShieldConfig) -> str:
     hr = float(features.hr_fast_bpm)
     relative = getattr(features, "relative", None)
     rel = _real(relative.get("hr_fast_bpm")) if isinstance(relative, dict) else _NAN
-    what = f"beat-to-beat HR {hr:.0f} bpm ({getattr(features, 'hr_fast_source', '') or '?'}, " \
-           f"last {RUN_INTERVALS + 1} beats)"
+    what = (
+        f"beat-to-beat HR {hr:.0f} bpm ({getattr(features, 'hr_fast_source', '') or '?'}, "
+        f"last {RUN_INTERVALS + 1} beats)"
+    )
     if config.hr_ceiling_rel < rel < math.inf:
         return f"{what} is {rel * 100:.0f} % above baseline (ceiling {config.hr_ceiling_rel * 100:.0f} %)"
     if hr > config.hr_ceiling_bpm:
@@ -250,8 +278,10 @@ def agreeing_distress(obs: Observation, config: ShieldConfig, heart_ok: bool = T
     signs = body_signs(obs.features, config, heart_ok)
     if not signs:
         return ""
-    return (f"SUDS {obs.suds:.0f} ≥ {config.high_suds:.0f} ({obs.suds_age:.0f} s ago) with "
-            f"{' and '.join(signs)} vs baseline")
+    return (
+        f"SUDS {obs.suds:.0f} ≥ {config.high_suds:.0f} ({obs.suds_age:.0f} s ago) with "
+        f"{' and '.join(signs)} vs baseline"
+    )
 
 
 def body_signs(f, config: ShieldConfig, heart_ok: bool = True) -> list[str]:
@@ -289,7 +319,7 @@ def _real(v) -> float:
         return _NAN
     try:
         return float(v)
-    except OverflowError:            # an int too large for a float
+    except OverflowError:  # an int too large for a float
         return _NAN
 
 

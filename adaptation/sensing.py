@@ -39,37 +39,45 @@ import numpy as np
 from sensors.baseline import RATIO
 from sensors.types import Features, Quality
 
-NAMES = Features.NAMES                       # hr, rmssd, eda tonic, scr rate, scr amplitude, resp
-GROUPS = ("heart", "eda", "resp")            # quality and age per signal group
+NAMES = Features.NAMES  # hr, rmssd, eda tonic, scr rate, scr amplitude, resp
+GROUPS = ("heart", "eda", "resp")  # quality and age per signal group
 _GROUP_OF = {"hr_bpm": 0, "rmssd_ms": 0, "eda_tonic_us": 1, "scr_per_min": 1, "scr_amplitude_us": 1, "resp_rate_bpm": 2}
 _RATIO = np.array([n in RATIO for n in NAMES])
-WINDOW_S = 10.0                              # heart and breathing windows: an artefact spoils this long after
-FAST_SD_BPM = 2.5                            # beat-to-beat HR scatter (see the module docstring)
-FAST_IRREGULAR = 0.03                        # share of ticks whose newest run holds an ectopic or missed beat
-FAST_AGE_S = (0.0, 0.8)                      # newest beat's age at a tick
+WINDOW_S = 10.0  # heart and breathing windows: an artefact spoils this long after
+FAST_SD_BPM = 2.5  # beat-to-beat HR scatter (see the module docstring)
+FAST_IRREGULAR = 0.03  # share of ticks whose newest run holds an ectopic or missed beat
+FAST_AGE_S = (0.0, 0.8)  # newest beat's age at a tick
 
 
 class SensorModel:
     """Measures a batch of patients once per decision; tracks artefacts every second."""
 
-    def __init__(self, n: int, artefacts_per_hour: np.ndarray, dropouts_per_hour: np.ndarray,
-                 rng: np.random.Generator):
+    def __init__(self, n: int, artefacts_per_hour: np.ndarray, dropouts_per_hour: np.ndarray, rng: np.random.Generator):
         self.n = n
         self.rng = rng
         self.artefact_rate = np.asarray(artefacts_per_hour, float) / 3600.0
         self.dropout_rate = np.asarray(dropouts_per_hour, float) / 3600.0
-        self.spoiled_until = np.zeros(n)     # heart/breathing unreadable until this time
+        self.spoiled_until = np.zeros(n)  # heart/breathing unreadable until this time
         self.stall_since = np.full(n, np.nan)
         self.stall_until = np.zeros(n)
-        self.flat_until = np.zeros(n)        # EDA electrode lifted
+        self.flat_until = np.zeros(n)  # EDA electrode lifted
         self.baseline = np.full((n, len(NAMES)), np.nan)
         # the beat-to-beat HR's own draws: the main generator's sequence stays as it was
         self._fast_rng = rng.spawn(1)[0]
         self.fast: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
-            np.full(n, np.nan), np.full(n, np.nan), np.zeros(n), np.full(n, np.nan))
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            np.zeros(n),
+            np.full(n, np.nan),
+        )
 
-    def reset(self, rows: np.ndarray, resting: dict[str, np.ndarray],
-              artefacts_per_hour: np.ndarray | None = None, dropouts_per_hour: np.ndarray | None = None) -> None:
+    def reset(
+        self,
+        rows: np.ndarray,
+        resting: dict[str, np.ndarray],
+        artefacts_per_hour: np.ndarray | None = None,
+        dropouts_per_hour: np.ndarray | None = None,
+    ) -> None:
         """New people in ``rows``: clear their faults and measure their baseline."""
         if artefacts_per_hour is not None:
             self.artefact_rate[rows] = np.asarray(artefacts_per_hour, float) / 3600.0
@@ -90,7 +98,9 @@ class SensorModel:
         starts = rng.random(n) < self.artefact_rate * dt
         if starts.any():
             length = rng.uniform(2.0, 15.0, n)
-            self.spoiled_until = np.where(starts, np.maximum(self.spoiled_until, now + length + WINDOW_S), self.spoiled_until)
+            self.spoiled_until = np.where(
+                starts, np.maximum(self.spoiled_until, now + length + WINDOW_S), self.spoiled_until
+            )
         drops = rng.random(n) < self.dropout_rate * dt
         if drops.any():
             length = rng.uniform(5.0, 60.0, n)
@@ -107,20 +117,22 @@ class SensorModel:
         rng = self.rng
         out = values.copy()
         shape = out.shape[:-1]
-        out[..., 0] += rng.normal(0.0, 1.0 * scale, shape)                                  # HR bpm
-        out[..., 1] *= np.exp(rng.normal(0.0, 0.15 * scale, shape))                          # RMSSD
+        out[..., 0] += rng.normal(0.0, 1.0 * scale, shape)  # HR bpm
+        out[..., 1] *= np.exp(rng.normal(0.0, 0.15 * scale, shape))  # RMSSD
         out[..., 2] = out[..., 2] * (1 + rng.normal(0.0, 0.01 * scale, shape)) + rng.normal(0.0, 0.03 * scale, shape)
-        out[..., 5] += rng.normal(0.0, 0.7 * scale, shape)                                  # breathing
+        out[..., 5] += rng.normal(0.0, 0.7 * scale, shape)  # breathing
         return out
 
-    def measure(self, now: np.ndarray | float, true: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def measure(
+        self, now: np.ndarray | float, true: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(values, relative, quality, age): values and relative (n, 6) in ``NAMES`` order,
         NaN where ``sensors`` would give NaN; quality and age (n, 3) in ``GROUPS`` order."""
         n, rng = self.n, self.rng
         now = np.broadcast_to(np.asarray(now, dtype=np.float64), (n,))
         values = self._noisy(np.stack([true[k] for k in NAMES], axis=1))
         scr = true["scr_per_min"]
-        values[:, 3] = rng.poisson(np.maximum(scr, 0.0))          # counted over a 60 s window
+        values[:, 3] = rng.poisson(np.maximum(scr, 0.0))  # counted over a 60 s window
         values[:, 4] = np.where(values[:, 3] > 0, values[:, 4] * np.exp(rng.normal(0, 0.2, n)), np.nan)
         quality = rng.uniform(0.8, 1.0, (n, 3))
         age = rng.uniform(0.0, 0.1, (n, 3))
@@ -141,8 +153,9 @@ class SensorModel:
         self.fast = self._measure_fast(true["hr_bpm"], usable[:, 0], age[:, 0], stalled)
         return values, relative, quality, age
 
-    def _measure_fast(self, hr_true: np.ndarray, heart_usable: np.ndarray, heart_age: np.ndarray,
-                      stalled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _measure_fast(
+        self, hr_true: np.ndarray, heart_usable: np.ndarray, heart_age: np.ndarray, stalled: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(hr_fast_bpm, relative, quality index, age) per session (see the module docstring)."""
         rng, n = self._fast_rng, self.n
         hr = np.asarray(hr_true, dtype=np.float64) + rng.normal(0.0, FAST_SD_BPM, n)
@@ -160,6 +173,11 @@ class SensorModel:
         ``hr_fast_*`` and ``relative['hr_fast_bpm']``, as ``sensors.features`` fills them."""
         hr, rel, q, age = (float(a[i]) for a in self.fast)
         known = hr == hr
-        return dataclasses.replace(features, hr_fast_bpm=hr, hr_fast_source="ecg" if known else "",
-                                   hr_fast_quality=Quality(q, "ok" if known else "noisy"), hr_fast_age_s=age,
-                                   relative={**features.relative, "hr_fast_bpm": rel})
+        return dataclasses.replace(
+            features,
+            hr_fast_bpm=hr,
+            hr_fast_source="ecg" if known else "",
+            hr_fast_quality=Quality(q, "ok" if known else "noisy"),
+            hr_fast_age_s=age,
+            relative={**features.relative, "hr_fast_bpm": rel},
+        )

@@ -55,13 +55,36 @@ import math
 from collections.abc import Callable
 
 from adaptation.guard import ControllerGuard, check_decision
-from adaptation.safety_rules import (HEART, ShieldConfig, _answered_at_this_level, _level_below, _reason_of,
-                                     _step_down, _unrated_at_level, agreeing_distress, alarm, heart_distrust,
-                                     hr_fast_distrust, hr_fast_over_ceiling, hr_over_ceiling, suds_over_ceiling)
+from adaptation.safety_rules import (
+    HEART,
+    ShieldConfig,
+    _answered_at_this_level,
+    _level_below,
+    _reason_of,
+    _step_down,
+    _unrated_at_level,
+    agreeing_distress,
+    alarm,
+    heart_distrust,
+    hr_fast_distrust,
+    hr_fast_over_ceiling,
+    hr_over_ceiling,
+    suds_over_ceiling,
+)
 from adaptation.types import Controller, Decision, Observation, Therapist
 
-__all__ = ["HEART", "SafetyShield", "ShieldConfig", "agreeing_distress", "alarm", "heart_distrust",
-           "hr_fast_distrust", "hr_fast_over_ceiling", "hr_over_ceiling", "suds_over_ceiling"]
+__all__ = [
+    "HEART",
+    "SafetyShield",
+    "ShieldConfig",
+    "agreeing_distress",
+    "alarm",
+    "heart_distrust",
+    "hr_fast_distrust",
+    "hr_fast_over_ceiling",
+    "hr_over_ceiling",
+    "suds_over_ceiling",
+]
 
 _NAN = math.nan
 
@@ -73,9 +96,15 @@ class SafetyShield:
     ``filter``); its ``decide`` then uses the fallback. ``clock`` times inline controller
     calls (default ``time.perf_counter``); ``threaded`` runs them on a worker thread."""
 
-    def __init__(self, controller: Controller | None, fallback: Controller, config: ShieldConfig = ShieldConfig(),
-                 threaded: bool = False, clock: Callable[[], float] | None = None):
-        kw = {} if clock is None else {"clock": clock}   # the guards' clock: tests fake slowness
+    def __init__(
+        self,
+        controller: Controller | None,
+        fallback: Controller,
+        config: ShieldConfig = ShieldConfig(),
+        threaded: bool = False,
+        clock: Callable[[], float] | None = None,
+    ):
+        kw = {} if clock is None else {"clock": clock}  # the guards' clock: tests fake slowness
         self.config = config
         self.guard = ControllerGuard(controller, config.timeout_s, threaded, **kw)
         self.fallback = ControllerGuard(fallback, config.timeout_s, threaded, **kw)
@@ -84,10 +113,10 @@ class SafetyShield:
 
     def reset(self, controllers: bool = True) -> None:
         """Start a new session: forget the last target, times and timers."""
-        self._last: float | None = None       # the shield's last output
-        self._time: float | None = None       # the latest valid obs.time seen
-        self._raised_at = -math.inf           # time of the last increase
-        self._raised_before = -math.inf       # the one before (rebase undoes a raise not applied)
+        self._last: float | None = None  # the shield's last output
+        self._time: float | None = None  # the latest valid obs.time seen
+        self._raised_at = -math.inf  # time of the last increase
+        self._raised_before = -math.inf  # the one before (rebase undoes a raise not applied)
         self._untrusted_since: float | None = None
         if controllers:
             self.guard.reset()
@@ -102,11 +131,11 @@ class SafetyShield:
             return
         target = min(max(float(target), 0.0), 1.0)
         if self._last is not None and target < self._last and self._raised_at == self._time:
-            self._raised_at = self._raised_before     # its raise was not applied: it does not count
+            self._raised_at = self._raised_before  # its raise was not applied: it does not count
         if now is not None and math.isfinite(now) and (self._last is None or target > self._last):
             self._raised_at = now
-        if self._last is not None:            # before the first decision the shield starts
-            self._last = target               # from obs.target anyway
+        if self._last is not None:  # before the first decision the shield starts
+            self._last = target  # from obs.target anyway
 
     def hold_raises(self, now: float) -> None:
         """No raise for ``min_raise_interval_s`` from ``now`` (e.g. after a resume)."""
@@ -114,7 +143,7 @@ class SafetyShield:
             self._raised_at = now
 
     def decide(self, obs: Observation) -> Decision:
-        if obs.therapist == Therapist.STOP:   # the controller is not even asked
+        if obs.therapist == Therapist.STOP:  # the controller is not even asked
             return self._filter(None, obs, (), "")
         d = self.guard.call(obs)
         if d is not None:
@@ -136,8 +165,8 @@ class SafetyShield:
         if d.source == "shield" and d.target < held:
             return d
         self._last, self._time, self._raised_at, self._raised_before = saved
-        if self._untrusted_since is None:     # a check may start the sensor-loss timer, never
-            self._untrusted_since = untrusted_since   # clear it: the next decision does that
+        if self._untrusted_since is None:  # a check may start the sensor-loss timer, never
+            self._untrusted_since = untrusted_since  # clear it: the next decision does that
         return None
 
     def filter(self, decision: Decision, obs: Observation) -> Decision:
@@ -153,8 +182,9 @@ class SafetyShield:
     def _fall_back(self, obs: Observation, notes: tuple[str, ...]) -> Decision:
         d = self.fallback.call(obs)
         if d is not None:
-            return self._filter(d, obs, notes + (f"fallback '{self.fallback.name}' decided",),
-                                f"fallback:{self.fallback.name}")
+            return self._filter(
+                d, obs, notes + (f"fallback '{self.fallback.name}' decided",), f"fallback:{self.fallback.name}"
+            )
         return self._filter(None, obs, notes + (self.fallback.last_error,), "")
 
     def _filter(self, d: Decision | None, obs: Observation, notes: tuple[str, ...], source: str) -> Decision:
@@ -164,12 +194,12 @@ class SafetyShield:
         notes = list(notes)
         now = obs.time
         last = self._last
-        if last is None:                      # first decision: the intensity last asked for
+        if last is None:  # first decision: the intensity last asked for
             last = obs.target if obs.target == obs.target else 0.0
             last = min(max(float(last), 0.0), 1.0)
             dt = cfg.max_step / cfg.max_rate  # → only the step bound
         else:
-            dt = 0.0                          # no valid time yet: nothing to measure from
+            dt = 0.0  # no valid time yet: nothing to measure from
         if now == now and abs(now) != math.inf and (self._time is None or now >= self._time):
             valid_time = True
             if self._time is not None:
@@ -178,9 +208,12 @@ class SafetyShield:
         else:
             valid_time = False
             dt = 0.0
-            notes.append(f"time {now!r} s is not after the last valid time {self._time!r} s: "
-                         "dt = 0, no change but forced decreases" if self._time is not None else
-                         f"time {now!r} s is not a valid time: dt = 0, no change but forced decreases")
+            notes.append(
+                f"time {now!r} s is not after the last valid time {self._time!r} s: "
+                "dt = 0, no change but forced decreases"
+                if self._time is not None
+                else f"time {now!r} s is not a valid time: dt = 0, no change but forced decreases"
+            )
             time_note = notes[-1]
         distrust = heart_distrust(obs.features, cfg)
         if valid_time:
@@ -198,7 +231,7 @@ class SafetyShield:
         if c < cap:
             cap = max(float(c), 0.0)
 
-        if d is not None and not math.isfinite(d.target):   # guarded already; defence in depth
+        if d is not None and not math.isfinite(d.target):  # guarded already; defence in depth
             d, failure = None, f"non-finite target {d.target!r}"
             notes.append(failure)
         if d is None:
@@ -213,8 +246,8 @@ class SafetyShield:
             t, why = 0.0, f"target {t:.3f} below 0: clamped"
             notes.append(why)
 
-        softened = ""                         # the controller's decrease, only rate-limited
-        hold = []                             # reasons why t must not exceed ``last``
+        softened = ""  # the controller's decrease, only rate-limited
+        hold = []  # reasons why t must not exceed ``last``
         if c != c:
             hold.append("therapist ceiling unknown (NaN)")
         if distrust:
@@ -228,8 +261,10 @@ class SafetyShield:
                 r = max(last - cfg.ramp_down_rate * dt, 0.0)
                 if t > r:
                     t = r
-                    why = (f"ramp down: heart signal untrustworthy for {now - self._untrusted_since:.0f} s"
-                           f" > {cfg.hold_before_ramp_s:g} s ({distrust})")
+                    why = (
+                        f"ramp down: heart signal untrustworthy for {now - self._untrusted_since:.0f} s"
+                        f" > {cfg.hold_before_ramp_s:g} s ({distrust})"
+                    )
                     notes.append(why)
         else:
             f = obs.features
@@ -242,7 +277,7 @@ class SafetyShield:
         distress = suds_over_ceiling(obs, cfg)
         if distress:
             hold.append(distress)
-            if _answered_at_this_level(obs):   # the rating is about this level: leave it
+            if _answered_at_this_level(obs):  # the rating is about this level: leave it
                 t, why = _step_down(t, why, last, _level_below(obs), f"{distress}, given at this level", d, notes)
         agree = agreeing_distress(obs, cfg, heart_ok=not distrust)
         if agree:
@@ -258,7 +293,7 @@ class SafetyShield:
         unrated = _unrated_at_level(obs, cfg)
         if unrated:
             hold.append(unrated)
-        if obs.therapist != Therapist.NONE:   # HOLD, or a command this code does not know
+        if obs.therapist != Therapist.NONE:  # HOLD, or a command this code does not know
             hold.append(f"therapist {getattr(obs.therapist, 'value', obs.therapist)}")
         if t > last and now - self._raised_at < cfg.min_raise_interval_s:
             hold.append(f"last raise {now - self._raised_at:.1f} s ago < {cfg.min_raise_interval_s:g} s")
@@ -269,22 +304,28 @@ class SafetyShield:
         bound = min(cfg.max_step, cfg.max_rate * dt)
         if t > last + bound:
             t = last + bound
-            why = (f"raise limited to {bound:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
-                   if valid_time else "hold: " + time_note)
-            if valid_time:                    # else the time note already says why
+            why = (
+                f"raise limited to {bound:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
+                if valid_time
+                else "hold: " + time_note
+            )
+            if valid_time:  # else the time note already says why
                 notes.append(why)
         else:
             lo = last - bound
             if cap < last:
-                lo = min(lo, cap)             # a lowered ceiling is followed at once
+                lo = min(lo, cap)  # a lowered ceiling is followed at once
             if t < lo:
                 t = lo
-                limit = (f"decrease limited to {last - lo:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
-                         if valid_time else "hold: " + time_note)
+                limit = (
+                    f"decrease limited to {last - lo:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
+                    if valid_time
+                    else "hold: " + time_note
+                )
                 if valid_time:
                     notes.append(limit)
                 if why:
-                    why = f"{why}; {limit}"       # the rule that asked for it still decides
+                    why = f"{why}; {limit}"  # the rule that asked for it still decides
                 elif d is not None and valid_time:
                     # the controller's own step down, made gentler: still its decision and cause
                     softened = f"{_reason_of(d)} ({limit})"

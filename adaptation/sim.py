@@ -29,8 +29,14 @@ from .patient import PatientBatch
 from .sensing import NAMES, SensorModel
 from .types import Observation, Therapist
 
-_GROUP_KEY = {"hr_bpm": "ecg", "rmssd_ms": "ecg", "eda_tonic_us": "eda", "scr_per_min": "eda",
-              "scr_amplitude_us": "eda", "resp_rate_bpm": "resp"}
+_GROUP_KEY = {
+    "hr_bpm": "ecg",
+    "rmssd_ms": "ecg",
+    "eda_tonic_us": "eda",
+    "scr_per_min": "eda",
+    "scr_amplitude_us": "eda",
+    "resp_rate_bpm": "resp",
+}
 
 
 @dataclass(frozen=True)
@@ -41,12 +47,12 @@ class SessionConfig:
     levels: tuple[float, ...] = tuple(i / 10 for i in range(11))
     duration_s: float = 1800.0
     decision_interval_s: float = 5.0
-    suds_interval_s: float = 60.0            # SUDS asked once a minute
-    suds_after_change_s: float = 20.0        # and this long after each level change (inf: not)
-    ramp_rate: float = 0.05                  # scene easing, intensity per second
-    band: tuple[float, float] = (0.35, 0.70) # therapeutic (moderate) arousal, SUDS 35–70
+    suds_interval_s: float = 60.0  # SUDS asked once a minute
+    suds_after_change_s: float = 20.0  # and this long after each level change (inf: not)
+    ramp_rate: float = 0.05  # scene easing, intensity per second
+    band: tuple[float, float] = (0.35, 0.70)  # therapeutic (moderate) arousal, SUDS 35–70
     success_time_s: float = 60.0
-    holds_per_hour: float = 2.0              # therapist holds, each 30–90 s
+    holds_per_hour: float = 2.0  # therapist holds, each 30–90 s
     dt: float = 1.0
 
     def __post_init__(self) -> None:
@@ -58,8 +64,10 @@ class SessionConfig:
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"SessionConfig.{name} = {v!r}; expected a positive number")
         if not (isinstance(self.suds_after_change_s, (int, float)) and self.suds_after_change_s >= 0):
-            raise ValueError(f"SessionConfig.suds_after_change_s = {self.suds_after_change_s!r}; expected "
-                             "seconds ≥ 0 (inf: no extra rating after a level change)")
+            raise ValueError(
+                f"SessionConfig.suds_after_change_s = {self.suds_after_change_s!r}; expected "
+                "seconds ≥ 0 (inf: no extra rating after a level change)"
+            )
         if self.decision_interval_s < self.dt:
             raise ValueError(f"decision_interval_s {self.decision_interval_s} is shorter than dt {self.dt}")
         if not 0.0 <= self.band[0] < self.band[1] <= 1.0:
@@ -74,19 +82,23 @@ class Tally:
 
     in_band_s: np.ndarray
     panic_s: np.ndarray
-    sensitising_s: np.ndarray    # arousal above the person's habituation band (fear grows there)
-    escape_risk: np.ndarray      # expected escapes: the sum of each second's escape probability
-    escaped: np.ndarray          # escaped in this interval
-    succeeded: np.ndarray        # succeeded in this interval
-    new_levels: np.ndarray       # rise of the highest level reached
-    remaining_s: np.ndarray = None   # session time left when it succeeded (0 otherwise)
+    sensitising_s: np.ndarray  # arousal above the person's habituation band (fear grows there)
+    escape_risk: np.ndarray  # expected escapes: the sum of each second's escape probability
+    escaped: np.ndarray  # escaped in this interval
+    succeeded: np.ndarray  # succeeded in this interval
+    new_levels: np.ndarray  # rise of the highest level reached
+    remaining_s: np.ndarray = None  # session time left when it succeeded (0 otherwise)
 
 
 class SessionBatch:
     """``n`` simulated sessions stepped together (see the module docstring)."""
 
-    def __init__(self, params: dict[str, np.ndarray], config: SessionConfig = SessionConfig(),
-                 rng: np.random.Generator | None = None):
+    def __init__(
+        self,
+        params: dict[str, np.ndarray],
+        config: SessionConfig = SessionConfig(),
+        rng: np.random.Generator | None = None,
+    ):
         self.config = config
         self.rng = rng if rng is not None else np.random.default_rng()
         self.levels = np.asarray(config.levels, dtype=np.float64)
@@ -101,7 +113,7 @@ class SessionBatch:
         self.time_at_level = z.copy()
         self.suds, self.suds_age, self.peak_suds = z.copy(), z.copy(), z.copy()
         self.hold_until = z.copy()
-        self.next_suds = z.copy()            # session time of the next SUDS rating
+        self.next_suds = z.copy()  # session time of the next SUDS rating
         self.peak_top, self.time_at_top = z.copy(), z.copy()
         self.escaped = np.zeros(self.n, bool)
         self.succeeded = np.zeros(self.n, bool)
@@ -116,11 +128,23 @@ class SessionBatch:
         """Start sessions afresh (with new people when ``params`` is given)."""
         rows = np.arange(self.n) if rows is None else np.asarray(rows)
         self.patients.reset(rows, params)
-        self.sensors.reset(rows, self.patients.resting_physiology(),
-                           None if params is None else params["artefacts_per_hour"],
-                           None if params is None else params["dropouts_per_hour"])
-        for arr in (self.time, self.intensity, self.target, self.time_at_level, self.hold_until,
-                    self.peak_top, self.time_at_top, self.in_band_s, self.panic_s):
+        self.sensors.reset(
+            rows,
+            self.patients.resting_physiology(),
+            None if params is None else params["artefacts_per_hour"],
+            None if params is None else params["dropouts_per_hour"],
+        )
+        for arr in (
+            self.time,
+            self.intensity,
+            self.target,
+            self.time_at_level,
+            self.hold_until,
+            self.peak_top,
+            self.time_at_top,
+            self.in_band_s,
+            self.panic_s,
+        ):
             arr[rows] = 0.0
         self.level[rows] = 0
         self.top_reached[rows] = 0
@@ -158,8 +182,15 @@ class SessionBatch:
         cfg = self.config
         steps = int(round(cfg.decision_interval_s / cfg.dt))
         n, p = self.n, self.patients.p
-        tally = Tally(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, bool), np.zeros(n, bool),
-                      np.zeros(n, np.int64))
+        tally = Tally(
+            np.zeros(n),
+            np.zeros(n),
+            np.zeros(n),
+            np.zeros(n),
+            np.zeros(n, bool),
+            np.zeros(n, bool),
+            np.zeros(n, np.int64),
+        )
         top_before = self.top_reached.copy()
         low, high = cfg.band
         for _ in range(steps):
@@ -179,8 +210,9 @@ class SessionBatch:
             self.top_reached = np.maximum(self.top_reached, level)
             self.time_at_level = np.where(changed, 0.0, self.time_at_level + dt * live)
             self.peak_suds = np.where(changed, math.nan, self.peak_suds)
-            self.next_suds = np.where(changed & live, np.minimum(self.next_suds, self.time + cfg.suds_after_change_s),
-                                      self.next_suds)
+            self.next_suds = np.where(
+                changed & live, np.minimum(self.next_suds, self.time + cfg.suds_after_change_s), self.next_suds
+            )
             self.suds_age = self.suds_age + dt * live
             a = self.patients.arousal
             in_band = live * ((a >= low) & (a <= high) & (self.intensity > 0)) * dt
@@ -239,28 +271,65 @@ class SessionBatch:
     def vectors(self) -> np.ndarray:
         """Observation vectors (n, observation.SIZE) for the learned policy."""
         _, relative, quality, age = self._measure()
-        return encode_arrays(relative, quality, age, intensity=self.intensity, level=self.level, top_level=self.top,
-                             time_at_level=self.time_at_level, time=self.time, suds=self.suds,
-                             suds_age=self.suds_age, peak_suds=self.peak_suds, top_reached=self.top_reached,
-                             held=self.held)
+        return encode_arrays(
+            relative,
+            quality,
+            age,
+            intensity=self.intensity,
+            level=self.level,
+            top_level=self.top,
+            time_at_level=self.time_at_level,
+            time=self.time,
+            suds=self.suds,
+            suds_age=self.suds_age,
+            peak_suds=self.peak_suds,
+            top_reached=self.top_reached,
+            held=self.held,
+        )
 
     def _rows(self) -> tuple[list, ...]:
         """Every session's state as Python lists, made once per decision: indexing numpy
         arrays element by element costs more than the whole decision."""
         if self._lists is None:
             values, relative, quality, age = self._measure()
-            self._lists = (values.tolist(), relative.tolist(), quality.tolist(), age.tolist(),
-                           self.time.tolist(), self.intensity.tolist(), self.target.tolist(), self.level.tolist(),
-                           self.time_at_level.tolist(), self.suds.tolist(), self.suds_age.tolist(),
-                           self.peak_suds.tolist(), self.top_reached.tolist(), self.held.tolist())
+            self._lists = (
+                values.tolist(),
+                relative.tolist(),
+                quality.tolist(),
+                age.tolist(),
+                self.time.tolist(),
+                self.intensity.tolist(),
+                self.target.tolist(),
+                self.level.tolist(),
+                self.time_at_level.tolist(),
+                self.suds.tolist(),
+                self.suds_age.tolist(),
+                self.peak_suds.tolist(),
+                self.top_reached.tolist(),
+                self.held.tolist(),
+            )
         return self._lists
 
     def observation(self, i: int, ceiling: float = 1.0) -> Observation:
         """Session ``i`` as a live session would see it."""
-        (values, relative, quality, age, time, intensity, target, level, time_at_level, suds, suds_age,
-         peak_suds, top_reached, held) = self._rows()
+        (
+            values,
+            relative,
+            quality,
+            age,
+            time,
+            intensity,
+            target,
+            level,
+            time_at_level,
+            suds,
+            suds_age,
+            peak_suds,
+            top_reached,
+            held,
+        ) = self._rows()
         qualities, ages, reasons = {}, {}, {}
-        for g, key in enumerate(("ecg", "eda", "resp")):         # GROUPS: heart, eda, resp
+        for g, key in enumerate(("ecg", "eda", "resp")):  # GROUPS: heart, eda, resp
             q, a = quality[i][g], age[i][g]
             reason = "stale" if a > 3.0 else "flat line" if q == 0.0 else "noisy" if q < 0.5 else "ok"
             qualities[key] = Quality(q, reason)
@@ -269,12 +338,31 @@ class SessionBatch:
         for k, v in vals.items():
             if math.isnan(v):
                 group = _GROUP_KEY[k]
-                reasons[k] = qualities[group].reason if qualities[group].reason != "ok" else "no responses in the window"
-        features = Features(time=time[i], hr_source="ecg", quality=qualities, age_s=ages,
-                            relative=dict(zip(NAMES, relative[i])), reasons=reasons, **vals)
-        features = self.sensors.with_fast(features, i)       # the beat-to-beat HR the shield's fast rule reads
+                reasons[k] = (
+                    qualities[group].reason if qualities[group].reason != "ok" else "no responses in the window"
+                )
+        features = Features(
+            time=time[i],
+            hr_source="ecg",
+            quality=qualities,
+            age_s=ages,
+            relative=dict(zip(NAMES, relative[i])),
+            reasons=reasons,
+            **vals,
+        )
+        features = self.sensors.with_fast(features, i)  # the beat-to-beat HR the shield's fast rule reads
         return Observation(
-            time=time[i], intensity=intensity[i], target=target[i], levels=self.config.levels, level=level[i],
-            time_at_level=time_at_level[i], features=features, suds=suds[i], suds_age=suds_age[i],
-            peak_suds_at_level=peak_suds[i], top_reached=top_reached[i],
-            therapist=Therapist.HOLD if held[i] else Therapist.NONE, ceiling=ceiling)
+            time=time[i],
+            intensity=intensity[i],
+            target=target[i],
+            levels=self.config.levels,
+            level=level[i],
+            time_at_level=time_at_level[i],
+            features=features,
+            suds=suds[i],
+            suds_age=suds_age[i],
+            peak_suds_at_level=peak_suds[i],
+            top_reached=top_reached[i],
+            therapist=Therapist.HOLD if held[i] else Therapist.NONE,
+            ceiling=ceiling,
+        )

@@ -34,11 +34,22 @@ from .shield import ShieldConfig
 from .sim import SessionConfig
 
 FORMAT = "vrex-train/1"
-ESCAPE_MEASURES = ("observed", "expected")     # how checkpoints count escapes (evaluation.escape_measure)
+ESCAPE_MEASURES = ("observed", "expected")  # how checkpoints count escapes (evaluation.escape_measure)
 ALGORITHMS = ("PPO", "A2C")
 ACTIVATIONS = ("tanh", "relu")
-_NOT_FROM_YAML = {"policy", "env", "seed", "verbose", "tensorboard_log", "device", "_init_setup_model",
-                  "policy_kwargs", "rollout_buffer_class", "rollout_buffer_kwargs", "stats_window_size"}
+_NOT_FROM_YAML = {
+    "policy",
+    "env",
+    "seed",
+    "verbose",
+    "tensorboard_log",
+    "device",
+    "_init_setup_model",
+    "policy_kwargs",
+    "rollout_buffer_class",
+    "rollout_buffer_kwargs",
+    "stats_window_size",
+}
 
 
 @dataclass
@@ -50,8 +61,8 @@ class TrainConfig:
     total_timesteps: int = 100_000
     n_envs: int = 8
     threads: int = 1
-    frames: int = 1                # decisions the policy sees at once (SB3's VecFrameStack n_stack)
-    start_from: Path | None = None # an earlier run's folder (model.zip, vecnormalize.pkl) to continue from
+    frames: int = 1  # decisions the policy sees at once (SB3's VecFrameStack n_stack)
+    start_from: Path | None = None  # an earlier run's folder (model.zip, vecnormalize.pkl) to continue from
     normalize: dict[str, Any] = field(default_factory=lambda: {"observations": True, "rewards": True, "clip_obs": 10.0})
     population: str = "default"
     session: SessionConfig = field(default_factory=SessionConfig)
@@ -59,8 +70,15 @@ class TrainConfig:
     reward: RewardWeights = field(default_factory=RewardWeights)
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
-    evaluation: dict[str, Any] = field(default_factory=lambda: {"every_timesteps": 50_000, "episodes": 200, "seed": 1001,
-                                                                "escape_weight": 10.0, "escape_measure": "observed"})
+    evaluation: dict[str, Any] = field(
+        default_factory=lambda: {
+            "every_timesteps": 50_000,
+            "episodes": 200,
+            "seed": 1001,
+            "escape_weight": 10.0,
+            "escape_measure": "observed",
+        }
+    )
 
     def load_population(self) -> Population:
         path = Path(self.population)
@@ -71,6 +89,7 @@ class TrainConfig:
 
 def _algorithm_class(name: str):
     import stable_baselines3 as sb3
+
     return getattr(sb3, name)
 
 
@@ -89,7 +108,9 @@ def _dataclass_section(doc: cfgio.Doc, path: tuple, raw: Any, cls) -> Any:
             continue
         default = getattr(defaults, key)
         if isinstance(default, tuple):
-            if doc.expect((*path, key), value, "list") and all(doc.expect((*path, key, i), v, "number") for i, v in enumerate(value)):
+            if doc.expect((*path, key), value, "list") and all(
+                doc.expect((*path, key, i), v, "number") for i, v in enumerate(value)
+            ):
                 raw[key] = tuple(float(v) for v in value)
             else:
                 ok = False
@@ -110,18 +131,40 @@ def load_config(path: str | Path) -> TrainConfig:
     """Read and check a training config; every problem at once as a ``ConfigError``."""
     doc = cfgio.load(path)
     d = doc.data
-    top = {"format", "name", "algorithm", "seed", "total_timesteps", "n_envs", "threads", "frames", "start_from",
-           "normalize", "population",
-           "session", "shield", "reward", "hyperparameters", "evaluation"}
+    top = {
+        "format",
+        "name",
+        "algorithm",
+        "seed",
+        "total_timesteps",
+        "n_envs",
+        "threads",
+        "frames",
+        "start_from",
+        "normalize",
+        "population",
+        "session",
+        "shield",
+        "reward",
+        "hyperparameters",
+        "evaluation",
+    }
     if not doc.check_keys((), d, top, required={"format", "algorithm", "total_timesteps"}):
         doc.raise_if_problems()
     if d.get("format") != FORMAT:
-        doc.error(("format",), f"format {cfgio.describe(d.get('format'))} is not a training config", f"write format: {FORMAT}")
+        doc.error(
+            ("format",), f"format {cfgio.describe(d.get('format'))} is not a training config", f"write format: {FORMAT}"
+        )
     cfg = TrainConfig(file=Path(path), name=str(d.get("name", Path(path).stem)))
     if doc.expect(("algorithm",), d.get("algorithm"), "string", choices=ALGORITHMS):
         cfg.algorithm = d["algorithm"]
-    for key, low, high in (("seed", 0, None), ("total_timesteps", 1, None), ("n_envs", 1, 1024), ("threads", 1, 64),
-                           ("frames", 1, 16)):
+    for key, low, high in (
+        ("seed", 0, None),
+        ("total_timesteps", 1, None),
+        ("n_envs", 1, 1024),
+        ("threads", 1, 64),
+        ("frames", 1, 16),
+    ):
         if key in d and doc.expect((key,), d[key], "integer", low=low, high=high):
             setattr(cfg, key, d[key])
     if "name" in d:
@@ -130,8 +173,11 @@ def load_config(path: str | Path) -> TrainConfig:
         start = Path(d["start_from"])
         start = start if start.is_absolute() else Path(path).parent / start
         if not (start / "model.zip").is_file():
-            doc.error(("start_from",), f"no model.zip in {start}",
-                      "name the output folder of an earlier `vrex train` run, relative to this file")
+            doc.error(
+                ("start_from",),
+                f"no model.zip in {start}",
+                "name the output folder of an earlier `vrex train` run, relative to this file",
+            )
         else:
             cfg.start_from = start
     if "population" in d and doc.expect(("population",), d["population"], "string"):
@@ -141,18 +187,22 @@ def load_config(path: str | Path) -> TrainConfig:
         for k in ("observations", "rewards"):
             if k in norm and doc.expect(("normalize", k), norm[k], "boolean"):
                 cfg.normalize[k] = norm[k]
-        if "clip_obs" in norm and doc.expect(("normalize", "clip_obs"), norm["clip_obs"], "number", low=0, low_open=True):
+        if "clip_obs" in norm and doc.expect(
+            ("normalize", "clip_obs"), norm["clip_obs"], "number", low=0, low_open=True
+        ):
             cfg.normalize["clip_obs"] = float(norm["clip_obs"])
     ev = d.get("evaluation")
-    if ev is not None and doc.check_keys(("evaluation",), ev, {"every_timesteps", "episodes", "seed", "escape_weight",
-                                                               "escape_measure"}):
+    if ev is not None and doc.check_keys(
+        ("evaluation",), ev, {"every_timesteps", "episodes", "seed", "escape_weight", "escape_measure"}
+    ):
         for k, low in (("every_timesteps", 1), ("episodes", 1), ("seed", 0)):
             if k in ev and doc.expect(("evaluation", k), ev[k], "integer", low=low):
                 cfg.evaluation[k] = ev[k]
         if "escape_weight" in ev and doc.expect(("evaluation", "escape_weight"), ev["escape_weight"], "number", low=0):
             cfg.evaluation["escape_weight"] = float(ev["escape_weight"])
-        if "escape_measure" in ev and doc.expect(("evaluation", "escape_measure"), ev["escape_measure"], "string",
-                                                 choices=ESCAPE_MEASURES):
+        if "escape_measure" in ev and doc.expect(
+            ("evaluation", "escape_measure"), ev["escape_measure"], "string", choices=ESCAPE_MEASURES
+        ):
             cfg.evaluation["escape_measure"] = ev["escape_measure"]
     cfg.session = _dataclass_section(doc, ("session",), d.get("session"), SessionConfig)
     cfg.shield = _dataclass_section(doc, ("shield",), d.get("shield"), ShieldConfig)
@@ -162,8 +212,9 @@ def load_config(path: str | Path) -> TrainConfig:
     try:
         cfg.load_population()
     except FileNotFoundError as exc:
-        raise cfgio.ConfigError([f"{doc.file}:{doc.where(('population',))[0]}:{doc.where(('population',))[1]}: "
-                                 f"population: {exc}"]) from None
+        raise cfgio.ConfigError(
+            [f"{doc.file}:{doc.where(('population',))[0]}:{doc.where(('population',))[1]}: population: {exc}"]
+        ) from None
     return cfg
 
 
@@ -189,8 +240,15 @@ def _hyperparameters(doc: cfgio.Doc, hp: Any, cfg: TrainConfig) -> None:
                 cfg.hyperparameters[key] = value
             continue
         default = signature[key].default
-        kind = ("boolean" if isinstance(default, bool) else "integer" if isinstance(default, int)
-                else ("number", "null") if default is None else "number")
+        kind = (
+            "boolean"
+            if isinstance(default, bool)
+            else "integer"
+            if isinstance(default, int)
+            else ("number", "null")
+            if default is None
+            else "number"
+        )
         if isinstance(default, str):
             kind = "string"
         if doc.expect(path, value, kind):
@@ -202,9 +260,11 @@ def _hyperparameters(doc: cfgio.Doc, hp: Any, cfg: TrainConfig) -> None:
                 cfg.hyperparameters[key] = value
     n_steps, batch = cfg.hyperparameters.get("n_steps"), cfg.hyperparameters.get("batch_size")
     if cfg.algorithm == "PPO" and n_steps and batch and (n_steps * cfg.n_envs) % batch:
-        doc.error(("hyperparameters", "batch_size"),
-                  f"n_steps × n_envs = {n_steps} × {cfg.n_envs} = {n_steps * cfg.n_envs} is not a multiple of batch_size {batch}",
-                  "choose a batch_size that divides it, or SB3 drops the remainder of every rollout")
+        doc.error(
+            ("hyperparameters", "batch_size"),
+            f"n_steps × n_envs = {n_steps} × {cfg.n_envs} = {n_steps * cfg.n_envs} is not a multiple of batch_size {batch}",
+            "choose a batch_size that divides it, or SB3 drops the remainder of every rollout",
+        )
 
 
 SCHEDULED = ("learning_rate", "clip_range")
@@ -236,9 +296,12 @@ def _policy_kwargs(doc: cfgio.Doc, pk: Any, cfg: TrainConfig) -> None:
     if "net_arch" in pk:
         arch = pk["net_arch"]
         if doc.expect((*path, "net_arch"), arch, "list") and all(
-                doc.expect((*path, "net_arch", i), w, "integer", low=1, high=4096) for i, w in enumerate(arch)):
+            doc.expect((*path, "net_arch", i), w, "integer", low=1, high=4096) for i, w in enumerate(arch)
+        ):
             cfg.policy_kwargs["net_arch"] = list(arch)
-    if "activation_fn" in pk and doc.expect((*path, "activation_fn"), pk["activation_fn"], "string", choices=ACTIVATIONS):
+    if "activation_fn" in pk and doc.expect(
+        (*path, "activation_fn"), pk["activation_fn"], "string", choices=ACTIVATIONS
+    ):
         cfg.policy_kwargs["activation_fn"] = pk["activation_fn"]
     if "ortho_init" in pk and doc.expect((*path, "ortho_init"), pk["ortho_init"], "boolean"):
         cfg.policy_kwargs["ortho_init"] = pk["ortho_init"]
@@ -247,6 +310,7 @@ def _policy_kwargs(doc: cfgio.Doc, pk: Any, cfg: TrainConfig) -> None:
 def train(cfg: TrainConfig, out: str | Path, *, progress: bool = True, total_timesteps: int | None = None) -> dict:
     """Train as ``cfg`` says; write the results to ``out`` (see the module docstring)."""
     from ._training import run
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cfg.file, out / "config.yaml")

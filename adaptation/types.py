@@ -19,9 +19,9 @@ from sensors.types import Features
 class Therapist(str, Enum):
     """The therapist's standing command; it outranks every controller (clinical.md)."""
 
-    NONE = "none"       # the controller may act
-    HOLD = "hold"       # keep the current intensity or lower; never raise
-    STOP = "stop"       # calm state now
+    NONE = "none"  # the controller may act
+    HOLD = "hold"  # keep the current intensity or lower; never raise
+    STOP = "stop"  # calm state now
 
 
 @dataclass(frozen=True)
@@ -33,19 +33,19 @@ class Observation:
     ``quality`` and ``age_s``. A simulated session fills it the same way.
     """
 
-    time: float                          # s since the exposure phase began
-    intensity: float                     # the scene's current intensity
-    target: float                        # the intensity last asked for (after the shield)
-    levels: tuple[float, ...]            # hierarchy intensities, ascending, levels[0] calm
-    level: int                           # highest level whose intensity ≤ intensity
-    time_at_level: float                 # s since ``level`` last changed
+    time: float  # s since the exposure phase began
+    intensity: float  # the scene's current intensity
+    target: float  # the intensity last asked for (after the shield)
+    levels: tuple[float, ...]  # hierarchy intensities, ascending, levels[0] calm
+    level: int  # highest level whose intensity ≤ intensity
+    time_at_level: float  # s since ``level`` last changed
     features: Features
-    suds: float = math.nan               # last SUDS answer 0–100; NaN if none yet
-    suds_age: float = math.inf           # s since that answer
-    peak_suds_at_level: float = math.nan # highest SUDS answered at this level
-    top_reached: int = 0                 # highest level reached this session
+    suds: float = math.nan  # last SUDS answer 0–100; NaN if none yet
+    suds_age: float = math.inf  # s since that answer
+    peak_suds_at_level: float = math.nan  # highest SUDS answered at this level
+    top_reached: int = 0  # highest level reached this session
     therapist: Therapist = Therapist.NONE
-    ceiling: float = 1.0                 # the therapist's intensity ceiling for this patient
+    ceiling: float = 1.0  # the therapist's intensity ceiling for this patient
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,8 @@ class Decision:
 
     target: float
     reason: str
-    source: str = ""                     # who decided: a controller's name, 'shield', 'fallback'
-    interventions: tuple[str, ...] = field(default=())   # what the shield changed, and why
+    source: str = ""  # who decided: a controller's name, 'shield', 'fallback'
+    interventions: tuple[str, ...] = field(default=())  # what the shield changed, and why
 
     @property
     def shielded(self) -> bool:

@@ -24,8 +24,15 @@ from .sim import SessionConfig
 
 
 class ExposureVecEnv(VecEnv):
-    def __init__(self, n_envs: int, population: Population | str = "default", config: SessionConfig | None = None,
-                 shield: ShieldConfig | None = None, reward: RewardWeights | None = None, seed: int | None = None):
+    def __init__(
+        self,
+        n_envs: int,
+        population: Population | str = "default",
+        config: SessionConfig | None = None,
+        shield: ShieldConfig | None = None,
+        reward: RewardWeights | None = None,
+        seed: int | None = None,
+    ):
         if not (isinstance(n_envs, int) and n_envs >= 1):
             raise ValueError(f"n_envs = {n_envs!r}; expected a positive whole number")
         self.population = Population.builtin(population) if isinstance(population, str) else population
@@ -67,10 +74,14 @@ class ExposureVecEnv(VecEnv):
         finished = np.flatnonzero(dones)
         for i in finished:
             terminated = bool(batch.escaped[i] or batch.succeeded[i])
-            infos[i] = {"terminal_observation": obs[i].copy(), "TimeLimit.truncated": not terminated,
-                        "escaped": bool(batch.escaped[i]), "succeeded": bool(batch.succeeded[i]),
-                        "top_reached": int(batch.top_reached[i]),
-                        "episode": {"r": float(self._returns[i]), "l": int(self._lengths[i])}}
+            infos[i] = {
+                "terminal_observation": obs[i].copy(),
+                "TimeLimit.truncated": not terminated,
+                "escaped": bool(batch.escaped[i]),
+                "succeeded": bool(batch.succeeded[i]),
+                "top_reached": int(batch.top_reached[i]),
+                "episode": {"r": float(self._returns[i]), "l": int(self._lengths[i])},
+            }
         if len(finished):
             core.reset(finished)
             self._returns[finished] = 0.0

@@ -46,16 +46,25 @@ def machine_info() -> dict:
                 break
     except OSError:
         pass
-    return {"platform": platform.platform(), "cpu_model": cpu, "cpus": os.cpu_count(),
-            "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-            "load_average": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version(),
-            "numpy": _version("numpy"), "torch": _version("torch"), "stable_baselines3": _version("stable_baselines3"),
-            "gymnasium": _version("gymnasium"), "training_runs_active": training_runs()}
+    return {
+        "platform": platform.platform(),
+        "cpu_model": cpu,
+        "cpus": os.cpu_count(),
+        "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "numpy": _version("numpy"),
+        "torch": _version("torch"),
+        "stable_baselines3": _version("stable_baselines3"),
+        "gymnasium": _version("gymnasium"),
+        "training_runs_active": training_runs(),
+    }
 
 
 def write_result(path: Path, result: dict) -> None:
     """The benchmark's JSON, in benchmarks/results/ unless told otherwise."""
     import json
+
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {path}")

@@ -43,16 +43,21 @@ def timed_run(cmd: list[str]) -> float:
 def imports(vrex: Path, args: list[str]) -> dict:
     """Top-level modules one run imports (``-X importtime`` on stderr), and the heavy ones."""
     python = vrex.parent / "python"
-    r = subprocess.run([str(python), "-X", "importtime", str(vrex), *args], capture_output=True, text=True,
-                       cwd=ROOT, check=True)
+    r = subprocess.run(
+        [str(python), "-X", "importtime", str(vrex), *args], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     names = {line.split("|")[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
-    names.discard("imported package")                  # the header line
+    names.discard("imported package")  # the header line
     return {"modules": len(names), "heavy": sorted({m.split(".")[0] for m in names} & set(HEAVY))}
 
 
 def summary(seconds: list[float]) -> dict:
-    return {"runs": len(seconds), "median_s": round(statistics.median(seconds), 4), "max_s": round(max(seconds), 4),
-            "min_s": round(min(seconds), 4)}
+    return {
+        "runs": len(seconds),
+        "median_s": round(statistics.median(seconds), 4),
+        "max_s": round(max(seconds), 4),
+        "min_s": round(min(seconds), 4),
+    }
 
 
 def main() -> int:
@@ -68,24 +73,30 @@ def main() -> int:
     python = args.vrex.parent / "python"
     cases = {name: [str(args.vrex), *argv] for name, argv in CASES.items()}
     cases["python -c pass"] = [str(python), "-c", "pass"]
-    for cmd in cases.values():                          # warm the file cache once, untimed
+    for cmd in cases.values():  # warm the file cache once, untimed
         timed_run(cmd)
     load_before = [round(x, 2) for x in os.getloadavg()]
     times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(args.runs):
         for name, cmd in cases.items():
             times[name].append(timed_run(cmd))
-    result = {"benchmark": "cli_startup", "machine": machine_info(), "load_average_before": load_before,
-              "load_average_after": [round(x, 2) for x in os.getloadavg()], "goal_s": GOAL_S,
-              "cases": {name: summary(t) for name, t in times.items()},
-              "imports": {name: imports(args.vrex, argv) for name, argv in CASES.items()}}
+    result = {
+        "benchmark": "cli_startup",
+        "machine": machine_info(),
+        "load_average_before": load_before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "goal_s": GOAL_S,
+        "cases": {name: summary(t) for name, t in times.items()},
+        "imports": {name: imports(args.vrex, argv) for name, argv in CASES.items()},
+    }
     for name, s in result["cases"].items():
         print(f"{name:16} median {s['median_s']:.3f} s  max {s['max_s']:.3f} s  min {s['min_s']:.3f} s")
     for name, s in result["imports"].items():
         print(f"{name:16} {s['modules']} modules imported; heavy: {', '.join(s['heavy']) or 'none'}")
     write_result(args.json, result)
     met = all(result["cases"][n]["median_s"] <= GOAL_S for n in CASES) and not any(
-        s["heavy"] for s in result["imports"].values())
+        s["heavy"] for s in result["imports"].values()
+    )
     print(f"goal (median ≤ {GOAL_S} s, no heavy imports): {'met' if met else 'NOT met'}")
     return 0 if met else 1
 

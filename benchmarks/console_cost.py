@@ -49,21 +49,41 @@ class Console:
         from engine.console.service import ConsoleServer, bind
         from engine.console.state import ConsoleState
         from engine.console.events import EventTail
+
         runner = session.runner
         self.runner, self.state, self.puts, self.observer_ms = runner, ConsoleState(), [], []
         self.token = new_token()
         levels = [{"name": n, "intensity": v} for n, v in zip(session.core.plan.names, session.core.plan.levels)]
-        info = {"patient": "bench", "session_id": session.folder.session_id, "scenario": "heights", "levels": levels,
-                "ceiling": 1.0, "hr_ceiling_rel": 0.4, "hr_ceiling_bpm": 150.0, "controller": "stay", "demo": True,
-                "speed": 1.0, "phases_s": {"baseline": 25.0, "exposure": 3600.0, "recovery": 5.0}, "rate_hz": 5.0,
-                "window_s": 600.0}
+        info = {
+            "patient": "bench",
+            "session_id": session.folder.session_id,
+            "scenario": "heights",
+            "levels": levels,
+            "ceiling": 1.0,
+            "hr_ceiling_rel": 0.4,
+            "hr_ceiling_bpm": 150.0,
+            "controller": "stay",
+            "demo": True,
+            "speed": 1.0,
+            "phases_s": {"baseline": 25.0, "exposure": 3600.0, "recovery": 5.0},
+            "rate_hz": 5.0,
+            "window_s": 600.0,
+        }
 
-        def put(command):                     # on the server thread: when (LSL clock, as frame stamps)
+        def put(command):  # on the server thread: when (LSL clock, as frame stamps)
             from sensors.lsl import local_clock
+
             self.puts.append(local_clock())
             runner.commands.put(command)
-        app = create_app(token=self.token, latest=lambda: self.state.latest, put=put, levels=len(levels), info=info,
-                         tail=EventTail(session.folder.events))
+
+        app = create_app(
+            token=self.token,
+            latest=lambda: self.state.latest,
+            put=put,
+            levels=len(levels),
+            info=info,
+            tail=EventTail(session.folder.events),
+        )
         self.server = ConsoleServer(app, bind("127.0.0.1", 0), self.token).start() if serve else None
         runner.observers.append(self.observe)
 
@@ -87,6 +107,7 @@ class Reader(threading.Thread):
 
     def run(self) -> None:
         from websockets.sync.client import connect
+
         with connect(self.url) as ws:
             while not self.stopping.is_set():
                 try:
@@ -116,16 +137,32 @@ def main() -> int:
     from tests.engine.console.browser import browser_missing, chromium
 
     missing = browser_missing()
-    opts = SessionOptions(scenario=ROOT / "scenarios" / "heights.yaml", patient="bench", mode=Mode.AUTO,
-                          offscreen=True, renderer=args.display, size=args.size,
-                          root=Path(tempfile.mkdtemp(prefix="vrex-bench-")), speed=1.0, demo=True, seed=2,
-                          baseline_s=25.0, exposure_s=3600.0, recovery_s=5.0, status=False)
-    result: dict = {"machine": machine_info(), "size": list(args.size), "seconds_per_block": args.seconds,
-                    "rounds": args.rounds}
+    opts = SessionOptions(
+        scenario=ROOT / "scenarios" / "heights.yaml",
+        patient="bench",
+        mode=Mode.AUTO,
+        offscreen=True,
+        renderer=args.display,
+        size=args.size,
+        root=Path(tempfile.mkdtemp(prefix="vrex-bench-")),
+        speed=1.0,
+        demo=True,
+        seed=2,
+        baseline_s=25.0,
+        exposure_s=3600.0,
+        recovery_s=5.0,
+        status=False,
+    )
+    result: dict = {
+        "machine": machine_info(),
+        "size": list(args.size),
+        "seconds_per_block": args.seconds,
+        "rounds": args.rounds,
+    }
     with OpenSession(opts, controller=StayAtTarget()) as s:
         runner, core = s.runner, s.core
         result["renderer"], result["frame_rate"] = s.renderer, s.fps
-        unafraid(s)             # minutes at the top level must not end in an escape: frames are measured here
+        unafraid(s)  # minutes at the top level must not end in an escape: frames are measured here
         s.begin()
         d = Driver(s)
 
@@ -161,7 +198,7 @@ def main() -> int:
             if missing is None:
                 browser = chromium()
                 browser.get(console.server.url)
-                frames(2.0)                            # not counted: the page loading
+                frames(2.0)  # not counted: the page loading
                 blocks["browser"] += frames(args.seconds)
                 browser.quit()
             console.stop()
@@ -184,6 +221,7 @@ def clicks(s, d, n: int, chromium, until) -> dict:
     from selenium.webdriver.common.by import By
     from engine.session.runner import Command
     from sensors.lsl import local_clock
+
     runner = s.runner
     console = Console(s)
     browser = chromium()
@@ -203,6 +241,7 @@ def clicks(s, d, n: int, chromium, until) -> dict:
                 time.sleep(random.uniform(0.0, 0.1))
                 clicked.append(local_clock())
                 stop.click()
+
             d.rows.clear()
             worker = threading.Thread(target=click)
             worker.start()
@@ -210,20 +249,29 @@ def clicks(s, d, n: int, chromium, until) -> dict:
             worker.join(10)
             put = console.puts[puts_before]
             done = next(x[0] for x in d.rows if x[3] > 0.0 and x[0] > clicked[0])
-            runs.append({"click_call_ms": (done - clicked[0]) * 1000.0, "put_ms": (done - put) * 1000.0,
-                         "frames_after_put": sum(1 for x in d.rows if put < x[0] <= done)})
+            runs.append(
+                {
+                    "click_call_ms": (done - clicked[0]) * 1000.0,
+                    "put_ms": (done - put) * 1000.0,
+                    "frames_after_put": sum(1 for x in d.rows if put < x[0] <= done),
+                }
+            )
             until(lambda: not runner.shown.calming, 30)
     finally:
         browser.quit()
         console.stop()
-    return {"runs": [{k: round(v, 2) for k, v in r.items()} for r in runs],
-            "frames_after_put_max": max(r["frames_after_put"] for r in runs),
-            "from_click_call": percentiles([r["click_call_ms"] for r in runs]),
-            "from_queue_put": percentiles([r["put_ms"] for r in runs])}
+    return {
+        "runs": [{k: round(v, 2) for k, v in r.items()} for r in runs],
+        "frames_after_put_max": max(r["frames_after_put"] for r in runs),
+        "from_click_call": percentiles([r["click_call_ms"] for r in runs]),
+        "from_queue_put": percentiles([r["put_ms"] for r in runs]),
+    }
 
 
 def print_result(r: dict) -> None:
-    print(f"renderer {r['renderer']}, {r['size'][0]}x{r['size'][1]}; {r['rounds']} rounds of {r['seconds_per_block']} s")
+    print(
+        f"renderer {r['renderer']}, {r['size'][0]}x{r['size'][1]}; {r['rounds']} rounds of {r['seconds_per_block']} s"
+    )
     for k, v in r["frame_ms"].items():
         print(f"frame time, console {k:9}: {v}  ({r['fps'][k]} fps)")
     print(f"the snapshot observer's own time per control step: {r['observer_ms_per_step']}")
@@ -232,8 +280,10 @@ def print_result(r: dict) -> None:
         print(f"click → calm frame: {c}")
     else:
         print(f"click → first calm frame, from the Selenium click: {c['from_click_call']}")
-        print(f"                    from the server's queue put: {c['from_queue_put']}, "
-              f"frames begun after the put ≤ {c['frames_after_put_max']}")
+        print(
+            f"                    from the server's queue put: {c['from_queue_put']}, "
+            f"frames begun after the put ≤ {c['frames_after_put_max']}"
+        )
 
 
 if __name__ == "__main__":

@@ -38,15 +38,43 @@ def main() -> int:
     ap.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more arguments for vrex demo")
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "demo_cpu_cpu.json")
     args = ap.parse_args()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.code, capture_output=True,
-                            text=True).stdout.strip() or "unknown"
+    commit = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=args.code, capture_output=True, text=True
+        ).stdout.strip()
+        or "unknown"
+    )
     out = Path(tempfile.mkdtemp(prefix="vrex-demo-cpu-"))
-    cmd = [sys.executable, "-m", "engine.cli", "demo", "--speed", "1", "--minutes", "30", "--baseline", "60",
-           "--out", str(out), "--display", "offscreen", "--quiet", "--no-report", "--no-console", *args.extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "engine.cli",
+        "demo",
+        "--speed",
+        "1",
+        "--minutes",
+        "30",
+        "--baseline",
+        "60",
+        "--out",
+        str(out),
+        "--display",
+        "offscreen",
+        "--quiet",
+        "--no-report",
+        "--no-console",
+        *args.extra,
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=args.code, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p = subprocess.Popen(
+        cmd,
+        cwd=args.code,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     time.sleep(args.seconds)
     p.send_signal(signal.SIGINT)
     output, _ = p.communicate(timeout=120)
@@ -58,8 +86,13 @@ def main() -> int:
         print(output[-3000:])
         raise SystemExit(f"the demo failed (exit {p.returncode})")
     frames = frame_stats(folders[0] / "recording.xdf")
-    run = {"commit": commit, "seconds_wall": round(wall, 1), "cpu_seconds": round(cpu, 1),
-           "cores_used": round(cpu / wall, 3), **frames}
+    run = {
+        "commit": commit,
+        "seconds_wall": round(wall, 1),
+        "cpu_seconds": round(cpu, 1),
+        "cores_used": round(cpu / wall, 3),
+        **frames,
+    }
     label = args.label or commit
     result = json.loads(args.json.read_text()) if args.json.exists() else {}
     result.setdefault("runs", {})[label] = run
@@ -72,14 +105,18 @@ def main() -> int:
 def frame_stats(path: Path) -> dict:
     import numpy as np
     import pyxdf
+
     streams, _ = pyxdf.load_xdf(str(path), select_streams=[{"name": "vrex-frames"}])
     t = np.asarray(streams[0]["time_stamps"]) if streams else np.zeros(0)
     if t.size < 3:
         return {"frames": int(t.size)}
     gaps = np.diff(t)
-    return {"frames": int(t.size), "fps": round(float(t.size / (t[-1] - t[0])), 1),
-            "longest_gap_ms": round(float(gaps.max()) * 1000.0, 1),
-            "gap_p99_ms": round(float(np.percentile(gaps, 99)) * 1000.0, 1)}
+    return {
+        "frames": int(t.size),
+        "fps": round(float(t.size / (t[-1] - t[0])), 1),
+        "longest_gap_ms": round(float(gaps.max()) * 1000.0, 1),
+        "gap_p99_ms": round(float(np.percentile(gaps, 99)) * 1000.0, 1),
+    }
 
 
 if __name__ == "__main__":

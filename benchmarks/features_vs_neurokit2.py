@@ -77,7 +77,7 @@ def run_nk(nk, name: str, w: Window, end: float) -> dict:
             return {"scr_per_min": n / (w.duration / 60.0), "tonic": float(sig["EDA_Tonic"].mean())}
         else:
             sig, _ = nk.rsp_process(w.values, sampling_rate=rate)
-            return {"resp": float(sig["RSP_Rate"].iloc[-int(RESP_S * rate) // 2:].mean())}
+            return {"resp": float(sig["RSP_Rate"].iloc[-int(RESP_S * rate) // 2 :].mean())}
     hr, rmssd = nk_hr_rmssd(nk, peaks, end, rate)
     return {"hr": hr, "rmssd": rmssd}
 
@@ -91,17 +91,21 @@ def physionet():
 
 def synthetic(duration: float):
     from sensors.waveforms import Artefacts, PhysiologySynth
+
     rates = {"ecg": 1000.0, "ppg": 64.0, "eda": 32.0, "resp": 25.0}
-    arousal = lambda t: 0.5 - 0.5 * np.cos(2 * np.pi * np.asarray(t) / duration)      # noqa: E731
+    arousal = lambda t: 0.5 - 0.5 * np.cos(2 * np.pi * np.asarray(t) / duration)  # noqa: E731
     synth = PhysiologySynth(arousal, artefacts=Artefacts(noise=0.02), rates=rates, seed=3)
     parts = [synth.chunk(a, a + 1.0) for a in np.arange(0.0, duration, 1.0)]
-    out = {k: (np.concatenate([p[k][0] for p in parts]), np.concatenate([p[k][1] for p in parts]), r)
-           for k, r in rates.items()}
+    out = {
+        k: (np.concatenate([p[k][0] for p in parts]), np.concatenate([p[k][1] for p in parts]), r)
+        for k, r in rates.items()
+    }
     return out, np.asarray(synth.beats)
 
 
 def bench(name: str, data: dict, truth: np.ndarray | None, ticks: int, start: float) -> dict:
     import neurokit2 as nk
+
     fx = FeatureExtractor({k: r for k, (_, _, r) in data.items()})
     span = {"ecg": RMSSD_S, "ppg": RMSSD_S, "eda": EDA_S, "resp": RESP_S}
     pos = {k: 0 for k in data}
@@ -110,9 +114,9 @@ def bench(name: str, data: dict, truth: np.ndarray | None, ticks: int, start: fl
     now = 1.0
     while now <= end_all:
         t0, c0 = time.perf_counter(), time.thread_time()
-        for k, (t, x, _) in data.items():                    # the tick's new samples
+        for k, (t, x, _) in data.items():  # the tick's new samples
             j = int(np.searchsorted(t, now, side="right"))
-            fx.push(k, t[pos[k]:j], x[pos[k]:j])
+            fx.push(k, t[pos[k] : j], x[pos[k] : j])
             pos[k] = j
         if now < start:
             now += 1.0
@@ -120,13 +124,21 @@ def bench(name: str, data: dict, truth: np.ndarray | None, ticks: int, start: fl
         wins = {}
         for k, (t, x, r) in data.items():
             a = int(np.searchsorted(t, now - span[k], side="right"))
-            wins[k] = Window(t[a:pos[k]], x[a:pos[k]], r)
+            wins[k] = Window(t[a : pos[k]], x[a : pos[k]], r)
         f = fx.tick(now, wins)
         ours_ms = 1000 * (time.perf_counter() - t0)
         ours_cpu_ms = 1000 * (time.thread_time() - c0)
-        row = {"t": now, "ours_ms": ours_ms, "ours_cpu_ms": ours_cpu_ms, "ours_hr": f.hr_bpm, "ours_rmssd": f.rmssd_ms,
-               "ours_resp": f.resp_rate_bpm, "ours_scr": f.scr_per_min, "ours_tonic": f.eda_tonic_us}
-        if "ppg" in data and "ecg" in data:                  # our PPG on its own, for the PPG rows
+        row = {
+            "t": now,
+            "ours_ms": ours_ms,
+            "ours_cpu_ms": ours_cpu_ms,
+            "ours_hr": f.hr_bpm,
+            "ours_rmssd": f.rmssd_ms,
+            "ours_resp": f.resp_rate_bpm,
+            "ours_scr": f.scr_per_min,
+            "ours_tonic": f.eda_tonic_us,
+        }
+        if "ppg" in data and "ecg" in data:  # our PPG on its own, for the PPG rows
             fp = extract(now, {"ppg": wins["ppg"]}, {"ppg": fx.beats("ppg")})
             row.update(ours_ppg_hr=fp.hr_bpm, ours_ppg_rmssd=fp.rmssd_ms)
         t0 = time.perf_counter()
@@ -135,7 +147,7 @@ def bench(name: str, data: dict, truth: np.ndarray | None, ticks: int, start: fl
                 row[f"nk_{k}_{key}"] = v
         row["nk_ms"] = 1000 * (time.perf_counter() - t0)
         if truth is not None:
-            h = heart_rate(truth[truth <= now], now)       # truth: every true beat, no artefacts
+            h = heart_rate(truth[truth <= now], now)  # truth: every true beat, no artefacts
             row.update(true_hr=h.hr_bpm, true_rmssd=h.rmssd_ms)
         rows.append(row)
         if len(rows) >= ticks:
@@ -152,33 +164,49 @@ def mad(rows, a, b):
 
 
 def summarise(name: str, data: dict, rows: list[dict]) -> dict:
-    ours = np.array([r["ours_ms"] for r in rows[1:]])          # the first tick warms caches up
+    ours = np.array([r["ours_ms"] for r in rows[1:]])  # the first tick warms caches up
     # CPU time of this thread over the same span: on a shared machine, wall time also counts
     # the moments the scheduler gave the core to someone else.
     ours_cpu = np.array([r["ours_cpu_ms"] for r in rows[1:]])
     nkms = np.array([r["nk_ms"] for r in rows[1:]])
-    res = {"dataset": name, "signals": {k: r for k, (_, _, r) in data.items()}, "ticks": len(rows),
-           "ours_ms_p50": round(float(np.median(ours)), 2), "ours_ms_p95": round(float(np.percentile(ours, 95)), 2),
-           "ours_ms_p99": round(float(np.percentile(ours, 99)), 2),
-           "ours_cpu_ms_p50": round(float(np.median(ours_cpu)), 2),
-           "ours_cpu_ms_p99": round(float(np.percentile(ours_cpu, 99)), 2),
-           "nk_ms_p50": round(float(np.median(nkms)), 2), "nk_ms_p95": round(float(np.percentile(nkms, 95)), 2),
-           "agreement": {}}
-    pairs = [("hr_bpm ECG: ours vs nk", "ours_hr", "nk_ecg_hr"), ("rmssd_ms ECG: ours vs nk", "ours_rmssd", "nk_ecg_rmssd")]
+    res = {
+        "dataset": name,
+        "signals": {k: r for k, (_, _, r) in data.items()},
+        "ticks": len(rows),
+        "ours_ms_p50": round(float(np.median(ours)), 2),
+        "ours_ms_p95": round(float(np.percentile(ours, 95)), 2),
+        "ours_ms_p99": round(float(np.percentile(ours, 99)), 2),
+        "ours_cpu_ms_p50": round(float(np.median(ours_cpu)), 2),
+        "ours_cpu_ms_p99": round(float(np.percentile(ours_cpu, 99)), 2),
+        "nk_ms_p50": round(float(np.median(nkms)), 2),
+        "nk_ms_p95": round(float(np.percentile(nkms, 95)), 2),
+        "agreement": {},
+    }
+    pairs = [
+        ("hr_bpm ECG: ours vs nk", "ours_hr", "nk_ecg_hr"),
+        ("rmssd_ms ECG: ours vs nk", "ours_rmssd", "nk_ecg_rmssd"),
+    ]
     if "ppg" in data and "ecg" in data:
-        pairs += [("hr_bpm PPG: ours vs nk", "ours_ppg_hr", "nk_ppg_hr"),
-                  ("rmssd_ms PPG: ours vs nk", "ours_ppg_rmssd", "nk_ppg_rmssd"),
-                  ("hr_bpm: ours ECG vs ours PPG", "ours_hr", "ours_ppg_hr"),
-                  ("hr_bpm: nk ECG vs nk PPG", "nk_ecg_hr", "nk_ppg_hr")]
+        pairs += [
+            ("hr_bpm PPG: ours vs nk", "ours_ppg_hr", "nk_ppg_hr"),
+            ("rmssd_ms PPG: ours vs nk", "ours_ppg_rmssd", "nk_ppg_rmssd"),
+            ("hr_bpm: ours ECG vs ours PPG", "ours_hr", "ours_ppg_hr"),
+            ("hr_bpm: nk ECG vs nk PPG", "nk_ecg_hr", "nk_ppg_hr"),
+        ]
     if "true_hr" in rows[0]:
-        pairs += [("hr_bpm: ours vs truth", "ours_hr", "true_hr"), ("hr_bpm: nk vs truth", "nk_ecg_hr", "true_hr"),
-                  ("rmssd_ms: ours vs truth", "ours_rmssd", "true_rmssd"),
-                  ("rmssd_ms: nk vs truth", "nk_ecg_rmssd", "true_rmssd")]
+        pairs += [
+            ("hr_bpm: ours vs truth", "ours_hr", "true_hr"),
+            ("hr_bpm: nk vs truth", "nk_ecg_hr", "true_hr"),
+            ("rmssd_ms: ours vs truth", "ours_rmssd", "true_rmssd"),
+            ("rmssd_ms: nk vs truth", "nk_ecg_rmssd", "true_rmssd"),
+        ]
     if "resp" in data:
         pairs += [("resp_rate_bpm: ours vs nk", "ours_resp", "nk_resp_resp")]
     if "eda" in data:
-        pairs += [("scr_per_min: ours vs nk", "ours_scr", "nk_eda_scr_per_min"),
-                  ("eda_tonic_us: ours vs nk", "ours_tonic", "nk_eda_tonic")]
+        pairs += [
+            ("scr_per_min: ours vs nk", "ours_scr", "nk_eda_scr_per_min"),
+            ("eda_tonic_us: ours vs nk", "ours_tonic", "nk_eda_tonic"),
+        ]
     for label, a, b in pairs:
         m, n = mad(rows, a, b)
         res["agreement"][label] = {"median_abs_diff": None if m is None else round(m, 3), "ticks_both_valid": n}
@@ -198,9 +226,13 @@ def ingest_cost(data: dict) -> dict:
             if b > a:
                 fx.push(k, t[a:b], x[a:b])
     cpu = time.process_time() - t0
-    return {"streams": {k: r for k, (_, _, r) in data.items()}, "pulls_per_s": PULL_HZ,
-            "seconds_of_data": round(float(duration), 1), "cpu_s": round(cpu, 3),
-            "percent_of_one_core": round(100 * cpu / duration, 2)}
+    return {
+        "streams": {k: r for k, (_, _, r) in data.items()},
+        "pulls_per_s": PULL_HZ,
+        "seconds_of_data": round(float(duration), 1),
+        "cpu_s": round(cpu, 3),
+        "percent_of_one_core": round(100 * cpu / duration, 2),
+    }
 
 
 def main() -> None:
@@ -215,27 +247,41 @@ def main() -> None:
     phys, _ = physionet()
     syn, truth = synthetic(60.0 + args.ticks_synthetic + 2)
     load_before = os.getloadavg()
-    results = [bench("physionet a103l", phys, None, args.ticks_physionet, start=30.0),
-               bench("synthetic (sensors.waveforms)", syn, truth, args.ticks_synthetic, start=60.0)]
+    results = [
+        bench("physionet a103l", phys, None, args.ticks_physionet, start=30.0),
+        bench("synthetic (sensors.waveforms)", syn, truth, args.ticks_synthetic, start=60.0),
+    ]
     ingest = ingest_cost(syn)
-    out = {"machine": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
-           "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-           "python": platform.python_version(),
-           "numpy": np.__version__, "scipy": scipy.__version__, "neurokit2": nk.__version__,
-           "tick_s": 1.0, "windows_s": {"hr": HR_S, "rmssd": RMSSD_S, "eda": EDA_S, "resp": RESP_S},
-           "results": results, "ingest": ingest}
+    out = {
+        "machine": platform.platform(),
+        "processor": platform.processor(),
+        "cpus": os.cpu_count(),
+        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "neurokit2": nk.__version__,
+        "tick_s": 1.0,
+        "windows_s": {"hr": HR_S, "rmssd": RMSSD_S, "eda": EDA_S, "resp": RESP_S},
+        "results": results,
+        "ingest": ingest,
+    }
     for r in results:
         print(f"\n{r['dataset']}  {r['signals']}  ticks={r['ticks']}")
-        print(f"  time per tick, all features   ours {r['ours_ms_p50']:8.2f} ms (p95 {r['ours_ms_p95']:.2f}, p99 {r['ours_ms_p99']:.2f})"
-              f"   neurokit2 {r['nk_ms_p50']:8.2f} ms (p95 {r['nk_ms_p95']:.2f})"
-              f"   ×{r['nk_ms_p50'] / r['ours_ms_p50']:.0f}")
+        print(
+            f"  time per tick, all features   ours {r['ours_ms_p50']:8.2f} ms (p95 {r['ours_ms_p95']:.2f}, p99 {r['ours_ms_p99']:.2f})"
+            f"   neurokit2 {r['nk_ms_p50']:8.2f} ms (p95 {r['nk_ms_p95']:.2f})"
+            f"   ×{r['nk_ms_p50'] / r['ours_ms_p50']:.0f}"
+        )
         print(f"  CPU time per tick, ours       {r['ours_cpu_ms_p50']:8.2f} ms (p99 {r['ours_cpu_ms_p99']:.2f})")
         print(f"  {'agreement':38s} {'median |diff|':>14s} {'ticks':>6s}")
         for label, a in r["agreement"].items():
             v = "—" if a["median_abs_diff"] is None else f"{a['median_abs_diff']:.3f}"
             print(f"  {label:38s} {v:>14s} {a['ticks_both_valid']:>6d}")
-    print(f"\ningest {ingest['streams']} in {ingest['pulls_per_s']:g} pulls/s: "
-          f"{ingest['percent_of_one_core']:.2f} % of one core")
+    print(
+        f"\ningest {ingest['streams']} in {ingest['pulls_per_s']:g} pulls/s: "
+        f"{ingest['percent_of_one_core']:.2f} % of one core"
+    )
     print(f"load average (1 min) before/after: {out['load_average_before_after']} on {out['cpus']} CPUs")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2) + "\n")

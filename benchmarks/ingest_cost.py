@@ -52,12 +52,13 @@ def main() -> int:
     pub = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert pub.stdout.readline().strip() == "ready"
-        live = LivePhysiology.open({k: {"source_id": f"{prefix}-{k}"} for k in ("ecg", "ppg", "eda", "resp")},
-                                   timeout=10)
+        live = LivePhysiology.open(
+            {k: {"source_id": f"{prefix}-{k}"} for k in ("ecg", "ppg", "eda", "resp")}, timeout=10
+        )
         if live.failed:
             print("streams failed:", live.failed)
             return 1
-        time.sleep(2.0)                       # let buffers fill and clock offsets settle
+        time.sleep(2.0)  # let buffers fill and clock offsets settle
         load_before = os.getloadavg()[0]
         poll_times: list[float] = []
         tick_times: list[float] = []
@@ -84,13 +85,19 @@ def main() -> int:
     load_after = os.getloadavg()[0]
     polls_ms, ticks_ms = 1000 * np.array(poll_times), 1000 * np.array(tick_times or [np.nan])
     result = {
-        "streams": "ECG 1000 Hz + PPG 64 Hz + EDA 32 Hz + RESP 25 Hz", "poll_hz": round(len(poll_times) / wall, 1),
-        "samples_per_s": round(samples / wall), "cpu_percent_of_one_core": round(100 * cpu / wall, 2),
-        "poll_ms_mean": round(float(polls_ms.mean()), 3), "poll_ms_p50": round(float(np.median(polls_ms)), 3),
+        "streams": "ECG 1000 Hz + PPG 64 Hz + EDA 32 Hz + RESP 25 Hz",
+        "poll_hz": round(len(poll_times) / wall, 1),
+        "samples_per_s": round(samples / wall),
+        "cpu_percent_of_one_core": round(100 * cpu / wall, 2),
+        "poll_ms_mean": round(float(polls_ms.mean()), 3),
+        "poll_ms_p50": round(float(np.median(polls_ms)), 3),
         "poll_ms_p99": round(float(np.percentile(polls_ms, 99)), 3),
-        "tick_ms_mean": round(float(ticks_ms.mean()), 2), "tick_ms_p50": round(float(np.median(ticks_ms)), 2),
+        "tick_ms_mean": round(float(ticks_ms.mean()), 2),
+        "tick_ms_p50": round(float(np.median(ticks_ms)), 2),
         "tick_ms_p99": round(float(np.percentile(ticks_ms, 99)), 2),
-        "polls": len(poll_times), "ticks": len(tick_times), "hr_bpm_last": round(float(hr[-1]), 1) if hr else None,
+        "polls": len(poll_times),
+        "ticks": len(tick_times),
+        "hr_bpm_last": round(float(hr[-1]), 1) if hr else None,
         "load_average_before_after": [round(load_before, 2), round(load_after, 2)],
     }
     for k, v in result.items():

@@ -44,7 +44,7 @@ from _machine import machine_info, pin, write_result  # noqa: E402
 
 PATIENT_SIZES = (1, 100, 1000, 10_000)
 SESSION_SIZES = (1, 16, 500)
-TARGET = 100_000            # patient-seconds per second on one core (the aim)
+TARGET = 100_000  # patient-seconds per second on one core (the aim)
 
 
 def _blocks(run_block, seconds: float) -> tuple[list[float], float]:
@@ -60,8 +60,13 @@ def _blocks(run_block, seconds: float) -> tuple[list[float], float]:
 
 
 def _summary(rates: list[float], overall: float, **extra) -> dict:
-    return {**extra, "blocks": len(rates), "patient_s_per_s_median": round(float(np.median(rates))),
-            "patient_s_per_s_best": round(float(np.max(rates))), "patient_s_per_s_overall": round(overall)}
+    return {
+        **extra,
+        "blocks": len(rates),
+        "patient_s_per_s_median": round(float(np.median(rates))),
+        "patient_s_per_s_best": round(float(np.max(rates))),
+        "patient_s_per_s_overall": round(overall),
+    }
 
 
 def bench_patients(n: int, seconds: float, seed: int = 0) -> dict:
@@ -70,7 +75,7 @@ def bench_patients(n: int, seconds: float, seed: int = 0) -> dict:
 
     rng = np.random.default_rng(seed)
     batch = PatientBatch(Population.builtin("default").sample(n, rng), rng, dt=1.0)
-    ramp = (np.arange(600) % 600) / 600.0           # 0 → 1 over 10 minutes, then again
+    ramp = (np.arange(600) % 600) / 600.0  # 0 → 1 over 10 minutes, then again
     inten = np.empty(n)
     t = 0
 
@@ -81,16 +86,17 @@ def bench_patients(n: int, seconds: float, seed: int = 0) -> dict:
             batch.step(inten)
             t += 1
 
-    steps(20)                                        # warm-up
+    steps(20)  # warm-up
     t0 = time.perf_counter()
     steps(10)
     per_step = max((time.perf_counter() - t0) / 10, 1e-7)
-    k = max(1, int(0.1 / per_step))                  # blocks of about 0.1 s
+    k = max(1, int(0.1 / per_step))  # blocks of about 0.1 s
 
     def block():
         s = time.perf_counter()
         steps(k)
         return n * k * batch.dt, time.perf_counter() - s
+
     rates, overall = _blocks(block, seconds)
     out = _summary(rates, overall, n=n, steps_per_block=k)
     out["us_per_step"] = round(1e6 * n / out["patient_s_per_s_median"], 2)
@@ -110,7 +116,7 @@ def bench_sessions(n: int, seconds: float, seed: int = 0) -> dict:
     def one() -> tuple[float, float]:
         done = np.flatnonzero(batch.done)
         if len(done):
-            batch.reset(done)                        # same people afresh; not timed
+            batch.reset(done)  # same people afresh; not timed
         batch.set_targets(np.minimum(batch.time / 1200.0, 1.0))
         before = batch.time.copy()
         s = time.perf_counter()
@@ -123,7 +129,7 @@ def bench_sessions(n: int, seconds: float, seed: int = 0) -> dict:
         return float((batch.time - before).sum()), el
 
     for _ in range(5):
-        one()                                        # warm-up
+        one()  # warm-up
     vec_time[:] = [0.0, 0]
     t0 = time.perf_counter()
     one()
@@ -137,6 +143,7 @@ def bench_sessions(n: int, seconds: float, seed: int = 0) -> dict:
             ps += a
             el += b
         return ps, el
+
     rates, overall = _blocks(block, seconds)
     out = _summary(rates, overall, n=n, advances_per_block=k, steps_per_advance=int(cfg.decision_interval_s / cfg.dt))
     out["us_per_advance"] = round(1e6 * n * cfg.decision_interval_s / out["patient_s_per_s_median"], 1)
@@ -157,26 +164,44 @@ def main() -> int:
     patients = [bench_patients(int(n), args.seconds) for n in args.patients.split(",") if n]
     sessions = [bench_sessions(int(n), args.seconds) for n in args.sessions.split(",") if n]
     info = machine_info()
-    out = {"benchmark": "patient_speed", "machine": info, "pinned_cores": cores,
-           "load_average_before": load_before, "load_average_after": info["load_average"],
-           "blas_threads": 1, "seconds_per_case": args.seconds, "dt_s": 1.0, "population": "default",
-           "target_patient_s_per_s_one_core": TARGET, "patient_batch_step": patients, "session_batch_advance": sessions}
+    out = {
+        "benchmark": "patient_speed",
+        "machine": info,
+        "pinned_cores": cores,
+        "load_average_before": load_before,
+        "load_average_after": info["load_average"],
+        "blas_threads": 1,
+        "seconds_per_case": args.seconds,
+        "dt_s": 1.0,
+        "population": "default",
+        "target_patient_s_per_s_one_core": TARGET,
+        "patient_batch_step": patients,
+        "session_batch_advance": sessions,
+    }
     best_one_core = max(r["patient_s_per_s_median"] for r in patients)
     out["meets_target"] = best_one_core >= TARGET
 
     print(f"PatientBatch.step, pinned to {cores}, dt 1 s (patient-seconds per second)")
     print(f"{'n':>7} {'median':>13} {'best':>13} {'µs/step':>10}")
     for r in patients:
-        print(f"{r['n']:>7} {r['patient_s_per_s_median']:>13,} {r['patient_s_per_s_best']:>13,} {r['us_per_step']:>10.1f}")
+        print(
+            f"{r['n']:>7} {r['patient_s_per_s_median']:>13,} {r['patient_s_per_s_best']:>13,} {r['us_per_step']:>10.1f}"
+        )
     print("\nSessionBatch.advance (5 s: patients + sensors + SUDS + holds)")
     print(f"{'n':>7} {'median':>13} {'best':>13} {'µs/advance':>11} {'µs/vectors':>11}")
     for r in sessions:
-        print(f"{r['n']:>7} {r['patient_s_per_s_median']:>13,} {r['patient_s_per_s_best']:>13,} "
-              f"{r['us_per_advance']:>11.1f} {r['us_per_vectors_call']:>11.1f}")
-    print(f"\naim {TARGET:,} patient-s/s on one core: {'met' if out['meets_target'] else 'NOT met'} "
-          f"(best median {best_one_core:,})")
-    print(f"load average before {load_before}, after {info['load_average']} on {info['cpus']} CPUs"
-          + (f"; training running: {len(info['training_runs_active'])}" if info["training_runs_active"] else ""))
+        print(
+            f"{r['n']:>7} {r['patient_s_per_s_median']:>13,} {r['patient_s_per_s_best']:>13,} "
+            f"{r['us_per_advance']:>11.1f} {r['us_per_vectors_call']:>11.1f}"
+        )
+    print(
+        f"\naim {TARGET:,} patient-s/s on one core: {'met' if out['meets_target'] else 'NOT met'} "
+        f"(best median {best_one_core:,})"
+    )
+    print(
+        f"load average before {load_before}, after {info['load_average']} on {info['cpus']} CPUs"
+        + (f"; training running: {len(info['training_runs_active'])}" if info["training_runs_active"] else "")
+    )
     write_result(args.json, out)
     return 0
 

@@ -42,8 +42,9 @@ def gl_finish_function():
     return None
 
 
-def measure(scenario: str, renderer: str, display: str, size: tuple[int, int], seconds: float,
-            scale: float, msaa: int) -> dict:
+def measure(
+    scenario: str, renderer: str, display: str, size: tuple[int, int], seconds: float, scale: float, msaa: int
+) -> dict:
     import numpy as np
     from engine.app import SceneRunner, open_base, renderer_name
     from engine.display import QUEST3_LIKE, make_display
@@ -65,7 +66,7 @@ def measure(scenario: str, renderer: str, display: str, size: tuple[int, int], s
     runner = SceneRunner(scene, IntensityDriver(spec.comfort, spec.calm, start=top), base, display=backend)
     runner.stop()
     dt = 1 / (profile.refresh_hz if stereo else 60)
-    for _ in range(10):                      # warm-up: shaders, textures, first uploads
+    for _ in range(10):  # warm-up: shaders, textures, first uploads
         runner.tick(dt)
         base.graphicsEngine.renderFrame()
     if finish is not None:
@@ -79,19 +80,27 @@ def measure(scenario: str, renderer: str, display: str, size: tuple[int, int], s
         if finish is not None:
             finish()
         times.append(time.perf_counter() - t0)
-    pixels = runner.display.eye_image("left") if stereo else None   # once, after timing: it drew something
+    pixels = runner.display.eye_image("left") if stereo else None  # once, after timing: it drew something
     runner.close()
     base.destroy()
     ms = np.array(times) * 1000
     eye = profile.render_size
-    return {"scenario": scenario, "renderer": renderer, "pipe": name, "display": display,
-            "size": f"2x{eye[0]}x{eye[1]}" if stereo else f"{size[0]}x{size[1]}",
-            "msaa": msaa if stereo else 0, "level": spec.levels[-1].name, "frames": len(times),
-            "finish": "glFinish" if finish is not None else ("cpu" if software else "none (no GL library found)"),
-            "fps": round(len(times) / sum(times), 1), "ms_p50": round(float(np.percentile(ms, 50)), 2),
-            "ms_p99": round(float(np.percentile(ms, 99)), 2),
-            "budget_ms": round(1000 / profile.refresh_hz, 1) if stereo else None,
-            "drew": bool(pixels is None or pixels.std() > 1.0)}
+    return {
+        "scenario": scenario,
+        "renderer": renderer,
+        "pipe": name,
+        "display": display,
+        "size": f"2x{eye[0]}x{eye[1]}" if stereo else f"{size[0]}x{size[1]}",
+        "msaa": msaa if stereo else 0,
+        "level": spec.levels[-1].name,
+        "frames": len(times),
+        "finish": "glFinish" if finish is not None else ("cpu" if software else "none (no GL library found)"),
+        "fps": round(len(times) / sum(times), 1),
+        "ms_p50": round(float(np.percentile(ms, 50)), 2),
+        "ms_p99": round(float(np.percentile(ms, 99)), 2),
+        "budget_ms": round(1000 / profile.refresh_hz, 1) if stereo else None,
+        "drew": bool(pixels is None or pixels.std() > 1.0),
+    }
 
 
 def scenarios() -> list[str]:
@@ -108,8 +117,9 @@ def main() -> int:
     parser.add_argument("--scenarios", default=",".join(scenarios()))
     parser.add_argument("--renderers", "--displays", dest="renderers", default=",".join(RENDERERS))
     parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--one", nargs=5, metavar=("SCENARIO", "RENDERER", "DISPLAY", "SCALE", "MSAA"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--one", nargs=5, metavar=("SCENARIO", "RENDERER", "DISPLAY", "SCALE", "MSAA"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     if args.one:
@@ -122,29 +132,69 @@ def main() -> int:
             if args.display in ("both", "offscreen"):
                 runs.append((scenario, renderer, "offscreen", 1.0, 0))
             if args.display in ("both", "hmd-sim"):
-                runs += [(scenario, renderer, "hmd-sim", args.hmd_scale, int(m)) for m in args.msaa.split(",")
-                         if not (renderer == "p3tinydisplay" and int(m))]     # software: no multisampling
+                runs += [
+                    (scenario, renderer, "hmd-sim", args.hmd_scale, int(m))
+                    for m in args.msaa.split(",")
+                    if not (renderer == "p3tinydisplay" and int(m))
+                ]  # software: no multisampling
     rows = []
     for scenario, renderer, display, scale, msaa in runs:
-        proc = subprocess.run([sys.executable, __file__, "--one", scenario, renderer, display, str(scale), str(msaa),
-                               "--size", args.size, "--seconds", str(args.seconds)], capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                scenario,
+                renderer,
+                display,
+                str(scale),
+                str(msaa),
+                "--size",
+                args.size,
+                "--seconds",
+                str(args.seconds),
+            ],
+            capture_output=True,
+            text=True,
+        )
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         if proc.returncode != 0 or not lines:
-            rows.append({"scenario": scenario, "renderer": renderer, "display": display, "msaa": msaa,
-                         "error": proc.stderr.strip()[-300:]})
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "renderer": renderer,
+                    "display": display,
+                    "msaa": msaa,
+                    "error": proc.stderr.strip()[-300:],
+                }
+            )
             continue
         rows.append(json.loads(lines[-1]))
-    print(f"{'scenario':10} {'renderer':14} {'display':9} {'size':16} {'msaa':>4} {'fps':>7} {'p50 ms':>8} {'p99 ms':>8}  pipe")
+    print(
+        f"{'scenario':10} {'renderer':14} {'display':9} {'size':16} {'msaa':>4} {'fps':>7} {'p50 ms':>8} {'p99 ms':>8}  pipe"
+    )
     for r in rows:
         if "error" in r:
             print(f"{r['scenario']:10} {r['renderer']:14} {r['display']:9} failed: {r['error']}")
         else:
-            print(f"{r['scenario']:10} {r['renderer']:14} {r['display']:9} {r['size']:16} {r['msaa']:>4} "
-                  f"{r['fps']:7.1f} {r['ms_p50']:8.2f} {r['ms_p99']:8.2f}  {r['pipe']}")
+            print(
+                f"{r['scenario']:10} {r['renderer']:14} {r['display']:9} {r['size']:16} {r['msaa']:>4} "
+                f"{r['fps']:7.1f} {r['ms_p50']:8.2f} {r['ms_p99']:8.2f}  {r['pipe']}"
+            )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"machine": platform.platform(), "processor": platform.processor(),
-                                         "command": " ".join(sys.argv), "results": rows}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": platform.platform(),
+                    "processor": platform.processor(),
+                    "command": " ".join(sys.argv),
+                    "results": rows,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     return 0 if all("error" not in r for r in rows) else 1
 
 

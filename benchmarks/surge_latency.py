@@ -55,8 +55,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from adaptation.shield import (SafetyShield, ShieldConfig, alarm, heart_distrust, hr_fast_over_ceiling,  # noqa: E402
-                               hr_over_ceiling)
+from adaptation.shield import (
+    SafetyShield,
+    ShieldConfig,
+    alarm,
+    heart_distrust,
+    hr_fast_over_ceiling,  # noqa: E402
+    hr_over_ceiling,
+)
 from adaptation.types import Decision, Observation  # noqa: E402
 from sensors.baseline import Baseline  # noqa: E402
 from sensors.features import FeatureExtractor  # noqa: E402
@@ -66,12 +72,12 @@ from sensors.types import Features, Window  # noqa: E402
 from sensors.waveforms import Artefacts, Person  # noqa: E402
 
 NEW = ShieldConfig()
-OLD = ShieldConfig(hr_fast_max_age_s=0.0)          # today's rule: the 10-s HR alone
+OLD = ShieldConfig(hr_fast_max_age_s=0.0)  # today's rule: the 10-s HR alone
 RULES = {"old": OLD, "new": NEW}
-MIN_BEAT_TICK_S = 0.2                              # as engine/session/runner.py
-DECISION_S = 5.0                                   # a session's decision interval (engine Plan.decision_s)
+MIN_BEAT_TICK_S = 0.2  # as engine/session/runner.py
+DECISION_S = 5.0  # a session's decision interval (engine Plan.decision_s)
 WINDOW_S = 60.0
-MERGE_S = 5.0                                      # alarm episodes closer than this count once
+MERGE_S = 5.0  # alarm episodes closer than this count once
 LEVELS = tuple(i / 10 for i in range(11))
 A103L = ROOT / "tests" / "data" / "physionet_a103l_ecg_ppg_250hz.npz"
 
@@ -144,7 +150,7 @@ def run_synth(synth: FaultyHeartSynth, seconds: float, baseline_s: float, on_tic
         beats = synth.beats
         end = int(np.searchsorted(beats, t + dt))
         ends = np.asarray(beats[sent:end]) if end > sent else np.empty(0)
-        rr = (ends - np.asarray(beats[sent - 1:end - 1])) * 1000.0 if end > sent else np.empty(0)
+        rr = (ends - np.asarray(beats[sent - 1 : end - 1])) * 1000.0 if end > sent else np.empty(0)
         sent = max(sent, end)
         if ends.size:
             quiet = ~synth.artefacts.inside(ends, synth.artefacts.dropouts)
@@ -158,7 +164,7 @@ def naive_fast(rep: "Replay", t: float) -> str:
     """Ablation: the mean of the newest 4 ECG intervals (no neighbour rule, no quality or
     template checks) over the same ceilings: what the run rules keep out."""
     b = rep.fx.beats("ecg")
-    b = b[b <= t][-(RUN_INTERVALS + 1):]
+    b = b[b <= t][-(RUN_INTERVALS + 1) :]
     base = rep.base.values()["hr_bpm"]
     if b.size < RUN_INTERVALS + 1 or t - b[-1] > NEW.hr_fast_max_age_s or not base > 0:
         return ""
@@ -196,13 +202,13 @@ def recording(seed: int, seconds: float) -> tuple[FaultyHeartSynth, dict]:
     gain = float(rng.uniform(15.0, 35.0))
     ceiling = min(hr_rest * (1.0 + NEW.hr_ceiling_rel), NEW.hr_ceiling_bpm)
     a_max = min(1.0, (ceiling - 6.0 - hr_rest) / gain)
-    times, levels, t = [0.0, 120.0], [0.0, 0.0], 120.0          # 2 min of rest: the baseline
+    times, levels, t = [0.0, 120.0], [0.0, 0.0], 120.0  # 2 min of rest: the baseline
     while t < seconds:
         rise = float(rng.uniform(2.0, 10.0))
         t += rise
         times.append(t)
         levels.append(float(rng.uniform(0.0, a_max)))
-        t += float(rng.uniform(20.0, 90.0))                      # held, then the next change
+        t += float(rng.uniform(20.0, 90.0))  # held, then the next change
         times.append(t)
         levels.append(levels[-1])
     tt, lv = np.array(times), np.array(levels)
@@ -214,13 +220,25 @@ def recording(seed: int, seconds: float) -> tuple[FaultyHeartSynth, dict]:
             break
         motion.append((t, t + float(rng.uniform(2.0, 15.0))))
     ectopic, missed = float(rng.uniform(20.0, 200.0)), float(rng.uniform(20.0, 200.0))
-    synth = FaultyHeartSynth(lambda at: np.interp(np.asarray(at, dtype=np.float64), tt, lv),
-                             Person(hr_rest=hr_rest, hr_gain=gain, rmssd_rest=float(rng.uniform(20.0, 70.0))),
-                             Artefacts(noise=0.02, motion=motion), rates={"ecg": 250.0, "ppg": 64.0},
-                             seed=seed, ectopic_per_hour=ectopic, missed_per_hour=missed)
-    info = {"seed": seed, "hr_rest": round(hr_rest, 1), "hr_gain": round(gain, 1), "ceiling_bpm": round(ceiling, 1),
-            "max_model_hr": round(hr_rest + gain * float(lv.max()), 1), "motion_bursts": len(motion),
-            "ectopic_per_hour": round(ectopic), "missed_per_hour": round(missed)}
+    synth = FaultyHeartSynth(
+        lambda at: np.interp(np.asarray(at, dtype=np.float64), tt, lv),
+        Person(hr_rest=hr_rest, hr_gain=gain, rmssd_rest=float(rng.uniform(20.0, 70.0))),
+        Artefacts(noise=0.02, motion=motion),
+        rates={"ecg": 250.0, "ppg": 64.0},
+        seed=seed,
+        ectopic_per_hour=ectopic,
+        missed_per_hour=missed,
+    )
+    info = {
+        "seed": seed,
+        "hr_rest": round(hr_rest, 1),
+        "hr_gain": round(gain, 1),
+        "ceiling_bpm": round(ceiling, 1),
+        "max_model_hr": round(hr_rest + gain * float(lv.max()), 1),
+        "motion_bursts": len(motion),
+        "ectopic_per_hour": round(ectopic),
+        "missed_per_hour": round(missed),
+    }
     return synth, info
 
 
@@ -238,11 +256,17 @@ def false_alarms_synthetic(hours: float, minutes_each: float, progress) -> dict:
         info.update({f"alarms_{k}": len(ep.onsets[k]) - before[k] for k in ep.onsets})
         recs.append(info)
         progress(f"  recording {i + 1}/{n}: {info}")
-    return {"hours": round(n * seconds / 3600.0, 2), "recordings": n, "ticks": ticks,
-            "ectopic_beats": faults["ectopic"], "missed_beats": faults["missed"],
-            "motion_bursts": sum(r["motion_bursts"] for r in recs),
-            "alarms": {k: len(v) for k, v in ep.onsets.items()},
-            "alarm_examples": {k: v[:5] for k, v in ep.onsets.items()}, "per_recording": recs}
+    return {
+        "hours": round(n * seconds / 3600.0, 2),
+        "recordings": n,
+        "ticks": ticks,
+        "ectopic_beats": faults["ectopic"],
+        "missed_beats": faults["missed"],
+        "motion_bursts": sum(r["motion_bursts"] for r in recs),
+        "alarms": {k: len(v) for k, v in ep.onsets.items()},
+        "alarm_examples": {k: v[:5] for k, v in ep.onsets.items()},
+        "per_recording": recs,
+    }
 
 
 def false_alarms_a103l() -> dict:
@@ -256,10 +280,13 @@ def false_alarms_a103l() -> dict:
     for a in range(0, t.size, step):
         b = min(a + step, t.size)
         rep.feed(float(t[b - 1]) + 1.0 / fs, {"ecg": (t[a:b], ecg[a:b]), "ppg": (t[a:b], ppg[a:b])}, ep.tick)
-    return {"hours": round(t[-1] / 3600.0, 3), "ticks": rep.ticks,
-            "baseline_hr_bpm": round(rep.base.values()["hr_bpm"], 1),
-            "alarms": {k: len(v) for k, v in ep.onsets.items()},
-            "alarm_examples": {k: v[:5] for k, v in ep.onsets.items()}}
+    return {
+        "hours": round(t[-1] / 3600.0, 3),
+        "ticks": rep.ticks,
+        "baseline_hr_bpm": round(rep.base.values()["hr_bpm"], 1),
+        "alarms": {k: len(v) for k, v in ep.onsets.items()},
+        "alarm_examples": {k: v[:5] for k, v in ep.onsets.items()},
+    }
 
 
 # -- 1./2. latency ------------------------------------------------------------------------------
@@ -271,8 +298,9 @@ def surge(kind: str, onset: float, bpm: float = 60.0, ramp_s: float = 5.0):
     return lambda t: bpm * min(max((t - onset) / ramp_s, 0.0), 1.0)
 
 
-def crossing_time(kind: str, onset: float, hr_rest: float, ceiling_bpm: float, bpm: float = 60.0,
-                  ramp_s: float = 5.0) -> float:
+def crossing_time(
+    kind: str, onset: float, hr_rest: float, ceiling_bpm: float, bpm: float = 60.0, ramp_s: float = 5.0
+) -> float:
     """When the model HR (rest + surge) passes the ceiling."""
     if kind == "step":
         return onset
@@ -287,8 +315,14 @@ def offline_latency(trials: int, progress) -> dict:
             rng = np.random.default_rng([12, i])
             hr_rest = float(rng.uniform(60.0, 80.0))
             onset = 70.0 + float(rng.uniform(0.0, 1.0))
-            synth = FaultyHeartSynth(rest_arousal, Person(hr_rest=hr_rest), Artefacts(noise=0.02),
-                                     rates={"ecg": 250.0, "ppg": 64.0}, seed=100 + i, extra_bpm=surge(kind, onset))
+            synth = FaultyHeartSynth(
+                rest_arousal,
+                Person(hr_rest=hr_rest),
+                Artefacts(noise=0.02),
+                rates={"ecg": 250.0, "ppg": 64.0},
+                seed=100 + i,
+                extra_bpm=surge(kind, onset),
+            )
             cross = crossing_time(kind, onset, hr_rest, min(hr_rest * (1 + NEW.hr_ceiling_rel), NEW.hr_ceiling_bpm))
             first = {k: math.inf for k in RULES}
 
@@ -296,6 +330,7 @@ def offline_latency(trials: int, progress) -> dict:
                 for k, cfg in RULES.items():
                     if first[k] == math.inf and t > onset - 5.0 and acts(f, cfg):
                         first[k] = t
+
             run_synth(synth, onset + 25.0, 60.0, tick, dt=0.02)
             for k in RULES:
                 lat[k].append(round(first[k] - cross, 3))
@@ -307,9 +342,14 @@ def offline_latency(trials: int, progress) -> dict:
 def summary(values: list[float]) -> dict:
     a = np.asarray(values, dtype=np.float64)
     ok = a[np.isfinite(a)]
-    return {"n": int(a.size), "missed": int((~np.isfinite(a)).sum()), "false_early": int((ok < 0).sum()),
-            "median_s": round(float(np.median(ok)), 3) if ok.size else None,
-            "max_s": round(float(ok.max()), 3) if ok.size else None, "all_s": [float(x) for x in a]}
+    return {
+        "n": int(a.size),
+        "missed": int((~np.isfinite(a)).sum()),
+        "false_early": int((ok < 0).sum()),
+        "median_s": round(float(np.median(ok)), 3) if ok.size else None,
+        "max_s": round(float(ok.max()), 3) if ok.size else None,
+        "all_s": [float(x) for x in a],
+    }
 
 
 class Stay:
@@ -336,17 +376,23 @@ def lsl_latency(trials: int, speed: float, progress) -> dict:
             rng = np.random.default_rng([13, i])
             hr_rest = float(rng.uniform(60.0, 80.0))
             onset = 45.0 + float(rng.uniform(0.0, 1.0))
-            synth = FaultyHeartSynth(rest_arousal, Person(hr_rest=hr_rest), Artefacts(noise=0.02),
-                                     seed=200 + i, extra_bpm=surge(kind, onset))
+            synth = FaultyHeartSynth(
+                rest_arousal, Person(hr_rest=hr_rest), Artefacts(noise=0.02), seed=200 + i, extra_bpm=surge(kind, onset)
+            )
             start = lsl.local_clock()
 
-            def clock(start=start) -> float:              # session time on LSL's clock, ``speed`` × faster
+            def clock(start=start) -> float:  # session time on LSL's clock, ``speed`` × faster
                 return start + (lsl.local_clock() - start) * speed
+
             source = f"vrex-surge-bench-{kind}-{i}-{time.time_ns()}"
             pub = SimulatedPublisher(synth, prefix=source, source=source, speed=speed, clock=lsl.local_clock)
             pub.start = start
-            live = LivePhysiology.open({k: {"source_id": f"{source}-{k}"} for k in ("ecg", "ppg", "rr")},
-                                       timeout=10.0, clock=clock, baseline=Baseline())
+            live = LivePhysiology.open(
+                {k: {"source_id": f"{source}-{k}"} for k in ("ecg", "ppg", "rr")},
+                timeout=10.0,
+                clock=clock,
+                baseline=Baseline(),
+            )
             shields = {k: SafetyShield(Stay(), Stay(), cfg) for k, cfg in RULES.items()}
             first = {k: math.inf for k in RULES}
             reasons = {k: "" for k in RULES}
@@ -358,8 +404,9 @@ def lsl_latency(trials: int, speed: float, progress) -> dict:
                     now = clock()
                     session_t = now - start
                     live.poll(now)
-                    if (live.beats_arrived and session_t - last_tick >= MIN_BEAT_TICK_S * speed) or \
-                            session_t - last_tick >= 1.0:
+                    if (
+                        live.beats_arrived and session_t - last_tick >= MIN_BEAT_TICK_S * speed
+                    ) or session_t - last_tick >= 1.0:
                         last_tick = session_t
                         f = live.tick(now)
                         if session_t < 40.0:
@@ -370,8 +417,17 @@ def lsl_latency(trials: int, speed: float, progress) -> dict:
                         if due:
                             next_decision = session_t + DECISION_S
                         for k, s in shields.items():
-                            o = Observation(time=session_t, intensity=0.5, target=0.5, levels=LEVELS, level=5,
-                                            time_at_level=60.0, features=f, suds=20.0, suds_age=5.0)
+                            o = Observation(
+                                time=session_t,
+                                intensity=0.5,
+                                target=0.5,
+                                levels=LEVELS,
+                                level=5,
+                                time_at_level=60.0,
+                                features=f,
+                                suds=20.0,
+                                suds_age=5.0,
+                            )
                             urgent = alarm(o, s.config)
                             d = s.decide(o) if due else (s.check(o, urgent) if urgent else None)
                             if first[k] == math.inf and d is not None and d.target < 0.5 - 1e-9:
@@ -385,8 +441,10 @@ def lsl_latency(trials: int, speed: float, progress) -> dict:
             for k in RULES:
                 lat[k].append(round(first[k] - cross, 3))
                 why[k].append(reasons[k])
-            progress(f"  lsl {kind} {i + 1}/{trials}: " + ", ".join(f"{k} {first[k] - cross:.2f} s ({reasons[k]})"
-                                                                    for k in RULES))
+            progress(
+                f"  lsl {kind} {i + 1}/{trials}: "
+                + ", ".join(f"{k} {first[k] - cross:.2f} s ({reasons[k]})" for k in RULES)
+            )
         out[kind] = {k: {**summary(v), "reasons": why[k]} for k, v in lat.items()}
     return out
 
@@ -425,10 +483,10 @@ class GoTo:
         return Decision(self.target, f"benchmark: stay at {self.target:g}", self.name)
 
 
-FRAMES = "inline"        # the renderer in the session's process, as the committed figures were measured;
-                         # --frames process is what sessions use (it failed to start here at first because
-                         # multiprocessing's spawn re-ran this script in the child; it is a program of its own now)
-SESSION_SURGES = ((120.0, "step"), (185.0, "ramp"), (250.0, "step"), (315.0, "ramp"))   # session s: the
+FRAMES = "inline"  # the renderer in the session's process, as the committed figures were measured;
+# --frames process is what sessions use (it failed to start here at first because
+# multiprocessing's spawn re-ran this script in the child; it is a program of its own now)
+SESSION_SURGES = ((120.0, "step"), (185.0, "ramp"), (250.0, "step"), (315.0, "ramp"))  # session s: the
 # first once the scene has settled at 0.5 (raises ≤ 0.15 each 10 s from 30 s, then the scene's easing)
 
 
@@ -466,19 +524,32 @@ def session_latency(speed: float, progress) -> dict:
         root = Path(tempfile.mkdtemp(prefix="vrex-surge-"))
         # no wait for SUDS ratings and no agreeing-distress rule: only the HR ceiling may act
         shield = dc_replace(cfg, unrated_raise_after_s=0.0, high_suds=0.0)
-        opts = SessionOptions(scenario=ROOT / "scenarios" / "heights.yaml", patient="bench", mode=Mode.AUTO,
-                              offscreen=True, root=root, speed=speed, demo=True, seed=2, baseline_s=30.0,
-                              exposure_s=SESSION_SURGES[-1][0] + 30.0, recovery_s=5.0, status=False,
-                              shield=shield, injections=Injections(surges=surges), frames=FRAMES)
+        opts = SessionOptions(
+            scenario=ROOT / "scenarios" / "heights.yaml",
+            patient="bench",
+            mode=Mode.AUTO,
+            offscreen=True,
+            root=root,
+            speed=speed,
+            demo=True,
+            seed=2,
+            baseline_s=30.0,
+            exposure_s=SESSION_SURGES[-1][0] + 30.0,
+            recovery_s=5.0,
+            status=False,
+            shield=shield,
+            injections=Injections(surges=surges),
+            frames=FRAMES,
+        )
         progress(f"  session ({rule} rule), {opts.baseline_s + opts.exposure_s:.0f} s of session time ...")
         with OpenSession(opts, controller=GoTo(0.5)) as s:
-            model = s.patient.model                   # unafraid: only the surges move the heart
+            model = s.patient.model  # unafraid: only the surges move the heart
             model.p["fear_max"][:] = model.p["arousal_rest"]
             model.p["escape_hazard"][:] = 0.0
             hr_rest = float(s.patient.params["hr_rest"][0])
             s.run()
             folder = s.folder.path
-            beats = np.asarray(s.patient.synth.beats)         # the true heart: the simulated world
+            beats = np.asarray(s.patient.synth.beats)  # the true heart: the simulated world
         events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines() if line.strip()]
         offset = float(np.median([e["lsl"] - e["t"] for e in events if e.get("lsl") is not None]))
         rec = load_recording(folder / "recording.xdf")
@@ -495,19 +566,43 @@ def session_latency(speed: float, progress) -> dict:
             after = np.flatnonzero(ft > offset + cross)
             down = after[1:][fv[after[1:]] < fv[after[:-1]] - 1e-9] if after.size > 1 else after[:0]
             frame = float(ft[down[0]] - offset - cross) if down.size else math.inf
-            dec = [e for e in events if e.get("kind") == "intensity" and e["t"] > cross - 1.0
-                   and e.get("source") == "shield" and e.get("target", 1.0) < e.get("previous", 0.0)]
+            dec = [
+                e
+                for e in events
+                if e.get("kind") == "intensity"
+                and e["t"] > cross - 1.0
+                and e.get("source") == "shield"
+                and e.get("target", 1.0) < e.get("previous", 0.0)
+            ]
             decision = float(dec[0]["t"] - cross) if dec and dec[0]["t"] < cross + 25.0 else math.inf
-            rows.append({"kind": kind, "surge_start_s": start, "nominal_crossing_s": round(nominal, 2),
-                         "beat_crossing_s": round(cross, 2), "level_before": level,
-                         "to_decision_s": round(decision, 3), "to_lower_frame_s": round(frame, 3),
-                         "reason": dec[0]["reason"] if dec else ""})
-            progress(f"    {kind} at {start:g} s: decision {decision:.2f} s, lower frame {frame:.2f} s "
-                     f"({rows[-1]['reason'][:90]})")
-        out[rule] = {"folder": str(folder), "hr_rest": hr_rest, "surges": rows,
-                     **{kind: {"to_lower_frame": summary([r["to_lower_frame_s"] for r in rows if r["kind"] == kind]),
-                               "to_decision": summary([r["to_decision_s"] for r in rows if r["kind"] == kind])}
-                        for kind in ("step", "ramp")}}
+            rows.append(
+                {
+                    "kind": kind,
+                    "surge_start_s": start,
+                    "nominal_crossing_s": round(nominal, 2),
+                    "beat_crossing_s": round(cross, 2),
+                    "level_before": level,
+                    "to_decision_s": round(decision, 3),
+                    "to_lower_frame_s": round(frame, 3),
+                    "reason": dec[0]["reason"] if dec else "",
+                }
+            )
+            progress(
+                f"    {kind} at {start:g} s: decision {decision:.2f} s, lower frame {frame:.2f} s "
+                f"({rows[-1]['reason'][:90]})"
+            )
+        out[rule] = {
+            "folder": str(folder),
+            "hr_rest": hr_rest,
+            "surges": rows,
+            **{
+                kind: {
+                    "to_lower_frame": summary([r["to_lower_frame_s"] for r in rows if r["kind"] == kind]),
+                    "to_decision": summary([r["to_decision_s"] for r in rows if r["kind"] == kind]),
+                }
+                for kind in ("step", "ramp")
+            },
+        }
     return out
 
 
@@ -537,14 +632,19 @@ def print_table(r: dict) -> None:
     fa = r["false_alarms"]
     syn = fa["synthetic"]
     label = f"synthetic ({syn['recordings']} rec., fixed seed)"
-    print(f"{label:<36}{syn['hours']:>7.2f}{syn['alarms']['old']:>6}{syn['alarms']['new']:>6}"
-          f"{syn['alarms']['naive']:>8}")
+    print(
+        f"{label:<36}{syn['hours']:>7.2f}{syn['alarms']['old']:>6}{syn['alarms']['new']:>6}{syn['alarms']['naive']:>8}"
+    )
     a = fa["a103l"]
-    print(f"{'PhysioNet a103l (ECG II + PPG)':<36}{a['hours']:>7.3f}{a['alarms']['old']:>6}{a['alarms']['new']:>6}"
-          f"{a['alarms']['naive']:>8}")
+    print(
+        f"{'PhysioNet a103l (ECG II + PPG)':<36}{a['hours']:>7.3f}{a['alarms']['old']:>6}{a['alarms']['new']:>6}"
+        f"{a['alarms']['naive']:>8}"
+    )
     print("  * ablation, not a rule: the mean of the newest 4 ECG intervals without the run rules")
-    print(f"  synthetic faults: {syn['ectopic_beats']} ectopic beats, {syn['missed_beats']} missed beats, "
-          f"{syn['motion_bursts']} motion bursts")
+    print(
+        f"  synthetic faults: {syn['ectopic_beats']} ectopic beats, {syn['missed_beats']} missed beats, "
+        f"{syn['motion_bursts']} motion bursts"
+    )
 
 
 def main() -> int:
@@ -570,6 +670,7 @@ def main() -> int:
     t0 = time.perf_counter()
     if args.session_only:
         import json
+
         result = json.loads(args.json.read_text()) if args.json.exists() else {}
         result["latency_session"] = session_latency(1.0, progress)
         result["command_session"] = " ".join(sys.argv)
@@ -577,10 +678,15 @@ def main() -> int:
             print_table(result)
         write_result(args.json, result)
         return 0
-    result: dict = {"machine": machine_info(), "command": " ".join(sys.argv),
-                    "rules": {"old": "10-s HR over the ceiling (hr_fast_max_age_s=0)",
-                              "new": "10-s HR, or the beat-to-beat run (sensors.hr_fast) over the ceiling"},
-                    "ceiling": {"relative": NEW.hr_ceiling_rel, "absolute_bpm": NEW.hr_ceiling_bpm}}
+    result: dict = {
+        "machine": machine_info(),
+        "command": " ".join(sys.argv),
+        "rules": {
+            "old": "10-s HR over the ceiling (hr_fast_max_age_s=0)",
+            "new": "10-s HR, or the beat-to-beat run (sensors.hr_fast) over the ceiling",
+        },
+        "ceiling": {"relative": NEW.hr_ceiling_rel, "absolute_bpm": NEW.hr_ceiling_bpm},
+    }
     if args.lsl_trials > 0:
         progress("latency over LSL ...")
         result["latency_lsl"] = lsl_latency(args.lsl_trials, args.speed, progress)

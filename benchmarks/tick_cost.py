@@ -39,6 +39,7 @@ def main() -> int:
             nonlocal applies
             applies += 1
             original(i)
+
         scene.apply = counting
         for state in ("ramping", "steady"):
             if state == "ramping":
@@ -51,8 +52,10 @@ def main() -> int:
                 runner.tick(1 / 60)
                 times.append((time.perf_counter() - t0) * 1000)
             times.sort()
-            print(f"{name:10} {state:8} {len(times):6d} {statistics.median(times):10.3f} "
-                  f"{times[int(0.95 * len(times))]:8.3f} {applies / len(times):14.2f}")
+            print(
+                f"{name:10} {state:8} {len(times):6d} {statistics.median(times):10.3f} "
+                f"{times[int(0.95 * len(times))]:8.3f} {applies / len(times):14.2f}"
+            )
         runner.close()
         scene.destroy()
     base.destroy()

@@ -51,6 +51,7 @@ AIM_S = 15 * 60
 def baselines(cfg, names: list[str]) -> tuple[dict, dict]:
     """Each rule controller on training's evaluation people; (results, seconds per name)."""
     from adaptation.evaluate import controller_factory, run_episodes
+
     ev = cfg.evaluation
     params = cfg.load_population().sample(ev["episodes"], np.random.default_rng(ev["seed"]))
     results, seconds = {}, {}
@@ -58,16 +59,25 @@ def baselines(cfg, names: list[str]) -> tuple[dict, dict]:
         t0 = time.perf_counter()
         ep = run_episodes(controller_factory(name), params, seed=ev["seed"] + 1, config=cfg.session, shield=cfg.shield)
         seconds[name] = round(time.perf_counter() - t0, 2)
-        results[name] = {"success_rate": float(ep.success.mean()), "escape_rate": float(ep.escaped.mean()),
-                         "mean_top_level": float(ep.top_level.mean()), "time_in_band": float(ep.time_in_band.mean())}
-        print(f"  baseline {name:<10} success {results[name]['success_rate']:6.1%}  "
-              f"escape {results[name]['escape_rate']:6.1%}  ({seconds[name]:.1f} s)", flush=True)
+        results[name] = {
+            "success_rate": float(ep.success.mean()),
+            "escape_rate": float(ep.escaped.mean()),
+            "mean_top_level": float(ep.top_level.mean()),
+            "time_in_band": float(ep.time_in_band.mean()),
+        }
+        print(
+            f"  baseline {name:<10} success {results[name]['success_rate']:6.1%}  "
+            f"escape {results[name]['escape_rate']:6.1%}  ({seconds[name]:.1f} s)",
+            flush=True,
+        )
     return results, seconds
 
 
 def read_rows(path: Path) -> list[dict]:
     with open(path, newline="") as fh:
-        return [{k: (float(v) if k != "timesteps" else int(float(v))) for k, v in row.items()} for row in csv.DictReader(fh)]
+        return [
+            {k: (float(v) if k != "timesteps" else int(float(v))) for k, v in row.items()} for row in csv.DictReader(fh)
+        ]
 
 
 def beats(row: dict, best_success: float, lowest_escape: float) -> bool:
@@ -80,13 +90,19 @@ def main() -> int:
     ap.add_argument("--timesteps", type=int, help="override total_timesteps")
     ap.add_argument("--eval-every", type=int, help="override evaluation.every_timesteps")
     ap.add_argument("--episodes", type=int, help="override evaluation.episodes (baselines use the same people)")
-    ap.add_argument("--baselines", default=",".join(BASELINES), help=f"rule controllers (default {','.join(BASELINES)})")
+    ap.add_argument(
+        "--baselines", default=",".join(BASELINES), help=f"rule controllers (default {','.join(BASELINES)})"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "bench" / "train_to_beat", help="training output folder")
     ap.add_argument("--smoke", action="store_true", help="mark the result as a smoke test whatever the budget")
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "train_to_beat_cpu.json")
-    ap.add_argument("--from-run", type=Path, metavar="DIR",
-                    help="do not train: judge a finished `vrex train` run (its config.yaml, summary.json, "
-                         "evaluations.csv) against the baselines on the same evaluation people")
+    ap.add_argument(
+        "--from-run",
+        type=Path,
+        metavar="DIR",
+        help="do not train: judge a finished `vrex train` run (its config.yaml, summary.json, "
+        "evaluations.csv) against the baselines on the same evaluation people",
+    )
     args = ap.parse_args()
     for flag in ("timesteps", "eval_every", "episodes"):
         v = getattr(args, flag)
@@ -94,6 +110,7 @@ def main() -> int:
             ap.error(f"--{flag.replace('_', '-')} {v}: expected a positive number")
 
     from adaptation.train import load_config, train
+
     if args.from_run:
         args.config = args.from_run / "config.yaml"
         args.out = args.from_run
@@ -104,8 +121,9 @@ def main() -> int:
     if args.episodes:
         cfg.evaluation["episodes"] = args.episodes
     timesteps = args.timesteps or cfg.total_timesteps
-    smoke = bool(args.smoke or timesteps < configured["total_timesteps"]
-                 or cfg.evaluation["episodes"] < configured["episodes"])
+    smoke = bool(
+        args.smoke or timesteps < configured["total_timesteps"] or cfg.evaluation["episodes"] < configured["episodes"]
+    )
     load_before = [round(x, 2) for x in os.getloadavg()]
     others = training_runs()
     if others:
@@ -121,8 +139,11 @@ def main() -> int:
     lowest_escape = min(r["escape_rate"] for r in base.values())
     print(f"to beat: success > {best_success:.1%} ({best_name}) with escape ≤ {lowest_escape:.1%}", flush=True)
 
-    print(f"training {timesteps:,} steps, evaluating every {cfg.evaluation['every_timesteps']:,} "
-          f"on {cfg.evaluation['episodes']} people → {args.out}", flush=True)
+    print(
+        f"training {timesteps:,} steps, evaluating every {cfg.evaluation['every_timesteps']:,} "
+        f"on {cfg.evaluation['episodes']} people → {args.out}",
+        flush=True,
+    )
     t0 = time.perf_counter()
     if args.from_run:
         summary = json.loads((args.from_run / "summary.json").read_text())
@@ -139,6 +160,7 @@ def main() -> int:
     # what one evaluation of the policy costs (it is inside the training wall time)
     from adaptation.evaluate import run_episodes
     from adaptation.policy import NumpyPolicy, PolicyController
+
     policy = NumpyPolicy.load(args.out / "final.npz")
     ev = cfg.evaluation
     params = cfg.load_population().sample(ev["episodes"], np.random.default_rng(ev["seed"]))
@@ -147,19 +169,34 @@ def main() -> int:
     eval_s = time.perf_counter() - t1
 
     import torch
+
     info = machine_info()
     info["load_average_before"] = load_before
     info["load_average_after_training"] = load_after_train
     info["other_training_runs_at_start"] = others
     out = {
-        "benchmark": "train_to_beat", "smoke": smoke, "machine": info,
+        "benchmark": "train_to_beat",
+        "smoke": smoke,
+        "machine": info,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "config": str(args.config.resolve().relative_to(ROOT)) if args.config.resolve().is_relative_to(ROOT) else str(args.config),
-        "configured": configured, "used": {"total_timesteps": timesteps, **cfg.evaluation},
-        "n_envs": cfg.n_envs, "torch_threads_config": cfg.threads, "torch_threads_after": torch.get_num_threads(),
-        "cores": os.cpu_count(), "aim_s": AIM_S,
-        "baselines": base, "baseline_seconds": base_s, "baselines_wall_s": round(baseline_wall, 2),
-        "criterion": {"best_baseline": best_name, "success_rate_above": best_success, "escape_rate_at_most": lowest_escape},
+        "config": str(args.config.resolve().relative_to(ROOT))
+        if args.config.resolve().is_relative_to(ROOT)
+        else str(args.config),
+        "configured": configured,
+        "used": {"total_timesteps": timesteps, **cfg.evaluation},
+        "n_envs": cfg.n_envs,
+        "torch_threads_config": cfg.threads,
+        "torch_threads_after": torch.get_num_threads(),
+        "cores": os.cpu_count(),
+        "aim_s": AIM_S,
+        "baselines": base,
+        "baseline_seconds": base_s,
+        "baselines_wall_s": round(baseline_wall, 2),
+        "criterion": {
+            "best_baseline": best_name,
+            "success_rate_above": best_success,
+            "escape_rate_at_most": lowest_escape,
+        },
         "evaluations": rows,
         "beaten": hit is not None,
         "beaten_at_timesteps": hit["timesteps"] if hit else None,
@@ -167,27 +204,38 @@ def main() -> int:
         "setup_s": round(setup_s, 1) if setup_s is not None else None,
         "time_to_beat_s": round(hit["wall_s"] + (setup_s or 0.0), 1) if hit else None,
         "meets_aim": bool(hit and hit["wall_s"] + (setup_s or 0.0) < AIM_S),
-        "training_wall_s": summary["wall_s"], "train_call_wall_s": round(train_call_s, 1),
+        "training_wall_s": summary["wall_s"],
+        "train_call_wall_s": round(train_call_s, 1),
         "steps_per_s": summary["steps_per_s"],
-        "evaluations_run": len(rows), "one_policy_evaluation_s": round(eval_s, 2),
+        "evaluations_run": len(rows),
+        "one_policy_evaluation_s": round(eval_s, 2),
         "evaluation_share_of_training_est": round(min(len(rows) * eval_s / summary["wall_s"], 1.0), 3),
-        "best_row": summary["best"], "out": str(args.out),
+        "best_row": summary["best"],
+        "out": str(args.out),
     }
 
     print(f"\n{'timesteps':>10} {'wall_s':>8} {'success':>8} {'escape':>7}  beats?")
     for r in rows:
-        print(f"{r['timesteps']:>10,} {r['wall_s']:>8.1f} {r['success_rate']:>8.1%} {r['escape_rate']:>7.1%}  "
-              f"{'yes' if beats(r, best_success, lowest_escape) else 'no'}")
+        print(
+            f"{r['timesteps']:>10,} {r['wall_s']:>8.1f} {r['success_rate']:>8.1%} {r['escape_rate']:>7.1%}  "
+            f"{'yes' if beats(r, best_success, lowest_escape) else 'no'}"
+        )
     if hit:
-        print(f"beat {best_name} ({best_success:.1%}, escape ≤ {lowest_escape:.1%}) at {hit['timesteps']:,} steps, "
-              f"{out['time_to_beat_s']:.0f} s of training (aim {AIM_S} s: {'met' if out['meets_aim'] else 'NOT met'})")
+        print(
+            f"beat {best_name} ({best_success:.1%}, escape ≤ {lowest_escape:.1%}) at {hit['timesteps']:,} steps, "
+            f"{out['time_to_beat_s']:.0f} s of training (aim {AIM_S} s: {'met' if out['meets_aim'] else 'NOT met'})"
+        )
     else:
         print(f"did not beat {best_name} ({best_success:.1%}, escape ≤ {lowest_escape:.1%}) in {timesteps:,} steps")
-    print(f"training {summary['wall_s']:.0f} s, {summary['steps_per_s']:.0f} steps/s (evaluations included; "
-          f"one evaluation ≈ {eval_s:.1f} s × {len(rows)}), baselines {baseline_wall:.1f} s, "
-          f"torch threads {cfg.threads}, {os.cpu_count()} cores{'  [SMOKE RUN]' if smoke else ''}")
-    print(f"load average before {load_before}, after training {load_after_train}"
-          + (f"; other training runs: {len(others)}" if others else ""))
+    print(
+        f"training {summary['wall_s']:.0f} s, {summary['steps_per_s']:.0f} steps/s (evaluations included; "
+        f"one evaluation ≈ {eval_s:.1f} s × {len(rows)}), baselines {baseline_wall:.1f} s, "
+        f"torch threads {cfg.threads}, {os.cpu_count()} cores{'  [SMOKE RUN]' if smoke else ''}"
+    )
+    print(
+        f"load average before {load_before}, after training {load_after_train}"
+        + (f"; other training runs: {len(others)}" if others else "")
+    )
     write_result(args.json, out)
     return 0
 

@@ -11,15 +11,22 @@ import sys
 from typing import Any
 
 import numpy as np
-from panda3d.core import (CardMaker, ClockObject, GraphicsOutput, PerspectiveLens, Texture,
-                          TransparencyAttrib, loadPrcFileData)
+from panda3d.core import (
+    CardMaker,
+    ClockObject,
+    GraphicsOutput,
+    PerspectiveLens,
+    Texture,
+    TransparencyAttrib,
+    loadPrcFileData,
+)
 
 from engine.easing import Frame, IntensityDriver
 from engine.errors import VrexError
 from engine.scene import Scene
 
 OFFSCREEN_DISPLAYS = ("p3headlessgl", "p3tinydisplay")
-MAX_DT = 0.1   # after a stall, advance as if 100 ms passed: no sudden catch-up jump
+MAX_DT = 0.1  # after a stall, advance as if 100 ms passed: no sudden catch-up jump
 
 
 def display_available() -> bool:
@@ -29,8 +36,14 @@ def display_available() -> bool:
     return True
 
 
-def open_base(offscreen: bool, size: tuple[int, int] = (1280, 720), display: str | None = None,
-              audio: bool = True, title: str = "vrex", vsync: bool = True) -> Any:
+def open_base(
+    offscreen: bool,
+    size: tuple[int, int] = (1280, 720),
+    display: str | None = None,
+    audio: bool = True,
+    title: str = "vrex",
+    vsync: bool = True,
+) -> Any:
     """Start ShowBase. Offscreen uses ``display`` (default p3headlessgl, falling back to
     p3tinydisplay, the software renderer that needs no GPU or EGL). ``vsync=False`` for a
     window that only mirrors a headset: the headset's runtime paces frames, not the monitor."""
@@ -39,23 +52,36 @@ def open_base(offscreen: bool, size: tuple[int, int] = (1280, 720), display: str
     if offscreen:
         chosen = display or OFFSCREEN_DISPLAYS[0]
         fallback = [d for d in OFFSCREEN_DISPLAYS if d != chosen] if display is None else []
-        lines = [f"load-display {chosen}", *(f"aux-display {d}" for d in fallback),
-                 "window-type offscreen", "audio-library-name null",
-                 "notify-level-x11display fatal"]   # tinydisplay looks for X first; none is fine
+        lines = [
+            f"load-display {chosen}",
+            *(f"aux-display {d}" for d in fallback),
+            "window-type offscreen",
+            "audio-library-name null",
+            "notify-level-x11display fatal",
+        ]  # tinydisplay looks for X first; none is fine
     else:
         lines = ["load-display pandagl", "window-type onscreen", f"window-title {title}"]
         if not audio:
             lines.append("audio-library-name null")
-    lines += [f"win-size {size[0]} {size[1]}", "sync-video 1" if vsync and not offscreen else "sync-video 0",
-              "notify-level-device fatal",          # no joystick folder is not an error here
-              "notify-level-display error", "print-pipe-types 0", "framebuffer-multisample 0", "show-frame-rate-meter 0"]
+    lines += [
+        f"win-size {size[0]} {size[1]}",
+        "sync-video 1" if vsync and not offscreen else "sync-video 0",
+        "notify-level-device fatal",  # no joystick folder is not an error here
+        "notify-level-display error",
+        "print-pipe-types 0",
+        "framebuffer-multisample 0",
+        "show-frame-rate-meter 0",
+    ]
     loadPrcFileData("vrex", "\n".join(lines))
     from direct.showbase.ShowBase import ShowBase
+
     try:
         base = ShowBase()
     except Exception as exc:
-        raise VrexError(f"cannot open a {'buffer' if offscreen else 'window'} ({exc}) — "
-                        "for offscreen rendering without a GPU use --display p3tinydisplay") from exc
+        raise VrexError(
+            f"cannot open a {'buffer' if offscreen else 'window'} ({exc}) — "
+            "for offscreen rendering without a GPU use --display p3tinydisplay"
+        ) from exc
     if base.win is None:
         base.destroy()
         raise VrexError("Panda3D opened no window — try --offscreen, or --display p3tinydisplay")
@@ -82,7 +108,7 @@ class FrameGrabber:
             raise VrexError("no frame has been rendered yet")
         pixels = np.frombuffer(memoryview(tex.getRamImage()), np.uint8)
         pixels = pixels.reshape(tex.getYSize(), tex.getXSize(), tex.getNumComponents())
-        return pixels[::-1, :, 2::-1]    # Panda3D keeps rows bottom-up and channels as BGR(A)
+        return pixels[::-1, :, 2::-1]  # Panda3D keeps rows bottom-up and channels as BGR(A)
 
 
 class CalmVeil:
@@ -129,16 +155,16 @@ class SceneRunner:
     only the viewpoint's position and heading: the head is the patient's own.
     """
 
-    def __init__(self, scene: Scene, driver: IntensityDriver, base: Any, clock: Any = None,
-                 display: Any = None):
+    def __init__(self, scene: Scene, driver: IntensityDriver, base: Any, clock: Any = None, display: Any = None):
         from engine.display import DesktopDisplay
+
         self.scene = scene
         self.driver = driver
         self.base = base
         self.clock = clock or ClockObject.getGlobalClock()
         self.display = display or DesktopDisplay()
         self.frame = Frame(driver.intensity, 0.0, False)
-        self.time = 0.0                       # session seconds, for the head's trajectory
+        self.time = 0.0  # session seconds, for the head's trajectory
         self.lens = None
         self._fov = None
         vp = scene.spec.viewpoint
@@ -188,8 +214,8 @@ class SceneRunner:
     def _follow_rig(self) -> None:
         """The rig takes the viewpoint's place and heading, never its pitch or roll."""
         pos, heading = self.scene.rig_pose()
-        if getattr(self.display, "floor_origin", False):     # the head comes over the real floor:
-            pos = (pos[0], pos[1], pos[2] - self.scene.spec.viewpoint.eye_height)   # the rig on the virtual one
+        if getattr(self.display, "floor_origin", False):  # the head comes over the real floor:
+            pos = (pos[0], pos[1], pos[2] - self.scene.spec.viewpoint.eye_height)  # the rig on the virtual one
         self.rig.setPos(*pos)
         self.rig.setHpr(heading, 0.0, 0.0)
 
@@ -203,6 +229,7 @@ class SceneRunner:
         """The head as drawn: relative to the rig in a headset (after any recentring),
         relative to the viewpoint on a desktop."""
         from engine.display.head import HeadPose
+
         head = getattr(self.display, "rig", None)
         if self.rig is None or head is None:
             return self.display.head_pose()
@@ -216,15 +243,16 @@ class SceneRunner:
         head = getattr(self.display, "rig", None)
         if self.seat is None or head is None:
             return
-        facing = head.node.getH(self.seat)                   # where the body faces, as the tracker sees it
+        facing = head.node.getH(self.seat)  # where the body faces, as the tracker sees it
         self.seat.setPosHpr(0.0, 0.0, 0.0, -facing, 0.0, 0.0)  # that is forward now ...
         pos = head.node.getPos(self.rig)
-        self.seat.setPos(-pos[0], -pos[1], 0.0)              # ... and here is the rig's place (height kept)
+        self.seat.setPos(-pos[0], -pos[1], 0.0)  # ... and here is the rig's place (height kept)
 
     def gaze_offset_deg(self, pose: Any = None) -> float:
         """The 3-D angle between where the head looks (``pose``, default the head drawn now)
         and the gaze target (avoidance)."""
         from engine.display.head import angle_deg
+
         pose = pose if pose is not None else self.head_pose()
         return angle_deg(pose.heading, pose.pitch, *self.gaze())
 
@@ -242,6 +270,7 @@ class SceneRunner:
         if not placed or head is None or not base.sfxManagerList:
             return None
         from direct.showbase.Audio3DManager import Audio3DManager
+
         audio3d = Audio3DManager(base.sfxManagerList[0], listener_target=head.node, root=base.render)
         for node in placed:
             audio3d.attachSoundToObject(node.sound, node.outer)
@@ -256,7 +285,7 @@ class SceneRunner:
         self.stop()
         self.veil.remove()
         if self.audio3d is not None:
-            self.audio3d.disable()                       # its listener task, before the head goes
+            self.audio3d.disable()  # its listener task, before the head goes
             self.audio3d = None
         self.display.close()
         if self.rig is not None:

@@ -90,7 +90,7 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
-REAL_TIME = ("demo", "session", "simulate", "replay", "monitor")   # commands that run live loops
+REAL_TIME = ("demo", "session", "simulate", "replay", "monitor")  # commands that run live loops
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         # will not stop is stuck (a user's bug report, or a test that gives up on it)
         try:
             faulthandler.register(signal.SIGUSR1, all_threads=True)
-        except (AttributeError, ValueError, OSError):   # stderr without a file descriptor (captured)
+        except (AttributeError, ValueError, OSError):  # stderr without a file descriptor (captured)
             pass
     argv = sys.argv[1:] if argv is None else list(argv)
     command = chosen_command(argv)
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    if args.run is None:       # argparse chose another command than chosen_command saw: load it too
+    if args.run is None:  # argparse chose another command than chosen_command saw: load it too
         args = build_parser(load=(args.command,)).parse_args(argv)
     try:
         return int(args.run(args) or 0)

@@ -19,15 +19,15 @@ from typing import Callable
 
 from engine.scenario.spec import Calm, Comfort
 
-Pose = tuple[tuple[float, float, float], tuple[float, ...]]   # position; angles incl. fov
+Pose = tuple[tuple[float, float, float], tuple[float, ...]]  # position; angles incl. fov
 PoseAt = Callable[[float], Pose]
 
 
 @dataclass(frozen=True)
 class Frame:
-    intensity: float     # what the scene shows this frame
-    veil: float          # 0 clear … 1 the calm colour covers everything
-    calming: bool        # a calm blink is in progress
+    intensity: float  # what the scene shows this frame
+    veil: float  # 0 clear … 1 the calm colour covers everything
+    calming: bool  # a calm blink is in progress
 
 
 def _turn(a: Pose, b: Pose) -> float:
@@ -43,9 +43,9 @@ class IntensityDriver:
         self.comfort = comfort
         self.calm = calm
         self.intensity = self.target = min(1.0, max(0.0, start))
-        self.rate = 0.0                  # current d(intensity)/dt, 1/s
+        self.rate = 0.0  # current d(intensity)/dt, 1/s
         self.veil = 0.0
-        self._blink: str | None = None   # None, "out" (veil closing), "covered" (one frame) or "in" (opening)
+        self._blink: str | None = None  # None, "out" (veil closing), "covered" (one frame) or "in" (opening)
 
     @property
     def calming(self) -> bool:
@@ -76,7 +76,7 @@ class IntensityDriver:
         self.veil = 1.0
         self.intensity = self.target = self.calm.intensity
         self.rate = 0.0
-        self._blink = "covered"          # the next frame is drawn fully covered, then the veil lifts
+        self._blink = "covered"  # the next frame is drawn fully covered, then the veil lifts
 
     def step(self, dt: float, pose_at: PoseAt | None = None) -> Frame:
         """Advance by ``dt`` seconds. ``pose_at(i)`` gives the viewpoint pose at intensity i."""
@@ -126,7 +126,7 @@ class IntensityDriver:
         """Shrink ``step`` until the viewpoint moves and turns within the comfort limits."""
         if pose_at is None or step == 0.0:
             return step
-        here = pose_at(self.intensity)     # same motion time as the candidate below
+        here = pose_at(self.intensity)  # same motion time as the candidate below
         max_move = self.comfort.max_camera_speed * dt
         max_turn = self.comfort.max_camera_turn_rate * dt
         for _ in range(8):
@@ -136,4 +136,4 @@ class IntensityDriver:
                 return step
             shrink = min(max_move / move if move > 0 else 1.0, max_turn / turn if turn > 0 else 1.0)
             step *= min(0.999 * shrink, 0.9)
-        return 0.0                          # still too fast: hold still this frame
+        return 0.0  # still too fast: hold still this frame

@@ -55,7 +55,7 @@ class MotionState:
             pos[:, 1] = amplitude * (0.6 * np.cos(0.8 * theta + 0.4) + 0.4 * np.sin(1.3 * theta))
             dx = 0.6 * np.cos(theta) + 0.68 * np.cos(1.7 * theta + 1.3)
             dy = -0.48 * np.sin(0.8 * theta + 0.4) + 0.52 * np.cos(1.3 * theta)
-            hpr[:, 0] = np.degrees(np.arctan2(-dx, dy))     # face the way it is going
+            hpr[:, 0] = np.degrees(np.arctan2(-dx, dy))  # face the way it is going
         elif self.kind == "approach":
             distance = amplitude * 0.5 * (1.0 - np.cos(theta))
             direction = towards if towards is not None else np.tile([0.0, -1.0], (n, 1))

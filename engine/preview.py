@@ -41,9 +41,15 @@ def writable_folder(out: Path) -> Path:
     return out
 
 
-def render_previews(spec: ScenarioSpec, out: Path, size: tuple[int, int] = (1280, 720),
-                    display: str | None = None, base: Any = None, columns: int = 3,
-                    headset: Any = None) -> PreviewResult:
+def render_previews(
+    spec: ScenarioSpec,
+    out: Path,
+    size: tuple[int, int] = (1280, 720),
+    display: str | None = None,
+    base: Any = None,
+    columns: int = 3,
+    headset: Any = None,
+) -> PreviewResult:
     """Render every level of ``spec`` offscreen into ``out``; return the files written.
     ``display`` is the offscreen renderer. With ``headset`` (a ``DisplayConfig`` for
     hmd-sim) each level gets a left and a right eye image (``..._left.png``,
@@ -57,20 +63,22 @@ def render_previews(spec: ScenarioSpec, out: Path, size: tuple[int, int] = (1280
     gazing = LookingWhereAsked()
     backend = headset.backend(head=gazing) if headset is not None else None
     runner = SceneRunner(scene, driver, base, display=backend)
-    runner.stop()                      # frames are rendered one by one below
+    runner.stop()  # frames are rendered one by one below
     gazing.gaze = runner.gaze
     grabber = FrameGrabber(base) if backend is None else None
-    caption = _caption(base) if backend is None else None     # a headset's eyes get no 2-D caption
+    caption = _caption(base) if backend is None else None  # a headset's eyes get no 2-D caption
     paths, images = [], []
     try:
         for index, level in enumerate(spec.levels):
-            driver.jump_to(level.intensity)    # a preview shows each level as it is
+            driver.jump_to(level.intensity)  # a preview shows each level as it is
             runner.tick(0.0)
             stem = f"level_{index + 1:02d}_{_slug(level.name)}"
             if caption is not None:
-                caption.node().setText(f"{index + 1}/{len(spec.levels)}  {level.name}  -  intensity {level.intensity:.2f}")
+                caption.node().setText(
+                    f"{index + 1}/{len(spec.levels)}  {level.name}  -  intensity {level.intensity:.2f}"
+                )
             base.graphicsEngine.renderFrame()
-            base.graphicsEngine.renderFrame()     # the copy to RAM lags one frame on some pipes
+            base.graphicsEngine.renderFrame()  # the copy to RAM lags one frame on some pipes
             if backend is None:
                 images.append(grabber.grab().copy())
                 path = out / f"{stem}.png"
@@ -113,7 +121,7 @@ def _write_png(pixels: np.ndarray, path: Path) -> None:
     height, width = pixels.shape[:2]
     texture = Texture("eye")
     texture.setup2dTexture(width, height, Texture.T_unsigned_byte, Texture.F_rgb)
-    texture.setRamImage(np.ascontiguousarray(pixels[::-1, :, 2::-1]).tobytes())   # Panda3D: rows bottom-up, BGR
+    texture.setRamImage(np.ascontiguousarray(pixels[::-1, :, 2::-1]).tobytes())  # Panda3D: rows bottom-up, BGR
     if not texture.write(str(path)):
         raise VrexError(f"{path}: could not write the image — check free space and permissions")
 

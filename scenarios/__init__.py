@@ -1,4 +1,5 @@
 """Built-in scenarios (YAML data; this file only makes them findable once installed)."""
+
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

@@ -24,12 +24,18 @@ from sensors.buffer import RingBuffer
 from sensors.errors import SensorError, StreamFormatError
 from sensors.types import StreamSpec, Window
 from sensors.units import IRREGULAR, NEEDS_RATE, Conversion, canonical_kind, conversion
-from sensors.watchdog import (COMPLETENESS_WINDOW_S, DEFAULT_GRACE_S,
-                              DEFAULT_IRREGULAR_INTERVAL_S, Event, Status, Watchdog)
+from sensors.watchdog import (
+    COMPLETENESS_WINDOW_S,
+    DEFAULT_GRACE_S,
+    DEFAULT_IRREGULAR_INTERVAL_S,
+    Event,
+    Status,
+    Watchdog,
+)
 
-DEFAULT_SECONDS = 120.0        # ring buffer: the longest feature window plus margin
-MAX_IRREGULAR_RATE = 5.0       # RR capacity: up to 300 bpm
-FUTURE_DROP_S = 1.0            # samples stamped further ahead than this are dropped
+DEFAULT_SECONDS = 120.0  # ring buffer: the longest feature window plus margin
+MAX_IRREGULAR_RATE = 5.0  # RR capacity: up to 300 bpm
+FUTURE_DROP_S = 1.0  # samples stamped further ahead than this are dropped
 
 
 @dataclass(frozen=True)
@@ -37,13 +43,13 @@ class Poll:
     """What one ``poll`` found for one stream."""
 
     stream: str
-    new: int = 0                       # samples stored (fresh and old)
-    old: int = 0                       # of which arrived as backlog
-    nonfinite: int = 0                 # samples with NaN or inf in any channel (stored as NaN)
+    new: int = 0  # samples stored (fresh and old)
+    old: int = 0  # of which arrived as backlog
+    nonfinite: int = 0  # samples with NaN or inf in any channel (stored as NaN)
     status: Status = Status.NO_DATA
     events: tuple[Event, ...] = ()
-    error: SensorError | None = None   # set when the stream failed and was dropped
-    incomplete: bool = False           # alive, but delivering under MIN_COMPLETENESS of its rate
+    error: SensorError | None = None  # set when the stream failed and was dropped
+    incomplete: bool = False  # alive, but delivering under MIN_COMPLETENESS of its rate
 
 
 def _check_signal(spec: StreamSpec, kind: str | None, channels: int | None) -> str:
@@ -51,46 +57,67 @@ def _check_signal(spec: StreamSpec, kind: str | None, channels: int | None) -> s
     if kind is None or kind == "markers":
         raise StreamFormatError(
             f"{what}: type '{spec.type}' is not a signal vrex reads; expected ECG, PPG/BVP, "
-            f"EDA/GSR, RESP or RR (set kind= if the type is just spelled differently)")
+            f"EDA/GSR, RESP or RR (set kind= if the type is just spelled differently)"
+        )
     if spec.channel_format == "string":
-        raise StreamFormatError(f"{what}: sends strings, but a {kind.upper()} signal must be "
-                                f"numeric (float32, double64 or an integer format)")
+        raise StreamFormatError(
+            f"{what}: sends strings, but a {kind.upper()} signal must be "
+            f"numeric (float32, double64 or an integer format)"
+        )
     if kind in NEEDS_RATE and not spec.rate > 0:
-        raise StreamFormatError(f"{what}: declares an irregular rate (0), but a {kind.upper()} "
-                                f"signal needs its nominal sampling rate; fix the outlet")
+        raise StreamFormatError(
+            f"{what}: declares an irregular rate (0), but a {kind.upper()} "
+            f"signal needs its nominal sampling rate; fix the outlet"
+        )
     if channels is not None and spec.channel_count != channels:
-        raise StreamFormatError(f"{what}: has {spec.channel_count} channel(s), expected "
-                                f"{channels}")
+        raise StreamFormatError(f"{what}: has {spec.channel_count} channel(s), expected {channels}")
     return kind
 
 
 class StreamReader:
     """One numeric signal: pulls, converts to canonical units, stores, judges staleness."""
 
-    def __init__(self, inlet: lsl.Inlet, *, kind: str | None = None,
-                 seconds: float = DEFAULT_SECONDS, capacity: int | None = None,
-                 channels: int | None = None, expected_interval: float | None = None,
-                 grace: float = DEFAULT_GRACE_S, confirm: int = 2,
-                 completeness_window: float = COMPLETENESS_WINDOW_S,
-                 clock: Callable[[], float] = lsl.local_clock):
+    def __init__(
+        self,
+        inlet: lsl.Inlet,
+        *,
+        kind: str | None = None,
+        seconds: float = DEFAULT_SECONDS,
+        capacity: int | None = None,
+        channels: int | None = None,
+        expected_interval: float | None = None,
+        grace: float = DEFAULT_GRACE_S,
+        confirm: int = 2,
+        completeness_window: float = COMPLETENESS_WINDOW_S,
+        clock: Callable[[], float] = lsl.local_clock,
+    ):
         spec = inlet.spec
         self.inlet, self.spec, self.name, self.clock = inlet, spec, spec.name, clock
         self.kind = _check_signal(spec, canonical_kind(kind or spec.type), channels)
-        self.labels = spec.labels if len(spec.labels) == spec.channel_count else tuple(
-            f"ch{i + 1}" for i in range(spec.channel_count))
+        self.labels = (
+            spec.labels
+            if len(spec.labels) == spec.channel_count
+            else tuple(f"ch{i + 1}" for i in range(spec.channel_count))
+        )
         units = spec.units if len(spec.units) == spec.channel_count else ("",) * spec.channel_count
         self.conversions: tuple[Conversion, ...] = tuple(
-            conversion(self.kind, u, stream=self.name, channel=label)
-            for u, label in zip(units, self.labels))
+            conversion(self.kind, u, stream=self.name, channel=label) for u, label in zip(units, self.labels)
+        )
         irregular = self.kind in IRREGULAR or spec.rate <= 0
         if irregular:
             capacity = capacity or math.ceil(seconds * MAX_IRREGULAR_RATE)
             expected_interval = expected_interval or DEFAULT_IRREGULAR_INTERVAL_S.get(self.kind)
         rate = 0.0 if irregular else spec.rate
-        self.buffer = RingBuffer(seconds, rate, spec.channel_count, capacity=capacity,
-                                 unit=self.conversions[0].unit)
-        self.watchdog = Watchdog(self.name, rate, clock=clock, expected_interval=expected_interval,
-                                 grace=grace, confirm=confirm, completeness_window=completeness_window)
+        self.buffer = RingBuffer(seconds, rate, spec.channel_count, capacity=capacity, unit=self.conversions[0].unit)
+        self.watchdog = Watchdog(
+            self.name,
+            rate,
+            clock=clock,
+            expected_interval=expected_interval,
+            grace=grace,
+            confirm=confirm,
+            completeness_window=completeness_window,
+        )
         self._scratch = np.empty((inlet.max_pull, spec.channel_count), dtype=np.float64)
         factors = np.array([1.0 if c.reciprocal else c.factor for c in self.conversions])
         self._scale = None if np.all(factors == 1.0) else factors
@@ -100,8 +127,12 @@ class StreamReader:
         self._events: list[Event] = []
         assumed = [c for c in self.conversions if c.assumed]
         if assumed:
-            self._event(clock(), "units", f"declares no unit; assuming {assumed[0].unit} "
-                        f"(set desc/channels/channel/unit in the outlet to be sure)")
+            self._event(
+                clock(),
+                "units",
+                f"declares no unit; assuming {assumed[0].unit} "
+                f"(set desc/channels/channel/unit in the outlet to be sure)",
+            )
 
     def _event(self, now: float, kind: str, message: str) -> None:
         self._events.append(Event(now, self.name, kind, f"stream '{self.name}': {message}"))
@@ -142,8 +173,11 @@ class StreamReader:
             # Impossible stamps (a wrong clock offset): stored, they would block every later
             # sample as "going backwards".
             keep = times <= now + FUTURE_DROP_S
-            self._event(now, "future", f"dropped {n - int(keep.sum())} sample(s) stamped "
-                        f"more than {FUTURE_DROP_S:g} s in the future")
+            self._event(
+                now,
+                "future",
+                f"dropped {n - int(keep.sum())} sample(s) stamped more than {FUTURE_DROP_S:g} s in the future",
+            )
             times, values = times[keep], values[keep]
         n_bad = 0
         # One sum is finite exactly when every value is (short of overflow, which only sends
@@ -154,8 +188,11 @@ class StreamReader:
                 n_bad = int(np.count_nonzero(bad.any(axis=1)))
                 values[bad] = np.nan
                 channels = [self.labels[i] for i in np.flatnonzero(bad.any(axis=0))]
-                self._event(now, "nonfinite", f"{n_bad} sample(s) with NaN or inf in "
-                            f"{', '.join(channels)}; stored as NaN (not usable)")
+                self._event(
+                    now,
+                    "nonfinite",
+                    f"{n_bad} sample(s) with NaN or inf in {', '.join(channels)}; stored as NaN (not usable)",
+                )
         if self._scale is not None:
             values *= self._scale
         for i, conv in self._reciprocal:
@@ -167,8 +204,9 @@ class StreamReader:
     def channel_index(self, channel: int | str) -> int:
         if isinstance(channel, str):
             if channel not in self.labels:
-                raise KeyError(f"stream '{self.name}' has no channel '{channel}'; "
-                               f"its channels: {', '.join(self.labels)}")
+                raise KeyError(
+                    f"stream '{self.name}' has no channel '{channel}'; its channels: {', '.join(self.labels)}"
+                )
             return self.labels.index(channel)
         return channel
 
@@ -202,8 +240,7 @@ class StreamReader:
 class MarkerReader:
     """An irregular string stream (event markers); never stale, so no watchdog."""
 
-    def __init__(self, inlet: lsl.Inlet, *, capacity: int = 1000,
-                 clock: Callable[[], float] = lsl.local_clock):
+    def __init__(self, inlet: lsl.Inlet, *, capacity: int = 1000, clock: Callable[[], float] = lsl.local_clock):
         self.inlet, self.spec, self.name, self.clock = inlet, inlet.spec, inlet.spec.name, clock
         self.kind = "markers"
         self.markers: deque[tuple[float, str]] = deque(maxlen=capacity)
@@ -233,14 +270,12 @@ class Acquisition:
     """Several streams, polled together. A stream that fails (wrong format, bad unit, lost)
     is moved to ``failed`` with its error; the rest keep running."""
 
-    def __init__(self, readers: Mapping[str, Reader] | None = None,
-                 failed: Mapping[str, SensorError] | None = None):
+    def __init__(self, readers: Mapping[str, Reader] | None = None, failed: Mapping[str, SensorError] | None = None):
         self.readers: dict[str, Reader] = dict(readers or {})
         self.failed: dict[str, SensorError] = dict(failed or {})
 
     @classmethod
-    def open(cls, wanted: Mapping[str, str | Mapping], *, timeout: float = 5.0,
-             **reader_kwargs) -> "Acquisition":
+    def open(cls, wanted: Mapping[str, str | Mapping], *, timeout: float = 5.0, **reader_kwargs) -> "Acquisition":
         """``wanted``: role -> a kind ('ECG') or find_stream arguments
         ({'kind': 'EDA', 'name': 'E4'}), optionally with reader arguments
         ({'kind': 'RR', 'expected_interval': 2.5}, or a 'timeout' of its own). Missing or bad

@@ -35,8 +35,7 @@ class Baseline:
 
     def values(self) -> dict[str, float]:
         """Median resting value per feature; NaN where too few were trustworthy."""
-        return {n: float(np.median(v)) if len(v) >= self.min_values else math.nan
-                for n, v in self._seen.items()}
+        return {n: float(np.median(v)) if len(v) >= self.min_values else math.nan for n, v in self._seen.items()}
 
     @property
     def ready(self) -> bool:

@@ -22,14 +22,22 @@ class RingBuffer:
     ``capacity`` in samples.
     """
 
-    def __init__(self, seconds: float | None = None, rate: float = 0.0, channels: int = 1, *,
-                 capacity: int | None = None, unit: str = ""):
+    def __init__(
+        self,
+        seconds: float | None = None,
+        rate: float = 0.0,
+        channels: int = 1,
+        *,
+        capacity: int | None = None,
+        unit: str = "",
+    ):
         if capacity is None:
             if not (rate and rate > 0 and seconds and seconds > 0):
                 raise ValueError(
                     f"RingBuffer needs seconds > 0 and rate > 0, or capacity= in samples "
-                    f"(irregular streams); got seconds={seconds}, rate={rate}")
-            capacity = math.ceil(seconds * rate) + 1   # +1: a full window holds both ends
+                    f"(irregular streams); got seconds={seconds}, rate={rate}"
+                )
+            capacity = math.ceil(seconds * rate) + 1  # +1: a full window holds both ends
         if capacity < 1 or channels < 1:
             raise ValueError(f"capacity and channels must be >= 1; got {capacity}, {channels}")
         self.rate = float(rate)
@@ -38,10 +46,10 @@ class RingBuffer:
         self.channels = int(channels)
         self._t = np.zeros(self.capacity, dtype=np.float64)
         self._v = np.zeros((self.capacity, self.channels), dtype=np.float64)
-        self._head = 0          # next physical write position
+        self._head = 0  # next physical write position
         self._size = 0
-        self.total = 0          # samples accepted since creation
-        self.dropped = 0        # samples refused because their time went backwards
+        self.total = 0  # samples accepted since creation
+        self.dropped = 0  # samples refused because their time went backwards
         self._unread = 0
 
     # --- writing ---------------------------------------------------------------------------
@@ -55,9 +63,7 @@ class RingBuffer:
         if values.ndim == 1 and self.channels == 1:
             values = values.reshape(-1, 1)
         if values.ndim != 2 or values.shape != (times.shape[0], self.channels):
-            raise ValueError(
-                f"push needs values of shape ({times.shape[0]}, {self.channels}); "
-                f"got {values.shape}")
+            raise ValueError(f"push needs values of shape ({times.shape[0]}, {self.channels}); got {values.shape}")
         n = times.shape[0]
         if n == 0:
             return 0
@@ -73,14 +79,14 @@ class RingBuffer:
         self.total += n
         self._unread += n
         if n > self.capacity:
-            times, values = times[-self.capacity:], values[-self.capacity:]
+            times, values = times[-self.capacity :], values[-self.capacity :]
         m = times.shape[0]
         first = min(m, self.capacity - self._head)
-        self._t[self._head:self._head + first] = times[:first]
-        self._v[self._head:self._head + first] = values[:first]
+        self._t[self._head : self._head + first] = times[:first]
+        self._v[self._head : self._head + first] = values[:first]
         if m > first:
-            self._t[:m - first] = times[first:]
-            self._v[:m - first] = values[first:]
+            self._t[: m - first] = times[first:]
+            self._v[: m - first] = values[first:]
         self._head = (self._head + m) % self.capacity
         self._size = min(self.capacity, self._size + m)
         return n
@@ -119,8 +125,7 @@ class RingBuffer:
     def _count_le(self, t: float) -> int:
         """How many stored samples have time <= t (both segments are sorted, older first)."""
         older, newer = self._segments()
-        return int(np.searchsorted(self._t[older], t, side="right")
-                   + np.searchsorted(self._t[newer], t, side="right"))
+        return int(np.searchsorted(self._t[older], t, side="right") + np.searchsorted(self._t[newer], t, side="right"))
 
     def _copy(self, i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:
         """Logical samples [i0, i1) as fresh arrays (times (n,), values (n, channels))."""
@@ -129,10 +134,10 @@ class RingBuffer:
         first = min(n, self.capacity - p0)
         times = np.empty(n, dtype=np.float64)
         values = np.empty((n, self.channels), dtype=np.float64)
-        times[:first] = self._t[p0:p0 + first]
-        values[:first] = self._v[p0:p0 + first]
-        times[first:] = self._t[:n - first]
-        values[first:] = self._v[:n - first]
+        times[:first] = self._t[p0 : p0 + first]
+        values[:first] = self._v[p0 : p0 + first]
+        times[first:] = self._t[: n - first]
+        values[first:] = self._v[: n - first]
         return times, values
 
     def _window(self, times: np.ndarray, values: np.ndarray, channel: int) -> Window:
@@ -189,15 +194,15 @@ class Tape:
         n = len(columns[0])
         if self._hi + n > self._buf.shape[1]:
             live = self._hi - self._lo
-            if live + n > self._buf.shape[1] // 2:       # keep room for as much again
+            if live + n > self._buf.shape[1] // 2:  # keep room for as much again
                 grown = np.empty((self._buf.shape[0], 2 * (live + n) + 64), dtype=np.float64)
-                grown[:, :live] = self._buf[:, self._lo:self._hi]
+                grown[:, :live] = self._buf[:, self._lo : self._hi]
                 self._buf = grown
             else:
-                self._buf[:, :live] = self._buf[:, self._lo:self._hi]
+                self._buf[:, :live] = self._buf[:, self._lo : self._hi]
             self._lo, self._hi = 0, live
         for row, col in zip(self._buf, columns):
-            row[self._hi:self._hi + n] = col
+            row[self._hi : self._hi + n] = col
         self._hi += n
 
     def drop(self, n: int) -> None:
@@ -205,4 +210,4 @@ class Tape:
         self._lo = min(self._hi, self._lo + max(0, int(n)))
 
     def columns(self) -> tuple[np.ndarray, ...]:
-        return tuple(row[self._lo:self._hi] for row in self._buf)
+        return tuple(row[self._lo : self._hi] for row in self._buf)

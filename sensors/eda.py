@@ -35,9 +35,9 @@ RISE_MIN_S, RISE_MAX_S = 0.5, 5.0
 class EdaFeatures:
     tonic_us: float
     scr_per_min: float
-    scr_amplitude_us: float          # mean amplitude of the window's SCRs; 0 when there were none
-    onsets: np.ndarray               # onset times of the SCRs (seconds)
-    amplitudes: np.ndarray           # their amplitudes (µS)
+    scr_amplitude_us: float  # mean amplitude of the window's SCRs; 0 when there were none
+    onsets: np.ndarray  # onset times of the SCRs (seconds)
+    amplitudes: np.ndarray  # their amplitudes (µS)
     quality: Quality
     reason: str = ""
 
@@ -56,7 +56,7 @@ def eda_features(window: Window, *, min_amplitude_us: float = 0.02, min_duration
     t = np.asarray(window.times, dtype=np.float64)
     fs = sample_rate(window)
     s = _smooth(np.asarray(window.values, dtype=np.float64), fs)
-    d = filters.detrend_rows(s[None, :])[0]          # = signal.detrend(s); s is finite
+    d = filters.detrend_rows(s[None, :])[0]  # = signal.detrend(s); s is finite
     onsets, peaks = _scrs(s, d, t, fs, min_amplitude_us)
     amps = d[peaks] - d[onsets]
     tonic = _tonic(s, onsets, peaks, amps)
@@ -89,17 +89,17 @@ def _scrs(s: np.ndarray, d: np.ndarray, t: np.ndarray, fs: float, min_amp: float
     last_peak = 0
     for p in peaks:
         lo = max(last_peak, p - reach - 1, 0)
-        k = lo + int(np.argmax(slope[lo:p + 1]))
+        k = lo + int(np.argmax(slope[lo : p + 1]))
         if slope[k] <= 0:
             continue
-        below = np.flatnonzero(slope[lo:k + 1] < 0.2 * slope[k])
+        below = np.flatnonzero(slope[lo : k + 1] < 0.2 * slope[k])
         if not below.size:
-            continue                      # rising since before the search began: drift, or onset unseen
+            continue  # rising since before the search began: drift, or onset unseen
         on = lo + int(below[-1])
         # the trough itself: the lowest point between the slope's foot and the steep part
-        on = on + int(np.argmin(d[on:k + 1]))
+        on = on + int(np.argmin(d[on : k + 1]))
         if on == 0:
-            continue                      # onset before the window: not seen
+            continue  # onset before the window: not seen
         rise = t[p] - t[on]
         if d[p] - d[on] >= min_amp and RISE_MIN_S <= rise <= RISE_MAX_S + 1.0 / fs:
             onsets.append(on)
@@ -112,10 +112,10 @@ def _tonic(s: np.ndarray, onsets: np.ndarray, peaks: np.ndarray, amps: np.ndarra
     base = s.copy()
     for k, (on, p, a) in enumerate(zip(onsets, peaks, amps)):
         stop = onsets[k + 1] if k + 1 < onsets.size else s.size - 1
-        after = np.flatnonzero(s[p:stop + 1] <= s[on] + 0.1 * a)
+        after = np.flatnonzero(s[p : stop + 1] <= s[on] + 0.1 * a)
         end = p + int(after[0]) if after.size else stop
         if end >= s.size - 1 and not after.size:
-            base[on:] = s[on]             # not recovered by the window's end: hold the onset level
+            base[on:] = s[on]  # not recovered by the window's end: hold the onset level
         else:
-            base[on:end + 1] = np.linspace(s[on], s[end], end - on + 1)
+            base[on : end + 1] = np.linspace(s[on], s[end], end - on + 1)
     return float(base.mean())

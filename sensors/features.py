@@ -37,10 +37,10 @@ from .errors import StreamFormatError
 from .types import Features, Quality, Window
 
 SIGNALS = ("ecg", "ppg", "eda", "resp", "rr")
-BEAT_R_MIN = 0.7          # clean beats correlate ≥ 0.8 with their median (ECG and PPG alike)
+BEAT_R_MIN = 0.7  # clean beats correlate ≥ 0.8 with their median (ECG and PPG alike)
 DETECTORS = {"ecg": RPeakDetector, "ppg": PulseDetector}
-FAST_MARGIN_S = 0.25      # the run's quality window starts this long before its first beat (a QRS's width)
-RR_MAX_AGE_S = 3.0        # RR arrives once per beat: the watchdog's 2 s interval + 1 s grace
+FAST_MARGIN_S = 0.25  # the run's quality window starts this long before its first beat (a QRS's width)
+RR_MAX_AGE_S = 3.0  # RR arrives once per beat: the watchdog's 2 s interval + 1 s grace
 
 
 def _check_names(names, where: str) -> None:
@@ -62,12 +62,13 @@ def _beats_offline(kind: str, w: Window) -> np.ndarray:
     rate = w.rate if w.rate > 0 else (len(w.times) - 1) / max(w.duration, 1e-9)
     try:
         return DETECTORS[kind](rate).push(w.times, w.values)
-    except StreamFormatError:      # a rate the detector cannot use: no beats, not a crash
+    except StreamFormatError:  # a rate the detector cannot use: no beats, not a crash
         return np.empty(0)
 
 
-def _heart(kind: str, w: Window, beats, time: float, hr_s: float, rmssd_s: float, want_fast: bool = True
-           ) -> tuple[float, float, Quality, str, str, FastHeart]:
+def _heart(
+    kind: str, w: Window, beats, time: float, hr_s: float, rmssd_s: float, want_fast: bool = True
+) -> tuple[float, float, Quality, str, str, FastHeart]:
     """(hr, rmssd, quality, why hr is NaN, why rmssd is NaN, beat-to-beat HR) from one source.
 
     Beats that do not look like the window's median beat (correlation < ``BEAT_R_MIN``:
@@ -81,7 +82,7 @@ def _heart(kind: str, w: Window, beats, time: float, hr_s: float, rmssd_s: float
     (an earlier source gave it already) skips it: its quality checks cost a tick time."""
     skipped = FastHeart(math.nan, Quality(0.0, "no data"), math.nan, "not needed")
     if kind == "rr":
-        scale = 1.0 if w.unit == "s" else 1e-3          # RR streams carry ms unless they say s
+        scale = 1.0 if w.unit == "s" else 1e-3  # RR streams carry ms unless they say s
         rr = np.asarray(w.values) * scale
         hr = heart_rate_from_intervals(w.times, rr, time, window_s=hr_s, rmssd_window_s=rmssd_s)
         why = "" if hr.quality.usable else f"rr {hr.quality.reason} ({hr.reason})"
@@ -108,8 +109,9 @@ def _heart(kind: str, w: Window, beats, time: float, hr_s: float, rmssd_s: float
     return hr.hr_bpm, hr.rmssd_ms, q, "", hr.reason, fast
 
 
-def _fast_checked(fast: FastHeart, signal_q: Quality, w: Window, time: float, bt: np.ndarray, r: np.ndarray,
-                  kind: str) -> FastHeart:
+def _fast_checked(
+    fast: FastHeart, signal_q: Quality, w: Window, time: float, bt: np.ndarray, r: np.ndarray, kind: str
+) -> FastHeart:
     """A run's HR kept only when the signal passed its checks over the last ``hr_s``
     (``signal_q``) and again over the run's own span up to ``time`` (a burst of movement
     that began a second ago barely dents a 10-s window but ruins a 3-s one: measured on
@@ -131,9 +133,18 @@ def _template_q(r: np.ndarray, kind: str) -> Quality:
     return template_quality(r, kind) if r.size >= 3 else Quality(1.0, "ok")
 
 
-def extract(time: float, windows: Mapping[str, Window], beats: Mapping[str, np.ndarray] | None = None, *,
-            baseline: Baseline | None = None, hr_window_s: float = 10.0, rmssd_window_s: float = 30.0,
-            eda_window_s: float = 60.0, resp_window_s: float = 30.0, max_age_s: float = 1.5) -> Features:
+def extract(
+    time: float,
+    windows: Mapping[str, Window],
+    beats: Mapping[str, np.ndarray] | None = None,
+    *,
+    baseline: Baseline | None = None,
+    hr_window_s: float = 10.0,
+    rmssd_window_s: float = 30.0,
+    eda_window_s: float = 60.0,
+    resp_window_s: float = 30.0,
+    max_age_s: float = 1.5,
+) -> Features:
     """All features as of ``time`` (seconds, the windows' clock).
 
     windows: per signal ('ecg' mV, 'ppg', 'eda' µS, 'resp', 'rr' intervals in ms, or s if
@@ -168,12 +179,14 @@ def extract(time: float, windows: Mapping[str, Window], beats: Mapping[str, np.n
                 hr_why.append(f"{kind} {quality[kind].reason}")
                 fast_why.append(f"{kind} {quality[kind].reason}")
             continue
-        hr, rmssd, q, why, rmssd_why, fast = _heart(kind, fresh[kind], beats.get(kind), time,
-                                                    hr_window_s, rmssd_window_s, "hr_fast_bpm" not in values)
+        hr, rmssd, q, why, rmssd_why, fast = _heart(
+            kind, fresh[kind], beats.get(kind), time, hr_window_s, rmssd_window_s, "hr_fast_bpm" not in values
+        )
         if "hr_fast_bpm" not in values:
             if fast.hr_bpm == fast.hr_bpm:
-                values.update(hr_fast_bpm=fast.hr_bpm, hr_fast_source=kind, hr_fast_quality=fast.quality,
-                              hr_fast_age_s=fast.age_s)
+                values.update(
+                    hr_fast_bpm=fast.hr_bpm, hr_fast_source=kind, hr_fast_quality=fast.quality, hr_fast_age_s=fast.age_s
+                )
             else:
                 fast_why.append(f"{kind}: {fast.reason}")
         quality[kind] = q
@@ -225,8 +238,9 @@ class FeatureExtractor:
     histories older than ``keep_s`` are dropped.
     """
 
-    def __init__(self, rates: Mapping[str, float], *, baseline: Baseline | None = None,
-                 keep_s: float = 120.0, **extract_kwargs):
+    def __init__(
+        self, rates: Mapping[str, float], *, baseline: Baseline | None = None, keep_s: float = 120.0, **extract_kwargs
+    ):
         _check_names(rates, "FeatureExtractor")
         self._detectors = {k: DETECTORS[k](r) for k, r in rates.items() if k in DETECTORS}
         self._beats: dict[str, np.ndarray] = {k: np.empty(0) for k in self._detectors}

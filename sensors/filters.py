@@ -26,15 +26,17 @@ from scipy import linalg, signal
 
 log = logging.getLogger(__name__)
 
-try:    # the C loops behind sosfilt and lfilter (private: see the module docstring)
+try:  # the C loops behind sosfilt and lfilter (private: see the module docstring)
     from scipy.signal._sigtools import _linear_filter
     from scipy.signal._sosfilt import _sosfilt
-except ImportError:     # pragma: no cover - depends on the scipy release
+except ImportError:  # pragma: no cover - depends on the scipy release
     _sosfilt = _linear_filter = None
-    log.info("scipy's private filter loops are not where expected; using the public "
-             "sosfilt/lfilter (same results, more overhead per call)")
+    log.info(
+        "scipy's private filter loops are not where expected; using the public "
+        "sosfilt/lfilter (same results, more overhead per call)"
+    )
 
-_ZI: dict[bytes, np.ndarray] = {}       # sosfilt_zi per design: it solves a linear system
+_ZI: dict[bytes, np.ndarray] = {}  # sosfilt_zi per design: it solves a linear system
 
 
 def sosfilt(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -42,7 +44,7 @@ def sosfilt(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray,
     if _sosfilt is None:
         return signal.sosfilt(sos, x, zi=zi)
     sos = np.ascontiguousarray(sos, dtype=np.float64)
-    y = np.array(x, dtype=np.float64).reshape(1, -1)        # a copy: filtered in place
+    y = np.array(x, dtype=np.float64).reshape(1, -1)  # a copy: filtered in place
     z = np.array(zi, dtype=np.float64).reshape(1, -1, 2)
     _sosfilt(sos, y, z)
     return y[0], z[0]
@@ -51,8 +53,8 @@ def sosfilt(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray,
 def fir(b: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """FIR filter ``b`` over ``x`` (non-empty) from state ``zi`` (len(b) - 1,)."""
     full = np.convolve(b, x)
-    full[:zi.size] += zi
-    return full[:x.size], full[x.size:]
+    full[: zi.size] += zi
+    return full[: x.size], full[x.size :]
 
 
 def iir(b: np.ndarray, a: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +69,7 @@ def sosfilt_zi(sos: np.ndarray) -> np.ndarray:
     key = sos.tobytes() + bytes(str(sos.shape), "ascii")
     zi = _ZI.get(key)
     if zi is None:
-        if len(_ZI) > 256:               # designs are few; this only bounds a misuse
+        if len(_ZI) > 256:  # designs are few; this only bounds a misuse
             _ZI.clear()
         zi = _ZI[key] = signal.sosfilt_zi(sos)
     return zi
@@ -85,7 +87,7 @@ def sosfiltfilt(sos: np.ndarray, x: np.ndarray, padlen: int | None = None) -> np
     if x.size <= edge:
         raise ValueError(f"sosfiltfilt needs more than padlen={edge} samples; got {x.size}")
     if edge > 0:
-        ext = np.concatenate((2 * x[:1] - x[edge:0:-1], x, 2 * x[-1:] - x[-2:-(edge + 2):-1]))
+        ext = np.concatenate((2 * x[:1] - x[edge:0:-1], x, 2 * x[-1:] - x[-2 : -(edge + 2) : -1]))
     else:
         ext = x
     zi = sosfilt_zi(sos)
@@ -99,7 +101,7 @@ def sosfiltfilt(sos: np.ndarray, x: np.ndarray, padlen: int | None = None) -> np
 def _ramp_design(n: int) -> np.ndarray:
     a = np.ones((n, 2), "d")
     a[:, 0] = np.arange(1, n + 1, dtype="d") / n
-    a.flags.writeable = False                # shared between calls
+    a.flags.writeable = False  # shared between calls
     return a
 
 
@@ -108,6 +110,6 @@ def detrend_rows(rows: np.ndarray) -> np.ndarray:
     to the same LAPACK driver as ``detrend`` does, less its generic reshaping and its
     finiteness checks (which cost as much as the fit: the caller must pass finite rows)."""
     a = _ramp_design(rows.shape[1])
-    data = rows.T.copy()                     # as detrend lays it out: (samples, rows)
+    data = rows.T.copy()  # as detrend lays it out: (samples, rows)
     coef = linalg.lstsq(a, data, check_finite=False)[0]
     return (data - a @ coef).T

@@ -28,8 +28,8 @@ HR_MIN_BPM, HR_MAX_BPM = 30.0, 220.0
 OUTLIER_FRACTION = 0.25
 GLOBAL_FRACTION = 0.40
 SUCCESSIVE_FRACTION = 0.20
-SILENCE_S = 3.0                # no beat for this long: the heart rate is unknown, not slow
-NEIGHBOURS = 5                 # on each side, for the local median
+SILENCE_S = 3.0  # no beat for this long: the heart rate is unknown, not slow
+NEIGHBOURS = 5  # on each side, for the local median
 RMSSD_MIN_S = 10.0
 
 
@@ -42,7 +42,7 @@ class HeartRate:
     hr_bpm: float
     rmssd_ms: float
     quality: Quality
-    n_intervals: int           # intervals in the HR window
+    n_intervals: int  # intervals in the HR window
     n_rejected: int
     reason: str = ""
 
@@ -54,7 +54,7 @@ def accepted_intervals(rr_s: np.ndarray) -> np.ndarray:
     if rr.size == 0:
         return ok
     padded = np.full(rr.size + 2 * NEIGHBOURS, np.nan)
-    padded[NEIGHBOURS:NEIGHBOURS + rr.size] = np.where(ok, rr, np.nan)
+    padded[NEIGHBOURS : NEIGHBOURS + rr.size] = np.where(ok, rr, np.nan)
     # Neighbours only: an interval must not vouch for itself.
     win = padded[np.arange(rr.size)[:, None] + _AROUND]
     med = _nanmedian_rows(win)
@@ -63,7 +63,7 @@ def accepted_intervals(rr_s: np.ndarray) -> np.ndarray:
     return ok & (np.abs(rr - local) <= OUTLIER_FRACTION * local) & (np.abs(rr - overall) <= GLOBAL_FRACTION * overall)
 
 
-_AROUND = np.r_[0:NEIGHBOURS, NEIGHBOURS + 1:2 * NEIGHBOURS + 1]     # offsets of the neighbours in the padded row
+_AROUND = np.r_[0:NEIGHBOURS, NEIGHBOURS + 1 : 2 * NEIGHBOURS + 1]  # offsets of the neighbours in the padded row
 
 
 def _nanmedian_rows(win: np.ndarray) -> np.ndarray:
@@ -79,8 +79,9 @@ def _nanmedian_rows(win: np.ndarray) -> np.ndarray:
     return (s[rows, lo] + s[rows, hi]) / 2.0
 
 
-def heart_rate_from_intervals(ends: np.ndarray, rr_s: np.ndarray, end: float, *,
-                              window_s: float = 10.0, rmssd_window_s: float = 30.0) -> HeartRate:
+def heart_rate_from_intervals(
+    ends: np.ndarray, rr_s: np.ndarray, end: float, *, window_s: float = 10.0, rmssd_window_s: float = 30.0
+) -> HeartRate:
     """HR and RMSSD from intervals ``rr_s`` (seconds) that end at times ``ends``.
 
     An interval belongs to a window when it ends inside ``(end - window, end]``. Intervals
@@ -95,11 +96,13 @@ def heart_rate_from_intervals(ends: np.ndarray, rr_s: np.ndarray, end: float, *,
     in_hr = ends > end - window_s
     n, n_ok = int(in_hr.sum()), int((ok & in_hr).sum())
     if n == 0:
-        return HeartRate(math.nan, math.nan, Quality(0.0, "implausible values"), 0, 0,
-                         f"no beats in the last {window_s:g} s")
+        return HeartRate(
+            math.nan, math.nan, Quality(0.0, "implausible values"), 0, 0, f"no beats in the last {window_s:g} s"
+        )
     if end - ends[-1] > SILENCE_S:
-        return HeartRate(math.nan, math.nan, Quality(0.0, "implausible values"), n, 0,
-                         f"no beat for {end - ends[-1]:.1f} s")
+        return HeartRate(
+            math.nan, math.nan, Quality(0.0, "implausible values"), n, 0, f"no beat for {end - ends[-1]:.1f} s"
+        )
     fin = np.isfinite(rr)
     covered = float(rr[ok & in_hr].sum())
     # Only real, positive intervals count as time: a strap's 0 ("no interval") or a
@@ -110,8 +113,14 @@ def heart_rate_from_intervals(ends: np.ndarray, rr_s: np.ndarray, end: float, *,
     implausible = int((~fin | (rr < 60.0 / HR_MAX_BPM) | (rr > 60.0 / HR_MIN_BPM))[in_hr].sum())
     if n_ok < 3 or index < 0.5:
         kind = "implausible values" if implausible * 2 >= n - n_ok else "noisy"
-        return HeartRate(math.nan, math.nan, Quality(min(index, 0.49), kind), n, n - n_ok,
-                         f"{n_ok} of {n} intervals plausible, {covered:.1f} s of {window_s:g} s clean")
+        return HeartRate(
+            math.nan,
+            math.nan,
+            Quality(min(index, 0.49), kind),
+            n,
+            n - n_ok,
+            f"{n_ok} of {n} intervals plausible, {covered:.1f} s of {window_s:g} s clean",
+        )
     hr = 60.0 / float(rr[ok & in_hr].mean())
     pair = ok[1:] & ok[:-1]
     pair &= np.abs(np.diff(rr)) <= SUCCESSIVE_FRACTION * 0.5 * (rr[1:] + rr[:-1])
@@ -129,6 +138,7 @@ def heart_rate(beat_times, end: float, *, window_s: float = 10.0, rmssd_window_s
     b = np.asarray(beat_times, dtype=np.float64)
     b = b[b <= end]
     if b.size < 2:
-        return heart_rate_from_intervals(np.empty(0), np.empty(0), end, window_s=window_s,
-                                         rmssd_window_s=rmssd_window_s)
+        return heart_rate_from_intervals(
+            np.empty(0), np.empty(0), end, window_s=window_s, rmssd_window_s=rmssd_window_s
+        )
     return heart_rate_from_intervals(b[1:], np.diff(b), end, window_s=window_s, rmssd_window_s=rmssd_window_s)

@@ -39,30 +39,30 @@ import numpy as np
 from .heart import HR_MAX_BPM, HR_MIN_BPM, OUTLIER_FRACTION
 from .types import Quality
 
-RUN_INTERVALS = 4          # intervals (5 beats) in a run. An ectopic pair spoils 2 intervals and a
-                           # missed beat 1, so 4 clean ones in a row cannot contain either, and a
-                           # run needs twice as many regular beats as one fault spoils. At 130 bpm
-                           # 4 intervals take 1.85 s; the first new-rate interval may begin up to
-                           # one old interval (0.86 s at 70 bpm) after the step, and the detector
-                           # adds ~0.4 s: ~3.1 s, within the issue's 4 s to a safer frame (5
-                           # intervals took 3.5 s to the first acting tick in a first try).
-NEIGHBOUR_FRACTION = OUTLIER_FRACTION   # 0.25: neighbours in a run differ by at most 25 % of their
-                           # mean, the limit sensors.heart puts on an interval against its local
-                           # median. Faults jump further: a missed beat 67 % (2 N next to N); an
-                           # ectopic's compensatory pause after a premature interval of ≤ 0.8 N
-                           # ≥ 40 %, and a premature one of 0.55–0.75 N 29–58 % from the beat
-                           # before (a milder one, 0.8 N, may pass alone at the run's end: it moves
-                           # the run's mean by 5 %). A sinus heart at rest (RMSSD 45 ms) differs
-                           # ~5 % beat to beat; a 5-s ramp 70 → 130 bpm shortens each interval by
-                           # 8–12 %. Measured: with Malik's 20 % (the RMSSD rule) the ramp's
-                           # jitter broke runs until the ramp ended (4.4 s to a decision in 1
-                           # of 3 LSL trials, benchmarks/surge_latency.py); 25 % kept it under 4 s
-MAX_AGE_S = 2.0            # newest beat older than this: the run is history, not the heart now
-                           # (2 s = one interval at 30 bpm, the slowest plausible heart)
-GAP_FRACTION = 0.5         # the run's time span may exceed the sum of its intervals by at most half
-                           # an interval: an RR stream that lost samples in a dropout has a gap of
-                           # a whole interval or more, so its intervals are not one run. A shorter
-                           # span is allowed: straps stamp several RR values per notification
+RUN_INTERVALS = 4  # intervals (5 beats) in a run. An ectopic pair spoils 2 intervals and a
+# missed beat 1, so 4 clean ones in a row cannot contain either, and a
+# run needs twice as many regular beats as one fault spoils. At 130 bpm
+# 4 intervals take 1.85 s; the first new-rate interval may begin up to
+# one old interval (0.86 s at 70 bpm) after the step, and the detector
+# adds ~0.4 s: ~3.1 s, within the issue's 4 s to a safer frame (5
+# intervals took 3.5 s to the first acting tick in a first try).
+NEIGHBOUR_FRACTION = OUTLIER_FRACTION  # 0.25: neighbours in a run differ by at most 25 % of their
+# mean, the limit sensors.heart puts on an interval against its local
+# median. Faults jump further: a missed beat 67 % (2 N next to N); an
+# ectopic's compensatory pause after a premature interval of ≤ 0.8 N
+# ≥ 40 %, and a premature one of 0.55–0.75 N 29–58 % from the beat
+# before (a milder one, 0.8 N, may pass alone at the run's end: it moves
+# the run's mean by 5 %). A sinus heart at rest (RMSSD 45 ms) differs
+# ~5 % beat to beat; a 5-s ramp 70 → 130 bpm shortens each interval by
+# 8–12 %. Measured: with Malik's 20 % (the RMSSD rule) the ramp's
+# jitter broke runs until the ramp ended (4.4 s to a decision in 1
+# of 3 LSL trials, benchmarks/surge_latency.py); 25 % kept it under 4 s
+MAX_AGE_S = 2.0  # newest beat older than this: the run is history, not the heart now
+# (2 s = one interval at 30 bpm, the slowest plausible heart)
+GAP_FRACTION = 0.5  # the run's time span may exceed the sum of its intervals by at most half
+# an interval: an RR stream that lost samples in a dropout has a gap of
+# a whole interval or more, so its intervals are not one run. A shorter
+# span is allowed: straps stamp several RR values per notification
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,14 @@ class FastHeart:
     quality: Quality
     age_s: float
     reason: str = ""
-    start: float = math.nan    # when the run's first interval began (its span, for quality checks)
+    start: float = math.nan  # when the run's first interval began (its span, for quality checks)
 
 
 def _none(reason: str, age: float = math.nan, kind: str = "implausible values") -> FastHeart:
     return FastHeart(math.nan, Quality(0.0, kind), age, reason)
 
 
-def fast_heart_rate(ends, rr_s, now: float, *, run: int = RUN_INTERVALS,
-                    max_age_s: float = MAX_AGE_S) -> FastHeart:
+def fast_heart_rate(ends, rr_s, now: float, *, run: int = RUN_INTERVALS, max_age_s: float = MAX_AGE_S) -> FastHeart:
     """Beat-to-beat HR as of ``now`` from intervals ``rr_s`` (seconds) ending at ``ends``.
 
     Intervals must be in time order. Only those ending at or before ``now`` count."""
@@ -95,12 +94,14 @@ def fast_heart_rate(ends, rr_s, now: float, *, run: int = RUN_INTERVALS,
     if not math.isfinite(now):
         return _none(f"time {now!r} is not a finite time")
     k = int(np.searchsorted(ends, now, side="right"))
-    ends, rr = ends[max(0, k - run):k], rr[max(0, k - run):k]
+    ends, rr = ends[max(0, k - run) : k], rr[max(0, k - run) : k]
     if rr.size < run:
-        return _none(f"{rr.size} of the {run} intervals a beat-to-beat run needs",
-                     float(now - ends[-1]) if ends.size else math.nan)
+        return _none(
+            f"{rr.size} of the {run} intervals a beat-to-beat run needs",
+            float(now - ends[-1]) if ends.size else math.nan,
+        )
     age = float(now - ends[-1])
-    if not age <= max_age_s:            # NaN too
+    if not age <= max_age_s:  # NaN too
         return _none(f"no beat for {age:.1f} s (a run must end within {max_age_s:g} s)", age, "stale")
     if not np.isfinite(rr).all() or not np.isfinite(ends).all():
         return _none("non-finite interval in the run", age)
@@ -112,8 +113,12 @@ def fast_heart_rate(ends, rr_s, now: float, *, run: int = RUN_INTERVALS,
         return _none(f"intervals not consecutive (a gap of {gap:.2f} s in the run)", age, "noisy")
     jump = np.abs(np.diff(rr)) / (0.5 * (rr[1:] + rr[:-1]))
     if (jump > NEIGHBOUR_FRACTION).any():
-        return _none(f"irregular: neighbours {float(jump.max()) * 100:.0f} % apart "
-                     f"(> {NEIGHBOUR_FRACTION * 100:.0f} %: ectopic, missed or misplaced beat)", age, "noisy")
+        return _none(
+            f"irregular: neighbours {float(jump.max()) * 100:.0f} % apart "
+            f"(> {NEIGHBOUR_FRACTION * 100:.0f} %: ectopic, missed or misplaced beat)",
+            age,
+            "noisy",
+        )
     return FastHeart(60.0 / float(rr.mean()), Quality(1.0, "ok"), age, "", float(ends[0] - rr[0]))
 
 

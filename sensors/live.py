@@ -20,12 +20,17 @@ from sensors.features import DETECTORS, FeatureExtractor
 from sensors.types import Features, Quality
 from sensors.watchdog import Status
 
-WINDOW_S = 60.0                 # the longest window a feature uses (EDA)
+WINDOW_S = 60.0  # the longest window a feature uses (EDA)
 
 
 class LivePhysiology:
-    def __init__(self, acquisition: Acquisition, *, baseline: Baseline | None = None,
-                 clock: Callable[[], float] = lsl.local_clock):
+    def __init__(
+        self,
+        acquisition: Acquisition,
+        *,
+        baseline: Baseline | None = None,
+        clock: Callable[[], float] = lsl.local_clock,
+    ):
         self.acquisition = acquisition
         self.clock = clock
         self.signals: dict[str, StreamReader] = {}
@@ -34,20 +39,26 @@ class LivePhysiology:
                 continue
             if reader.kind in DETECTORS:
                 try:
-                    DETECTORS[reader.kind](reader.spec.rate)     # a rate its detector can use?
-                except SensorError as exc:    # one unusable stream must not stop the others
+                    DETECTORS[reader.kind](reader.spec.rate)  # a rate its detector can use?
+                except SensorError as exc:  # one unusable stream must not stop the others
                     acquisition.failed[role] = exc
                     del acquisition.readers[role]
                     reader.close()
                     continue
             self.signals[reader.kind] = reader
-        self.beats_arrived = 0                 # beats (ECG/PPG detections, RR intervals) in the last poll
+        self.beats_arrived = 0  # beats (ECG/PPG detections, RR intervals) in the last poll
         rates = {k: r.spec.rate for k, r in self.signals.items() if k in DETECTORS}
         self.extractor = FeatureExtractor(rates, baseline=baseline)
 
     @classmethod
-    def open(cls, wanted: Mapping[str, str | Mapping], *, timeout: float = 5.0,
-             clock: Callable[[], float] = lsl.local_clock, baseline: Baseline | None = None) -> "LivePhysiology":
+    def open(
+        cls,
+        wanted: Mapping[str, str | Mapping],
+        *,
+        timeout: float = 5.0,
+        clock: Callable[[], float] = lsl.local_clock,
+        baseline: Baseline | None = None,
+    ) -> "LivePhysiology":
         """Open the wanted streams (role -> kind or find_stream arguments); missing or bad ones
         are listed in ``failed`` with their reason, the others run."""
         return cls(Acquisition.open(wanted, timeout=timeout, clock=clock), baseline=baseline, clock=clock)
@@ -75,11 +86,11 @@ class LivePhysiology:
     def tick(self, now: float | None = None) -> Features:
         now = self.clock() if now is None else now
         # A stream the watchdog calls stale is never read, however young its last window.
-        alive = set(map(id, self.acquisition.readers.values()))   # dropped readers are not read
-        stale = {kind for kind, reader in self.signals.items()
-                 if reader.status is Status.STALE or id(reader) not in alive}
-        windows = {kind: reader.window(WINDOW_S, end=now)
-                   for kind, reader in self.signals.items() if kind not in stale}
+        alive = set(map(id, self.acquisition.readers.values()))  # dropped readers are not read
+        stale = {
+            kind for kind, reader in self.signals.items() if reader.status is Status.STALE or id(reader) not in alive
+        }
+        windows = {kind: reader.window(WINDOW_S, end=now) for kind, reader in self.signals.items() if kind not in stale}
         features = self.extractor.tick(now, windows)
         quality = {**features.quality, **{kind: Quality(0.0, "stale") for kind in stale}}
         return replace(features, quality=quality)

@@ -51,6 +51,7 @@ def _quiet_liblsl() -> None:
     ~/lsl_api/lsl_api.cfg, /etc/lsl_api/lsl_api.cfg). Must run before pylsl loads liblsl."""
     import os
     from pathlib import Path
+
     own = (Path("lsl_api.cfg"), Path.home() / "lsl_api" / "lsl_api.cfg", Path("/etc/lsl_api/lsl_api.cfg"))
     if "LSLAPICFG" not in os.environ and not any(p.exists() for p in own):
         os.environ["LSLAPICFG"] = str(Path(__file__).with_name("lsl_api.cfg"))
@@ -66,16 +67,18 @@ from sensors.errors import SensorError, StreamFormatError, StreamNotFound
 from sensors.types import StreamSpec
 from sensors.units import IRREGULAR, KIND_SYNONYMS, canonical_kind
 
-CONTROL_BUFLEN_S = 5          # inlet queue: enough to ride out a stalled frame, no more
-LIST_WAIT_S = 1.0             # how long list_streams listens (LSL advises >= 0.5 s)
-LAG_RESET_S = 0.5             # newest sample this old on arrival: smoother state is suspect
-FUTURE_RESET_S = 0.05         # newest sample this far ahead of the clock: likewise
+CONTROL_BUFLEN_S = 5  # inlet queue: enough to ride out a stalled frame, no more
+LIST_WAIT_S = 1.0  # how long list_streams listens (LSL advises >= 0.5 s)
+LAG_RESET_S = 0.5  # newest sample this old on arrival: smoother state is suspect
+FUTURE_RESET_S = 0.05  # newest sample this far ahead of the clock: likewise
 _RESOLVE_POLL_S = 0.02
-OFFSET_CHECK_S = 0.5          # how often the clock offset is refreshed (liblsl: 0.5 s too)
+OFFSET_CHECK_S = 0.5  # how often the clock offset is refreshed (liblsl: 0.5 s too)
 
-_LSL_ERRORS = tuple(getattr(pylsl.util, n) for n in
-                    ("LostError", "TimeoutError", "InvalidArgumentError", "InternalError")
-                    if hasattr(pylsl.util, n))
+_LSL_ERRORS = tuple(
+    getattr(pylsl.util, n)
+    for n in ("LostError", "TimeoutError", "InvalidArgumentError", "InternalError")
+    if hasattr(pylsl.util, n)
+)
 
 
 def local_clock() -> float:
@@ -100,10 +103,16 @@ def spec_from_info(info: pylsl.StreamInfo) -> StreamSpec:
     fmt = info.channel_format()
     labels, units = _desc_channels(info.as_xml())
     return StreamSpec(
-        name=info.name(), type=info.type(), rate=float(info.nominal_srate()),
+        name=info.name(),
+        type=info.type(),
+        rate=float(info.nominal_srate()),
         channel_count=int(info.channel_count()),
         channel_format=_FMT_NAMES[fmt] if 0 <= fmt < len(_FMT_NAMES) else str(fmt),
-        source_id=info.source_id(), hostname=info.hostname(), labels=labels, units=units)
+        source_id=info.source_id(),
+        hostname=info.hostname(),
+        labels=labels,
+        units=units,
+    )
 
 
 @dataclass(frozen=True)
@@ -138,8 +147,9 @@ def _predicate(kind: str | None, name: str | None, source_id: str | None) -> str
     if kind is not None:
         canonical = canonical_kind(kind)
         if canonical is None:
-            raise ValueError(f"unknown signal kind '{kind}'; known: "
-                             f"{', '.join(k.upper() for k in KIND_SYNONYMS)} (and synonyms)")
+            raise ValueError(
+                f"unknown signal kind '{kind}'; known: {', '.join(k.upper() for k in KIND_SYNONYMS)} (and synonyms)"
+            )
         # Case-insensitive, ignoring '-', '_' and spaces, like canonical_kind().
         squashed = f"translate(type, '{_UPPER}-_ ', '{_UPPER.lower()}')"
         parts.append("(" + " or ".join(f"{squashed}='{s}'" for s in KIND_SYNONYMS[canonical]) + ")")
@@ -156,9 +166,14 @@ def list_streams(timeout: float = LIST_WAIT_S) -> list[StreamSpec]:
     return sorted((spec_from_info(i) for i in infos), key=lambda s: (s.type.lower(), s.name))
 
 
-def find_streams(kind: str | None = None, *, name: str | None = None,
-                 source_id: str | None = None, timeout: float = 5.0,
-                 minimum: int = 1) -> list[ResolvedStream]:
+def find_streams(
+    kind: str | None = None,
+    *,
+    name: str | None = None,
+    source_id: str | None = None,
+    timeout: float = 5.0,
+    minimum: int = 1,
+) -> list[ResolvedStream]:
     """Streams matching all the given criteria; returns soon after ``minimum`` are found,
     or what was found when ``timeout`` expires (possibly nothing)."""
     pred = _predicate(kind, name, source_id)
@@ -175,14 +190,13 @@ def find_streams(kind: str | None = None, *, name: str | None = None,
             time.sleep(_RESOLVE_POLL_S)
             infos = resolver.results()
         if infos:
-            time.sleep(_RESOLVE_POLL_S)        # let other answers to the same query arrive
+            time.sleep(_RESOLVE_POLL_S)  # let other answers to the same query arrive
             infos = resolver.results()
         del resolver
     return [ResolvedStream(spec_from_info(i), i) for i in infos]
 
 
-def stream_predicate(kind: str | None = None, *, name: str | None = None,
-                     source_id: str | None = None) -> str:
+def stream_predicate(kind: str | None = None, *, name: str | None = None, source_id: str | None = None) -> str:
     """The LSL query (an XPath 1.0 predicate over the stream header) that ``find_streams``
     uses for these criteria: what ``find_each`` and LabRecorder's watch list take."""
     pred = _predicate(kind, name, source_id)
@@ -196,21 +210,21 @@ def find_each(predicates: Sequence[str], timeout: float = 5.0) -> list[list[Reso
     per query, so N queries cost one wait, not N): returns soon after every query has a
     match, or what was found when ``timeout`` expires. ``ResolvedStream.info`` is the raw
     ``pylsl.StreamInfo``, for code that hands streams to other LSL tools (the recorder)."""
-    resolvers = [pylsl.ContinuousResolver(pred=p, forget_after=max(5.0, timeout))
-                 for p in predicates]
+    resolvers = [pylsl.ContinuousResolver(pred=p, forget_after=max(5.0, timeout)) for p in predicates]
     deadline = pylsl.local_clock() + timeout
     results = [r.results() for r in resolvers]
     while not all(results) and pylsl.local_clock() < deadline:
         time.sleep(_RESOLVE_POLL_S)
         results = [r.results() for r in resolvers]
-    time.sleep(_RESOLVE_POLL_S)                # let other answers to the same queries arrive
+    time.sleep(_RESOLVE_POLL_S)  # let other answers to the same queries arrive
     results = [r.results() for r in resolvers]
     del resolvers
     return [[ResolvedStream(spec_from_info(i), i) for i in infos] for infos in results]
 
 
-def find_stream(kind: str | None = None, *, name: str | None = None,
-                source_id: str | None = None, timeout: float = 5.0) -> ResolvedStream:
+def find_stream(
+    kind: str | None = None, *, name: str | None = None, source_id: str | None = None, timeout: float = 5.0
+) -> ResolvedStream:
     """Exactly one stream matching the criteria, or StreamNotFound listing what was found."""
     if kind is None and name is None and source_id is None:
         raise ValueError("find_stream needs a kind, a name or a source_id")
@@ -222,7 +236,8 @@ def find_stream(kind: str | None = None, *, name: str | None = None,
         listing = "\n".join(f"  {r.spec.describe()}" for r in found)
         raise StreamNotFound(
             f"{len(found)} streams match {wanted}; vrex needs exactly one:\n{listing}\n"
-            f"Pick one by name or source_id (run `vrex streams` to see them all).")
+            f"Pick one by name or source_id (run `vrex streams` to see them all)."
+        )
     others = list_streams()
     raise StreamNotFound(_not_found_message(wanted, timeout, others, name))
 
@@ -231,7 +246,9 @@ def _wanted(kind: str | None, name: str | None, source_id: str | None) -> str:
     words = []
     if kind is not None:
         canonical = canonical_kind(kind) or kind
-        words.append(f"a {canonical.upper()} stream (type {', '.join(KIND_SYNONYMS.get(canonical, (kind,)))}; any case)")
+        words.append(
+            f"a {canonical.upper()} stream (type {', '.join(KIND_SYNONYMS.get(canonical, (kind,)))}; any case)"
+        )
     else:
         words.append("a stream")
     if name is not None:
@@ -241,21 +258,24 @@ def _wanted(kind: str | None, name: str | None, source_id: str | None) -> str:
     return " ".join(words)
 
 
-def _not_found_message(wanted: str, timeout: float, others: list[StreamSpec],
-                       name: str | None) -> str:
+def _not_found_message(wanted: str, timeout: float, others: list[StreamSpec], name: str | None) -> str:
     head = f"No {wanted.removeprefix('a ')} found within {timeout:g} s."
     if not others:
-        return (f"{head} No LSL streams are visible at all. Start the device's LSL app (or "
-                f"`vrex simulate`) and check that it runs on this machine or on the same "
-                f"network (LSL discovers streams by UDP multicast and broadcast).")
+        return (
+            f"{head} No LSL streams are visible at all. Start the device's LSL app (or "
+            f"`vrex simulate`) and check that it runs on this machine or on the same "
+            f"network (LSL discovers streams by UDP multicast and broadcast)."
+        )
     listing = "\n".join(f"  {s.describe()}" for s in others)
     hint = ""
     if name is not None:
         close = difflib.get_close_matches(name, [s.name for s in others], n=1)
         if close:
             hint = f" Did you mean '{close[0]}'?"
-    return (f"{head}{hint} Streams on the network:\n{listing}\n"
-            f"Start the missing device's LSL app, or choose one of these by name.")
+    return (
+        f"{head}{hint} Streams on the network:\n{listing}\n"
+        f"Start the missing device's LSL app, or choose one of these by name."
+    )
 
 
 # --- inlets --------------------------------------------------------------------------------
@@ -266,12 +286,18 @@ class Inlet:
     LSL reconnects by itself, silently; staleness is judged by ``sensors.watchdog``.
     """
 
-    def __init__(self, stream: ResolvedStream, *, max_buflen: int = CONTROL_BUFLEN_S,
-                 dejitter: bool | None = None, timeout: float = 5.0):
+    def __init__(
+        self,
+        stream: ResolvedStream,
+        *,
+        max_buflen: int = CONTROL_BUFLEN_S,
+        dejitter: bool | None = None,
+        timeout: float = 5.0,
+    ):
         spec = stream.spec
         self.name = spec.name
         self.kind = canonical_kind(spec.type)
-        self.offset: float | None = None       # remote clock -> ours; None until measured
+        self.offset: float | None = None  # remote clock -> ours; None until measured
         regular = spec.rate > 0 and self.kind not in IRREGULAR
         if dejitter is None:
             dejitter = regular
@@ -283,16 +309,17 @@ class Inlet:
         self.smoothing_resets = 0
         self.clock_resets = 0
         try:
-            self._inlet = pylsl.StreamInlet(stream.info, max_buflen=int(max_buflen),
-                                            max_chunklen=0, recover=True,
-                                            processing_flags=self._flags)
-            full = self._inlet.info(timeout)           # the full header, with desc
+            self._inlet = pylsl.StreamInlet(
+                stream.info, max_buflen=int(max_buflen), max_chunklen=0, recover=True, processing_flags=self._flags
+            )
+            full = self._inlet.info(timeout)  # the full header, with desc
             self._inlet.open_stream(timeout)
-            self._update_offset(pylsl.local_clock())      # starts liblsl's estimation
+            self._update_offset(pylsl.local_clock())  # starts liblsl's estimation
         except (*_LSL_ERRORS, SensorError) as exc:
             raise StreamNotFound(
                 f"{spec.describe()} was found but did not answer within {timeout:g} s "
-                f"({type(exc).__name__}); is its app still running?") from exc
+                f"({type(exc).__name__}); is its app still running?"
+            ) from exc
         self.spec = spec_from_info(full)
         self.numeric = self.spec.channel_format != "string"
         # One pull drains everything the inlet can hold (its queue is max_buflen seconds,
@@ -313,11 +340,15 @@ class Inlet:
             # when nothing has arrived). pylsl's public pull_chunk is the fallback.
             self._err = ctypes.c_int()
             self._pull_c = getattr(self._inlet, "do_pull_chunk", None)
-            self._pull_args = (self._inlet.obj, ctypes.c_void_p(self._values.ctypes.data),
-                               ctypes.c_void_p(self._times.ctypes.data),
-                               ctypes.c_size_t(self.max_pull * channels),
-                               ctypes.c_size_t(self.max_pull), ctypes.c_double(0.0),
-                               ctypes.byref(self._err))
+            self._pull_args = (
+                self._inlet.obj,
+                ctypes.c_void_p(self._values.ctypes.data),
+                ctypes.c_void_p(self._times.ctypes.data),
+                ctypes.c_size_t(self.max_pull * channels),
+                ctypes.c_size_t(self.max_pull),
+                ctypes.c_double(0.0),
+                ctypes.byref(self._err),
+            )
 
     @property
     def dejitter(self) -> bool:
@@ -351,14 +382,14 @@ class Inlet:
                 self._lsl(pylsl.util.handle_error, self._err)
             times, values = self._times[:n], self._values[:n]
         else:
-            values, times = self._lsl(self._inlet.pull_chunk, timeout=0.0,
-                                      max_samples=self.max_pull, dest_obj=self._values,
-                                      as_numpy=True)
+            values, times = self._lsl(
+                self._inlet.pull_chunk, timeout=0.0, max_samples=self.max_pull, dest_obj=self._values, as_numpy=True
+            )
         if len(times):
             now = pylsl.local_clock() if now is None else now
             if now - self._offset_checked > OFFSET_CHECK_S:
                 self._update_offset(now)
-            times += self.offset                       # our buffer (or pylsl's fresh array)
+            times += self.offset  # our buffer (or pylsl's fresh array)
             lag = now - times[-1]
             if self.dejitter and (lag > LAG_RESET_S or lag < -FUTURE_RESET_S):
                 self.reset_smoothing()
@@ -384,8 +415,7 @@ class Inlet:
             raise SensorError(f"stream '{self.name}' is closed")
         if self.offset is None and self._update_offset(pylsl.local_clock()) is None:
             return self._no_times, []
-        samples, times = self._lsl(self._inlet.pull_chunk, timeout=0.0,
-                                   max_samples=self.max_pull, as_numpy=False)
+        samples, times = self._lsl(self._inlet.pull_chunk, timeout=0.0, max_samples=self.max_pull, as_numpy=False)
         texts = ["|".join(str(v) for v in s) for s in samples]
         if texts:
             now = pylsl.local_clock()
@@ -409,7 +439,7 @@ class Inlet:
     def close(self) -> None:
         if self._inlet is not None:
             self._inlet.close_stream()
-            self._inlet = None                 # pylsl destroys it when unreferenced
+            self._inlet = None  # pylsl destroys it when unreferenced
 
     def __enter__(self) -> "Inlet":
         return self
@@ -418,11 +448,11 @@ class Inlet:
         self.close()
 
 
-def open_inlet(kind: str | None = None, *, name: str | None = None,
-               source_id: str | None = None, timeout: float = 5.0, **kwargs) -> Inlet:
+def open_inlet(
+    kind: str | None = None, *, name: str | None = None, source_id: str | None = None, timeout: float = 5.0, **kwargs
+) -> Inlet:
     """find_stream(...) then open it."""
-    return find_stream(kind, name=name, source_id=source_id, timeout=timeout).open(
-        timeout=timeout, **kwargs)
+    return find_stream(kind, name=name, source_id=source_id, timeout=timeout).open(timeout=timeout, **kwargs)
 
 
 # --- outlets -------------------------------------------------------------------------------
@@ -433,16 +463,15 @@ def _info_from_spec(spec: StreamSpec) -> pylsl.StreamInfo:
     if spec.channel_count < 1:
         raise StreamFormatError(f"{where}: channel_count must be >= 1, got {spec.channel_count}")
     if spec.channel_format not in _FMT_CODES:
-        raise StreamFormatError(f"{where}: channel_format '{spec.channel_format}' is not one of "
-                                f"{', '.join(sorted(_FMT_CODES))}")
+        raise StreamFormatError(
+            f"{where}: channel_format '{spec.channel_format}' is not one of {', '.join(sorted(_FMT_CODES))}"
+        )
     if not (math.isfinite(spec.rate) and spec.rate >= 0):
         raise StreamFormatError(f"{where}: rate must be >= 0 (0 = irregular), got {spec.rate}")
     for field, values in (("labels", spec.labels), ("units", spec.units)):
         if values and len(values) != spec.channel_count:
-            raise StreamFormatError(f"{where}: {len(values)} {field} for "
-                                    f"{spec.channel_count} channel(s)")
-    info = pylsl.StreamInfo(spec.name, spec.type, spec.channel_count, spec.rate,
-                            spec.channel_format, spec.source_id)
+            raise StreamFormatError(f"{where}: {len(values)} {field} for {spec.channel_count} channel(s)")
+    info = pylsl.StreamInfo(spec.name, spec.type, spec.channel_count, spec.rate, spec.channel_format, spec.source_id)
     if spec.labels or spec.units:
         channels = info.desc().append_child("channels")
         for i in range(spec.channel_count):
@@ -462,8 +491,9 @@ class Outlet:
     """A stream that vrex publishes (simulation, replay, intensity markers)."""
 
     def __init__(self, spec: StreamSpec, *, chunk_size: int = 0, max_buffered: float = 360):
-        self._outlet = pylsl.StreamOutlet(_info_from_spec(spec), chunk_size=int(chunk_size),
-                                          max_buffered=int(math.ceil(max_buffered)))
+        self._outlet = pylsl.StreamOutlet(
+            _info_from_spec(spec), chunk_size=int(chunk_size), max_buffered=int(math.ceil(max_buffered))
+        )
         self.spec = spec_from_info(self._outlet.get_info())
         self.name = spec.name
         self._dtype = None if spec.channel_format == "string" else self._outlet.np_dtype
@@ -482,8 +512,9 @@ class Outlet:
             if values.ndim == 1 and self.spec.channel_count == 1:
                 values = values.reshape(-1, 1)
             if values.ndim != 2 or values.shape[1] != self.spec.channel_count:
-                raise StreamFormatError(f"outlet '{self.name}' has {self.spec.channel_count} "
-                                        f"channel(s); got values of shape {values.shape}")
+                raise StreamFormatError(
+                    f"outlet '{self.name}' has {self.spec.channel_count} channel(s); got values of shape {values.shape}"
+                )
             if values.shape[0] == 0:
                 return
         if timestamp is None:
@@ -510,7 +541,7 @@ class Outlet:
         return self._outlet is not None and self._outlet.wait_for_consumers(timeout)
 
     def close(self) -> None:
-        self._outlet = None                    # pylsl destroys it when unreferenced
+        self._outlet = None  # pylsl destroys it when unreferenced
 
     def __enter__(self) -> "Outlet":
         return self
@@ -527,14 +558,34 @@ def make_outlet(spec: StreamSpec, chunk_size: int = 0, max_buffered: float = 360
     return Outlet(spec, chunk_size=chunk_size, max_buffered=max_buffered)
 
 
-def make_marker_outlet(name: str = "vrex-markers", source_id: str = "",
-                       type: str = "Markers") -> Outlet:
+def make_marker_outlet(name: str = "vrex-markers", source_id: str = "", type: str = "Markers") -> Outlet:
     """An irregular one-channel string stream (``Outlet.push_marker``)."""
-    return Outlet(StreamSpec(name=name, type=type, rate=0.0, channel_count=1,
-                             channel_format="string", source_id=source_id,
-                             labels=("marker",)))
+    return Outlet(
+        StreamSpec(
+            name=name,
+            type=type,
+            rate=0.0,
+            channel_count=1,
+            channel_format="string",
+            source_id=source_id,
+            labels=("marker",),
+        )
+    )
 
 
-__all__ = ["CONTROL_BUFLEN_S", "Inlet", "Outlet", "ResolvedStream", "find_each", "find_stream",
-           "find_streams", "list_streams", "local_clock", "make_marker_outlet", "make_outlet",
-           "open_inlet", "spec_from_info", "stream_predicate"]
+__all__ = [
+    "CONTROL_BUFLEN_S",
+    "Inlet",
+    "Outlet",
+    "ResolvedStream",
+    "find_each",
+    "find_stream",
+    "find_streams",
+    "list_streams",
+    "local_clock",
+    "make_marker_outlet",
+    "make_outlet",
+    "open_inlet",
+    "spec_from_info",
+    "stream_predicate",
+]

@@ -27,8 +27,9 @@ from .quality import median
 def check_rate(rate: float, lo: float, hi: float, what: str) -> float:
     rate = float(rate)
     if not np.isfinite(rate) or not lo <= rate <= hi:
-        raise StreamFormatError(f"{what} needs a sampling rate from {lo:g} to {hi:g} Hz; got {rate!r}. "
-                                "Check the rate the stream declares.")
+        raise StreamFormatError(
+            f"{what} needs a sampling rate from {lo:g} to {hi:g} Hz; got {rate!r}. Check the rate the stream declares."
+        )
     return rate
 
 
@@ -36,8 +37,8 @@ class SampleCleaner:
     """Input hygiene shared by the detectors: shapes checked, non-finite samples held."""
 
     def __init__(self) -> None:
-        self._last_finite = None        # non-finite samples hold the last finite value
-        self.n = 0                      # samples seen so far (absolute index of the next one)
+        self._last_finite = None  # non-finite samples hold the last finite value
+        self.n = 0  # samples seen so far (absolute index of the next one)
 
     def clean(self, times, values) -> tuple[np.ndarray, np.ndarray]:
         t = np.asarray(times, dtype=np.float64).reshape(-1)
@@ -78,7 +79,7 @@ class RPeakDetector:
     """
 
     LEARN_S = 2.0
-    HALF_WINDOW_S = 0.2       # local-maximum half width, and the refractory period
+    HALF_WINDOW_S = 0.2  # local-maximum half width, and the refractory period
     MWI_S = 0.150
     TWAVE_S = 0.36
     KEEP_S = 6.0
@@ -100,7 +101,7 @@ class RPeakDetector:
         self._fid_span = self._n_mwi + int(round(gd[0])) + round(0.05 * fs)
         b, a = signal.sos2tf(self._sos_fid)
         _, gd = signal.group_delay((b, a), w=[15.0], fs=fs)
-        self._fid_delay = int(round(gd[0]))      # the R peak is this much earlier than in _fid
+        self._fid_delay = int(round(gd[0]))  # the R peak is this much earlier than in _fid
         self._zi_qrs = self._zi_fid = None
         self._zi_mwi = np.zeros(self._n_mwi - 1)
         self._prev_bp = 0.0
@@ -110,17 +111,17 @@ class RPeakDetector:
         self._tape = Tape(4, self._keep_n + self._w)
         self._tape.append(np.full(self._w, -1.0), np.zeros(self._w), np.zeros(self._w), np.zeros(self._w))
         self._f, self._slope, self._fid, self._t = self._tape.columns()
-        self._next = 0                 # next sample index to test as a candidate
+        self._next = 0  # next sample index to test as a candidate
         self._learned = False
         self._spk = self._npk = 0.0
-        self._rr = deque(maxlen=8)     # last RR intervals, in samples
-        self._rr_med = None            # their median, until the next one arrives
-        self._last_qrs = None          # integral-peak index of the last QRS
+        self._rr = deque(maxlen=8)  # last RR intervals, in samples
+        self._rr_med = None  # their median, until the next one arrives
+        self._last_qrs = None  # integral-peak index of the last QRS
         self._last_slope = 0.0
-        self._last_fid = -10**12
-        self._anchor = 0               # search-back deadline counts from here
-        self._noise: list[tuple[int, float]] = []   # candidates since the last QRS
-        self._pos = self._neg = 0.0    # running sizes of upward / downward QRS deflections
+        self._last_fid = -(10**12)
+        self._anchor = 0  # search-back deadline counts from here
+        self._noise: list[tuple[int, float]] = []  # candidates since the last QRS
+        self._pos = self._neg = 0.0  # running sizes of upward / downward QRS deflections
 
     # -- public --------------------------------------------------------------------------------
     def push(self, times, values) -> np.ndarray:
@@ -150,26 +151,26 @@ class RPeakDetector:
     # -- decisions -----------------------------------------------------------------------------
     def _decide(self, beats: list[float]) -> None:
         n = self._in.n
-        hi = n - self._w                   # candidates below hi have their full window
+        hi = n - self._w  # candidates below hi have their full window
         if not self._learned:
             if hi < self._learn_n:
                 return
-            head = self._f[-self._start:-self._start + self._learn_n]
+            head = self._f[-self._start : -self._start + self._learn_n]
             self._spk = float(head.max()) / 3.0
             self._npk = float(head.mean()) / 2.0
             # Polarity seed: skip the first 0.5 s, where the 0.5 Hz high-pass is settling.
-            fid = self._fid[-self._start + self._learn_n // 4:-self._start + self._learn_n]
+            fid = self._fid[-self._start + self._learn_n // 4 : -self._start + self._learn_n]
             mid = float(np.median(fid))
             self._pos, self._neg = float(fid.max()) - mid, mid - float(fid.min())
             self._learned = True
         lo = self._next
         if hi <= lo:
             return
-        seg = self._f[lo - self._w - self._start:hi + self._w - self._start]
+        seg = self._f[lo - self._w - self._start : hi + self._w - self._start]
         mx = ndimage.maximum_filter1d(seg, size=2 * self._w + 1)
-        core = seg[self._w:-self._w]
-        prev = seg[self._w - 1:-self._w - 1]
-        cands = np.flatnonzero((core >= mx[self._w:-self._w]) & (core > prev)) + lo
+        core = seg[self._w : -self._w]
+        prev = seg[self._w - 1 : -self._w - 1]
+        cands = np.flatnonzero((core >= mx[self._w : -self._w]) & (core > prev)) + lo
         for idx in cands:
             self._search_until(int(idx) - 1, beats)
             self._candidate(int(idx), float(self._f[idx - self._start]), beats)
@@ -200,7 +201,7 @@ class RPeakDetector:
                 # Lost lock (an artefact inflated the levels, or the amplitude dropped):
                 # re-learn them from this stretch as at start-up, then look once more.
                 a = max(self._anchor + 1, floor + 1, self._start, 0)
-                seg = self._f[a - self._start:deadline + 1 - self._start]
+                seg = self._f[a - self._start : deadline + 1 - self._start]
                 if seg.size:
                     self._spk, self._npk = float(seg.max()) / 3.0, float(seg.mean()) / 2.0
             if best is not None and best[0] > 0.5 * self._threshold():
@@ -213,8 +214,9 @@ class RPeakDetector:
             return
         if val > self._threshold():
             slope = self._max_slope(idx)
-            t_wave = (self._last_qrs is not None and idx - self._last_qrs < self._twave_n
-                      and slope < 0.5 * self._last_slope)
+            t_wave = (
+                self._last_qrs is not None and idx - self._last_qrs < self._twave_n and slope < 0.5 * self._last_slope
+            )
             if not t_wave:
                 self._accept(idx, val, beats, weight=0.125, slope=slope)
                 return
@@ -223,10 +225,9 @@ class RPeakDetector:
 
     def _max_slope(self, idx: int) -> float:
         a = idx - self._n_mwi - self._start
-        return float(self._slope[max(a, 0):idx + 1 - self._start].max())
+        return float(self._slope[max(a, 0) : idx + 1 - self._start].max())
 
-    def _accept(self, idx: int, val: float, beats: list[float], weight: float,
-                slope: float | None = None) -> None:
+    def _accept(self, idx: int, val: float, beats: list[float], weight: float, slope: float | None = None) -> None:
         # Clamp the update so that one huge artefact cannot lift the signal level out of reach.
         self._spk = weight * min(val, 4.0 * self._spk + 1e-300) + (1.0 - weight) * self._spk
         if self._last_qrs is not None:
@@ -243,7 +244,7 @@ class RPeakDetector:
 
     def _fiducial(self, idx: int) -> int:
         lo = max(idx - self._fid_span, self._last_fid + self._w // 2 + 1, self._start, 0)
-        seg = self._fid[lo - self._start:idx + 1 - self._start]
+        seg = self._fid[lo - self._start : idx + 1 - self._start]
         base = median(seg)
         up, down = float(seg.max()) - base, base - float(seg.min())
         self._pos = 0.8 * self._pos + 0.2 * up

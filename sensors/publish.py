@@ -24,7 +24,7 @@ from sensors.waveforms import PhysiologySynth
 
 Clock = Callable[[], float]
 
-SIGNALS = {   # signal -> (LSL type, unit, label)
+SIGNALS = {  # signal -> (LSL type, unit, label)
     "ecg": ("ECG", "mV", "lead II"),
     "ppg": ("PPG", "normalised", "finger"),
     "eda": ("EDA", "uS", "palm"),
@@ -35,7 +35,7 @@ SIGNALS = {   # signal -> (LSL type, unit, label)
 @dataclass
 class _Out:
     outlet: lsl.Outlet
-    sent: int = 0                   # samples (or beats) already published
+    sent: int = 0  # samples (or beats) already published
 
 
 class _Publisher:
@@ -67,20 +67,43 @@ class _Publisher:
 class SimulatedPublisher(_Publisher):
     """ECG, PPG, EDA, respiration and RR intervals from a ``PhysiologySynth``."""
 
-    def __init__(self, synth: PhysiologySynth, *, prefix: str = "vrex-sim", source: str = "vrex-sim",
-                 speed: float = 1.0, clock: Clock = lsl.local_clock, chunk_seconds: float = 0.02):
+    def __init__(
+        self,
+        synth: PhysiologySynth,
+        *,
+        prefix: str = "vrex-sim",
+        source: str = "vrex-sim",
+        speed: float = 1.0,
+        clock: Clock = lsl.local_clock,
+        chunk_seconds: float = 0.02,
+    ):
         super().__init__(speed, clock)
         self.synth = synth
-        self.done = 0.0                          # session time published so far
+        self.done = 0.0  # session time published so far
         self.outs: dict[str, _Out] = {}
         for name, rate in synth.rates.items():
             kind, unit, label = SIGNALS[name]
-            spec = StreamSpec(name=f"{prefix}-{name}", type=kind, rate=rate, channel_count=1,
-                              channel_format="float32", source_id=f"{source}-{name}", labels=(label,),
-                              units=(unit,))
+            spec = StreamSpec(
+                name=f"{prefix}-{name}",
+                type=kind,
+                rate=rate,
+                channel_count=1,
+                channel_format="float32",
+                source_id=f"{source}-{name}",
+                labels=(label,),
+                units=(unit,),
+            )
             self.outs[name] = _Out(lsl.make_outlet(spec, chunk_size=max(1, int(rate * chunk_seconds))))
-        rr = StreamSpec(name=f"{prefix}-rr", type="RR", rate=0.0, channel_count=1, channel_format="float32",
-                        source_id=f"{source}-rr", labels=("RR",), units=("ms",))
+        rr = StreamSpec(
+            name=f"{prefix}-rr",
+            type="RR",
+            rate=0.0,
+            channel_count=1,
+            channel_format="float32",
+            source_id=f"{source}-rr",
+            labels=("RR",),
+            units=("ms",),
+        )
         self.outs["rr"] = _Out(lsl.make_outlet(rr))
 
     def step(self, now: float | None = None) -> float:
@@ -96,7 +119,7 @@ class SimulatedPublisher(_Publisher):
         dropouts = self.synth.artefacts.dropouts
         for index in range(max(1, first), last):  # an RR interval is known at its closing beat
             if any(a <= beats[index] < b for a, b in dropouts):
-                continue                          # a dropout silences every stream, RR included
+                continue  # a dropout silences every stream, RR included
             rr_ms = (beats[index] - beats[index - 1]) * 1000.0
             self.outs["rr"].outlet.push_sample([rr_ms], self.start + beats[index])
         self.done = target
@@ -110,17 +133,22 @@ class SimulatedPublisher(_Publisher):
 class RecordingPublisher(_Publisher):
     """Every stream of a recording, with its original timing (or ``speed`` times faster)."""
 
-    def __init__(self, recording: Recording, *, speed: float = 1.0, clock: Clock = lsl.local_clock,
-                 loop: bool = False):
+    def __init__(self, recording: Recording, *, speed: float = 1.0, clock: Clock = lsl.local_clock, loop: bool = False):
         super().__init__(speed, clock)
         self.recording = recording
         self.loop = loop
         self.outs: list[tuple[_Out, np.ndarray, np.ndarray]] = []
         for s in recording.streams:
-            spec = StreamSpec(name=s.spec.name, type=s.spec.type, rate=s.spec.rate,
-                              channel_count=s.values.shape[1], channel_format=s.spec.channel_format,
-                              source_id=s.spec.source_id or f"vrex-replay:{recording.path.name}:{s.spec.name}",
-                              labels=s.spec.labels, units=s.spec.units)
+            spec = StreamSpec(
+                name=s.spec.name,
+                type=s.spec.type,
+                rate=s.spec.rate,
+                channel_count=s.values.shape[1],
+                channel_format=s.spec.channel_format,
+                source_id=s.spec.source_id or f"vrex-replay:{recording.path.name}:{s.spec.name}",
+                labels=s.spec.labels,
+                units=s.spec.units,
+            )
             rel = s.times - recording.start
             self.outs.append((_Out(lsl.make_outlet(spec)), rel, s.values))
 

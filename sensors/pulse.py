@@ -52,9 +52,9 @@ class PulseDetector:
         self._start = 0
         self._tape = Tape(5, self._keep)
         self._s, self._x, self._t, self._ma1, self._thr = self._tape.columns()
-        self._next = 0             # next centre index to classify
-        self._block = None         # start index of the block we are in
-        self._last = -10**12
+        self._next = 0  # next centre index to classify
+        self._block = None  # start index of the block we are in
+        self._last = -(10**12)
 
     def push(self, times, values) -> np.ndarray:
         """Add samples; return the times of the pulses confirmed by them."""
@@ -78,12 +78,12 @@ class PulseDetector:
         return np.asarray(beats, dtype=np.float64)
 
     def _decide(self, beats: list[float]) -> None:
-        hi = self._in.n - self._d2          # centres below hi can be classified
+        hi = self._in.n - self._d2  # centres below hi can be classified
         lo = self._next
         if hi <= lo:
             return
         o = self._start
-        above = self._ma1[lo + self._d1 - o:hi + self._d1 - o] > self._thr[lo + self._d2 - o:hi + self._d2 - o]
+        above = self._ma1[lo + self._d1 - o : hi + self._d1 - o] > self._thr[lo + self._d2 - o : hi + self._d2 - o]
         prev = self._block is not None
         edges = np.flatnonzero(np.diff(np.concatenate([[prev], above]).astype(np.int8))) + lo
         for e in edges:
@@ -94,7 +94,7 @@ class PulseDetector:
                 self._close(self._block, e, beats)
                 self._block = None
         if self._block is not None and hi - self._block > self._max_block:
-            self._block = -1        # too long for a pulse: wait for it to end, then drop it
+            self._block = -1  # too long for a pulse: wait for it to end, then drop it
         self._next = hi
 
     def _close(self, a: int, b: int, beats: list[float]) -> None:
@@ -102,12 +102,12 @@ class PulseDetector:
         # long block yields a pulse cannot depend on where the chunks were cut.
         if a < 0 or not self._w1 <= b - a <= self._max_block:
             return
-        k = a + int(np.argmax(self._s[a - self._start:b - self._start]))
+        k = a + int(np.argmax(self._s[a - self._start : b - self._start]))
         if k - self._last < self._gap:
             return
         self._last = k
         lo = max(k - self._back, self._start, 0) - self._start
-        j = lo + int(np.argmax(self._x[lo:k + self._ahead + 1 - self._start]))
+        j = lo + int(np.argmax(self._x[lo : k + self._ahead + 1 - self._start]))
         beats.append(float(self._t[j]))
 
     def _trim(self) -> None:

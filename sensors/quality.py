@@ -34,19 +34,19 @@ from .types import Quality, Window
 
 @dataclass(frozen=True)
 class Rules:
-    lo: float                        # plausible range of values, in the canonical unit
+    lo: float  # plausible range of values, in the canonical unit
     hi: float
-    block_s: float                   # flat-line test: block length ...
-    flat_abs: float                  # ... and the change below which a block is flat, ...
-    flat_rel: float                  # ... or below this share of the livelier blocks' change
-    band: tuple[float, float] | None = None     # noise test: where the signal's power is ...
-    ref: tuple[float, float] | None = None      # ... as a share of this wider band
-    share_min: float = 0.0           # below this share the window is unusable
-    share_good: float = 1.0          # at or above it, fully trusted
-    hf_max: float = np.inf           # EDA: largest RMS above 1 Hz (µS) still usable ...
-    hf_good: float = 0.0             # ... and the RMS up to which it is fully trusted
-    rails: bool = True               # look for runs at the window's extremes, and ...
-    codes: bool = True               # ... for a code value recurring far from the median
+    block_s: float  # flat-line test: block length ...
+    flat_abs: float  # ... and the change below which a block is flat, ...
+    flat_rel: float  # ... or below this share of the livelier blocks' change
+    band: tuple[float, float] | None = None  # noise test: where the signal's power is ...
+    ref: tuple[float, float] | None = None  # ... as a share of this wider band
+    share_min: float = 0.0  # below this share the window is unusable
+    share_good: float = 1.0  # at or above it, fully trusted
+    hf_max: float = np.inf  # EDA: largest RMS above 1 Hz (µS) still usable ...
+    hf_good: float = 0.0  # ... and the RMS up to which it is fully trusted
+    rails: bool = True  # look for runs at the window's extremes, and ...
+    codes: bool = True  # ... for a code value recurring far from the median
 
 
 RULES = {
@@ -65,7 +65,7 @@ RULES = {
 }
 # half width (s; None: half an RR), least mean r, band the beats are compared in (Hz)
 TEMPLATE = {"ecg": (0.12, 0.66, (1.0, 40.0)), "ppg": (None, 0.86, (0.5, 8.0))}
-RAIL_MIN_S = 0.02                    # a clipped run lasts at least this long (and 3 samples)
+RAIL_MIN_S = 0.02  # a clipped run lasts at least this long (and 3 samples)
 # Delivered samples as a share of the declared rate: unusable below MIN_COMPLETENESS (a
 # quarter of the samples lost breaks beat intervals and filters alike), fully trusted from
 # GOOD_COMPLETENESS (a device clock a few % slow, jitter at the window's edges).
@@ -86,8 +86,9 @@ def psd(x: np.ndarray, fs: float, nper: int) -> tuple[np.ndarray, np.ndarray]:
     step = max(1, nper // 2)
     xc = x - x.mean()
     # = sliding_window_view(xc, nper)[::step], without its argument handling
-    segs = np.lib.stride_tricks.as_strided(xc, ((xc.size - nper) // step + 1, nper),
-                                           (step * xc.strides[0], xc.strides[0]), writeable=False)
+    segs = np.lib.stride_tricks.as_strided(
+        xc, ((xc.size - nper) // step + 1, nper), (step * xc.strides[0], xc.strides[0]), writeable=False
+    )
     spec = np.abs(np.fft.rfft(segs * _hann(nper), axis=1)) ** 2
     return _freqs(nper, fs), spec.mean(axis=0)
 
@@ -95,12 +96,14 @@ def psd(x: np.ndarray, fs: float, nper: int) -> tuple[np.ndarray, np.ndarray]:
 @lru_cache(maxsize=64)
 def _freqs(n: int, fs: float) -> np.ndarray:
     f = np.fft.rfftfreq(n, 1.0 / fs)
-    f.flags.writeable = False            # shared between calls
+    f.flags.writeable = False  # shared between calls
     return f
 
 
 @lru_cache(maxsize=64)
-def _band_masks(n: int, fs: float, ref: tuple[float, float], band: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+def _band_masks(
+    n: int, fs: float, ref: tuple[float, float], band: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
     f = _freqs(n, fs)
     return (f >= ref[0]) & (f <= ref[1]), (f >= band[0]) & (f <= band[1])
 
@@ -108,7 +111,7 @@ def _band_masks(n: int, fs: float, ref: tuple[float, float], band: tuple[float, 
 @lru_cache(maxsize=64)
 def _hann(n: int) -> np.ndarray:
     w = np.hanning(n)
-    w.flags.writeable = False            # shared between calls
+    w.flags.writeable = False  # shared between calls
     return w
 
 
@@ -132,7 +135,7 @@ def signal_quality(window: Window, kind: str, *, limits: tuple[float, float] | N
         return Quality(0.0, "no data")
     complete, why = completeness(window)
     if complete < 0.5:
-        return Quality(complete, why)    # a trickle of samples: nothing else can be judged
+        return Quality(complete, why)  # a trickle of samples: nothing else can be judged
     lo, hi = float(x.min()), float(x.max())
     # NaN and ±inf carry through min and max: one pass instead of isfinite's mask.
     if not (math.isfinite(lo) and math.isfinite(hi)):
@@ -181,10 +184,10 @@ def _flat(x: np.ndarray, fs: float, rules: Rules, lo: float | None = None, hi: f
     n = max(4, int(round(rules.block_s * fs)))
     if lo is None or hi is None:
         lo, hi = float(x.min()), float(x.max())
-    tiny = 1e-9 * max(1.0, max(-lo, hi))                  # = |x|.max()
+    tiny = 1e-9 * max(1.0, max(-lo, hi))  # = |x|.max()
     if x.size < n:
         return 1.0 if hi - lo > max(rules.flat_abs, tiny) else 0.0
-    blocks = x[x.size - x.size // n * n:].reshape(-1, n)        # aligned on the newest sample
+    blocks = x[x.size - x.size // n * n :].reshape(-1, n)  # aligned on the newest sample
     ptp = blocks.max(axis=1) - blocks.min(axis=1)
     # Relative to the livelier blocks too, so that a unitless PPG is judged on its own scale.
     tol = max(rules.flat_abs, rules.flat_rel * _percentile(ptp, 90), tiny)
@@ -209,13 +212,19 @@ def _percentile(v: np.ndarray, q: float) -> float:
     return a + d * g if g < 0.5 else b - d * (1 - g)
 
 
-def _clipping(x: np.ndarray, fs: float, rules: Rules, limits: tuple[float, float] | None,
-              lo: float | None = None, hi: float | None = None) -> float:
+def _clipping(
+    x: np.ndarray,
+    fs: float,
+    rules: Rules,
+    limits: tuple[float, float] | None,
+    lo: float | None = None,
+    hi: float | None = None,
+) -> float:
     if lo is None or hi is None:
         lo, hi = float(x.min()), float(x.max())
-    span = hi - lo                  # = np.ptp(x)
+    span = hi - lo  # = np.ptp(x)
     if span == 0.0:
-        return 1.0                  # constant: the flat-line check speaks for it
+        return 1.0  # constant: the flat-line check speaks for it
     eps = 1e-9 * span
     rail = (x >= hi - eps) | (x <= lo + eps) if rules.rails else np.zeros(x.size, bool)
     if limits is not None:
@@ -232,7 +241,7 @@ def _clipping(x: np.ndarray, fs: float, rules: Rules, limits: tuple[float, float
         if count >= max(3, 0.01 * x.size) and abs(value - med) > 3.0 * mad + eps:
             stuck = count
     frac = max(clipped, stuck) / x.size
-    return min(1.0, max(0.0, 1.0 - 10.0 * frac))        # 5 % of the window clipped: unusable
+    return min(1.0, max(0.0, 1.0 - 10.0 * frac))  # 5 % of the window clipped: unusable
 
 
 def median(a: np.ndarray) -> float:
@@ -321,7 +330,7 @@ def beat_correlations(window: Window, beat_times, kind: str) -> tuple[np.ndarray
     if idx.size < 3:
         return empty, empty
     segs = filters.detrend_rows(x[idx[:, None] + np.arange(-h, h + 1)])
-    template = np.median(segs, axis=0)           # a few bad beats cannot bend it
+    template = np.median(segs, axis=0)  # a few bad beats cannot bend it
     norm = np.linalg.norm(segs, axis=1) * np.linalg.norm(template)
     r = np.where(norm > 0, segs @ template / np.where(norm > 0, norm, 1.0), 0.0)
     return b, r

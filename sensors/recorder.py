@@ -45,11 +45,11 @@ from sensors.errors import SensorError, StreamNotFound
 from sensors.types import StreamSpec
 
 WORKER = Path(__file__).with_name("recorder_worker.py")
-START_WAIT_S = 30.0          # the worker's Python start-up, on a loaded machine
-STOP_WAIT_S = 60.0           # drain 1 s + LabRecorder's joins: 4.7 to 6.7 s measured
-EXIT_WAIT_S = 10.0           # from "stopped" (file closed) to the process's exit
-PRIVATE = 0o600              # recordings are health data: readable by their owner only
-LATE_LOOK_S = 1.0            # how long to look for watched streams already present
+START_WAIT_S = 30.0  # the worker's Python start-up, on a loaded machine
+STOP_WAIT_S = 60.0  # drain 1 s + LabRecorder's joins: 4.7 to 6.7 s measured
+EXIT_WAIT_S = 10.0  # from "stopped" (file closed) to the process's exit
+PRIVATE = 0o600  # recordings are health data: readable by their owner only
+LATE_LOOK_S = 1.0  # how long to look for watched streams already present
 
 
 def _query(selector: StreamSpec | str) -> str:
@@ -69,21 +69,33 @@ def _label(selector: StreamSpec | str) -> str:
 class XdfRecorder:
     """One XDF file being written by LabRecorder; ``stop()`` finishes it."""
 
-    def __init__(self, path: Path, streams: tuple[StreamSpec, ...], watching: tuple[str, ...],
-                 process: subprocess.Popen, log: Path | None):
+    def __init__(
+        self,
+        path: Path,
+        streams: tuple[StreamSpec, ...],
+        watching: tuple[str, ...],
+        process: subprocess.Popen,
+        log: Path | None,
+    ):
         self.path = path
-        self.streams = streams                 # recorded from the start
-        self.watching = watching               # source_ids that will join when they appear
+        self.streams = streams  # recorded from the start
+        self.watching = watching  # source_ids that will join when they appear
         self.log = log
         self.stop_seconds: float | None = None  # how long LabRecorder took to finish the file
         self._process: subprocess.Popen | None = process
-        self._replies = b""                    # the worker's status output not yet read
+        self._replies = b""  # the worker's status output not yet read
 
     # --- start -------------------------------------------------------------------------------
     @classmethod
-    def start(cls, path: str | Path, streams: Sequence[lsl.ResolvedStream | StreamSpec | str],
-              *, watch: Sequence[StreamSpec | str] = (), timeout: float = 10.0,
-              log: str | Path | None | bool = True) -> "XdfRecorder":
+    def start(
+        cls,
+        path: str | Path,
+        streams: Sequence[lsl.ResolvedStream | StreamSpec | str],
+        *,
+        watch: Sequence[StreamSpec | str] = (),
+        timeout: float = 10.0,
+        log: str | Path | None | bool = True,
+    ) -> "XdfRecorder":
         """Start recording ``streams`` into ``path`` (a new file; never overwritten).
 
         ``timeout``: how long to look for the streams. ``log``: where LabRecorder's messages
@@ -99,7 +111,7 @@ class XdfRecorder:
             recorder = cls._launch(path, log_path, *found)
         except BaseException:
             if path.exists() and path.stat().st_size == 0:
-                path.unlink()                  # only the empty file _claim made
+                path.unlink()  # only the empty file _claim made
             raise
         return recorder
 
@@ -109,12 +121,12 @@ class XdfRecorder:
         wanted = [s for s in streams if not isinstance(s, lsl.ResolvedStream)]
         for s in (*wanted, *watch):
             if not isinstance(s, (StreamSpec, str)):
-                raise TypeError(f"cannot record {s!r}: give a ResolvedStream, a StreamSpec or "
-                                f"a source_id")
+                raise TypeError(f"cannot record {s!r}: give a ResolvedStream, a StreamSpec or a source_id")
         for s in watch:
             if isinstance(s, StreamSpec) and not s.source_id:
-                raise ValueError(f"cannot watch for {s.describe()}: LabRecorder adds late "
-                                 f"streams only when they have a source_id")
+                raise ValueError(
+                    f"cannot watch for {s.describe()}: LabRecorder adds late streams only when they have a source_id"
+                )
         results = lsl.find_each([_query(s) for s in wanted], timeout) if wanted else []
         missing = [_label(s) for s, r in zip(wanted, results) if not r]
         for i, (s, r) in enumerate(zip(wanted, results)):
@@ -126,17 +138,22 @@ class XdfRecorder:
         if several:
             s, r = several[0]
             listing = "\n".join(f"  {x.spec.describe()}" for x in r)
-            raise StreamNotFound(f"{len(r)} streams match {_label(s)}; the recorder needs "
-                                 f"exactly one:\n{listing}\nStop the extra one, or pass the "
-                                 f"stream itself (sensors.lsl.find_stream(...)).")
+            raise StreamNotFound(
+                f"{len(r)} streams match {_label(s)}; the recorder needs "
+                f"exactly one:\n{listing}\nStop the extra one, or pass the "
+                f"stream itself (sensors.lsl.find_stream(...))."
+            )
         chosen = given + [r[0] for r in results]
         watch_ids = list(dict.fromkeys(s if isinstance(s, str) else s.source_id for s in watch))
-        present = lsl.find_each([lsl.stream_predicate(source_id=s) for s in watch_ids],
-                                min(timeout, LATE_LOOK_S)) if watch_ids else []
+        present = (
+            lsl.find_each([lsl.stream_predicate(source_id=s) for s in watch_ids], min(timeout, LATE_LOOK_S))
+            if watch_ids
+            else []
+        )
         for r in present:
             chosen += r
         unique, seen = [], set()
-        for r in chosen:                       # one XDF stream per LSL stream
+        for r in chosen:  # one XDF stream per LSL stream
             if r.info.uid() not in seen:
                 seen.add(r.info.uid())
                 unique.append(r)
@@ -150,14 +167,18 @@ class XdfRecorder:
         # matched the same stream would record it twice.
         watch = [" or ".join(f"({lsl.stream_predicate(source_id=s)})" for s in late)]
         watch = watch if late else []
-        config = {"path": str(path), "streams": [r.info.as_xml() for r in found],
-                  "watch": watch}
+        config = {"path": str(path), "streams": [r.info.as_xml() for r in found], "watch": watch}
         # Its own session: a Ctrl-C or hang-up meant for vrex does not reach it; vrex
         # stops it, or it stops by itself when vrex's end of its stdin closes.
         with _open_log(log) if log else open(os.devnull, "wb") as messages:
-            process = subprocess.Popen([sys.executable, "-P", str(WORKER)],
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       stderr=messages, bufsize=0, start_new_session=True)
+            process = subprocess.Popen(
+                [sys.executable, "-P", str(WORKER)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=messages,
+                bufsize=0,
+                start_new_session=True,
+            )
         recorder = cls(path, tuple(r.spec for r in found), late, process, log)
         try:
             process.stdin.write(json.dumps(config).encode() + b"\n")
@@ -168,8 +189,9 @@ class XdfRecorder:
         if reply != "started":
             recorder._kill()
             why = reply.removeprefix("error ") if reply else "it exited or did not answer"
-            raise SensorError(f"LabRecorder could not start recording {path}: {why}"
-                              f"{f' (its messages are in {log})' if log else ''}")
+            raise SensorError(
+                f"LabRecorder could not start recording {path}: {why}{f' (its messages are in {log})' if log else ''}"
+            )
         return recorder
 
     # --- running -----------------------------------------------------------------------------
@@ -196,27 +218,29 @@ class XdfRecorder:
             if died is None:
                 process.stdin.write(b"stop\n")
             process.stdin.close()
-        except OSError:                        # it died meanwhile: reported below
+        except OSError:  # it died meanwhile: reported below
             pass
         # A worker that ended by itself (SIGTERM) may have finished the file and said so.
         reply = self._read_status(STOP_WAIT_S if died is None else 0.0)
         if reply.startswith("stopped "):
             self.stop_seconds = float(reply.split()[1])
-        try:                                   # once it said "stopped" the file is closed
+        try:  # once it said "stopped" the file is closed
             process.wait(timeout=EXIT_WAIT_S if reply.startswith("stopped ") else STOP_WAIT_S)
         except subprocess.TimeoutExpired:
             self._kill()
         process.stdout.close()
         self._process = None
         if not reply.startswith("stopped "):
-            what = (f"had died (exit code {died})" if died is not None
-                    else f"did not finish within {STOP_WAIT_S:g} s")
-            raise SensorError(f"the recorder process for {self.path} {what}; the file holds what "
-                              f"it wrote until then{f' (see {self.log})' if self.log else ''}")
+            what = f"had died (exit code {died})" if died is not None else f"did not finish within {STOP_WAIT_S:g} s"
+            raise SensorError(
+                f"the recorder process for {self.path} {what}; the file holds what "
+                f"it wrote until then{f' (see {self.log})' if self.log else ''}"
+            )
         with open(self.path, "rb") as f:
             if f.read(4) != b"XDF:":
-                raise SensorError(f"LabRecorder wrote no XDF data to {self.path}"
-                                  f"{f'; see {self.log}' if self.log else ''}")
+                raise SensorError(
+                    f"LabRecorder wrote no XDF data to {self.path}{f'; see {self.log}' if self.log else ''}"
+                )
 
     def _read_status(self, timeout: float) -> str:
         """The worker's next status line; '' if it exits or stays silent for ``timeout``.
@@ -254,29 +278,28 @@ def _claim(path: Path) -> None:
     """Create the file empty, refusing one that exists: the write test and the claim in one
     step (as root, permission bits say nothing; only a real write attempt tells)."""
     if path.exists():
-        raise SensorError(f"cannot record to {path}: it already exists; vrex never overwrites "
-                          f"a recording; choose a new file name")
+        raise SensorError(
+            f"cannot record to {path}: it already exists; vrex never overwrites a recording; choose a new file name"
+        )
     try:
         # 0600 from its creation (health data; no chmod window); O_EXCL never follows a link
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE))
     except OSError as exc:
-        raise SensorError(f"cannot record to {path}: {exc.strerror or exc}; choose a folder "
-                          f"you can write to") from exc
+        raise SensorError(f"cannot record to {path}: {exc.strerror or exc}; choose a folder you can write to") from exc
 
 
 def _open_log(path: Path):
     """LabRecorder's log, appended to: created 0600, never through a symbolic link."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
-                     | os.O_NONBLOCK | os.O_CLOEXEC, PRIVATE)
+        fd = os.open(
+            path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, PRIVATE
+        )
     except OSError as exc:
         why = "it is a symbolic link" if os.path.islink(path) else (exc.strerror or str(exc))
-        raise SensorError(f"cannot write the recorder's log {path}: {why}; move it away and "
-                          f"start again") from exc
+        raise SensorError(f"cannot write the recorder's log {path}: {why}; move it away and start again") from exc
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise SensorError(f"cannot write the recorder's log {path}: not a regular file; move "
-                          f"it away and start again")
+        raise SensorError(f"cannot write the recorder's log {path}: not a regular file; move it away and start again")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "ab")
 
@@ -313,7 +336,8 @@ def load_xdf(path: str | Path, **kwargs) -> tuple[list[dict], dict]:
     the cut falls inside a chunk's header, as a SIGKILLed recorder's file may be."""
     import io
 
-    import pyxdf                               # only readers of recordings need it
+    import pyxdf  # only readers of recordings need it
+
     kwargs.setdefault("verbose", False)
     length = intact_length(path)
     if length == os.path.getsize(path):
@@ -325,8 +349,10 @@ def load_xdf(path: str | Path, **kwargs) -> tuple[list[dict], dict]:
 def _missing_message(missing: list[str], timeout: float) -> str:
     seen = lsl.list_streams()
     listing = "\n".join(f"  {s.describe()}" for s in seen) or "  (none)"
-    return (f"cannot start recording: not found within {timeout:g} s: {'; '.join(missing)}.\n"
-            f"Streams on the network:\n{listing}\nStart the missing stream, or leave it out.")
+    return (
+        f"cannot start recording: not found within {timeout:g} s: {'; '.join(missing)}.\n"
+        f"Streams on the network:\n{listing}\nStart the missing stream, or leave it out."
+    )
 
 
 __all__ = ["XdfRecorder", "intact_length", "load_xdf"]

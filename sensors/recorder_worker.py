@@ -34,7 +34,7 @@ import time
 # LabRecorder pulls each stream every 0.5 s and does not pull again once told to stop: wait
 # this long first, so samples pushed just before the stop (session_end) reach the file.
 DRAIN_S = 1.0
-POLL_S = 0.2       # how often the wait for a stop looks at the SIGTERM flag
+POLL_S = 0.2  # how often the wait for a stop looks at the SIGTERM flag
 
 
 _stop_asked = False
@@ -51,7 +51,7 @@ def _wait_for_stop(stdin_fd: int) -> None:
     while not _stop_asked:
         ready, _, _ = select.select([stdin_fd], [], [], POLL_S)
         if ready:
-            os.read(stdin_fd, 4096)           # a stop line, or b"" at end of stdin: either stops
+            os.read(stdin_fd, 4096)  # a stop line, or b"" at end of stdin: either stops
             return
 
 
@@ -68,12 +68,12 @@ def _read_line(fd: int) -> bytes:
 
 def main() -> int:
     status = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)                             # LabRecorder's std::cout goes to the log
+    os.dup2(2, 1)  # LabRecorder's std::cout goes to the log
 
     def say(line: str) -> None:
         try:
             status.write(line + "\n")
-        except OSError:                       # vrex is gone; the file still gets finished
+        except OSError:  # vrex is gone; the file still gets finished
             pass
 
     first = _read_line(sys.stdin.fileno())
@@ -83,7 +83,7 @@ def main() -> int:
     # Health data: whatever LabRecorder creates is its owner's only (the parent made the
     # XDF 0600 already; it opens it by name, in a folder only the owner can change).
     os.umask(0o077)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is for vrex, which stops us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for vrex, which stops us
     signal.signal(signal.SIGTERM, _on_term)
     # LabRecorder's threads inherit this thread's signal mask. With SIGTERM blocked in them,
     # the kernel delivers it to this thread, the only one that runs Python's handler. Before
@@ -92,9 +92,9 @@ def main() -> int:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
         import labrecorder
-        recording = labrecorder.Recording(config["path"], config["streams"], config["watch"],
-                                          {}, True)
-    except Exception as exc:                  # noqa: BLE001 - reported to the parent verbatim
+
+        recording = labrecorder.Recording(config["path"], config["streams"], config["watch"], {}, True)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent verbatim
         say(f"error {type(exc).__name__}: {exc}")
         return 1
     finally:
@@ -104,9 +104,9 @@ def main() -> int:
     _wait_for_stop(sys.stdin.fileno())
     start = time.monotonic()
     time.sleep(DRAIN_S)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)     # let the file be finished
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the file be finished
     recording.stop()
-    del recording                             # joins LabRecorder's threads, writes footers
+    del recording  # joins LabRecorder's threads, writes footers
     print(f"vrex: recording stopped after {time.monotonic() - start:.2f} s", flush=True)
     say(f"stopped {time.monotonic() - start:.3f}")
     status.close()

@@ -29,10 +29,18 @@ import numpy as np
 from sensors.errors import RecordingError
 from sensors.types import StreamSpec
 
-_TYPES = {"ecg": "ECG", "ppg": "PPG", "bvp": "PPG", "eda": "EDA", "gsr": "EDA", "resp": "RESP",
-          "rr": "RR", "markers": "Markers"}
+_TYPES = {
+    "ecg": "ECG",
+    "ppg": "PPG",
+    "bvp": "PPG",
+    "eda": "EDA",
+    "gsr": "EDA",
+    "resp": "RESP",
+    "rr": "RR",
+    "markers": "Markers",
+}
 _UNITS = {"mv": "mV", "uv": "uV", "v": "V", "us": "uS", "nu": "normalised", "ms": "ms", "s": "s"}
-MAX_SECONDS = 48 * 3600       # longer is not a session recording
+MAX_SECONDS = 48 * 3600  # longer is not a session recording
 _XDF_FORMATS = ("float32", "double64", "string", "int8", "int16", "int32", "int64")
 
 logger = logging.getLogger(__name__)
@@ -41,8 +49,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RecordedStream:
     spec: StreamSpec
-    times: np.ndarray          # (n,) seconds from the recording's own clock
-    values: np.ndarray         # (n, channels) float64, or (n,) object for markers
+    times: np.ndarray  # (n,) seconds from the recording's own clock
+    values: np.ndarray  # (n, channels) float64, or (n,) object for markers
 
 
 @dataclass(frozen=True)
@@ -78,13 +86,18 @@ def _in_time_order(path: Path, s: RecordedStream) -> RecordedStream:
     earlier than the sample before it is not: an outlet may stamp samples out of order (LSL
     records what it is given), and a replay sends each sample at its own time."""
     if not np.isfinite(s.times).all():
-        raise RecordingError(f"{path}: stream '{s.spec.name}' has time stamps that are not finite — "
-                             "the file is damaged; record again")
+        raise RecordingError(
+            f"{path}: stream '{s.spec.name}' has time stamps that are not finite — the file is damaged; record again"
+        )
     back = int(np.count_nonzero(np.diff(s.times) < 0))
     if not back:
         return s
-    logger.warning("%s: stream '%s' has %d sample(s) stamped earlier than the sample before; "
-                   "replaying them in time order", path, s.spec.name, back)
+    logger.warning(
+        "%s: stream '%s' has %d sample(s) stamped earlier than the sample before; replaying them in time order",
+        path,
+        s.spec.name,
+        back,
+    )
     order = np.argsort(s.times, kind="stable")
     return RecordedStream(s.spec, s.times[order], s.values[order])
 
@@ -93,17 +106,27 @@ def _signal_spec(key: str, rate: float, path: Path, source: str) -> StreamSpec:
     parts = key.lower().split("_")
     kind = _TYPES.get(parts[0])
     if kind is None:
-        raise RecordingError(f"{path}: cannot tell what signal '{key}' is — name it ecg_*, ppg_*, bvp_*, eda_*, "
-                             "gsr_*, resp_* or rr_*, with the unit last (e.g. ecg_mV, eda_uS)")
+        raise RecordingError(
+            f"{path}: cannot tell what signal '{key}' is — name it ecg_*, ppg_*, bvp_*, eda_*, "
+            "gsr_*, resp_* or rr_*, with the unit last (e.g. ecg_mV, eda_uS)"
+        )
     unit = _UNITS.get(parts[-1], "") if len(parts) > 1 else ""
     label = "_".join(parts[1:-1] if unit else parts[1:]) or parts[0]
-    return StreamSpec(name=f"replay-{key}", type=kind, rate=rate, channel_count=1, channel_format="float32",
-                      source_id=f"vrex-replay:{source}:{key}", labels=(label,), units=(unit,))
+    return StreamSpec(
+        name=f"replay-{key}",
+        type=kind,
+        rate=rate,
+        channel_count=1,
+        channel_format="float32",
+        source_id=f"vrex-replay:{source}:{key}",
+        labels=(label,),
+        units=(unit,),
+    )
 
 
 def _load_npz(path: Path) -> list[RecordedStream]:
     try:
-        with np.load(path, allow_pickle=False) as data:      # never unpickle a file from outside
+        with np.load(path, allow_pickle=False) as data:  # never unpickle a file from outside
             arrays = {k: data[k] for k in data.files}
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise RecordingError(f"{path}: not a readable NPZ recording ({exc}) — the file may be truncated") from exc
@@ -144,8 +167,10 @@ def _load_csv(path: Path) -> list[RecordedStream]:
         raise RecordingError(f"{path}: every row needs {len(header)} values and there must be at least 2 rows")
     times = table[:, 0]
     rate = float(1.0 / np.median(np.diff(times))) if len(times) > 1 else 0.0
-    return [RecordedStream(_signal_spec(name.strip(), rate, path, path.stem), times, table[:, i + 1:i + 2])
-            for i, name in enumerate(header[1:])]
+    return [
+        RecordedStream(_signal_spec(name.strip(), rate, path, path.stem), times, table[:, i + 1 : i + 2])
+        for i, name in enumerate(header[1:])
+    ]
 
 
 def _all_numbers(row: list[str]) -> bool:
@@ -157,25 +182,31 @@ def _all_numbers(row: list[str]) -> bool:
 
 
 def _load_xdf(path: Path) -> list[RecordedStream]:
-    import pyxdf          # only replay needs it
+    import pyxdf  # only replay needs it
+
     try:
         streams, _ = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
-    except Exception as exc:          # pyxdf raises many kinds on damaged input
+    except Exception as exc:  # pyxdf raises many kinds on damaged input
         problem = _xdf_header_problem(path)
-        if problem is not None:       # pyxdf's own message (e.g. a float() error) names no stream
-            raise RecordingError(f"{path}: {problem}, so the file cannot be read (pyxdf: {type(exc).__name__}: "
-                                 f"{exc}) — fix that stream's header, or record again") from exc
-        raise RecordingError(f"{path}: not a readable XDF file ({type(exc).__name__}: {exc}) — "
-                             "record with LabRecorder or vrex, or check the file is complete") from exc
+        if problem is not None:  # pyxdf's own message (e.g. a float() error) names no stream
+            raise RecordingError(
+                f"{path}: {problem}, so the file cannot be read (pyxdf: {type(exc).__name__}: "
+                f"{exc}) — fix that stream's header, or record again"
+            ) from exc
+        raise RecordingError(
+            f"{path}: not a readable XDF file ({type(exc).__name__}: {exc}) — "
+            "record with LabRecorder or vrex, or check the file is complete"
+        ) from exc
     return [_xdf_stream(path, index, s) for index, s in enumerate(streams)]
 
 
 def _xdf_header_problem(path: Path) -> str | None:
     """The first stream header that pyxdf cannot load ('stream 'X': why'), or None."""
     try:
-        from pyxdf.pyxdf import parse_xdf      # headers only, as text: nothing converted yet
+        from pyxdf.pyxdf import parse_xdf  # headers only, as text: nothing converted yet
+
         chunks = parse_xdf(str(path))
-    except Exception:                            # not XDF at all, or cut inside a header
+    except Exception:  # not XDF at all, or cut inside a header
         return None
     headers = [c for c in chunks if isinstance(c, dict) and c.get("tag") == 2]
     for number, header in enumerate(headers, start=1):
@@ -235,13 +266,14 @@ def _xdf_stream(path: Path, index: int, s: object) -> RecordedStream:
     except ValueError:
         rate = math.nan
     if not (math.isfinite(rate) and rate >= 0):
-        raise RecordingError(f"{where}: nominal_srate '{rate_text}' is not a rate — the header is damaged "
-                             "(a rate in Hz, or 0 for an irregular stream)")
+        raise RecordingError(
+            f"{where}: nominal_srate '{rate_text}' is not a rate — the header is damaged "
+            "(a rate in Hz, or 0 for an irregular stream)"
+        )
     series = s.get("time_series")
     fmt = _xdf_text(info, "channel_format").lower() or ("string" if isinstance(series, list) else "float32")
     if fmt not in _XDF_FORMATS:
-        raise RecordingError(f"{where}: channel format '{fmt}' is not an LSL format — "
-                             f"one of {', '.join(_XDF_FORMATS)}")
+        raise RecordingError(f"{where}: channel format '{fmt}' is not an LSL format — one of {', '.join(_XDF_FORMATS)}")
     try:
         header_count = int(_xdf_text(info, "channel_count", "0"))
     except ValueError:
@@ -255,12 +287,21 @@ def _xdf_stream(path: Path, index: int, s: object) -> RecordedStream:
         raise RecordingError(f"{where}: {len(times)} time stamps for {len(values)} samples — the file is damaged")
     count = values.shape[1]
     if header_count and len(values) and header_count != count:
-        logger.warning("%s: header says %d channel(s), samples have %d; replaying %d", where, header_count,
-                       count, count)
+        logger.warning(
+            "%s: header says %d channel(s), samples have %d; replaying %d", where, header_count, count, count
+        )
     labels, units = _xdf_channels(info, count)
-    spec = StreamSpec(name=name, type=_xdf_text(info, "type"), rate=rate, channel_count=count,
-                      channel_format=fmt, source_id=_xdf_text(info, "source_id"),
-                      hostname=_xdf_text(info, "hostname"), labels=labels, units=units)
+    spec = StreamSpec(
+        name=name,
+        type=_xdf_text(info, "type"),
+        rate=rate,
+        channel_count=count,
+        channel_format=fmt,
+        source_id=_xdf_text(info, "source_id"),
+        hostname=_xdf_text(info, "hostname"),
+        labels=labels,
+        units=units,
+    )
     return RecordedStream(spec, times, values)
 
 
@@ -273,8 +314,10 @@ def _xdf_values(where: str, series: object, fmt: str, header_count: int) -> np.n
         width = len(rows[0]) if rows else max(header_count, 1)
         for i, row in enumerate(rows):
             if not row or len(row) != width:
-                raise RecordingError(f"{where}: sample {i} has {len(row)} channel(s), expected "
-                                     f"{width or header_count or 1} — the file is damaged")
+                raise RecordingError(
+                    f"{where}: sample {i} has {len(row)} channel(s), expected "
+                    f"{width or header_count or 1} — the file is damaged"
+                )
         values = np.empty((len(rows), width), dtype=object)
         for i, row in enumerate(rows):
             values[i] = ["" if v is None else str(v) for v in row]
@@ -282,15 +325,17 @@ def _xdf_values(where: str, series: object, fmt: str, header_count: int) -> np.n
     try:
         values = np.asarray(series, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise RecordingError(f"{where}: samples are not {fmt} numbers of one shape ({exc}) — "
-                             "the file is damaged") from exc
+        raise RecordingError(
+            f"{where}: samples are not {fmt} numbers of one shape ({exc}) — the file is damaged"
+        ) from exc
     if values.size == 0:
         return np.zeros((0, max(header_count, 1)))
-    if values.ndim == 1:             # one channel, or one sample of several
+    if values.ndim == 1:  # one channel, or one sample of several
         return values[:, None] if header_count <= 1 or len(values) != header_count else values[None, :]
     if values.ndim != 2:
-        raise RecordingError(f"{where}: samples have shape {values.shape}, expected (samples, channels) — "
-                             "the file is damaged")
+        raise RecordingError(
+            f"{where}: samples have shape {values.shape}, expected (samples, channels) — the file is damaged"
+        )
     return values
 
 

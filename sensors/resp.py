@@ -20,12 +20,12 @@ from .types import Quality, Window
 
 BAND_HZ = (0.05, 1.5)
 HYST = 0.25
-CYCLE_S = (60.0 / 60.0, 60.0 / 3.0)       # plausible breath lengths: 60 down to 3 per minute
+CYCLE_S = (60.0 / 60.0, 60.0 / 3.0)  # plausible breath lengths: 60 down to 3 per minute
 
 
 @dataclass(frozen=True)
 class Respiration:
-    rate_bpm: float                 # breaths per minute
+    rate_bpm: float  # breaths per minute
     n_cycles: int
     quality: Quality
     reason: str = ""
@@ -37,12 +37,20 @@ def respiration_rate(window: Window, *, min_duration_s: float = 15.0) -> Respira
     if not q.usable:
         return Respiration(math.nan, 0, q, f"respiration {q.reason}")
     if window.duration < min_duration_s:
-        return Respiration(math.nan, 0, Quality(0.0, "no data"),
-                           f"respiration window {window.duration:.1f} s; needs {min_duration_s:g} s")
+        return Respiration(
+            math.nan,
+            0,
+            Quality(0.0, "no data"),
+            f"respiration window {window.duration:.1f} s; needs {min_duration_s:g} s",
+        )
     fs = sample_rate(window)
-    if 0.4 * fs <= 2 * BAND_HZ[0]:         # too few samples per breath to filter or count
-        return Respiration(math.nan, 0, Quality(0.0, "implausible values"),
-                           f"respiration sampled at {fs:.2g} Hz; needs at least {5 * BAND_HZ[0]:.2g} Hz")
+    if 0.4 * fs <= 2 * BAND_HZ[0]:  # too few samples per breath to filter or count
+        return Respiration(
+            math.nan,
+            0,
+            Quality(0.0, "implausible values"),
+            f"respiration sampled at {fs:.2g} Hz; needs at least {5 * BAND_HZ[0]:.2g} Hz",
+        )
     t = np.asarray(window.times, dtype=np.float64)
     x = np.asarray(window.values, dtype=np.float64)
     # Low-pass at twice the dominant breathing frequency: keeps the breath's shape, drops
@@ -57,8 +65,12 @@ def respiration_rate(window: Window, *, min_duration_s: float = 15.0) -> Respira
     cycles = np.diff(onsets)
     cycles = cycles[(cycles >= CYCLE_S[0]) & (cycles <= CYCLE_S[1])]
     if cycles.size < 2:
-        return Respiration(math.nan, int(cycles.size), Quality(min(q.index, 0.4), "noisy"),
-                           f"fewer than 2 plausible breaths in {window.duration:.0f} s")
+        return Respiration(
+            math.nan,
+            int(cycles.size),
+            Quality(min(q.index, 0.4), "noisy"),
+            f"fewer than 2 plausible breaths in {window.duration:.0f} s",
+        )
     med = float(np.median(cycles))
     # Irregular breathing is real, but cycles scattered beyond ±50 % mean we count noise.
     # Judged first: with that much scatter no cycle may lie within ±50 % of the median (two
@@ -66,8 +78,9 @@ def respiration_rate(window: Window, *, min_duration_s: float = 15.0) -> Respira
     # warning on the therapist's terminal, seen in a loaded demo).
     spread = float(np.median(np.abs(cycles - med)) / med)
     if spread > 0.5:
-        return Respiration(math.nan, int(cycles.size), Quality(0.3, "noisy"),
-                           f"breath lengths scatter by {100 * spread:.0f} %")
+        return Respiration(
+            math.nan, int(cycles.size), Quality(0.3, "noisy"), f"breath lengths scatter by {100 * spread:.0f} %"
+        )
     rate = 60.0 / float(cycles[(cycles >= 0.5 * med) & (cycles <= 1.5 * med)].mean())
     return Respiration(rate, int(cycles.size), q)
 

@@ -17,10 +17,10 @@ class StreamSpec:
     """What a stream says about itself (its LSL header and ``desc/channels``)."""
 
     name: str
-    type: str                      # ECG, PPG, BVP, EDA, GSR, RESP, RR, Markers, ...
-    rate: float                    # samples per second; 0 for irregular streams (RR, markers)
+    type: str  # ECG, PPG, BVP, EDA, GSR, RESP, RR, Markers, ...
+    rate: float  # samples per second; 0 for irregular streams (RR, markers)
     channel_count: int
-    channel_format: str            # float32, double64, int32, string, ...
+    channel_format: str  # float32, double64, int32, string, ...
     source_id: str = ""
     hostname: str = ""
     labels: tuple[str, ...] = ()
@@ -35,9 +35,9 @@ class StreamSpec:
 class Window:
     """Samples of one signal over a time window, oldest first."""
 
-    times: np.ndarray              # (n,) seconds, LSL clock
-    values: np.ndarray             # (n,) float64, in the signal's canonical unit
-    rate: float                    # nominal rate; 0 for irregular streams
+    times: np.ndarray  # (n,) seconds, LSL clock
+    values: np.ndarray  # (n,) float64, in the signal's canonical unit
+    rate: float  # nominal rate; 0 for irregular streams
     unit: str = ""
 
     @property
@@ -50,8 +50,8 @@ class Quality:
     """How far a signal can be trusted right now: 1 good … 0 useless, and why."""
 
     index: float
-    reason: str = "ok"             # 'ok', 'flat line', 'clipping', 'implausible values', 'noisy', 'stale', 'no data'
-                                   # (the weakest check; 'ok' only when nothing cost any index)
+    reason: str = "ok"  # 'ok', 'flat line', 'clipping', 'implausible values', 'noisy', 'stale', 'no data'
+    # (the weakest check; 'ok' only when nothing cost any index)
 
     @property
     def usable(self) -> bool:
@@ -69,24 +69,24 @@ class Features:
 
     time: float
     hr_bpm: float = math.nan
-    hr_source: str = ""            # 'ecg', 'ppg' or 'rr'
+    hr_source: str = ""  # 'ecg', 'ppg' or 'rr'
     rmssd_ms: float = math.nan
     eda_tonic_us: float = math.nan
     scr_per_min: float = math.nan
     scr_amplitude_us: float = math.nan
     resp_rate_bpm: float = math.nan
-    quality: dict[str, Quality] = field(default_factory=dict)    # per signal: ecg, ppg, eda, resp, rr
-    age_s: dict[str, float] = field(default_factory=dict)        # per signal: newest sample's age
+    quality: dict[str, Quality] = field(default_factory=dict)  # per signal: ecg, ppg, eda, resp, rr
+    age_s: dict[str, float] = field(default_factory=dict)  # per signal: newest sample's age
     relative: dict[str, float] = field(default_factory=dict)
-    reasons: dict[str, str] = field(default_factory=dict)        # per NaN feature: why, in words
+    reasons: dict[str, str] = field(default_factory=dict)  # per NaN feature: why, in words
     # Beat-to-beat heart rate (sensors.hr_fast): the newest run of ~6 regular beats, for the
     # safety shield's HR ceiling only — not in NAMES, so the policy's input never changes.
     # NaN unless the run is regular, fresh and from a usable signal; relative['hr_fast_bpm']
     # is its fraction above the HR baseline.
     hr_fast_bpm: float = math.nan
-    hr_fast_source: str = ""       # 'ecg', 'ppg' or 'rr'
+    hr_fast_source: str = ""  # 'ecg', 'ppg' or 'rr'
     hr_fast_quality: Quality = Quality(0.0, "no data")
-    hr_fast_age_s: float = math.nan    # newest beat of the run: its age at ``time``
+    hr_fast_age_s: float = math.nan  # newest beat of the run: its age at ``time``
 
     NAMES = ("hr_bpm", "rmssd_ms", "eda_tonic_us", "scr_per_min", "scr_amplitude_us", "resp_rate_bpm")
 

@@ -30,10 +30,17 @@ from sensors.errors import StreamFormatError
 # removed. The canonical name is always a synonym of itself.
 KIND_SYNONYMS: dict[str, tuple[str, ...]] = {
     "ecg": ("ecg", "ekg", "electrocardiogram", "electrocardiography"),
-    "ppg": ("ppg", "bvp", "pleth", "ppgbvp", "plethysmogram", "photoplethysmogram",
-            "photoplethysmography", "bloodvolumepulse"),
-    "eda": ("eda", "gsr", "scl", "skinconductance", "electrodermal", "electrodermalactivity",
-            "galvanicskinresponse"),
+    "ppg": (
+        "ppg",
+        "bvp",
+        "pleth",
+        "ppgbvp",
+        "plethysmogram",
+        "photoplethysmogram",
+        "photoplethysmography",
+        "bloodvolumepulse",
+    ),
+    "eda": ("eda", "gsr", "scl", "skinconductance", "electrodermal", "electrodermalactivity", "galvanicskinresponse"),
     "resp": ("resp", "rsp", "respiration", "respiratory", "breathing"),
     "rr": ("rr", "rri", "ibi", "rrinterval", "rrintervals", "interbeatinterval", "nn"),
     "markers": ("markers", "marker", "events", "event"),
@@ -46,7 +53,7 @@ CANONICAL_UNIT = {"ecg": "mV", "eda": "uS", "rr": "ms", "ppg": "", "resp": ""}
 # ECG in mV and EDA in µS are what most LSL device apps send; RR intervals in ms likewise.
 DEFAULT_UNIT = {"ecg": "mV", "eda": "uS", "rr": "ms"}
 
-NEEDS_RATE = frozenset({"ecg", "ppg", "eda", "resp"})   # regular signals
+NEEDS_RATE = frozenset({"ecg", "ppg", "eda", "resp"})  # regular signals
 IRREGULAR = frozenset({"rr", "markers"})
 
 
@@ -64,39 +71,80 @@ def canonical_kind(stream_type: str) -> str | None:
 # Values: (factor to the canonical unit, reciprocal). Reciprocal: canonical = factor / x.
 
 _EDA_SYMBOLS = {
-    "S": 1e6, "mS": 1e3, "uS": 1.0, "nS": 1e-3,
-    "mho": 1e6, "mmho": 1e3, "umho": 1.0,
+    "S": 1e6,
+    "mS": 1e3,
+    "uS": 1.0,
+    "nS": 1e-3,
+    "mho": 1e6,
+    "mmho": 1e3,
+    "umho": 1.0,
 }
 _EDA_WORDS = {
-    "siemens": 1e6, "millisiemens": 1e3, "microsiemens": 1.0, "microsiemen": 1.0,
-    "nanosiemens": 1e-3, "micromho": 1.0, "micromhos": 1.0,
-    "us": 1.0,   # 'us'/'US' for µS: in an EDA stream it cannot mean microseconds
+    "siemens": 1e6,
+    "millisiemens": 1e3,
+    "microsiemens": 1.0,
+    "microsiemen": 1.0,
+    "nanosiemens": 1e-3,
+    "micromho": 1.0,
+    "micromhos": 1.0,
+    "us": 1.0,  # 'us'/'US' for µS: in an EDA stream it cannot mean microseconds
 }
 # Resistance R -> conductance in µS: G[µS] = 1e6 / R[Ohm] = 1e3 / R[kOhm] = 1 / R[MOhm].
-_EDA_RESISTANCE_SYMBOLS = {"ohm": 1e6, "Ohm": 1e6, "kohm": 1e3, "kOhm": 1e3, "KOhm": 1e3,
-                           "Kohm": 1e3, "MOhm": 1.0, "Mohm": 1.0}
-_EDA_RESISTANCE_WORDS = {"ohms": 1e6, "kiloohm": 1e3, "kiloohms": 1e3, "kilohm": 1e3,
-                         "kilohms": 1e3, "megaohm": 1.0, "megaohms": 1.0, "megohm": 1.0,
-                         "megohms": 1.0}
+_EDA_RESISTANCE_SYMBOLS = {
+    "ohm": 1e6,
+    "Ohm": 1e6,
+    "kohm": 1e3,
+    "kOhm": 1e3,
+    "KOhm": 1e3,
+    "Kohm": 1e3,
+    "MOhm": 1.0,
+    "Mohm": 1.0,
+}
+_EDA_RESISTANCE_WORDS = {
+    "ohms": 1e6,
+    "kiloohm": 1e3,
+    "kiloohms": 1e3,
+    "kilohm": 1e3,
+    "kilohms": 1e3,
+    "megaohm": 1.0,
+    "megaohms": 1.0,
+    "megohm": 1.0,
+    "megohms": 1.0,
+}
 
 _ECG_SYMBOLS = {"V": 1e3, "mV": 1.0, "uV": 1e-3, "nV": 1e-6}
-_ECG_WORDS = {"volt": 1e3, "volts": 1e3, "millivolt": 1.0, "millivolts": 1.0,
-              "microvolt": 1e-3, "microvolts": 1e-3, "nanovolt": 1e-6, "nanovolts": 1e-6}
+_ECG_WORDS = {
+    "volt": 1e3,
+    "volts": 1e3,
+    "millivolt": 1.0,
+    "millivolts": 1.0,
+    "microvolt": 1e-3,
+    "microvolts": 1e-3,
+    "nanovolt": 1e-6,
+    "nanovolts": 1e-6,
+}
 
 _RR_SYMBOLS = {"s": 1e3, "ms": 1.0}
-_RR_WORDS = {"sec": 1e3, "secs": 1e3, "second": 1e3, "seconds": 1e3, "msec": 1.0,
-             "msecs": 1.0, "millisecond": 1.0, "milliseconds": 1.0}
+_RR_WORDS = {
+    "sec": 1e3,
+    "secs": 1e3,
+    "second": 1e3,
+    "seconds": 1e3,
+    "msec": 1.0,
+    "msecs": 1.0,
+    "millisecond": 1.0,
+    "milliseconds": 1.0,
+}
 
 # pylsl's StreamInfo.set_channel_units writes an integer power of ten of the base SI unit
 # ("-6" = micro); base units: V for ECG, S for EDA, s for RR. Canonical exponent offset:
 _POWER_OFFSET = {"ecg": 3, "eda": 6, "rr": 3}
 
 _ACCEPTED = {
-    "ecg": "V, mV, uV (µV, μV), nV, volts, millivolts, microvolts, or a power of ten of "
-           "volts such as -3 or -6",
+    "ecg": "V, mV, uV (µV, μV), nV, volts, millivolts, microvolts, or a power of ten of volts such as -3 or -6",
     "eda": "S, mS, uS (µS, μS), nS, siemens, microsiemens, mho forms, or resistance in "
-           "Ohm, kOhm or MOhm (converted to conductance), or a power of ten of siemens "
-           "such as -6",
+    "Ohm, kOhm or MOhm (converted to conductance), or a power of ten of siemens "
+    "such as -6",
     "rr": "s, ms, seconds, milliseconds, or a power of ten of seconds such as -3",
 }
 
@@ -106,11 +154,11 @@ class Conversion:
     """How to turn one channel's values into the canonical unit of its kind."""
 
     kind: str
-    declared: str                  # the unit as the stream declared it ('' if none)
-    unit: str                      # canonical unit after conversion ('' = as sent)
+    declared: str  # the unit as the stream declared it ('' if none)
+    unit: str  # canonical unit after conversion ('' = as sent)
     factor: float = 1.0
-    reciprocal: bool = False       # resistance -> conductance: out = factor / x
-    assumed: bool = False          # the stream declared no unit; a default was assumed
+    reciprocal: bool = False  # resistance -> conductance: out = factor / x
+    assumed: bool = False  # the stream declared no unit; a default was assumed
 
     @property
     def identity(self) -> bool:

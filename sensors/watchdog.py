@@ -46,14 +46,14 @@ import numpy as np
 from .quality import GOOD_COMPLETENESS, MIN_COMPLETENESS
 
 DEFAULT_GRACE_S = 1.0
-COMPLETENESS_WINDOW_S = 5.0                    # delivered rate measured over this much data
+COMPLETENESS_WINDOW_S = 5.0  # delivered rate measured over this much data
 # Irregular streams: the longest normal wait for the next sample.
-DEFAULT_IRREGULAR_INTERVAL_S = {"rr": 2.0}     # a beat at least every 2 s (HR > 30 bpm)
-FUTURE_TOLERANCE_S = 0.05                      # clock sync is ms-accurate; beyond this is wrong
+DEFAULT_IRREGULAR_INTERVAL_S = {"rr": 2.0}  # a beat at least every 2 s (HR > 30 bpm)
+FUTURE_TOLERANCE_S = 0.05  # clock sync is ms-accurate; beyond this is wrong
 
 
 class Status(enum.Enum):
-    NO_DATA = "no data"            # nothing fresh has ever arrived
+    NO_DATA = "no data"  # nothing fresh has ever arrived
     OK = "ok"
     STALE = "stale"
 
@@ -62,11 +62,11 @@ class Status(enum.Enum):
 class Event:
     """Something a therapist or the recorder should know about one stream."""
 
-    time: float                    # when it was noticed (the watchdog's clock)
+    time: float  # when it was noticed (the watchdog's clock)
     stream: str
-    kind: str                      # watchdog: 'stale', 'recovered', 'old', 'future', 'gap',
-                                   # 'incomplete', 'complete';
-                                   # reader: 'nonfinite', 'units', 'future' (dropped)
+    kind: str  # watchdog: 'stale', 'recovered', 'old', 'future', 'gap',
+    # 'incomplete', 'complete';
+    # reader: 'nonfinite', 'units', 'future' (dropped)
     message: str
 
 
@@ -77,7 +77,7 @@ class Arrival:
     fresh: int = 0
     old: int = 0
     future: int = 0
-    newest_age: float = math.nan   # now - newest timestamp of the chunk
+    newest_age: float = math.nan  # now - newest timestamp of the chunk
     oldest_age: float = math.nan
 
 
@@ -87,20 +87,31 @@ _NOTHING = Arrival()
 class Watchdog:
     """Tracks one stream: feed it every chunk's timestamps, call ``check`` every poll."""
 
-    def __init__(self, stream: str, rate: float, *, clock: Callable[[], float],
-                 expected_interval: float | None = None, grace: float = DEFAULT_GRACE_S,
-                 confirm: int = 2, max_events: int = 100,
-                 completeness_window: float = COMPLETENESS_WINDOW_S):
+    def __init__(
+        self,
+        stream: str,
+        rate: float,
+        *,
+        clock: Callable[[], float],
+        expected_interval: float | None = None,
+        grace: float = DEFAULT_GRACE_S,
+        confirm: int = 2,
+        max_events: int = 100,
+        completeness_window: float = COMPLETENESS_WINDOW_S,
+    ):
         if expected_interval is None:
             if not rate or rate <= 0:
                 raise ValueError(
                     f"stream '{stream}' is irregular (rate 0): give expected_interval, the "
-                    f"longest normal wait in seconds for its next sample (RR: 2.0)")
+                    f"longest normal wait in seconds for its next sample (RR: 2.0)"
+                )
             expected_interval = 1.0 / rate
         if expected_interval <= 0 or grace <= 0 or confirm < 1 or not completeness_window > 0:
-            raise ValueError(f"expected_interval, grace and completeness_window must be > 0 and "
-                             f"confirm >= 1; got {expected_interval}, {grace}, "
-                             f"{completeness_window}, {confirm}")
+            raise ValueError(
+                f"expected_interval, grace and completeness_window must be > 0 and "
+                f"confirm >= 1; got {expected_interval}, {grace}, "
+                f"{completeness_window}, {confirm}"
+            )
         self.stream = stream
         self.rate = float(rate)
         self.expected_interval = float(expected_interval)
@@ -109,19 +120,19 @@ class Watchdog:
         self.confirm = int(confirm)
         self.clock = clock
         self.status = Status.NO_DATA
-        self.last_time = math.nan          # newest fresh sample, clamped to its arrival time
-        self.last_arrival = math.nan       # when any sample last arrived
-        self.stale_since = math.nan        # when the stream became stale (last + stale_after)
-        self.detected_at = math.nan        # when that was noticed
+        self.last_time = math.nan  # newest fresh sample, clamped to its arrival time
+        self.last_arrival = math.nan  # when any sample last arrived
+        self.stale_since = math.nan  # when the stream became stale (last + stale_after)
+        self.detected_at = math.nan  # when that was noticed
         self.fresh_total = 0
         self.old_total = 0
         self.future_total = 0
         self._confirming = 0
-        self._newest_seen = -math.inf      # newest timestamp of any sample (for gaps)
+        self._newest_seen = -math.inf  # newest timestamp of any sample (for gaps)
         self.completeness_window = float(completeness_window)
-        self.delivered_rate = math.nan     # fresh samples/s over the window; NaN: not judged yet
+        self.delivered_rate = math.nan  # fresh samples/s over the window; NaN: not judged yet
         self.incomplete = False
-        self._fresh_times: deque[np.ndarray] = deque()   # per chunk, the last window's worth
+        self._fresh_times: deque[np.ndarray] = deque()  # per chunk, the last window's worth
         self._fresh_held = 0
         self._first_fresh = math.nan
         self.events: deque[Event] = deque(maxlen=max_events)
@@ -138,25 +149,34 @@ class Watchdog:
         self.last_arrival = now
         # Two reductions settle the usual chunk (all fresh); counting is for the rare one.
         oldest, newest = float(times.min()), float(times.max())
-        n_old = 0 if now - oldest <= self.stale_after else int(
-            np.count_nonzero(times < now - self.stale_after))
-        n_future = 0 if newest - now <= FUTURE_TOLERANCE_S else int(
-            np.count_nonzero(times > now + FUTURE_TOLERANCE_S))
+        n_old = 0 if now - oldest <= self.stale_after else int(np.count_nonzero(times < now - self.stale_after))
+        n_future = 0 if newest - now <= FUTURE_TOLERANCE_S else int(np.count_nonzero(times > now + FUTURE_TOLERANCE_S))
         n_fresh = n - n_old
         first = float(times[0])
         if self._newest_seen > -math.inf and first - self._newest_seen > self.stale_after:
-            self._emit(now, "gap", f"no samples between {self._newest_seen:.3f} and "
-                       f"{first:.3f} ({first - self._newest_seen:.2f} s of data missing)")
+            self._emit(
+                now,
+                "gap",
+                f"no samples between {self._newest_seen:.3f} and "
+                f"{first:.3f} ({first - self._newest_seen:.2f} s of data missing)",
+            )
         self._newest_seen = max(self._newest_seen, newest)
         if n_future:
             self.future_total += n_future
-            self._emit_limited(now, "future", f"{n_future} sample(s) stamped up to "
-                               f"{newest - now:.3f} s ahead of this clock; treated as arriving now")
+            self._emit_limited(
+                now,
+                "future",
+                f"{n_future} sample(s) stamped up to {newest - now:.3f} s ahead of this clock; treated as arriving now",
+            )
         if n_old:
             self.old_total += n_old
-            self._emit_limited(now, "old", f"{n_old} sample(s) arrived {now - oldest:.2f} s old "
-                               f"(backlog, e.g. after a freeze); kept as past data, not as a "
-                               f"sign of life")
+            self._emit_limited(
+                now,
+                "old",
+                f"{n_old} sample(s) arrived {now - oldest:.2f} s old "
+                f"(backlog, e.g. after a freeze); kept as past data, not as a "
+                f"sign of life",
+            )
         if n_fresh:
             self.fresh_total += n_fresh
             if self.rate > 0:
@@ -168,7 +188,7 @@ class Watchdog:
         return Arrival(n_fresh, n_old, n_future, now - newest, now - oldest)
 
     def _hold_fresh(self, times: np.ndarray, now: float) -> None:
-        held = np.minimum(times, now)              # stamped ahead: counts as arriving now
+        held = np.minimum(times, now)  # stamped ahead: counts as arriving now
         self._fresh_times.append(held)
         self._fresh_held += held.size
         if math.isnan(self._first_fresh):
@@ -185,15 +205,19 @@ class Watchdog:
         while chunks and chunks[0][-1] <= lo:
             self._fresh_held -= chunks.popleft().size
         if not chunks or self._first_fresh > lo:
-            return                                 # less than a window seen: no verdict yet
+            return  # less than a window seen: no verdict yet
         inside = self._fresh_held - int(np.count_nonzero(chunks[0] <= lo))
         self.delivered_rate = inside / self.completeness_window
         share = self.delivered_rate / self.rate
         if not self.incomplete and share < MIN_COMPLETENESS:
             self.incomplete = True
-            self._emit(now, "incomplete", f"{self._receiving()} (under {MIN_COMPLETENESS:.0%} of "
-                       f"it over {self.completeness_window:g} s): not usable; check the device's "
-                       f"link or its declared rate")
+            self._emit(
+                now,
+                "incomplete",
+                f"{self._receiving()} (under {MIN_COMPLETENESS:.0%} of "
+                f"it over {self.completeness_window:g} s): not usable; check the device's "
+                f"link or its declared rate",
+            )
         elif self.incomplete and share >= GOOD_COMPLETENESS:
             self.incomplete = False
             self._emit(now, "complete", f"{self._receiving()} again")
@@ -223,8 +247,9 @@ class Watchdog:
             self.stale_since = self.last_time + self.stale_after
             self.detected_at = now
             self._confirming = 0
-            self._emit(now, "stale", f"no fresh sample for {now - self.last_time:.2f} s "
-                       f"(limit {self.stale_after:.2f} s)")
+            self._emit(
+                now, "stale", f"no fresh sample for {now - self.last_time:.2f} s (limit {self.stale_after:.2f} s)"
+            )
             # The gap is staleness, not incompleteness: judge the delivered rate afresh,
             # over a whole window of the data that follows it.
             self._fresh_times.clear()
@@ -232,7 +257,7 @@ class Watchdog:
             self._first_fresh = self.delivered_rate = math.nan
             self.incomplete = False
         elif self.status is Status.STALE and self._confirming and now - self.last_time > self.stale_after:
-            self._confirming = 0           # the straggler was not followed by more data
+            self._confirming = 0  # the straggler was not followed by more data
         if self.status is Status.OK and self.rate > 0:
             self._judge_completeness(now)
         return self.status
@@ -249,9 +274,11 @@ class Watchdog:
     def describe(self, now: float | None = None) -> str:
         if self.status is Status.NO_DATA:
             if self.old_total:
-                return (f"'{self.stream}': samples arrive but all are more than "
-                        f"{self.stale_after:.2f} s old; does the outlet stamp them with "
-                        f"LSL's local_clock()?")
+                return (
+                    f"'{self.stream}': samples arrive but all are more than "
+                    f"{self.stale_after:.2f} s old; does the outlet stamp them with "
+                    f"LSL's local_clock()?"
+                )
             return f"'{self.stream}': no data yet"
         incomplete = f", incomplete: {self._receiving()}" if self.incomplete else ""
         return f"'{self.stream}': {self.status.value}{incomplete}, newest sample {self.age(now):.2f} s old"

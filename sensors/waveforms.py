@@ -22,36 +22,41 @@ from typing import Callable
 
 import numpy as np
 
-Arousal = Callable[[np.ndarray], np.ndarray]      # times (s) -> arousal in [0, 1]
+Arousal = Callable[[np.ndarray], np.ndarray]  # times (s) -> arousal in [0, 1]
 
 # ECG beat as Gaussians (McSharry et al. 2003, IEEE TBME 50:289): (offset s, width s, mV)
-_ECG_WAVES = ((-0.20, 0.025, 0.12), (-0.035, 0.010, -0.10), (0.0, 0.011, 1.1),
-              (0.035, 0.011, -0.25), (0.25, 0.045, 0.30))
+_ECG_WAVES = (
+    (-0.20, 0.025, 0.12),
+    (-0.035, 0.010, -0.10),
+    (0.0, 0.011, 1.1),
+    (0.035, 0.011, -0.25),
+    (0.25, 0.045, 0.30),
+)
 
 
 @dataclass
 class Person:
     """Individual physiology; the defaults are a calm adult."""
 
-    hr_rest: float = 70.0            # bpm
-    hr_gain: float = 35.0            # bpm at full arousal; negative for decelerators
-    rmssd_rest: float = 45.0         # ms
-    eda_tonic_rest: float = 3.0      # µS
-    eda_tonic_gain: float = 4.0      # µS at full arousal
+    hr_rest: float = 70.0  # bpm
+    hr_gain: float = 35.0  # bpm at full arousal; negative for decelerators
+    rmssd_rest: float = 45.0  # ms
+    eda_tonic_rest: float = 3.0  # µS
+    eda_tonic_gain: float = 4.0  # µS at full arousal
     scr_responder: bool = True
-    resp_rest: float = 13.0          # breaths per minute
+    resp_rest: float = 13.0  # breaths per minute
     resp_gain: float = 9.0
-    ptt: float = 0.20                # s, R peak to pulse arrival
+    ptt: float = 0.20  # s, R peak to pulse arrival
 
 
 @dataclass
 class Artefacts:
     """Faults to inject, as (start, end) intervals in seconds of simulated time."""
 
-    noise: float = 0.0                               # relative white noise on every signal
-    motion: list[tuple[float, float]] = field(default_factory=list)          # large bursts
+    noise: float = 0.0  # relative white noise on every signal
+    motion: list[tuple[float, float]] = field(default_factory=list)  # large bursts
     electrode_loss: list[tuple[float, float]] = field(default_factory=list)  # ECG and EDA flat
-    dropouts: list[tuple[float, float]] = field(default_factory=list)        # no samples at all
+    dropouts: list[tuple[float, float]] = field(default_factory=list)  # no samples at all
 
     def inside(self, t: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
         mask = np.zeros(t.shape, bool)
@@ -63,8 +68,14 @@ class Artefacts:
 class PhysiologySynth:
     """Continuous multi-signal generator. ``chunk(t0, t1)`` gives each signal's samples."""
 
-    def __init__(self, arousal: Arousal, person: Person | None = None, artefacts: Artefacts | None = None,
-                 rates: dict[str, float] | None = None, seed: int = 0):
+    def __init__(
+        self,
+        arousal: Arousal,
+        person: Person | None = None,
+        artefacts: Artefacts | None = None,
+        rates: dict[str, float] | None = None,
+        seed: int = 0,
+    ):
         self.arousal = arousal
         self.person = person or Person()
         self.artefacts = artefacts or Artefacts()
@@ -74,11 +85,11 @@ class PhysiologySynth:
         beats, scr, *noise = np.random.SeedSequence(seed).spawn(2 + len(self.rates))
         self._rng_beats, self._rng_scr = np.random.default_rng(beats), np.random.default_rng(scr)
         self._rng_noise = {name: np.random.default_rng(s) for name, s in zip(self.rates, noise)}
-        self.beats: list[float] = []         # true R-peak times
+        self.beats: list[float] = []  # true R-peak times
         self._next_beat = 0.3
         self._resp_phase = 0.0
         self._resp_t = 0.0
-        self._scr_onsets: list[tuple[float, float]] = []   # (onset time, amplitude µS)
+        self._scr_onsets: list[tuple[float, float]] = []  # (onset time, amplitude µS)
         self._last_arousal = float(arousal(np.array([0.0]))[0])
         self._scr_checked_to = 0.0
 
@@ -89,12 +100,12 @@ class PhysiologySynth:
         a = float(self.arousal(np.array([t]))[0])
         hr = p.hr_rest + p.hr_gain * a
         mean_rr = 60.0 / max(30.0, min(200.0, hr))
-        rsa = 0.03 * math.sin(2 * math.pi * self._resp_rate(t) / 60.0 * t)   # respiratory sinus arrhythmia
+        rsa = 0.03 * math.sin(2 * math.pi * self._resp_rate(t) / 60.0 * t)  # respiratory sinus arrhythmia
         jitter = self._rng_beats.normal(0.0, (p.rmssd_rest * (1.0 - 0.7 * a)) / 1000.0 / math.sqrt(2))
         return max(0.27, mean_rr * (1.0 + rsa) + jitter)
 
     def _beats_until(self, t1: float) -> None:
-        while self._next_beat < t1 + 1.0:          # one second ahead: waves straddle chunks
+        while self._next_beat < t1 + 1.0:  # one second ahead: waves straddle chunks
             self.beats.append(self._next_beat)
             self._next_beat += self._rr(self._next_beat)
 
@@ -126,17 +137,17 @@ class PhysiologySynth:
 
     def _ecg(self, t: np.ndarray) -> np.ndarray:
         v = np.zeros_like(t)
-        for b in self._near_beats(t, 0.5, 0.8):     # wide enough that the tails vanish
+        for b in self._near_beats(t, 0.5, 0.8):  # wide enough that the tails vanish
             for offset, width, amp in _ECG_WAVES:
                 v += amp * np.exp(-0.5 * ((t - b - offset) / width) ** 2)
-        return v + 0.08 * np.sin(2 * np.pi * 0.25 * t)              # baseline wander
+        return v + 0.08 * np.sin(2 * np.pi * 0.25 * t)  # baseline wander
 
     def _ppg(self, t: np.ndarray) -> np.ndarray:
         v = np.zeros_like(t)
         ptt = self.person.ptt
         for b in self._near_beats(t, 0.1, ptt + 1.4):
             arrival = b + ptt
-            v += np.exp(-0.5 * ((t - arrival - 0.12) / 0.07) ** 2)         # systolic peak
+            v += np.exp(-0.5 * ((t - arrival - 0.12) / 0.07) ** 2)  # systolic peak
             v += 0.35 * np.exp(-0.5 * ((t - arrival - 0.40) / 0.09) ** 2)  # dicrotic wave
         return v
 
@@ -175,7 +186,7 @@ class PhysiologySynth:
     def _resp(self, t: np.ndarray) -> np.ndarray:
         if len(t) == 0:
             return t.copy()
-        rate = self.person.resp_rest + self.person.resp_gain * self.arousal(t)     # breaths/min
+        rate = self.person.resp_rest + self.person.resp_gain * self.arousal(t)  # breaths/min
         dt = np.diff(np.concatenate([[self._resp_t], t])).clip(min=0.0)
         # integrate the phase: a changing rate never makes the waveform jump
         phase = self._resp_phase + np.cumsum(2 * np.pi * rate / 60.0 * dt)
@@ -196,5 +207,5 @@ class PhysiologySynth:
             lost = art.inside(t, art.electrode_loss)
             if lost.any():
                 v = v.copy()
-                v[lost] = 0.0            # a lifted electrode reads a flat line
+                v[lost] = 0.0  # a lifted electrode reads a flat line
         return v

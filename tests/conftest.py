@@ -16,6 +16,7 @@ TEST_SCENARIOS = ROOT / "tests" / "engine" / "scenarios"
 @pytest.fixture(scope="session")
 def base():
     from engine.app import open_base
+
     showbase = open_base(offscreen=True, size=(320, 180))
     yield showbase
     showbase.destroy()
@@ -62,7 +63,7 @@ def closing(request):
         end = getattr(thing, "stop", None) or thing.close
         try:
             end()
-        except Exception as exc:      # noqa: BLE001 - collected, raised below
+        except Exception as exc:  # noqa: BLE001 - collected, raised below
             errors.append(f"{type(thing).__name__}: {type(exc).__name__}: {exc}")
     call = getattr(request.node, "rep_call", None)
     if errors and not (call is not None and call.failed):

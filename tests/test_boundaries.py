@@ -31,6 +31,10 @@ def test_package_stays_in_its_room(package):
 
 
 def test_only_sensors_lsl_imports_pylsl():
-    users = [p.relative_to(ROOT).as_posix() for pkg in ("sensors", "engine", "adaptation")
-             for p in (ROOT / pkg).rglob("*.py") if "pylsl" in imports(p)]
+    users = [
+        p.relative_to(ROOT).as_posix()
+        for pkg in ("sensors", "engine", "adaptation")
+        for p in (ROOT / pkg).rglob("*.py")
+        if "pylsl" in imports(p)
+    ]
     assert users == ["sensors/lsl.py"]

@@ -21,12 +21,19 @@ def _names(value: str) -> list[str]:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate", help="compare controllers on simulated patients",
-                       description="Run each controller on the same simulated patients (each decision "
-                                   "through the safety shield) and print success, escape, top level, time "
-                                   "in band, shield interventions and invariant violations, per subgroup.")
-    p.add_argument("--controllers", type=_names, default=["fixed", "suds", "threshold", "balan", "policy"],
-                   help="comma-separated: fixed, suds, threshold, balan, policy (default: all)")
+    p = sub.add_parser(
+        "evaluate",
+        help="compare controllers on simulated patients",
+        description="Run each controller on the same simulated patients (each decision "
+        "through the safety shield) and print success, escape, top level, time "
+        "in band, shield interventions and invariant violations, per subgroup.",
+    )
+    p.add_argument(
+        "--controllers",
+        type=_names,
+        default=["fixed", "suds", "threshold", "balan", "policy"],
+        help="comma-separated: fixed, suds, threshold, balan, policy (default: all)",
+    )
     p.add_argument("--population", default="default", help="population YAML or built-in name (default: default)")
     p.add_argument("--episodes", type=int, default=200, help="simulated sessions per controller (default 200)")
     p.add_argument("--seed", type=int, default=0, help="draws the people and their noise (default 0)")
@@ -39,6 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from adaptation.evaluate import evaluate, table
     from adaptation.population import Population
+
     if args.episodes < 1:
         raise VrexError(f"--episodes {args.episodes}: expected at least 1")
     if args.seed < 0:
@@ -48,14 +56,20 @@ def run(args: argparse.Namespace) -> int:
         raise VrexError(f"--json {args.json}: folder {args.json.parent} does not exist")
     started = time.perf_counter()
     try:
-        result = evaluate(args.controllers, population, args.episodes, args.seed, policy_path=args.policy,
-                          progress=lambda name: print(f"running {name} on {args.episodes} patients…", file=sys.stderr))
+        result = evaluate(
+            args.controllers,
+            population,
+            args.episodes,
+            args.seed,
+            policy_path=args.policy,
+            progress=lambda name: print(f"running {name} on {args.episodes} patients…", file=sys.stderr),
+        )
     except ValueError as exc:
-        if type(exc) is ValueError:        # a bad name; ConfigError and others keep their type
+        if type(exc) is ValueError:  # a bad name; ConfigError and others keep their type
             raise VrexError(str(exc)) from None
         raise
     result["wall_s"] = round(time.perf_counter() - started, 1)
-    for group in (SUBGROUPS if args.subgroups else ("all",)):
+    for group in SUBGROUPS if args.subgroups else ("all",):
         print(table(result, group))
         print()
     bad = {name: ex for name, ex in result["violation_examples"].items() if ex}

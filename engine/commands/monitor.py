@@ -14,9 +14,14 @@ import time
 from sensors.live import LivePhysiology
 
 WANTED = {"ECG": "ECG", "PPG": "PPG", "EDA": "EDA", "RESP": "RESP", "RR": "RR"}
-ROWS = (("heart rate", "hr_bpm", "bpm"), ("RMSSD", "rmssd_ms", "ms"), ("EDA tonic", "eda_tonic_us", "µS"),
-        ("SCRs", "scr_per_min", "/min"), ("SCR amplitude", "scr_amplitude_us", "µS"),
-        ("breathing", "resp_rate_bpm", "/min"))
+ROWS = (
+    ("heart rate", "hr_bpm", "bpm"),
+    ("RMSSD", "rmssd_ms", "ms"),
+    ("EDA tonic", "eda_tonic_us", "µS"),
+    ("SCRs", "scr_per_min", "/min"),
+    ("SCR amplitude", "scr_amplitude_us", "µS"),
+    ("breathing", "resp_rate_bpm", "/min"),
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,8 +36,11 @@ def render(features, live: LivePhysiology) -> list[str]:
     for label, name, unit in ROWS:
         value = getattr(features, name)
         shown = "   —  " if math.isnan(value) else f"{value:6.1f}"
-        why = features.reasons.get(name, "") if math.isnan(value) else (
-            f"from {features.hr_source}" if name == "hr_bpm" else "")
+        why = (
+            features.reasons.get(name, "")
+            if math.isnan(value)
+            else (f"from {features.hr_source}" if name == "hr_bpm" else "")
+        )
         lines.append(f"  {label:14} {shown} {unit:5} {why}")
     lines.append("")
     for kind, q in sorted(features.quality.items()):
@@ -60,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             if time.monotonic() >= next_tick:
                 lines = render(live.tick(), live)
                 if shown:
-                    sys.stdout.write(f"\x1b[{shown}F")          # back to the first line: update in place
+                    sys.stdout.write(f"\x1b[{shown}F")  # back to the first line: update in place
                 sys.stdout.write("".join(f"\x1b[2K{line}\n" for line in lines))
                 sys.stdout.flush()
                 shown = len(lines)

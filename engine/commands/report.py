@@ -10,12 +10,19 @@ from engine.report import write_report
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write a session's report (HTML with plots, and PNGs)",
-                       description="Write report.html (self-contained: plots inside) and plots/*.png for one "
-                                   "session folder. A damaged or incomplete folder is reported as far as it "
-                                   "can be read, with what is missing listed in the report.")
-    p.add_argument("session", type=Path, metavar="SESSION_DIR",
-                   help="a session folder, e.g. out/sessions/<patient>/<date>-<scenario>")
+    p = sub.add_parser(
+        "report",
+        help="write a session's report (HTML with plots, and PNGs)",
+        description="Write report.html (self-contained: plots inside) and plots/*.png for one "
+        "session folder. A damaged or incomplete folder is reported as far as it "
+        "can be read, with what is missing listed in the report.",
+    )
+    p.add_argument(
+        "session",
+        type=Path,
+        metavar="SESSION_DIR",
+        help="a session folder, e.g. out/sessions/<patient>/<date>-<scenario>",
+    )
     p.add_argument("--out", type=Path, help="write the report here instead of into the session folder")
     p.set_defaults(run=run)
 

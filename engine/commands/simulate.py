@@ -32,7 +32,9 @@ def span(text: str) -> tuple[float, float]:
     try:
         a, b = (float(x) for x in text.split("-"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a time span — write START-END in seconds, e.g. 30-35") from None
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a time span — write START-END in seconds, e.g. 30-35"
+        ) from None
     if not 0 <= a < b:
         raise argparse.ArgumentTypeError(f"'{text}': START must be at least 0 and below END")
     return a, b
@@ -49,16 +51,30 @@ def positive(text: str) -> float:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("simulate", help="publish simulated ECG, PPG, EDA, respiration and RR over LSL",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "simulate",
+        help="publish simulated ECG, PPG, EDA, respiration and RR over LSL",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--seconds", type=positive, default=600.0, help="session seconds to publish (default 600)")
     p.add_argument("--speed", type=positive, default=1.0, help="run K times faster than real time (default 1)")
-    p.add_argument("--arousal", type=arousal_trace, default=arousal_trace("0:0.1,60:0.6,180:0.3"),
-                   help="scripted arousal, TIME:LEVEL pairs (default '0:0.1,60:0.6,180:0.3')")
+    p.add_argument(
+        "--arousal",
+        type=arousal_trace,
+        default=arousal_trace("0:0.1,60:0.6,180:0.3"),
+        help="scripted arousal, TIME:LEVEL pairs (default '0:0.1,60:0.6,180:0.3')",
+    )
     p.add_argument("--noise", type=float, default=0.02, help="relative sensor noise (default 0.02)")
     p.add_argument("--motion", type=span, action="append", default=[], metavar="START-END", help="motion artefact")
-    p.add_argument("--electrode-loss", type=span, action="append", default=[], metavar="START-END",
-                   help="ECG and EDA electrodes off (flat line)")
+    p.add_argument(
+        "--electrode-loss",
+        type=span,
+        action="append",
+        default=[],
+        metavar="START-END",
+        help="ECG and EDA electrodes off (flat line)",
+    )
     p.add_argument("--dropout", type=span, action="append", default=[], metavar="START-END", help="no samples sent")
     p.add_argument("--decelerator", action="store_true", help="heart slows with fear (fear bradycardia)")
     p.add_argument("--eda-non-responder", action="store_true", help="no skin conductance responses")
@@ -69,8 +85,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     person = Person(hr_gain=-12.0 if args.decelerator else 35.0, scr_responder=not args.eda_non_responder)
-    artefacts = Artefacts(noise=args.noise, motion=args.motion, electrode_loss=args.electrode_loss,
-                          dropouts=args.dropout)
+    artefacts = Artefacts(
+        noise=args.noise, motion=args.motion, electrode_loss=args.electrode_loss, dropouts=args.dropout
+    )
     synth = PhysiologySynth(args.arousal, person, artefacts, seed=args.seed)
     publisher = SimulatedPublisher(synth, prefix=args.prefix, source=f"{args.prefix}-{args.seed}", speed=args.speed)
     names = ", ".join(out.outlet.name for out in publisher.outs.values())

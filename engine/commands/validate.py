@@ -17,14 +17,20 @@ TARGETS = ("desktop", "hmd")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check scenario files and report every problem",
-                       description="Check scenario files. Each problem is printed as "
-                                   "FILE:LINE:COL: what is wrong — what is expected.")
+    p = sub.add_parser(
+        "validate",
+        help="check scenario files and report every problem",
+        description="Check scenario files. Each problem is printed as FILE:LINE:COL: what is wrong — what is expected.",
+    )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("-q", "--quiet", action="store_true", help="print problems only")
-    p.add_argument("--target", choices=TARGETS, default="desktop",
-                   help="where the scenario will be shown: 'desktop' (a screen, the default) or 'hmd' "
-                        "(a headset: also report pitch, roll, zoom, turns and fast moves of the viewpoint)")
+    p.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="desktop",
+        help="where the scenario will be shown: 'desktop' (a screen, the default) or 'hmd' "
+        "(a headset: also report pitch, roll, zoom, turns and fast moves of the viewpoint)",
+    )
     p.set_defaults(run=run)
 
 
@@ -36,9 +42,11 @@ def check_file(path: Path, target: str = "desktop") -> list[str]:
             return [str(p) for p in check_hmd(spec)]
     except ScenarioError as exc:
         return [str(p) for p in exc.problems]
-    except Exception as exc:   # never show an author a traceback; the line still says where
-        return [f"{path}:1:1: vrex could not check this file ({type(exc).__name__}: {exc}) — "
-                "please report this with the file attached"]
+    except Exception as exc:  # never show an author a traceback; the line still says where
+        return [
+            f"{path}:1:1: vrex could not check this file ({type(exc).__name__}: {exc}) — "
+            "please report this with the file attached"
+        ]
     return []
 
 

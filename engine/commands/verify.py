@@ -14,14 +14,21 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("verify", help="check that a session's event log was not altered",
-                       description="Check the hash chain of SESSION_DIR/events.jsonl: each line holds "
-                                   "the hash of the line before it, and session.json the last one. "
-                                   "Prints 'ok: N events, chain intact' (exit 0) or the first line "
-                                   "altered, removed or inserted (exit 1). Logs written before the "
-                                   "chain existed are reported as not chained (exit 0).")
-    p.add_argument("session", type=Path, metavar="SESSION_DIR",
-                   help="a session folder, e.g. out/sessions/<patient>/<date>-<scenario>")
+    p = sub.add_parser(
+        "verify",
+        help="check that a session's event log was not altered",
+        description="Check the hash chain of SESSION_DIR/events.jsonl: each line holds "
+        "the hash of the line before it, and session.json the last one. "
+        "Prints 'ok: N events, chain intact' (exit 0) or the first line "
+        "altered, removed or inserted (exit 1). Logs written before the "
+        "chain existed are reported as not chained (exit 0).",
+    )
+    p.add_argument(
+        "session",
+        type=Path,
+        metavar="SESSION_DIR",
+        help="a session folder, e.g. out/sessions/<patient>/<date>-<scenario>",
+    )
     p.set_defaults(run=run)
 
 
@@ -30,8 +37,7 @@ def _head(folder: Path) -> dict | None:
     try:
         meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        log.warning("cannot read %s (%s): the end of the log is not checked",
-                    folder / "session.json", exc)
+        log.warning("cannot read %s (%s): the end of the log is not checked", folder / "session.json", exc)
         return None
     head = meta.get("events_chain") if isinstance(meta, dict) else None
     return head if isinstance(head, dict) else None
@@ -43,8 +49,7 @@ def run(args: argparse.Namespace) -> int:
     folder: Path = args.session
     events = folder / "events.jsonl"
     if not events.is_file():
-        raise VrexError(f"{events} does not exist: give a session folder "
-                        f"(out/sessions/<patient>/<date>-<scenario>)")
+        raise VrexError(f"{events} does not exist: give a session folder (out/sessions/<patient>/<date>-<scenario>)")
     verdict = verify_events(events, _head(folder))
     print(verdict.message, file=sys.stdout if verdict.ok else sys.stderr)
     for note in verdict.notes:

@@ -32,16 +32,26 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("view", help="show a scenario; keys change intensity",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("scenario", nargs="?", type=scenario_argument, default=scenario_argument("heights"),
-                   help="scenario file or built-in name (default: heights)")
+    p = sub.add_parser(
+        "view",
+        help="show a scenario; keys change intensity",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        type=scenario_argument,
+        default=scenario_argument("heights"),
+        help="scenario file or built-in name (default: heights)",
+    )
     p.add_argument("--offscreen", action="store_true", help="render without a window (automatic with no display)")
     add_display_arguments(p)
     p.add_argument("--size", type=parse_size, default=(1280, 720), help="WIDTHxHEIGHT (default 1280x720)")
     p.add_argument("--level", type=int, default=1, help="level to start at, counted from 1 (default 1)")
-    p.add_argument("--seconds", type=float, default=None,
-                   help="quit after this long (default: run until escape; 10 s offscreen)")
+    p.add_argument(
+        "--seconds", type=float, default=None, help="quit after this long (default: run until escape; 10 s offscreen)"
+    )
     p.set_defaults(run=run)
 
 
@@ -55,8 +65,10 @@ class KeyControls:
         keys: dict[str, Any] = {
             "arrow_up": lambda: self.driver.set_target(self.driver.target + STEP),
             "arrow_down": lambda: self.driver.set_target(self.driver.target - STEP),
-            "page_up": lambda: self.step_level(+1), "page_down": lambda: self.step_level(-1),
-            "space": self.driver.calm_now, "escape": self.quit,
+            "page_up": lambda: self.step_level(+1),
+            "page_down": lambda: self.step_level(-1),
+            "space": self.driver.calm_now,
+            "escape": self.quit,
         }
         for digit in range(10):
             index = 9 if digit == 0 else digit - 1
@@ -87,8 +99,10 @@ def run(args: argparse.Namespace) -> int:
     controls = KeyControls(driver, [lv.intensity for lv in spec.levels], base.userExit)
     for key, action in controls.bindings().items():
         base.accept(key, action)
-    print(f"'{spec.meta.title}' on {renderer_name(base)}, {len(spec.levels)} levels. "
-          "Keys: up/down, 1-9/0, page up/down, space = calm, escape = quit")
+    print(
+        f"'{spec.meta.title}' on {renderer_name(base)}, {len(spec.levels)} levels. "
+        "Keys: up/down, 1-9/0, page up/down, space = calm, escape = quit"
+    )
     seconds = args.seconds if args.seconds is not None else (10.0 if offscreen else None)
     grabber = FrameGrabber(base) if offscreen and not display.stereo else None
     frames, t0 = 0, time.perf_counter()
@@ -102,8 +116,10 @@ def run(args: argparse.Namespace) -> int:
     if grabber is not None:
         grabber.grab()
     elif display.stereo:
-        runner.display.eye_image("left")           # the eyes were drawn (raises if not)
-    print(f"{frames} frames in {elapsed:.1f} s ({frames / max(elapsed, 1e-9):.0f} fps), "
-          f"final intensity {driver.intensity:.2f}")
+        runner.display.eye_image("left")  # the eyes were drawn (raises if not)
+    print(
+        f"{frames} frames in {elapsed:.1f} s ({frames / max(elapsed, 1e-9):.0f} fps), "
+        f"final intensity {driver.intensity:.2f}"
+    )
     base.destroy()
     return 0

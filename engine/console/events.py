@@ -15,9 +15,28 @@ from collections import deque
 from pathlib import Path
 
 # what the page's log lists; ticks (one a second) and the demo's hidden truth are left out
-SHOWN = frozenset({"session_start", "phase", "baseline", "intensity", "shown", "command", "suds", "prompt",
-                   "sensor", "shield", "note", "escape", "avoidance", "looked_away", "looked_back", "pace",
-                   "stall", "session_end"})
+SHOWN = frozenset(
+    {
+        "session_start",
+        "phase",
+        "baseline",
+        "intensity",
+        "shown",
+        "command",
+        "suds",
+        "prompt",
+        "sensor",
+        "shield",
+        "note",
+        "escape",
+        "avoidance",
+        "looked_away",
+        "looked_back",
+        "pace",
+        "stall",
+        "session_end",
+    }
+)
 KEEP = 300
 
 
@@ -27,7 +46,7 @@ class EventTail:
     def __init__(self, path: str | Path, keep: int = KEEP):
         self.path = Path(path)
         self.recent: deque[dict] = deque(maxlen=keep)
-        self.last_seq = -1                      # seq of the newest event read, shown or not
+        self.last_seq = -1  # seq of the newest event read, shown or not
         self._file = None
         self._rest = b""
 
@@ -37,18 +56,18 @@ class EventTail:
             try:
                 self._file = open(self.path, "rb")
             except OSError:
-                return []                       # not written yet
+                return []  # not written yet
         data = self._file.read()
         if not data:
             return []
         lines = (self._rest + data).split(b"\n")
-        self._rest = lines.pop()                # b"" after a whole line, else the part still being written
+        self._rest = lines.pop()  # b"" after a whole line, else the part still being written
         new = []
         for line in lines:
             try:
                 event = json.loads(line)
             except ValueError:
-                continue                        # a line a crash cut short: the log's readers skip it too
+                continue  # a line a crash cut short: the log's readers skip it too
             if not isinstance(event, dict):
                 continue
             if isinstance(event.get("seq"), int):

@@ -30,8 +30,8 @@ import numpy as np
 
 from engine.session.eyeshare import EyeShare, Picture
 
-MAX_HZ = 10.0                 # pictures encoded a second at most, however many pages are open
-STALE_S = 1.0                 # a picture older than this (5 missed) is shown as stale
+MAX_HZ = 10.0  # pictures encoded a second at most, however many pages are open
+STALE_S = 1.0  # a picture older than this (5 missed) is shown as stale
 
 
 def png(pixels: np.ndarray, level: int = 1) -> bytes:
@@ -39,15 +39,19 @@ def png(pixels: np.ndarray, level: int = 1) -> bytes:
     h, w = pixels.shape[:2]
     rows = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(h, w * 3)
     up = np.empty((h, w * 3 + 1), np.uint8)
-    up[:, 0] = 2                                        # filter type 2: each byte minus the one above
+    up[:, 0] = 2  # filter type 2: each byte minus the one above
     up[0, 1:] = rows[0]
-    np.subtract(rows[1:], rows[:-1], out=up[1:, 1:])    # uint8 arithmetic wraps, as PNG's filters do
+    np.subtract(rows[1:], rows[:-1], out=up[1:, 1:])  # uint8 arithmetic wraps, as PNG's filters do
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(up.tobytes(), level)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(up.tobytes(), level))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _basis(heading: float, pitch: float, roll: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -92,21 +96,29 @@ def project(picture: Picture) -> dict[str, Any]:
     # on the picture, right is +u and up is -v; a target behind the head still has a side
     norm = math.hypot(x, z)
     target_dir = None if norm < 1e-9 else (round(x / norm, 4), round(-z / norm, 4))
-    return {"head_uv": (round(head_uv[0], 4), round(head_uv[1], 4)), "target_uv": target_uv,
-            "target_dir": target_dir}
+    return {"head_uv": (round(head_uv[0], 4), round(head_uv[1], 4)), "target_uv": target_uv, "target_dir": target_dir}
 
 
 def message(picture: Picture) -> dict[str, Any]:
     """The page's ``eye`` message for ``picture``: the PNG as a data: URI, and what it shows.
     (A data: URI because the page's content security policy allows images from nothing else.)"""
     off = picture.gaze_off_deg
-    return {"type": "eye", "seq": picture.seq, "width": picture.width, "height": picture.height,
-            "eye": "left" if picture.stereo else "mono", "frame": picture.frame,
-            "image": "data:image/png;base64," + base64.b64encode(png(picture.pixels)).decode("ascii"),
-            "written": picture.written, "period_s": round(picture.period_s, 2),
-            "stale_s": round(max(STALE_S, 2.5 * picture.period_s), 2),   # a slowed mirror's pictures come less often
-            "head": [round(v, 1) for v in picture.head], "gaze": [round(v, 1) for v in picture.gaze],
-            "gaze_off_deg": round(off, 1) if math.isfinite(off) else None, **project(picture)}
+    return {
+        "type": "eye",
+        "seq": picture.seq,
+        "width": picture.width,
+        "height": picture.height,
+        "eye": "left" if picture.stereo else "mono",
+        "frame": picture.frame,
+        "image": "data:image/png;base64," + base64.b64encode(png(picture.pixels)).decode("ascii"),
+        "written": picture.written,
+        "period_s": round(picture.period_s, 2),
+        "stale_s": round(max(STALE_S, 2.5 * picture.period_s), 2),  # a slowed mirror's pictures come less often
+        "head": [round(v, 1) for v in picture.head],
+        "gaze": [round(v, 1) for v in picture.gaze],
+        "gaze_off_deg": round(off, 1) if math.isfinite(off) else None,
+        **project(picture),
+    }
 
 
 class EyeFeed:

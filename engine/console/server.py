@@ -50,9 +50,11 @@ from engine.session.runner import Command
 
 STATIC = Path(__file__).parent / "static"
 HEADER = "x-vrex-token"
-EYE_POLL_S = 0.05             # how often an open page's loop looks for a new picture of the patient's view
-NO_TOKEN = ("this console needs the session's token: open the URL that vrex printed when the session "
-            "started (http://HOST:PORT/?token=...); for commands send it in the X-Vrex-Token header")
+EYE_POLL_S = 0.05  # how often an open page's loop looks for a new picture of the patient's view
+NO_TOKEN = (
+    "this console needs the session's token: open the URL that vrex printed when the session "
+    "started (http://HOST:PORT/?token=...); for commands send it in the X-Vrex-Token header"
+)
 
 
 def new_token() -> str:
@@ -68,27 +70,41 @@ def page(nonce: str) -> str:
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     css = (STATIC / "console.css").read_text(encoding="utf-8")
     js = "\n".join((STATIC / name).read_text(encoding="utf-8") for name in ("plots.js", "console.js"))
-    return (html.replace("<!--CSS-->", f'<style nonce="{nonce}">\n{css}</style>')
-                .replace("<!--JS-->", f'<script nonce="{nonce}">\n{js}</script>'))
+    return html.replace("<!--CSS-->", f'<style nonce="{nonce}">\n{css}</style>').replace(
+        "<!--JS-->", f'<script nonce="{nonce}">\n{js}</script>'
+    )
 
 
 def security_headers(nonce: str) -> dict[str, str]:
     # nothing but this page's own script and style, talking to this server; never framed
     # (a hidden frame could trick a click onto STOP or a level)
-    return {"Content-Security-Policy": f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-                                       "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
-                                       "form-action 'none'; frame-ancestors 'none'",
-            "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff"}
+    return {
+        "Content-Security-Policy": f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+        "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
-def create_app(*, token: str, latest: Callable[[], dict | None], put: Callable[[Command], None], levels: int,
-               info: dict, tail: EventTail | None = None, rate_hz: float = 5.0, wait_s: float = 2.0,
-               eyes: Any = None) -> FastAPI:
+def create_app(
+    *,
+    token: str,
+    latest: Callable[[], dict | None],
+    put: Callable[[Command], None],
+    levels: int,
+    info: dict,
+    tail: EventTail | None = None,
+    rate_hz: float = 5.0,
+    wait_s: float = 2.0,
+    eyes: Any = None,
+) -> FastAPI:
     """The console's app. ``latest()`` gives the newest snapshot (or None), ``put`` queues a
     command for the control loop, ``levels`` is the scenario's number of levels, ``eyes``
     the renderer's ``EyeShare`` (None: no picture of the patient's view)."""
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)   # no schema pages without the token
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)  # no schema pages without the token
     app.state.tail = tail
     period = 1.0 / rate_hz
     feed = EyeFeed(eyes) if eyes is not None else None
@@ -116,8 +132,9 @@ def create_app(*, token: str, latest: Callable[[], dict | None], put: Callable[[
         if not token_ok(request.headers.get(HEADER) or request.query_params.get("token"), token):
             return denied()
         snap = latest()
-        return Response(dumps({"info": info, "state": snap}), media_type="application/json",
-                        headers={"Cache-Control": "no-store"})
+        return Response(
+            dumps({"info": info, "state": snap}), media_type="application/json", headers={"Cache-Control": "no-store"}
+        )
 
     @app.get("/api/eye.png")
     async def eye_png(request: Request) -> Response:
@@ -125,50 +142,79 @@ def create_app(*, token: str, latest: Callable[[], dict | None], put: Callable[[
             return denied()
         picture = eyes.read() if eyes is not None else None
         if picture is None:
-            return JSONResponse({"error": "no picture of the patient's view (yet): the renderer shares one five times "
-                                          "a second once it draws frames"}, status_code=404)
-        return Response(png(picture.pixels), media_type="image/png",
-                        headers={"Cache-Control": "no-store", "X-Vrex-Age-S": f"{picture.age():.2f}"})
+            return JSONResponse(
+                {
+                    "error": "no picture of the patient's view (yet): the renderer shares one five times "
+                    "a second once it draws frames"
+                },
+                status_code=404,
+            )
+        return Response(
+            png(picture.pixels),
+            media_type="image/png",
+            headers={"Cache-Control": "no-store", "X-Vrex-Age-S": f"{picture.age():.2f}"},
+        )
 
     @app.post("/api/command")
     async def command(request: Request) -> Response:
         if not token_ok(request.headers.get(HEADER), token):
-            return denied()                                   # checked before the body is even read
+            return denied()  # checked before the body is even read
         body = await request.body()
         if len(body) > MAX_BODY:
-            return JSONResponse({"accepted": False, "error": f"message too large ({len(body)} bytes; at most "
-                                                            f"{MAX_BODY})"}, status_code=413)
+            return JSONResponse(
+                {"accepted": False, "error": f"message too large ({len(body)} bytes; at most {MAX_BODY})"},
+                status_code=413,
+            )
         try:
             data = json.loads(body)
         except ValueError as exc:
-            return JSONResponse({"accepted": False, "error": f'the message is not JSON ({exc}); send '
-                                                            f'{{"command": NAME, "args": {{...}}}}'}, status_code=400)
+            return JSONResponse(
+                {
+                    "accepted": False,
+                    "error": f'the message is not JSON ({exc}); send {{"command": NAME, "args": {{...}}}}',
+                },
+                status_code=400,
+            )
         try:
             name, args = check(data, levels)
         except Refused as exc:
             return JSONResponse({"accepted": False, "error": str(exc)}, status_code=422)
         snap = latest()
         if snap is not None and snap.get("done"):
-            return JSONResponse({"accepted": False, "error": "the session has ended; nothing more can be changed"},
-                                status_code=409)
+            return JSONResponse(
+                {"accepted": False, "error": "the session has ended; nothing more can be changed"}, status_code=409
+            )
         poll()
         before = tail.last_seq if tail is not None else -1
         request = Command(name, args, "console")
         put(request)
         if tail is None:
-            return JSONResponse({"queued": True, "request": request.request, "reason": "queued for the session"},
-                                status_code=202)
+            return JSONResponse(
+                {"queued": True, "request": request.request, "reason": "queued for the session"}, status_code=202
+            )
         deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:                    # the session's verdict, from its log
+        while time.monotonic() < deadline:  # the session's verdict, from its log
             await asyncio.sleep(0.01)
             poll()
             for e in tail.after(before):
                 if e.get("kind") == "command" and e.get("request") == request.request:
-                    return JSONResponse({"accepted": bool(e.get("accepted")), "reason": e.get("reason", ""),
-                                         "seq": e.get("seq"), "t": e.get("t"), "request": request.request})
-        return JSONResponse({"queued": True, "request": request.request,
-                             "reason": f"queued, but the session has not applied it within {wait_s:g} s "
-                                       "(is it still running?)"}, status_code=202)
+                    return JSONResponse(
+                        {
+                            "accepted": bool(e.get("accepted")),
+                            "reason": e.get("reason", ""),
+                            "seq": e.get("seq"),
+                            "t": e.get("t"),
+                            "request": request.request,
+                        }
+                    )
+        return JSONResponse(
+            {
+                "queued": True,
+                "request": request.request,
+                "reason": f"queued, but the session has not applied it within {wait_s:g} s (is it still running?)",
+            },
+            status_code=202,
+        )
 
     @app.websocket("/ws")
     async def live(ws: WebSocket) -> None:
@@ -204,25 +250,38 @@ def create_app(*, token: str, latest: Callable[[], dict | None], put: Callable[[
                     points = snap["points"]
                     first = bisect.bisect_right(points, sent_point, key=lambda p: p[0])
                     events = tail.after(sent_event) if tail is not None else []
-                    message = {"type": "state", "age_s": round(time.time() - snap["wall"], 2),
-                               "state": {k: v for k, v in snap.items() if k != "points"},
-                               "points": points[first:], "events": events,
-                               "eye_age_s": feed.age() if feed is not None else None}
+                    message = {
+                        "type": "state",
+                        "age_s": round(time.time() - snap["wall"], 2),
+                        "state": {k: v for k, v in snap.items() if k != "points"},
+                        "points": points[first:],
+                        "events": events,
+                        "eye_age_s": feed.age() if feed is not None else None,
+                    }
                     await ws.send_text(dumps(message))
                     sent_seq, sent_at = snap["seq"], now
                     sent_point = points[-1][0] if points else sent_point
                     sent_event = max([sent_event] + [e["seq"] for e in events])
                 await asyncio.sleep(tick)
-        except Exception:                     # noqa: BLE001 — the browser left or the server is stopping
+        except Exception:  # noqa: BLE001 — the browser left or the server is stopping
             return
 
     return app
 
 
-def session_app(token: str, state: Any, runner: Any, info: dict, events_path: Path | None,
-                rate_hz: float, eyes: Any = None) -> FastAPI:
+def session_app(
+    token: str, state: Any, runner: Any, info: dict, events_path: Path | None, rate_hz: float, eyes: Any = None
+) -> FastAPI:
     """The app wired to a running session: ``state`` (a ``ConsoleState`` registered as the
     runner's observer), the runner's command queue and the renderer's picture (``eyes``)."""
     tail = EventTail(events_path) if events_path is not None else None
-    return create_app(token=token, latest=lambda: state.latest, put=runner.commands.put,
-                      levels=len(runner.core.plan.levels), info=info, tail=tail, rate_hz=rate_hz, eyes=eyes)
+    return create_app(
+        token=token,
+        latest=lambda: state.latest,
+        put=runner.commands.put,
+        levels=len(runner.core.plan.levels),
+        info=info,
+        tail=tail,
+        rate_hz=rate_hz,
+        eyes=eyes,
+    )

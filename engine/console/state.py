@@ -32,8 +32,8 @@ from typing import Any
 from adaptation.types import level_of
 from engine.session.terminal import progress
 
-SIGNALS = ("ecg", "ppg", "rr", "eda", "resp")     # the order the page lists them in
-MAX_ACKED_ALERTS = 20                            # acknowledged alerts kept on the page (all open ones are)
+SIGNALS = ("ecg", "ppg", "rr", "eda", "resp")  # the order the page lists them in
+MAX_ACKED_ALERTS = 20  # acknowledged alerts kept on the page (all open ones are)
 
 
 def num(value: Any, digits: int = 3) -> float | None:
@@ -50,7 +50,7 @@ class ConsoleState:
         self.period = 1.0 / rate_hz
         self.window_s = window_s
         self.min_point_s = min_point_s
-        self.latest: dict | None = None          # replaced whole, never mutated: read by the server thread
+        self.latest: dict | None = None  # replaced whole, never mutated: read by the server thread
         self.points: deque[tuple] = deque()
         self._n = 0
         self._seq = 0
@@ -58,7 +58,7 @@ class ConsoleState:
         self._features: Any = None
         self._failed = False
         self._changed: tuple = ()
-        self._avoidance: Any = None               # the runner's Avoidance; False: it has none
+        self._avoidance: Any = None  # the runner's Avoidance; False: it has none
 
     def __call__(self, runner: Any) -> None:
         try:
@@ -72,20 +72,37 @@ class ConsoleState:
             changed = core.change_key()
             if now >= self._next or changed != self._changed:
                 self._next, self._changed = now + self.period, changed
-                self.latest = self.snapshot(core.snapshot(), runner.shown, getattr(runner.live, "failed", {}) or {},
-                                            looking_away=self._looking_away(runner))
-        except Exception as exc:                # noqa: BLE001 — the session must go on without its console
+                self.latest = self.snapshot(
+                    core.snapshot(),
+                    runner.shown,
+                    getattr(runner.live, "failed", {}) or {},
+                    looking_away=self._looking_away(runner),
+                )
+        except Exception as exc:  # noqa: BLE001 — the session must go on without its console
             if not self._failed:
                 self._failed = True
-                print(f"warning: the console could not read the session ({type(exc).__name__}: {exc}); "
-                      "its page will show old data. The session itself goes on.", file=sys.stderr)
+                print(
+                    f"warning: the console could not read the session ({type(exc).__name__}: {exc}); "
+                    "its page will show old data. The session itself goes on.",
+                    file=sys.stderr,
+                )
 
     def _add_point(self, t: float, f: Any, shown: float, target: float, suds: float) -> None:
         if f is None or (self.points and t - self.points[-1][1] < self.min_point_s):
             return
         self._n += 1
-        self.points.append((self._n, round(t, 2), num(f.hr_bpm, 1), num(f.eda_tonic_us, 3),
-                            num(f.resp_rate_bpm, 1), num(shown), num(target), num(suds, 0)))
+        self.points.append(
+            (
+                self._n,
+                round(t, 2),
+                num(f.hr_bpm, 1),
+                num(f.eda_tonic_us, 3),
+                num(f.resp_rate_bpm, 1),
+                num(shown),
+                num(target),
+                num(suds, 0),
+            )
+        )
         while self.points and self.points[0][1] < t - self.window_s:
             self.points.popleft()
 
@@ -103,28 +120,45 @@ class ConsoleState:
         pose = getattr(shown, "pose", None) or (math.nan,) * 6
         plan, f = core.plan, core.features
         self._seq += 1
-        phase_len = {"baseline": plan.baseline_s, "exposure": plan.exposure_s,
-                     "recovery": plan.recovery_s}.get(core.phase.value)
-        level = level_of(shown.intensity, plan.levels)     # the last frame's, as the scene's 'shown' events (core.level lags a tick)
+        phase_len = {"baseline": plan.baseline_s, "exposure": plan.exposure_s, "recovery": plan.recovery_s}.get(
+            core.phase.value
+        )
+        level = level_of(
+            shown.intensity, plan.levels
+        )  # the last frame's, as the scene's 'shown' events (core.level lags a tick)
         return {
-            "seq": self._seq, "wall": time.time(),
-            "t": round(core.time, 2), "phase": core.phase.value, "done": core.done,
-            "phase_elapsed": round(core.time - core.phase_start, 2), "phase_length": phase_len,
+            "seq": self._seq,
+            "wall": time.time(),
+            "t": round(core.time, 2),
+            "phase": core.phase.value,
+            "done": core.done,
+            "phase_elapsed": round(core.time - core.phase_start, 2),
+            "phase_length": phase_len,
             "progress": round(progress(core), 4),
-            "mode": core.mode.value, "therapist": core.therapist.value, "stalled": core.stalled,
-            "level": level, "level_name": plan.names[level],
-            "target": num(core.target), "target_level": level_of(core.target, plan.levels),
-            "intensity": num(shown.intensity), "calming": bool(shown.calming), "veil": num(shown.veil),
-            "ceiling": num(core.ceiling), "top_reached": core.top_reached,
-            "suds": num(core.suds, 0), "suds_age": num(core.time - core.suds_at, 1),
+            "mode": core.mode.value,
+            "therapist": core.therapist.value,
+            "stalled": core.stalled,
+            "level": level,
+            "level_name": plan.names[level],
+            "target": num(core.target),
+            "target_level": level_of(core.target, plan.levels),
+            "intensity": num(shown.intensity),
+            "calming": bool(shown.calming),
+            "veil": num(shown.veil),
+            "ceiling": num(core.ceiling),
+            "top_reached": core.top_reached,
+            "suds": num(core.suds, 0),
+            "suds_age": num(core.time - core.suds_at, 1),
             "prompt_age": num(core.time - core.prompt_since, 1) if core.prompt_since is not None else None,
-            "vitals": vitals(f), "hr_baseline": num(core.hr_baseline, 1),
+            "vitals": vitals(f),
+            "hr_baseline": num(core.hr_baseline, 1),
             "sensors": sensors(core, f, failed),
             "decision": decision(core.last_decision, plan.levels),
             "pending": pending(core),
             "alerts": alerts(core.alerts),
             # the head the last frame drew (deg, relative to the rig) and the runner's avoidance verdict
-            "head": {"heading": num(pose[3], 1), "pitch": num(pose[4], 1)}, "looking_away": looking_away,
+            "head": {"heading": num(pose[3], 1), "pitch": num(pose[4], 1)},
+            "looking_away": looking_away,
             "points": tuple(self.points),
         }
 
@@ -132,9 +166,16 @@ class ConsoleState:
 def vitals(f: Any) -> dict:
     if f is None:
         return {}
-    return {"hr": num(f.hr_bpm, 1), "hr_rel": num(f.relative.get("hr_bpm")), "hr_source": f.hr_source or None,
-            "rmssd": num(f.rmssd_ms, 1), "eda": num(f.eda_tonic_us), "eda_rel": num(f.relative.get("eda_tonic_us")),
-            "scr": num(f.scr_per_min, 1), "resp": num(f.resp_rate_bpm, 1)}
+    return {
+        "hr": num(f.hr_bpm, 1),
+        "hr_rel": num(f.relative.get("hr_bpm")),
+        "hr_source": f.hr_source or None,
+        "rmssd": num(f.rmssd_ms, 1),
+        "eda": num(f.eda_tonic_us),
+        "eda_rel": num(f.relative.get("eda_tonic_us")),
+        "scr": num(f.scr_per_min, 1),
+        "resp": num(f.resp_rate_bpm, 1),
+    }
 
 
 def sensors(core: Any, f: Any, failed: dict) -> list[dict]:
@@ -157,30 +198,51 @@ def sensors(core: Any, f: Any, failed: dict) -> list[dict]:
             why = "no good data yet" if status == "waiting" else "no good data since the session began"
         else:
             why = now_why
-        out.append({"signal": signal, "status": status, "why": why, "now": now, "now_why": now_why,
-                    "quality": num(q.index, 2) if q is not None else None,
-                    "quality_reason": q.reason if q is not None else None, "age_s": num(ages.get(signal), 1)})
+        out.append(
+            {
+                "signal": signal,
+                "status": status,
+                "why": why,
+                "now": now,
+                "now_why": now_why,
+                "quality": num(q.index, 2) if q is not None else None,
+                "quality_reason": q.reason if q is not None else None,
+                "age_s": num(ages.get(signal), 1),
+            }
+        )
     return out
 
 
 def decision(d: Any, levels: tuple[float, ...]) -> dict | None:
     if d is None:
         return None
-    return {"target": num(d.target), "level": level_of(d.target, levels), "reason": d.reason,
-            "source": d.source, "interventions": list(d.interventions)}
+    return {
+        "target": num(d.target),
+        "level": level_of(d.target, levels),
+        "reason": d.reason,
+        "source": d.source,
+        "interventions": list(d.interventions),
+    }
 
 
 def pending(core: Any) -> dict | None:
     if core.pending is None:
         return None
     d = core.pending
-    return {"target": num(d.target), "level": level_of(d.target, core.plan.levels), "reason": d.reason,
-            "age_s": num(core.time - core.pending_at, 1), "valid_s": core.plan.suggestion_valid_s}
+    return {
+        "target": num(d.target),
+        "level": level_of(d.target, core.plan.levels),
+        "reason": d.reason,
+        "age_s": num(core.time - core.pending_at, 1),
+        "valid_s": core.plan.suggestion_valid_s,
+    }
 
 
 def alerts(items: list[dict]) -> list[dict]:
     """Every open alert and the newest acknowledged ones, each with its index for ``ack``."""
-    indexed = [{"index": i, "kind": a["kind"], "text": a["text"], "t": num(a["t"], 1),
-                "acknowledged": bool(a["acknowledged"])} for i, a in enumerate(items)]
+    indexed = [
+        {"index": i, "kind": a["kind"], "text": a["text"], "t": num(a["t"], 1), "acknowledged": bool(a["acknowledged"])}
+        for i, a in enumerate(items)
+    ]
     acked = [a for a in indexed if a["acknowledged"]][-MAX_ACKED_ALERTS:]
     return [a for a in indexed if not a["acknowledged"]] + acked

@@ -15,7 +15,7 @@ from typing import Any
 from engine.session.command_spec import MAX_NOTE, Refused, check as check_command
 
 __all__ = ["MAX_BODY", "MAX_NOTE", "Refused", "check"]
-MAX_BODY = 16384          # bytes: a note of 2000 characters fits many times over
+MAX_BODY = 16384  # bytes: a note of 2000 characters fits many times over
 
 
 def check(body: Any, levels: int) -> tuple[str, dict]:

@@ -34,19 +34,18 @@ STEREO = ("hmd-sim", "openxr")
 
 @dataclass(frozen=True)
 class EyeSpec:
-    name: str                        # "left", "right" or "mono"
-    size: tuple[int, int]            # pixels rendered
-    fov: EyeFov | None               # None: the scenario's own field of view (desktop)
-    offset_m: float                  # from the middle of the head, + to the right
+    name: str  # "left", "right" or "mono"
+    size: tuple[int, int]  # pixels rendered
+    fov: EyeFov | None  # None: the scenario's own field of view (desktop)
+    offset_m: float  # from the middle of the head, + to the right
 
 
 class DisplayBackend(Protocol):
     name: str
     stereo: bool
-    overlay: Any                     # NodePath for head-locked content (the veil)
+    overlay: Any  # NodePath for head-locked content (the veil)
 
-    def open(self, base: Any, anchor: Any, near: float, far: float,
-             background: tuple[float, ...]) -> list[EyeSpec]: ...
+    def open(self, base: Any, anchor: Any, near: float, far: float, background: tuple[float, ...]) -> list[EyeSpec]: ...
 
     def begin_frame(self, t: float) -> HeadPose: ...
 
@@ -65,7 +64,7 @@ class HeadRig:
     def __init__(self, anchor: Any, source: HeadSource, lift: float = 0.0):
         self.node = anchor.attachNewNode("head")
         self.source = source
-        self.lift = lift                 # added to z: a source relative to the eyes, shown over a floor
+        self.lift = lift  # added to z: a source relative to the eyes, shown over a floor
         self.pose = HeadPose()
 
     def move(self, t: float) -> HeadPose:
@@ -108,8 +107,7 @@ class DesktopDisplay(FollowsHeadSource):
         self.overlay: Any = None
         self._grabber: Any = None
 
-    def open(self, base: Any, anchor: Any, near: float, far: float,
-             background: tuple[float, ...]) -> list[EyeSpec]:
+    def open(self, base: Any, anchor: Any, near: float, far: float, background: tuple[float, ...]) -> list[EyeSpec]:
         self.base = base
         self.rig = HeadRig(anchor, self.source)
         base.camera.reparentTo(self.rig.node)
@@ -123,6 +121,7 @@ class DesktopDisplay(FollowsHeadSource):
         then on, and renders one frame)."""
         if self._grabber is None:
             from engine.app import FrameGrabber
+
             self._grabber = FrameGrabber(self.base)
             self.base.graphicsEngine.renderFrame()
         return self._grabber.grab()[::step, ::step].copy()
@@ -130,7 +129,7 @@ class DesktopDisplay(FollowsHeadSource):
     def close(self) -> None:
         if self.base is not None:
             self.base.camera.reparentTo(self.base.render)
-            if self._grabber is not None:               # Panda3D removes render textures only all at once
+            if self._grabber is not None:  # Panda3D removes render textures only all at once
                 self.base.win.clearRenderTextures()
         if self.rig is not None:
             self.rig.remove()

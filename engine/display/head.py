@@ -54,8 +54,7 @@ class ScriptedHead:
         p = self._phase
         heading = 28.0 * math.sin(0.21 * t + p[0]) + 12.0 * math.sin(0.47 * t + p[1])
         pitch = 10.0 * math.sin(0.17 * t + p[2]) + 5.0 * math.sin(0.39 * t + p[3])
-        return HeadPose(0.01 * math.sin(0.3 * t + p[4]), 0.01 * math.sin(0.23 * t + p[5]), 0.0,
-                        heading, pitch, 0.0)
+        return HeadPose(0.01 * math.sin(0.3 * t + p[4]), 0.01 * math.sin(0.23 * t + p[5]), 0.0, heading, pitch, 0.0)
 
 
 class RecordedHead:
@@ -73,29 +72,37 @@ class RecordedHead:
         except OSError as exc:
             raise VrexError(f"{path}: cannot read the head trajectory ({exc.strerror})") from exc
         except (UnicodeDecodeError, csv.Error) as exc:
-            raise VrexError(f"{path}: not a head trajectory (a UTF-8 CSV text file with the header "
-                            f"'{','.join(self.COLUMNS)}' is needed; {exc})") from None
+            raise VrexError(
+                f"{path}: not a head trajectory (a UTF-8 CSV text file with the header "
+                f"'{','.join(self.COLUMNS)}' is needed; {exc})"
+            ) from None
         if not rows or tuple(c.strip() for c in rows[0]) != self.COLUMNS:
-            raise VrexError(f"{path}:1: a head trajectory starts with the header line "
-                            f"'{','.join(self.COLUMNS)}' — found '{','.join(rows[0]) if rows else ''}'")
+            raise VrexError(
+                f"{path}:1: a head trajectory starts with the header line "
+                f"'{','.join(self.COLUMNS)}' — found '{','.join(rows[0]) if rows else ''}'"
+            )
         data = []
         for line, row in enumerate(rows[1:], start=2):
             try:
                 values = [float(v) for v in row]
             except ValueError:
-                raise VrexError(f"{path}:{line}: '{','.join(row)}' is not seven numbers "
-                                f"({','.join(self.COLUMNS)})") from None
+                raise VrexError(
+                    f"{path}:{line}: '{','.join(row)}' is not seven numbers ({','.join(self.COLUMNS)})"
+                ) from None
             if len(values) != 7 or not all(math.isfinite(v) for v in values):
-                raise VrexError(f"{path}:{line}: expected seven finite numbers ({','.join(self.COLUMNS)}), "
-                                f"found '{','.join(row)}'")
+                raise VrexError(
+                    f"{path}:{line}: expected seven finite numbers ({','.join(self.COLUMNS)}), found '{','.join(row)}'"
+                )
             if data and values[0] <= data[-1][0]:
-                raise VrexError(f"{path}:{line}: time {values[0]:g} s does not come after {data[-1][0]:g} s — "
-                                "rows must be in increasing time")
+                raise VrexError(
+                    f"{path}:{line}: time {values[0]:g} s does not come after {data[-1][0]:g} s — "
+                    "rows must be in increasing time"
+                )
             data.append(values)
         if not data:
             raise VrexError(f"{path}: the head trajectory has no rows after its header")
         a = np.array(data)
-        a[:, 4] = np.degrees(np.unwrap(np.radians(a[:, 4])))      # interpolate heading the short way
+        a[:, 4] = np.degrees(np.unwrap(np.radians(a[:, 4])))  # interpolate heading the short way
         self._t, self._v = a[:, 0], a[:, 1:]
 
     def pose(self, t: float) -> HeadPose:

@@ -16,8 +16,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from panda3d.core import (Camera, CardMaker, FrameBufferProperties, GraphicsOutput, GraphicsPipe, GraphicsWindow,
-                          NodePath, OrthographicLens, Texture, WindowProperties)
+from panda3d.core import (
+    Camera,
+    CardMaker,
+    FrameBufferProperties,
+    GraphicsOutput,
+    GraphicsPipe,
+    GraphicsWindow,
+    NodePath,
+    OrthographicLens,
+    Texture,
+    WindowProperties,
+)
 from panda3d.core import ATS_none
 
 from engine.display.backend import EyeSpec, FollowsHeadSource, HeadRig
@@ -36,8 +46,15 @@ class HmdSim(FollowsHeadSource):
     name = "hmd-sim"
     stereo = True
 
-    def __init__(self, profile: HmdProfile = QUEST3_LIKE, head: HeadSource | None = None, msaa: int = 0,
-                 mirror: bool = True, space: str = "local", eye_height: float = 1.65):
+    def __init__(
+        self,
+        profile: HmdProfile = QUEST3_LIKE,
+        head: HeadSource | None = None,
+        msaa: int = 0,
+        mirror: bool = True,
+        space: str = "local",
+        eye_height: float = 1.65,
+    ):
         self.profile = profile
         self.source = head or StillHead()
         # stage space: the head is tracked over the real floor, as a runtime's STAGE space
@@ -53,18 +70,19 @@ class HmdSim(FollowsHeadSource):
         self.eyes: dict[str, _Eye] = {}
         self._mirror_card: NodePath | None = None
 
-    def open(self, base: Any, anchor: Any, near: float, far: float,
-             background: tuple[float, ...]) -> list[EyeSpec]:
+    def open(self, base: Any, anchor: Any, near: float, far: float, background: tuple[float, ...]) -> list[EyeSpec]:
         self.base = base
         self.rig = HeadRig(anchor, self.source, lift=self.eye_height if self.floor_origin else 0.0)
-        base.camNode.setActive(False)              # the desktop's own 3-D view is not drawn: it mirrors an eye
-        software = "Tiny" in base.pipe.getType().getName()        # p3tinydisplay
+        base.camNode.setActive(False)  # the desktop's own 3-D view is not drawn: it mirrors an eye
+        software = "Tiny" in base.pipe.getType().getName()  # p3tinydisplay
         if not software:
-            Texture.setTexturesPower2(ATS_none)     # GL: an eye image is its own size, not padded to 2^n
+            Texture.setTexturesPower2(ATS_none)  # GL: an eye image is its own size, not padded to 2^n
         size = self.profile.render_size
         specs = []
-        for name, fov, offset in (("left", self.profile.left_fov, -self.profile.ipd_m / 2),
-                                  ("right", self.profile.right_fov, self.profile.ipd_m / 2)):
+        for name, fov, offset in (
+            ("left", self.profile.left_fov, -self.profile.ipd_m / 2),
+            ("right", self.profile.right_fov, self.profile.ipd_m / 2),
+        ):
             eye = self._make_eye(name, size, software, background)
             lens = eye_lens(fov, near, far)
             cam = self.rig.node.attachNewNode(Camera(f"{name}-eye", lens))
@@ -89,8 +107,7 @@ class HmdSim(FollowsHeadSource):
             self._mirror_card.setBin("background", 0)
         return specs
 
-    def _make_eye(self, name: str, size: tuple[int, int], software: bool,
-                  background: tuple[float, ...]) -> _Eye:
+    def _make_eye(self, name: str, size: tuple[int, int], software: bool, background: tuple[float, ...]) -> _Eye:
         base = self.base
         props = FrameBufferProperties()
         props.setRgbColor(True)
@@ -99,11 +116,20 @@ class HmdSim(FollowsHeadSource):
         if self.msaa:
             props.setMultisamples(self.msaa)
         buffer = base.graphicsEngine.makeOutput(
-            base.pipe, f"{name}-eye", -2, props, WindowProperties.size(*size),
-            GraphicsPipe.BFRefuseWindow, base.win.getGsg(), base.win)
+            base.pipe,
+            f"{name}-eye",
+            -2,
+            props,
+            WindowProperties.size(*size),
+            GraphicsPipe.BFRefuseWindow,
+            base.win.getGsg(),
+            base.win,
+        )
         if buffer is None:
-            raise VrexError(f"the renderer could not make a {size[0]}×{size[1]} {name}-eye buffer — "
-                            "try a smaller --hmd-scale, or --renderer p3headlessgl")
+            raise VrexError(
+                f"the renderer could not make a {size[0]}×{size[1]} {name}-eye buffer — "
+                "try a smaller --hmd-scale, or --renderer p3headlessgl"
+            )
         texture = Texture(f"{name}-eye")
         # The software renderer cannot sample textures of any size, so it copies to RAM;
         # GL pipes keep the image on the GPU and copy it out only when asked (eye_image).
@@ -127,7 +153,7 @@ class HmdSim(FollowsHeadSource):
             raise VrexError("no frame has been rendered yet")
         pixels = np.frombuffer(memoryview(tex.getRamImage()), np.uint8)
         pixels = pixels.reshape(tex.getYSize(), tex.getXSize(), tex.getNumComponents())
-        return pixels[::-1][::step, ::step, 2::-1].copy()   # rows bottom-up and BGR(A) in Panda3D
+        return pixels[::-1][::step, ::step, 2::-1].copy()  # rows bottom-up and BGR(A) in Panda3D
 
     def close(self) -> None:
         if self.base is None:
@@ -144,4 +170,3 @@ class HmdSim(FollowsHeadSource):
             self.rig.remove()
         self.base.camNode.setActive(True)
         self.base = None
-

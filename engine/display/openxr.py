@@ -33,8 +33,15 @@ import numpy as np
 from engine.display.backend import EyeSpec
 from engine.display.head import HeadPose, HeadSource, StillHead
 from engine.display.openxr_gl import GlGraphics, choose_swapchain_format, last_region
-from engine.display.openxr_runtime import (explain, import_xr, instance_info, quiet_loader, require_runtime,
-                                           runtime_name, text)
+from engine.display.openxr_runtime import (
+    explain,
+    import_xr,
+    instance_info,
+    quiet_loader,
+    require_runtime,
+    runtime_name,
+    text,
+)
 from engine.display.openxr_input import Controls
 from engine.display.openxr_state import FrameStats, XrSessionState, loss_errors, read_events
 from engine.display.profile import QUEST3_LIKE, EyeFov, HmdProfile
@@ -61,7 +68,7 @@ def mean_pose(a: Any, b: Any) -> HeadPose:
     """The head between two eyes: mean position, normalised mean orientation."""
     qa = np.array([a.orientation.x, a.orientation.y, a.orientation.z, a.orientation.w])
     qb = np.array([b.orientation.x, b.orientation.y, b.orientation.z, b.orientation.w])
-    q = qa + (qb if qa @ qb >= 0 else -qb)         # q and −q are one rotation
+    q = qa + (qb if qa @ qb >= 0 else -qb)  # q and −q are one rotation
     q /= np.linalg.norm(q)
     pa, pb = a.position, b.position
     mid = ((pa.x + pb.x) / 2, (pa.y + pb.y) / 2, (pa.z + pb.z) / 2)
@@ -80,7 +87,7 @@ class _Eye:
 
 @dataclass
 class _Frame:
-    time: int                                       # the runtime's predicted display time
+    time: int  # the runtime's predicted display time
     render: bool = False
     acquired: list[_Eye] = field(default_factory=list)
     views: list[Any] = field(default_factory=list)  # kept alive until xrEndFrame has read them
@@ -94,20 +101,29 @@ class OpenXRDisplay:
     name = "openxr"
     stereo = True
 
-    def __init__(self, head: HeadSource | None = None, *, space: str = "local", mirror: bool = True,
-                 msaa: int = 0, on_notice: Callable[[str, str], None] | None = None,
-                 xr_module: Any = None, graphics: Any = None, idle_sleep_s: float = 0.02):
+    def __init__(
+        self,
+        head: HeadSource | None = None,
+        *,
+        space: str = "local",
+        mirror: bool = True,
+        msaa: int = 0,
+        on_notice: Callable[[str, str], None] | None = None,
+        xr_module: Any = None,
+        graphics: Any = None,
+        idle_sleep_s: float = 0.02,
+    ):
         if space not in ("local", "stage"):
             raise VrexError(f"OpenXR space '{space}': one of local, stage")
         if head is not None and not isinstance(head, StillHead):
             log.warning("the headset reports the head itself: the given head source is ignored")
         self.space, self.mirror, self.msaa, self.idle_sleep_s = space, mirror, msaa, idle_sleep_s
-        self.floor_origin = False                # until the runtime grants a STAGE space
+        self.floor_origin = False  # until the runtime grants a STAGE space
         self._on_notice = on_notice
         self.state = XrSessionState(on_notice)
         self.frame_stats = FrameStats()
         self.overlay: Any = None
-        self.suds_panel: Any = None       # the world-locked SUDS question (panel.WorldPanel), when one exists
+        self.suds_panel: Any = None  # the world-locked SUDS question (panel.WorldPanel), when one exists
         self.eyes: list[EyeSpec] = []
         self._xr, self._graphics = xr_module, graphics
         self._sim: Any = None
@@ -121,18 +137,17 @@ class OpenXRDisplay:
 
     # -- opening and closing ------------------------------------------------------------------
 
-    def open(self, base: Any, anchor: Any, near: float, far: float,
-             background: tuple[float, ...]) -> list[EyeSpec]:
+    def open(self, base: Any, anchor: Any, near: float, far: float, background: tuple[float, ...]) -> list[EyeSpec]:
         if self._open is not None:
             raise VrexError("the OpenXR display is already open")
         xr = self._xr = self._xr or import_xr()
         graphics = self._graphics or GlGraphics(base)
-        self.state, self.frame_stats = XrSessionState(self._on_notice), FrameStats()   # a fresh session
+        self.state, self.frame_stats = XrSessionState(self._on_notice), FrameStats()  # a fresh session
         try:
-            with ExitStack() as stack:    # on any failure, undo what was made, newest first
+            with ExitStack() as stack:  # on any failure, undo what was made, newest first
                 self._open_xr(xr, graphics, stack, base, anchor, near, far, background)
                 self._open = stack.pop_all()
-            self.state.waiting()          # nothing raises intensity until the scene is seen (then: resume)
+            self.state.waiting()  # nothing raises intensity until the scene is seen (then: resume)
         except Exception as exc:
             self._sim = None
             error = explain(xr, exc)
@@ -140,15 +155,25 @@ class OpenXRDisplay:
                 raise
             raise error from exc
         task_mgr = getattr(base, "taskMgr", None)
-        if task_mgr is not None:      # base.run() has no end_frame call of its own: after igLoop (50)
+        if task_mgr is not None:  # base.run() has no end_frame call of its own: after igLoop (50)
             task_mgr.add(self._end_task, "vrex-openxr-end-frame", sort=55)
             self._open.callback(task_mgr.remove, "vrex-openxr-end-frame")
         return self.eyes
 
-    def _open_xr(self, xr: Any, graphics: Any, stack: ExitStack, base: Any, anchor: Any,
-                 near: float, far: float, background: tuple[float, ...]) -> None:
+    def _open_xr(
+        self,
+        xr: Any,
+        graphics: Any,
+        stack: ExitStack,
+        base: Any,
+        anchor: Any,
+        near: float,
+        far: float,
+        background: tuple[float, ...],
+    ) -> None:
         from engine.display.hmd_sim import HmdSim
-        with quiet_loader():             # the loader's own lines, should these fail
+
+        with quiet_loader():  # the loader's own lines, should these fail
             offered = {text(p.extension_name) for p in xr.enumerate_instance_extension_properties()}
             instance = self._instance = xr.create_instance(instance_info(xr, graphics.extensions(offered)))
         stack.callback(xr.destroy_instance, instance)
@@ -163,7 +188,7 @@ class OpenXRDisplay:
 
         profile = HmdProfile("openxr", size, QUEST3_LIKE.left_fov, QUEST3_LIKE.ipd_m, QUEST3_LIKE.refresh_hz)
         sim = self._sim = HmdSim(profile, msaa=self.msaa, mirror=self.mirror)
-        self.eyes = sim.open(base, anchor, near, far, background)   # FOV and IPD: guesses until the first frame
+        self.eyes = sim.open(base, anchor, near, far, background)  # FOV and IPD: guesses until the first frame
         stack.callback(sim.close)
         self._anchor, self.overlay = anchor, sim.overlay
 
@@ -174,30 +199,44 @@ class OpenXRDisplay:
         self._space = self._make_space(xr, session)
         stack.callback(xr.destroy_space, self._space)
         controls = self._controls = Controls(xr, instance, session, self.state)
-        controls.open()                   # attached once, before the first frame: xrSyncActions needs it
+        controls.open()  # attached once, before the first frame: xrSyncActions needs it
         stack.callback(controls.close)
         fmt = choose_swapchain_format([int(f) for f in xr.enumerate_swapchain_formats(session)])
         stack.callback(self._eyes.clear)
         for name in ("left", "right"):
-            swapchain = xr.create_swapchain(session, xr.SwapchainCreateInfo(
-                usage_flags=xr.SwapchainUsageFlags.COLOR_ATTACHMENT_BIT | xr.SwapchainUsageFlags.SAMPLED_BIT,
-                format=fmt, sample_count=1, width=size[0], height=size[1], face_count=1, array_size=1,
-                mip_count=1))
+            swapchain = xr.create_swapchain(
+                session,
+                xr.SwapchainCreateInfo(
+                    usage_flags=xr.SwapchainUsageFlags.COLOR_ATTACHMENT_BIT | xr.SwapchainUsageFlags.SAMPLED_BIT,
+                    format=fmt,
+                    sample_count=1,
+                    width=size[0],
+                    height=size[1],
+                    face_count=1,
+                    array_size=1,
+                    mip_count=1,
+                ),
+            )
             stack.callback(xr.destroy_swapchain, swapchain)
             blit = graphics.attach(regions[name], size)
             stack.callback(blit.detach)
-            self._eyes.append(_Eye(name, size, swapchain, graphics.image_ids(xr, swapchain),
-                                   sim.eyes[name].camera, blit))
-        self._show(False)                 # nothing to draw until the runtime asks for frames
+            self._eyes.append(
+                _Eye(name, size, swapchain, graphics.image_ids(xr, swapchain), sim.eyes[name].camera, blit)
+            )
+        self._show(False)  # nothing to draw until the runtime asks for frames
 
     def _make_space(self, xr: Any, session: Any) -> Any:
         offered = {xr.ReferenceSpaceType(s).name for s in xr.enumerate_reference_spaces(session)}
         kind = "STAGE" if self.space == "stage" and "STAGE" in offered else "LOCAL"
         if self.space == "stage" and kind != "STAGE":
             log.warning("the OpenXR runtime has no STAGE space (no room set up?): using LOCAL")
-        self.floor_origin = kind == "STAGE"      # poses over the real floor: SceneRunner lowers the rig to the scene's
-        return xr.create_reference_space(session, xr.ReferenceSpaceCreateInfo(
-            reference_space_type=xr.ReferenceSpaceType[kind], pose_in_reference_space=xr.Posef()))
+        self.floor_origin = kind == "STAGE"  # poses over the real floor: SceneRunner lowers the rig to the scene's
+        return xr.create_reference_space(
+            session,
+            xr.ReferenceSpaceCreateInfo(
+                reference_space_type=xr.ReferenceSpaceType[kind], pose_in_reference_space=xr.Posef()
+            ),
+        )
 
     def close(self) -> None:
         """Swapchains, then space, session, eye buffers and instance (the reverse of open).
@@ -208,7 +247,7 @@ class OpenXRDisplay:
         try:
             if self._frame is not None:
                 self._finish(submit=False)
-        except Exception as exc:          # closing goes on: the runtime may already be gone
+        except Exception as exc:  # closing goes on: the runtime may already be gone
             log.warning("could not end the last OpenXR frame: %s", exc)
         finally:
             closer, self._open, self._sim = self._open, None, None
@@ -220,26 +259,28 @@ class OpenXRDisplay:
         if self._open is None:
             return self._pose
         xr = self._xr
-        if self._frame is not None:       # begun again without end_frame: that frame goes out empty
+        if self._frame is not None:  # begun again without end_frame: that frame goes out empty
             self._finish(submit=False)
         self._handle_events()
         if not self.state.running:
             self._show(False)
-            if self.idle_sleep_s:         # xrWaitFrame paces a running session; nothing paces this
+            if self.idle_sleep_s:  # xrWaitFrame paces a running session; nothing paces this
                 time.sleep(self.idle_sleep_s)
             return self._pose
         try:
             state = xr.wait_frame(self._session, xr.FrameWaitInfo())
             try:
                 xr.begin_frame(self._session, xr.FrameBeginInfo())
-            except xr.FrameDiscarded:     # a success code that pyopenxr raises: the frame goes on
+            except xr.FrameDiscarded:  # a success code that pyopenxr raises: the frame goes on
                 self.frame_stats.discarded += 1
             frame = self._frame = _Frame(state.predicted_display_time)
-            if self.state.focused:        # the runtime delivers input to the focused session only
+            if self.state.focused:  # the runtime delivers input to the focused session only
                 self._inputs += self._controls.poll(self.suds_panel)
             self.frame_stats.waited_for(bool(state.should_render), state.predicted_display_period)
-            view_state, views = xr.locate_views(self._session, xr.ViewLocateInfo(
-                xr.ViewConfigurationType.PRIMARY_STEREO, state.predicted_display_time, self._space))
+            view_state, views = xr.locate_views(
+                self._session,
+                xr.ViewLocateInfo(xr.ViewConfigurationType.PRIMARY_STEREO, state.predicted_display_time, self._space),
+            )
             tracked = bool(view_state.view_state_flags & xr.ViewStateFlags.ORIENTATION_VALID_BIT)
             frame.render = bool(state.should_render) and tracked
             if frame.render:
@@ -247,13 +288,13 @@ class OpenXRDisplay:
         except loss_errors(xr):
             if getattr(self._controls, "pending_stop", False):
                 self._controls.pending_stop = False
-                self._inputs.append(("patient_stop", {}))     # pressed in the sync that saw the loss
+                self._inputs.append(("patient_stop", {}))  # pressed in the sync that saw the loss
             return self._lost()
         self.state.on_tracking(tracked)
         if tracked:
             self._place(views)
         elif state.should_render:
-            self.frame_stats.skipped += 1     # nothing true to show; the runtime shows its own
+            self.frame_stats.skipped += 1  # nothing true to show; the runtime shows its own
         self._show(frame.render)
         return self._pose
 
@@ -263,7 +304,7 @@ class OpenXRDisplay:
 
     def _place(self, views: Any) -> None:
         self._pose = mean_pose(views[0].pose, views[1].pose)
-        self._sim.rig.node.setPosHpr(*self._pose)      # the head first: the eyes are placed under it
+        self._sim.rig.node.setPosHpr(*self._pose)  # the head first: the eyes are placed under it
         self._sim.rig.pose = self._pose
         specs = []
         for eye, view in zip(self._eyes, views):
@@ -281,8 +322,13 @@ class OpenXRDisplay:
             xr.wait_swapchain_image(eye.swapchain, xr.SwapchainImageWaitInfo(timeout=xr.INFINITE_DURATION))
             eye.blit.target = eye.images[index]
             rect = xr.Rect2Di(offset=xr.Offset2Di(0, 0), extent=xr.Extent2Di(*eye.size))
-            frame.views.append(xr.CompositionLayerProjectionView(
-                pose=view.pose, fov=view.fov, sub_image=xr.SwapchainSubImage(swapchain=eye.swapchain, image_rect=rect)))
+            frame.views.append(
+                xr.CompositionLayerProjectionView(
+                    pose=view.pose,
+                    fov=view.fov,
+                    sub_image=xr.SwapchainSubImage(swapchain=eye.swapchain, image_rect=rect),
+                )
+            )
         frame.layer = xr.CompositionLayerProjection(space=self._space, views=frame.views)
 
     def _finish(self, submit: bool) -> None:
@@ -292,8 +338,10 @@ class OpenXRDisplay:
                 eye.blit.target = None
                 xr.release_swapchain_image(eye.swapchain, xr.SwapchainImageReleaseInfo())
             layers = [ctypes.byref(frame.layer)] if submit and frame.layer is not None else []
-            xr.end_frame(self._session, xr.FrameEndInfo(display_time=frame.time, environment_blend_mode=self._blend,
-                                                        layers=layers))
+            xr.end_frame(
+                self._session,
+                xr.FrameEndInfo(display_time=frame.time, environment_blend_mode=self._blend, layers=layers),
+            )
         except loss_errors(xr):
             self._lost()
             return
@@ -312,7 +360,7 @@ class OpenXRDisplay:
                 action = self.state.on_state(detail)
                 if action == "begin":
                     xr.begin_session(self._session, xr.SessionBeginInfo(xr.ViewConfigurationType.PRIMARY_STEREO))
-                elif action == "end":     # pyopenxr's name; panda3d-openxr 0.1.2 called it on a missing attribute
+                elif action == "end":  # pyopenxr's name; panda3d-openxr 0.1.2 called it on a missing attribute
                     xr.end_session(self._session)
             elif kind == "instance_lost":
                 self.state.on_lost()

@@ -41,8 +41,11 @@ def choose_swapchain_format(offered: Sequence[int]) -> int:
             if fmt != GL_SRGB8_ALPHA8:
                 log.warning("the OpenXR runtime offers no sRGB swapchain; using %s", FORMATS[fmt])
             return fmt
-    raise VrexError("the OpenXR runtime offers no 8-bit RGBA swapchain format (offered: "
-                    + ", ".join(hex(f) for f in offered) + ") — vrex needs GL_SRGB8_ALPHA8 or GL_RGBA8")
+    raise VrexError(
+        "the OpenXR runtime offers no 8-bit RGBA swapchain format (offered: "
+        + ", ".join(hex(f) for f in offered)
+        + ") — vrex needs GL_SRGB8_ALPHA8 or GL_RGBA8"
+    )
 
 
 def pipe_api(base: Any) -> str:
@@ -52,8 +55,10 @@ def pipe_api(base: Any) -> str:
         return "glx"
     if pipe.startswith("egl"):
         return "egl"
-    raise VrexError(f"the OpenXR display needs OpenGL, but Panda3D renders with {pipe} — run on a desktop "
-                    "(pandagl) or with --renderer p3headlessgl")
+    raise VrexError(
+        f"the OpenXR display needs OpenGL, but Panda3D renders with {pipe} — run on a desktop "
+        "(pandagl) or with --renderer p3headlessgl"
+    )
 
 
 def last_region(buffer: Any) -> Any:
@@ -68,23 +73,31 @@ class GlGraphics:
     def __init__(self, base: Any):
         self.base = base
         self.api = pipe_api(base)
-        self._binding: Any = None          # kept alive: the runtime reads it in xrCreateSession
+        self._binding: Any = None  # kept alive: the runtime reads it in xrCreateSession
 
     def extensions(self, offered: set[str]) -> list[str]:
         # XR_KHR_opengl_enable also for EGL: its requirements call is mandatory before a GL
         # session on every runtime (Monado refuses an EGL session without it).
         missing = [e for e in ((KHR_GL, MNDX_EGL) if self.api == "egl" else (KHR_GL,)) if e not in offered]
         if missing:
-            hint = "" if MNDX_EGL not in missing else (
-                " — Panda3D's EGL renderer (p3headlessgl) needs XR_MNDX_egl_enable (Monado, WiVRn); with "
-                "SteamVR run vrex on a desktop, where it renders with GLX (pandagl)")
-            raise VrexError(f"the OpenXR runtime lacks {', '.join(missing)}, which vrex needs to hand it "
-                            f"OpenGL images{hint}")
+            hint = (
+                ""
+                if MNDX_EGL not in missing
+                else (
+                    " — Panda3D's EGL renderer (p3headlessgl) needs XR_MNDX_egl_enable (Monado, WiVRn); with "
+                    "SteamVR run vrex on a desktop, where it renders with GLX (pandagl)"
+                )
+            )
+            raise VrexError(
+                f"the OpenXR runtime lacks {', '.join(missing)}, which vrex needs to hand it OpenGL images{hint}"
+            )
         return [KHR_GL, MNDX_EGL] if self.api == "egl" else [KHR_GL]
 
     def check_requirements(self, xr: Any, instance: Any, system_id: Any) -> None:
-        pfn = ctypes.cast(xr.get_instance_proc_addr(instance, "xrGetOpenGLGraphicsRequirementsKHR"),
-                          xr.PFN_xrGetOpenGLGraphicsRequirementsKHR)
+        pfn = ctypes.cast(
+            xr.get_instance_proc_addr(instance, "xrGetOpenGLGraphicsRequirementsKHR"),
+            xr.PFN_xrGetOpenGLGraphicsRequirementsKHR,
+        )
         req = xr.GraphicsRequirementsOpenGLKHR()
         result = xr.check_result(xr.Result(pfn(instance, system_id, ctypes.byref(req))))
         if result.is_exception():
@@ -92,8 +105,10 @@ class GlGraphics:
         gsg = self.base.win.getGsg()
         have, low = (gsg.getDriverVersionMajor(), gsg.getDriverVersionMinor()), req.min_api_version_supported
         if have < (low.major, low.minor):
-            raise VrexError(f"the OpenXR runtime needs OpenGL {low.major}.{low.minor}; Panda3D's context "
-                            f"is {have[0]}.{have[1]} ({gsg.getDriverRenderer()}) — update the GPU driver")
+            raise VrexError(
+                f"the OpenXR runtime needs OpenGL {low.major}.{low.minor}; Panda3D's context "
+                f"is {have[0]}.{have[1]} ({gsg.getDriverRenderer()}) — update the GPU driver"
+            )
 
     def binding(self, xr: Any, region: Any) -> ctypes.c_void_p:
         """``XrSessionCreateInfo.next``: Panda3D's context, read while it is current."""
@@ -102,14 +117,17 @@ class GlGraphics:
         def grab(cbdata: Any) -> None:
             cbdata.upcall()
             seen.append(current_context(self.api))
+
         region.setDrawCallback(PythonCallbackObject(grab))
         try:
             self.base.graphicsEngine.renderFrame()
         finally:
             region.clearDrawCallback()
         if not seen or not seen[0]["context"]:
-            raise VrexError("Panda3D drew no frame with a current OpenGL context, so there is none to hand "
-                            "to the OpenXR runtime — is the eye buffer inactive?")
+            raise VrexError(
+                "Panda3D drew no frame with a current OpenGL context, so there is none to hand "
+                "to the OpenXR runtime — is the eye buffer inactive?"
+            )
         ctx = seen[0]
         if self.api == "egl":
             b = xr.GraphicsBindingEGLMNDX(get_proc_address=xr.PFN_xrEglGetProcAddressMNDX(ctx["get_proc_address"]))
@@ -139,7 +157,7 @@ class SwapchainBlit:
         self.size = size
         self.region: Any = None
         self.target: int | None = None
-        self._fbos: dict[int, int] = {}      # swapchain texture → our framebuffer around it
+        self._fbos: dict[int, int] = {}  # swapchain texture → our framebuffer around it
 
     def attach(self, region: Any) -> None:
         self.region = region
@@ -152,7 +170,8 @@ class SwapchainBlit:
 
     def blit(self, texture: int) -> None:
         from OpenGL import GL
-        GL.glGetError()                       # an error Panda3D left would be pinned on us
+
+        GL.glGetError()  # an error Panda3D left would be pinned on us
         fbo = self._fbos.get(texture)
         draw_before = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
         scissor, srgb = GL.glIsEnabled(GL.GL_SCISSOR_TEST), GL.glIsEnabled(GL.GL_FRAMEBUFFER_SRGB)
@@ -163,8 +182,8 @@ class SwapchainBlit:
                 GL.glFramebufferTexture2D(GL.GL_DRAW_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, texture, 0)
             else:
                 GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, fbo)
-            GL.glDisable(GL.GL_SCISSOR_TEST)       # Panda3D's region scissor would clip the blit
-            GL.glDisable(GL.GL_FRAMEBUFFER_SRGB)   # copy the bytes as drawn: they are sRGB already
+            GL.glDisable(GL.GL_SCISSOR_TEST)  # Panda3D's region scissor would clip the blit
+            GL.glDisable(GL.GL_FRAMEBUFFER_SRGB)  # copy the bytes as drawn: they are sRGB already
             w, h = self.size
             GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
         finally:
@@ -194,11 +213,15 @@ def _egl_context() -> dict[str, int]:
     egl.eglChooseConfig.argtypes = [_void_p, _int_p, ctypes.POINTER(_void_p), ctypes.c_int, _int_p]
     display, context = egl.eglGetCurrentDisplay(), egl.eglGetCurrentContext()
     config, config_id, n = _void_p(), ctypes.c_int(0), ctypes.c_int(0)
-    if context and egl.eglQueryContext(display, context, 0x3028, ctypes.byref(config_id)):     # EGL_CONFIG_ID
-        attribs = (ctypes.c_int * 3)(0x3028, config_id.value, 0x3038)                         # …, EGL_NONE
+    if context and egl.eglQueryContext(display, context, 0x3028, ctypes.byref(config_id)):  # EGL_CONFIG_ID
+        attribs = (ctypes.c_int * 3)(0x3028, config_id.value, 0x3038)  # …, EGL_NONE
         egl.eglChooseConfig(display, attribs, ctypes.byref(config), 1, ctypes.byref(n))
-    return {"display": display or 0, "context": context or 0, "config": config.value or 0,
-            "get_proc_address": ctypes.cast(egl.eglGetProcAddress, _void_p).value}
+    return {
+        "display": display or 0,
+        "context": context or 0,
+        "config": config.value or 0,
+        "get_proc_address": ctypes.cast(egl.eglGetProcAddress, _void_p).value,
+    }
 
 
 def _glx_context() -> dict[str, int]:
@@ -210,16 +233,22 @@ def _glx_context() -> dict[str, int]:
     glx.glXChooseFBConfig.argtypes = [_void_p, ctypes.c_int, _int_p, _int_p]
     glx.glXGetFBConfigAttrib.argtypes = [_void_p, _void_p, ctypes.c_int, _int_p]
     display, context = glx.glXGetCurrentDisplay(), glx.glXGetCurrentContext()
-    out = {"display": display or 0, "context": context or 0, "drawable": glx.glXGetCurrentDrawable(),
-           "config": 0, "visualid": 0}
+    out = {
+        "display": display or 0,
+        "context": context or 0,
+        "drawable": glx.glXGetCurrentDrawable(),
+        "config": 0,
+        "visualid": 0,
+    }
     fb_id, screen, n, visual = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
-    if context and glx.glXQueryContext(display, context, 0x8013, ctypes.byref(fb_id)) == 0:    # GLX_FBCONFIG_ID
-        glx.glXQueryContext(display, context, 0x800C, ctypes.byref(screen))                    # GLX_SCREEN
-        configs = glx.glXChooseFBConfig(display, screen.value, (ctypes.c_int * 3)(0x8013, fb_id.value, 0),
-                                        ctypes.byref(n))
+    if context and glx.glXQueryContext(display, context, 0x8013, ctypes.byref(fb_id)) == 0:  # GLX_FBCONFIG_ID
+        glx.glXQueryContext(display, context, 0x800C, ctypes.byref(screen))  # GLX_SCREEN
+        configs = glx.glXChooseFBConfig(
+            display, screen.value, (ctypes.c_int * 3)(0x8013, fb_id.value, 0), ctypes.byref(n)
+        )
         if configs and n.value:
-            out["config"] = configs[0] or 0       # (the one-entry list itself is not XFree'd: once a session)
-            glx.glXGetFBConfigAttrib(display, configs[0], 0x800B, ctypes.byref(visual))       # GLX_VISUAL_ID
+            out["config"] = configs[0] or 0  # (the one-entry list itself is not XFree'd: once a session)
+            glx.glXGetFBConfigAttrib(display, configs[0], 0x800B, ctypes.byref(visual))  # GLX_VISUAL_ID
             out["visualid"] = visual.value
     return out
 

@@ -34,19 +34,19 @@ __all__ = ["Controls", "PROFILES", "Profile", "describe"]
 log = logging.getLogger(__name__)
 
 HANDS = ("left", "right")
-STEP = 10                      # SUDS moves in tens: the keyboard's 0-9 (× 10) answer the same way
-FIRST = 50                     # the first push shows the middle: no answer is given by a push alone
-PUSH_AT, BACK_AT = 0.6, 0.3    # stick deflection that counts as a push, and that re-arms the next one
-NO_CONTROLLER_AFTER_S = 2.0    # runtimes bind a moment after focus: "no controller" only after this
+STEP = 10  # SUDS moves in tens: the keyboard's 0-9 (× 10) answer the same way
+FIRST = 50  # the first push shows the middle: no answer is given by a push alone
+PUSH_AT, BACK_AT = 0.6, 0.3  # stick deflection that counts as a push, and that re-arms the next one
+NO_CONTROLLER_AFTER_S = 2.0  # runtimes bind a moment after focus: "no controller" only after this
 
 
 @dataclass(frozen=True)
 class Profile:
-    name: str                                # as the therapist reads it
-    stop: dict[str, str]                     # hand → the stop button, as the patient is told
-    bindings: tuple[tuple[str, str], ...]    # (action, binding path)
-    choose: str = ""                         # how to choose a SUDS value with it ("": it cannot)
-    answer: str = ""                         # how to give that value
+    name: str  # as the therapist reads it
+    stop: dict[str, str]  # hand → the stop button, as the patient is told
+    bindings: tuple[tuple[str, str], ...]  # (action, binding path)
+    choose: str = ""  # how to choose a SUDS value with it ("": it cannot)
+    answer: str = ""  # how to give that value
 
 
 def _both(action: str, component: str) -> tuple[tuple[str, str], ...]:
@@ -57,23 +57,43 @@ STICK = ("push a stick up or down to choose", "press the stick in to answer")
 PROFILES: dict[str, Profile] = {
     # only select and menu, and menu is the runtime's own on some headsets: no SUDS here
     "/interaction_profiles/khr/simple_controller": Profile(
-        "simple controller", {"left": "select", "right": "select"}, _both("stop", "/input/select/click")),
+        "simple controller", {"left": "select", "right": "select"}, _both("stop", "/input/select/click")
+    ),
     # A and X, the lower face buttons; B, Y and the menu button stay free
     "/interaction_profiles/oculus/touch_controller": Profile(
-        "Oculus Touch", {"left": "X", "right": "A"},
-        (("stop", "/user/hand/left/input/x/click"), ("stop", "/user/hand/right/input/a/click"),
-         *_both("suds_move", "/input/thumbstick"), *_both("suds_answer", "/input/thumbstick/click")), *STICK),
+        "Oculus Touch",
+        {"left": "X", "right": "A"},
+        (
+            ("stop", "/user/hand/left/input/x/click"),
+            ("stop", "/user/hand/right/input/a/click"),
+            *_both("suds_move", "/input/thumbstick"),
+            *_both("suds_answer", "/input/thumbstick/click"),
+        ),
+        *STICK,
+    ),
     "/interaction_profiles/valve/index_controller": Profile(
-        "Valve Index", {"left": "A", "right": "A"},
-        (*_both("stop", "/input/a/click"), *_both("suds_move", "/input/thumbstick"),
-         *_both("suds_answer", "/input/thumbstick/click")), *STICK),
+        "Valve Index",
+        {"left": "A", "right": "A"},
+        (
+            *_both("stop", "/input/a/click"),
+            *_both("suds_move", "/input/thumbstick"),
+            *_both("suds_answer", "/input/thumbstick/click"),
+        ),
+        *STICK,
+    ),
     # the wand's only face button besides the trackpad (whose click is easily pressed while
     # touching it); the trigger answers SUDS: the trackpad's click would answer while sliding
     "/interaction_profiles/htc/vive_controller": Profile(
-        "HTC Vive", {"left": "menu button", "right": "menu button"},
-        (*_both("stop", "/input/menu/click"), *_both("suds_move", "/input/trackpad"),
-         *_both("suds_answer", "/input/trigger/click")),
-        "slide a thumb up or down the trackpad to choose", "pull the trigger to answer"),
+        "HTC Vive",
+        {"left": "menu button", "right": "menu button"},
+        (
+            *_both("stop", "/input/menu/click"),
+            *_both("suds_move", "/input/trackpad"),
+            *_both("suds_answer", "/input/trigger/click"),
+        ),
+        "slide a thumb up or down the trackpad to choose",
+        "pull the trigger to answer",
+    ),
 }
 
 
@@ -89,8 +109,9 @@ def describe(bound: dict[str, str]) -> tuple[str, str]:
     if len(names) == 2 and names["left"] == names["right"]:
         hands = f"{names['left']} on both hands"
     else:
-        hands = ", ".join(f"{name} ({hand} hand only)" if len(names) == 1 else f"{hand} hand {name}"
-                          for hand, name in names.items())
+        hands = ", ".join(
+            f"{name} ({hand} hand only)" if len(names) == 1 else f"{hand} hand {name}" for hand, name in names.items()
+        )
     if len(stops) == 2 and stops["left"] == stops["right"]:
         stop = f"{stops['left']} on either hand"
     else:
@@ -104,42 +125,58 @@ class Controls:
     session is destroyed. Anything the runtime refuses leaves the headset usable: the
     keyboard's and the therapist's stop still work, and the therapist is told."""
 
-    def __init__(self, xr: Any, instance: Any, session: Any, state: XrSessionState, *,
-                 grace_s: float = NO_CONTROLLER_AFTER_S, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        xr: Any,
+        instance: Any,
+        session: Any,
+        state: XrSessionState,
+        *,
+        grace_s: float = NO_CONTROLLER_AFTER_S,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.xr, self.instance, self.session, self.state = xr, instance, session, state
         self.grace_s, self.clock = grace_s, clock
-        self.suggested: list[str] = []           # the profiles the runtime took
-        self.bound: dict[str, str] = {}          # hand → profile path, as last reported
+        self.suggested: list[str] = []  # the profiles the runtime took
+        self.bound: dict[str, str] = {}  # hand → profile path, as last reported
         self._set: Any = None
         self._actions: dict[str, Any] = {}
         self._hands: dict[str, Any] = {}
         self._usable = False
-        self.pending_stop = False        # a stop read in the same sync that reported the headset's loss
-        self._due = True                         # the bound profiles are to be asked…
-        self._due_since: float | None = None     # …since this focused frame
+        self.pending_stop = False  # a stop read in the same sync that reported the headset's loss
+        self._due = True  # the bound profiles are to be asked…
+        self._due_since: float | None = None  # …since this focused frame
         self._failed = False
-        self._shown = False                      # the SUDS panel, as last seen
+        self._shown = False  # the SUDS panel, as last seen
         self._value: int | None = None
-        self._armed = False                      # the stick was back at the centre since its last push
+        self._armed = False  # the stick was back at the centre since its last push
 
     def open(self) -> None:
         xr = self.xr
         try:
-            self._set = xr.create_action_set(self.instance, xr.ActionSetCreateInfo(
-                action_set_name="vrex", localized_action_set_name="vrex", priority=0))
-            for name, kind, shown in (("stop", xr.ActionType.BOOLEAN_INPUT, "Stop"),
-                                      ("suds_move", xr.ActionType.VECTOR2F_INPUT, "Choose SUDS"),
-                                      ("suds_answer", xr.ActionType.BOOLEAN_INPUT, "Answer SUDS")):
-                self._actions[name] = xr.create_action(self._set, xr.ActionCreateInfo(
-                    action_name=name, action_type=kind, localized_action_name=shown))
+            self._set = xr.create_action_set(
+                self.instance,
+                xr.ActionSetCreateInfo(action_set_name="vrex", localized_action_set_name="vrex", priority=0),
+            )
+            for name, kind, shown in (
+                ("stop", xr.ActionType.BOOLEAN_INPUT, "Stop"),
+                ("suds_move", xr.ActionType.VECTOR2F_INPUT, "Choose SUDS"),
+                ("suds_answer", xr.ActionType.BOOLEAN_INPUT, "Answer SUDS"),
+            ):
+                self._actions[name] = xr.create_action(
+                    self._set, xr.ActionCreateInfo(action_name=name, action_type=kind, localized_action_name=shown)
+                )
             for path, profile in PROFILES.items():
                 self._suggest(path, profile)
             log.info("controller bindings suggested for: %s", ", ".join(self.suggested) or "none (all refused)")
             xr.attach_session_action_sets(self.session, xr.SessionActionSetsAttachInfo(action_sets=[self._set]))
             self._hands = {hand: xr.string_to_path(self.instance, f"/user/hand/{hand}") for hand in HANDS}
         except xr.XrException as exc:
-            log.warning("the OpenXR runtime refused the controller actions (%s: %s): no controller input",
-                        type(exc).__name__, exc)
+            log.warning(
+                "the OpenXR runtime refused the controller actions (%s: %s): no controller input",
+                type(exc).__name__,
+                exc,
+            )
             self.state.on_controllers(None)
             return
         self._usable = True
@@ -147,13 +184,22 @@ class Controls:
     def _suggest(self, path: str, profile: Profile) -> None:
         xr = self.xr
         try:
-            bindings = [xr.ActionSuggestedBinding(self._actions[action], xr.string_to_path(self.instance, binding))
-                        for action, binding in profile.bindings]
-            xr.suggest_interaction_profile_bindings(self.instance, xr.InteractionProfileSuggestedBinding(
-                interaction_profile=xr.string_to_path(self.instance, path), suggested_bindings=bindings))
-        except xr.XrException as exc:       # e.g. PathUnsupported: this runtime lacks the profile
-            log.warning("the OpenXR runtime refused the %s bindings (%s): going on without them",
-                        profile.name, type(exc).__name__)
+            bindings = [
+                xr.ActionSuggestedBinding(self._actions[action], xr.string_to_path(self.instance, binding))
+                for action, binding in profile.bindings
+            ]
+            xr.suggest_interaction_profile_bindings(
+                self.instance,
+                xr.InteractionProfileSuggestedBinding(
+                    interaction_profile=xr.string_to_path(self.instance, path), suggested_bindings=bindings
+                ),
+            )
+        except xr.XrException as exc:  # e.g. PathUnsupported: this runtime lacks the profile
+            log.warning(
+                "the OpenXR runtime refused the %s bindings (%s): going on without them",
+                profile.name,
+                type(exc).__name__,
+            )
             return
         self.suggested.append(path)
 
@@ -178,8 +224,9 @@ class Controls:
         xr = self.xr
         out: list[tuple[str, dict]] = []
         try:
-            xr.sync_actions(self.session, xr.ActionsSyncInfo(
-                active_action_sets=[xr.ActiveActionSet(self._set, xr.NULL_PATH)]))
+            xr.sync_actions(
+                self.session, xr.ActionsSyncInfo(active_action_sets=[xr.ActiveActionSet(self._set, xr.NULL_PATH)])
+            )
             # the stop first, and kept whatever fails after it: a press is reported by one
             # sync only, so a stop dropped here would never come again
             if self._pressed("stop"):
@@ -190,11 +237,11 @@ class Controls:
             return out
         except loss_errors(xr):
             if out:
-                self.pending_stop = True    # the display hands it on before it reports the loss
-            raise                           # the display's own: the headset is going
-        except xr.SessionNotFocused:        # a success code pyopenxr raises: focus is not ours yet
+                self.pending_stop = True  # the display hands it on before it reports the loss
+            raise  # the display's own: the headset is going
+        except xr.SessionNotFocused:  # a success code pyopenxr raises: focus is not ours yet
             return out
-        except xr.XrException as exc:       # input lost, never the picture
+        except xr.XrException as exc:  # input lost, never the picture
             if not self._failed:
                 log.warning("reading the controllers failed (%s: %s)", type(exc).__name__, exc)
             self._failed = True
@@ -208,13 +255,14 @@ class Controls:
         """The SUDS dial on the panel: a push up or down moves the value by ``STEP`` (the
         stick must come back to the centre between pushes), a press answers it, once."""
         shown = not panel.node.isHidden()
-        if shown != self._shown:            # the question opened or closed: a fresh dial
+        if shown != self._shown:  # the question opened or closed: a fresh dial
             self._shown, self._value, self._armed = shown, None, False
             panel.set_value(self._line() if shown else None)
         if not shown:
             return []
         y = self.xr.get_action_state_vector2f(
-            self.session, self.xr.ActionStateGetInfo(action=self._actions["suds_move"])).current_state.y
+            self.session, self.xr.ActionStateGetInfo(action=self._actions["suds_move"])
+        ).current_state.y
         if abs(y) < BACK_AT:
             self._armed = True
         elif self._armed and abs(y) >= PUSH_AT:

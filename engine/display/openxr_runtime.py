@@ -24,9 +24,11 @@ from engine.errors import VrexError
 __all__ = ["explain", "import_xr", "instance_info", "quiet_loader", "require_runtime", "runtime_name", "text"]
 
 INSTALL_HELP = "OpenXR support is not installed — pip install 'vrex[xr]' (pyopenxr)"
-RUNTIME_HELP = ("no OpenXR runtime found — install and start one (SteamVR, WiVRn or Monado); on Linux the "
-                "loader reads XR_RUNTIME_JSON, else active_runtime.json in ~/.config/openxr/1/ or "
-                "/etc/xdg/openxr/1/")
+RUNTIME_HELP = (
+    "no OpenXR runtime found — install and start one (SteamVR, WiVRn or Monado); on Linux the "
+    "loader reads XR_RUNTIME_JSON, else active_runtime.json in ~/.config/openxr/1/ or "
+    "/etc/xdg/openxr/1/"
+)
 
 
 def require_runtime(timeout_s: float = 1.5) -> None:
@@ -39,15 +41,18 @@ def require_runtime(timeout_s: float = 1.5) -> None:
     def probe() -> None:
         try:
             _probe(xr)
-        except BaseException as exc:      # handed to the caller's thread
+        except BaseException as exc:  # handed to the caller's thread
             outcome["error"] = exc
+
     with quiet_loader():
         thread = threading.Thread(target=probe, name="vrex-openxr-probe", daemon=True)
         thread.start()
         thread.join(timeout_s)
     if thread.is_alive():
-        raise VrexError(f"the OpenXR runtime did not answer within {timeout_s:g} s — it may still be "
-                        "starting (SteamVR) or be stuck; restart it and try again")
+        raise VrexError(
+            f"the OpenXR runtime did not answer within {timeout_s:g} s — it may still be "
+            "starting (SteamVR) or be stuck; restart it and try again"
+        )
     if "error" in outcome:
         raise explain(xr, outcome["error"]) from None
 
@@ -55,8 +60,7 @@ def require_runtime(timeout_s: float = 1.5) -> None:
 def _probe(xr: Any) -> None:
     offered = {text(p.extension_name) for p in xr.enumerate_instance_extension_properties()}
     if KHR_GL not in offered:
-        raise VrexError(f"the OpenXR runtime lacks {KHR_GL} — vrex renders with OpenGL; use SteamVR, "
-                        "WiVRn or Monado")
+        raise VrexError(f"the OpenXR runtime lacks {KHR_GL} — vrex renders with OpenGL; use SteamVR, WiVRn or Monado")
     instance = xr.create_instance(instance_info(xr, [KHR_GL]))
     try:
         xr.get_system(instance, xr.SystemGetInfo(form_factor=xr.FormFactor.HEAD_MOUNTED_DISPLAY))
@@ -79,11 +83,15 @@ def explain(xr: Any, exc: BaseException) -> BaseException:
     if isinstance(exc, xr.RuntimeUnavailableError):
         return VrexError(RUNTIME_HELP)
     if isinstance(exc, xr.FormFactorUnavailableError):
-        return VrexError("the OpenXR runtime sees no headset — connect it and wake it (WiVRn: start the WiVRn "
-                         "app in the headset), then try again")
+        return VrexError(
+            "the OpenXR runtime sees no headset — connect it and wake it (WiVRn: start the WiVRn "
+            "app in the headset), then try again"
+        )
     if isinstance(exc, xr.XrException):
-        return VrexError(f"the OpenXR runtime refused: {exc} ({type(exc).__name__}) — restart the runtime "
-                         "(and the headset) and try again")
+        return VrexError(
+            f"the OpenXR runtime refused: {exc} ({type(exc).__name__}) — restart the runtime "
+            "(and the headset) and try again"
+        )
     return exc
 
 
@@ -109,15 +117,17 @@ def quiet_loader() -> Iterator[None]:
 
 def instance_info(xr: Any, extensions: list[str]) -> Any:
     return xr.InstanceCreateInfo(
-        application_info=xr.ApplicationInfo(application_name="vrex", application_version=1,
-                                            engine_name="Panda3D", engine_version=0),
-        enabled_extension_names=extensions)
+        application_info=xr.ApplicationInfo(
+            application_name="vrex", application_version=1, engine_name="Panda3D", engine_version=0
+        ),
+        enabled_extension_names=extensions,
+    )
 
 
 def runtime_name(xr: Any, instance: Any) -> str:
     try:
         return text(xr.get_instance_properties(instance).runtime_name)
-    except Exception:                     # only used to word an error better
+    except Exception:  # only used to word an error better
         return "unnamed"
 
 

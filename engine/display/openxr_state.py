@@ -26,25 +26,25 @@ log = logging.getLogger(__name__)
 
 NOTICES = {
     "focus_lost": "the headset's system took input focus (its menu, the guardian, or the headset was "
-                  "taken off) — possible escape: check on the patient",
+    "taken off) — possible escape: check on the patient",
     "focus_back": "the headset's focus is back with vrex",
     "waiting": "the headset does not show the scene yet (not put on, or its runtime not ready) — raises are "
-               "held until the therapist resumes",
+    "held until the therapist resumes",
     "hidden": "the patient no longer sees the scene (the headset's runtime hid it) — possible escape: "
-              "check on the patient",
+    "check on the patient",
     "shown": "the scene is visible in the headset again",
     "stopped": "the headset's runtime stopped the session (headset asleep, or vrex closed from the "
-               "headset's menu) — the patient sees nothing of the scene",
+    "headset's menu) — the patient sees nothing of the scene",
     "exiting": "the headset's runtime ended the session — it cannot be resumed; restart the session",
     "headset_lost": "the headset was lost (disconnected, or its runtime stopped) — the patient sees "
-                    "nothing of the scene; reconnect it and restart the session",
+    "nothing of the scene; reconnect it and restart the session",
     "recentred": "the {space} reference space was recentred (the patient or the runtime reset the view)",
     "tracking_lost": "the headset lost tracking — its runtime shows its own view until tracking returns",
     "tracking_back": "the headset is tracked again",
     "controller": "controllers: {hands} — the patient's stop is {stop}",
     "no_controller": "no controller: the patient's stop is the keyboard's space or the therapist's",
 }
-QUIET = ("focus_back", "shown", "tracking_back", "controller")      # logged as information, not warnings
+QUIET = ("focus_back", "shown", "tracking_back", "controller")  # logged as information, not warnings
 
 
 class XrSessionState:
@@ -53,11 +53,11 @@ class XrSessionState:
 
     def __init__(self, on_notice: Callable[[str, str], None] | None = None):
         self.state = "IDLE"
-        self.running = False          # xrBeginSession called and xrEndSession not yet
-        self.ended = False            # EXITING or lost: no more frames, ever, in this session
+        self.running = False  # xrBeginSession called and xrEndSession not yet
+        self.ended = False  # EXITING or lost: no more frames, ever, in this session
         self.tracked = True
         self._seen_visible = self._seen_focused = False
-        self._controllers: tuple[str | None, str] | None = None     # as last told
+        self._controllers: tuple[str | None, str] | None = None  # as last told
         self._pending: list[tuple[str, str]] = []
         self._on_notice = on_notice
 
@@ -79,7 +79,7 @@ class XrSessionState:
             self._notice("focus_lost")
         if was_seen and name == "SYNCHRONIZED":
             self._notice("hidden")
-        if now_seen and not was_seen and self._seen_visible:      # not the first time: it came back
+        if now_seen and not was_seen and self._seen_visible:  # not the first time: it came back
             self._notice("shown")
         if name == "FOCUSED" and before != "FOCUSED" and self._seen_focused:
             self._notice("focus_back")
@@ -151,11 +151,11 @@ class FrameStats:
     """The runtime's frame timing and what became of each frame it paced."""
 
     def __init__(self) -> None:
-        self.waited = 0               # xrWaitFrame calls that returned a frame
-        self.rendered = 0             # frames submitted with the projection layer
-        self.skipped = 0              # shouldRender false, or no tracked pose: submitted empty
-        self.discarded = 0            # xrBeginFrame said the previous frame was discarded
-        self.period_ms: float | None = None   # the runtime's predicted display period
+        self.waited = 0  # xrWaitFrame calls that returned a frame
+        self.rendered = 0  # frames submitted with the projection layer
+        self.skipped = 0  # shouldRender false, or no tracked pose: submitted empty
+        self.discarded = 0  # xrBeginFrame said the previous frame was discarded
+        self.period_ms: float | None = None  # the runtime's predicted display period
 
     def waited_for(self, should_render: bool, period_ns: int) -> None:
         self.waited += 1
@@ -165,9 +165,14 @@ class FrameStats:
             self.skipped += 1
 
     def as_dict(self) -> dict[str, Any]:
-        return {"frames": self.waited, "rendered": self.rendered, "skipped": self.skipped,
-                "discarded": self.discarded, "display_period_ms": self.period_ms,
-                "refresh_hz": round(1000.0 / self.period_ms, 2) if self.period_ms else None}
+        return {
+            "frames": self.waited,
+            "rendered": self.rendered,
+            "skipped": self.skipped,
+            "discarded": self.discarded,
+            "display_period_ms": self.period_ms,
+            "refresh_hz": round(1000.0 / self.period_ms, 2) if self.period_ms else None,
+        }
 
 
 def loss_errors(xr: Any) -> tuple[type, ...]:
@@ -184,10 +189,10 @@ def read_events(xr: Any, instance: Any) -> list[tuple[str, str]]:
     while True:
         try:
             buffer = xr.poll_event(instance)
-        except xr.EventUnavailable:       # pyopenxr raises XR_EVENT_UNAVAILABLE, a success code
+        except xr.EventUnavailable:  # pyopenxr raises XR_EVENT_UNAVAILABLE, a success code
             return out
         kind = xr.StructureType(buffer.type)
-        if kind == xr.StructureType.EVENT_DATA_BUFFER:    # untouched: no event (qualified successes not raised)
+        if kind == xr.StructureType.EVENT_DATA_BUFFER:  # untouched: no event (qualified successes not raised)
             return out
         if kind == xr.StructureType.EVENT_DATA_SESSION_STATE_CHANGED:
             event = _as(xr.EventDataSessionStateChanged, buffer)

@@ -17,7 +17,7 @@ from panda3d.core import NodePath, TextNode
 from engine.display.head import forward
 
 DISTANCE_M = 1.75
-TEXT_HEIGHT_M = 0.06          # 6 cm capitals at 1.75 m: about 2°, comfortably readable
+TEXT_HEIGHT_M = 0.06  # 6 cm capitals at 1.75 m: about 2°, comfortably readable
 
 
 class WorldPanel:
@@ -45,7 +45,7 @@ class WorldPanel:
         hpr = self.head.getHpr(self.parent)
         ahead = forward(hpr[0], hpr[1]) * DISTANCE_M
         self.node.setPos(pos[0] + ahead[0], pos[1] + ahead[1], pos[2] + ahead[2])
-        self.node.setHpr(hpr[0], hpr[1], 0.0)        # faces the head, upright (no roll)
+        self.node.setHpr(hpr[0], hpr[1], 0.0)  # faces the head, upright (no roll)
         self.node.show()
 
     def set_value(self, line: str | None) -> None:

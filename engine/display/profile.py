@@ -50,11 +50,11 @@ class EyeFov:
 @dataclass(frozen=True)
 class HmdProfile:
     name: str
-    eye_size: tuple[int, int]          # full-resolution pixels per eye (width, height)
-    left_fov: EyeFov                   # the right eye's is its mirror image
+    eye_size: tuple[int, int]  # full-resolution pixels per eye (width, height)
+    left_fov: EyeFov  # the right eye's is its mirror image
     ipd_m: float
     refresh_hz: float
-    scale: float = 1.0                 # render at this fraction of eye_size (CI: 0.125)
+    scale: float = 1.0  # render at this fraction of eye_size (CI: 0.125)
 
     @property
     def right_fov(self) -> EyeFov:
@@ -71,15 +71,21 @@ class HmdProfile:
         return replace(self, scale=scale)
 
 
-QUEST3_LIKE = HmdProfile(name="quest3-like", eye_size=(2064, 2208),
-                         left_fov=EyeFov(left=-55.0, right=47.6, up=47.0, down=-49.0),
-                         ipd_m=0.063, refresh_hz=90.0)
+QUEST3_LIKE = HmdProfile(
+    name="quest3-like",
+    eye_size=(2064, 2208),
+    left_fov=EyeFov(left=-55.0, right=47.6, up=47.0, down=-49.0),
+    ipd_m=0.063,
+    refresh_hz=90.0,
+)
 
-_KEYS = {"name": "a short name, e.g. my-headset",
-         "eye_size": "[width, height] in pixels per eye, e.g. [2064, 2208]",
-         "fov_deg": "{left: -55, right: 47.6, up: 47, down: -49} (degrees, the left eye)",
-         "ipd_mm": "the distance between the eyes in millimetres, 50–80",
-         "refresh_hz": "the display's refresh rate, 60–144"}
+_KEYS = {
+    "name": "a short name, e.g. my-headset",
+    "eye_size": "[width, height] in pixels per eye, e.g. [2064, 2208]",
+    "fov_deg": "{left: -55, right: 47.6, up: 47, down: -49} (degrees, the left eye)",
+    "ipd_mm": "the distance between the eyes in millimetres, 50–80",
+    "refresh_hz": "the display's refresh rate, 60–144",
+}
 
 
 def load_profile(path: Path) -> HmdProfile:
@@ -87,14 +93,20 @@ def load_profile(path: Path) -> HmdProfile:
     path = Path(path)
     if not path.is_file():
         from engine.errors import VrexError
-        raise VrexError(f"{path}: no such headset profile file — give the path of a profile .yaml "
-                        "(see docs/headset.md), or leave --hmd-profile out for the Quest-3-like default")
+
+        raise VrexError(
+            f"{path}: no such headset profile file — give the path of a profile .yaml "
+            "(see docs/headset.md), or leave --hmd-profile out for the Quest-3-like default"
+        )
     problems = Problems(path)
     tree = read_yaml(path, problems)
     problems.raise_if_any()
     if not isinstance(tree, YMap):
-        problems.add(getattr(tree, "mark", Mark(1, 1)), "a headset profile is a mapping of keys",
-                     "write " + ", ".join(_KEYS) + " (see vrex's docs/headset.md)")
+        problems.add(
+            getattr(tree, "mark", Mark(1, 1)),
+            "a headset profile is a mapping of keys",
+            "write " + ", ".join(_KEYS) + " (see vrex's docs/headset.md)",
+        )
         problems.raise_if_any()
     values: dict[str, object] = {}
     for key, (mark, node) in tree.entries.items():
@@ -107,15 +119,23 @@ def load_profile(path: Path) -> HmdProfile:
             problems.add(tree.mark, f"missing key '{key}'", f"add {key}: {_KEYS[key]}")
     problems.raise_if_any()
     fov = values["fov_deg"]
-    return HmdProfile(name=str(values["name"]), eye_size=tuple(values["eye_size"]),
-                      left_fov=EyeFov(**fov), ipd_m=float(values["ipd_mm"]) / 1000.0,
-                      refresh_hz=float(values["refresh_hz"]))
+    return HmdProfile(
+        name=str(values["name"]),
+        eye_size=tuple(values["eye_size"]),
+        left_fov=EyeFov(**fov),
+        ipd_m=float(values["ipd_mm"]) / 1000.0,
+        refresh_hz=float(values["refresh_hz"]),
+    )
 
 
 def _number(node: YNode, problems: Problems, key: str, low: float, high: float) -> float | None:
     ok = isinstance(node, YScalar) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
     if not ok or not math.isfinite(node.value) or not (low <= node.value <= high):
-        problems.add(node.mark, f"{key}: {_shown(node)} is not a number from {low:g} to {high:g}", f"write {_KEYS.get(key.split('.')[0], '')}")
+        problems.add(
+            node.mark,
+            f"{key}: {_shown(node)} is not a number from {low:g} to {high:g}",
+            f"write {_KEYS.get(key.split('.')[0], '')}",
+        )
         return None
     return float(node.value)
 
@@ -145,7 +165,11 @@ def _value(key: str, node: YNode, problems: Problems) -> object:
         out = {}
         for side, (mark, value) in node.entries.items():
             if side not in sides:
-                problems.add(mark, f"fov_deg: unknown side '{side}'{did_you_mean(side, sides)}", "the sides are left, right, up, down")
+                problems.add(
+                    mark,
+                    f"fov_deg: unknown side '{side}'{did_you_mean(side, sides)}",
+                    "the sides are left, right, up, down",
+                )
                 continue
             out[side] = _number(value, problems, f"fov_deg.{side}", *sides[side])
         for side in sides:

@@ -50,6 +50,7 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Report:
         # Written whole and renamed, so a reader never finds half a report.
         page = write_file(out / "report.html", render_html(data, summary, images).encode("utf-8"))
     except OSError as exc:
-        raise VrexError(f"{exc.filename or out}: cannot write the report there ({exc.strerror}) — "
-                        "choose another folder with --out") from exc
+        raise VrexError(
+            f"{exc.filename or out}: cannot write the report there ({exc.strerror}) — choose another folder with --out"
+        ) from exc
     return Report(page, plots, list(data.problems), summary)

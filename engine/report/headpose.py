@@ -26,17 +26,18 @@ from typing import Any, Iterable
 import numpy as np
 
 STREAM = "vrex-headpose"
-SAMPLE_S = 0.3                # one head direction every 0.3 s of session time
-MAX_HOLD_S = 1.0              # a newest sample older than this: the head is unknown at that instant
-BIN_DEG = 5.0                 # the heat map's cells: 5° × 5°
-STILL_DEG = 0.5               # a head whose heading and pitch never spread more than this did not move
-LOOK_AWAY_DEG = 30.0          # as engine/session/stages.py: further than this from the target is looking away
+SAMPLE_S = 0.3  # one head direction every 0.3 s of session time
+MAX_HOLD_S = 1.0  # a newest sample older than this: the head is unknown at that instant
+BIN_DEG = 5.0  # the heat map's cells: 5° × 5°
+STILL_DEG = 0.5  # a head whose heading and pitch never spread more than this did not move
+LOOK_AWAY_DEG = 30.0  # as engine/session/stages.py: further than this from the target is looking away
 STEREO = ("hmd-sim", "openxr")
 
 
 @dataclass(frozen=True)
 class HeadTrack:
     """The recorded head, on session time (seconds)."""
+
     t: np.ndarray
     heading: np.ndarray
     pitch: np.ndarray
@@ -48,14 +49,14 @@ class HeadTrack:
 
 @dataclass(frozen=True)
 class HeatMap:
-    counts: np.ndarray                # (heading bins, pitch bins): samples in each cell
-    heading_edges: np.ndarray         # degrees, -180 .. 180
-    pitch_edges: np.ndarray           # degrees, -90 .. 90
-    period_s: float                   # each sample stands for this many seconds
+    counts: np.ndarray  # (heading bins, pitch bins): samples in each cell
+    heading_edges: np.ndarray  # degrees, -180 .. 180
+    pitch_edges: np.ndarray  # degrees, -90 .. 90
+    period_s: float  # each sample stands for this many seconds
     target: tuple[float, float] | None
-    target_source: str                # how the target was found, or why it is unknown
-    near_target: int | None           # samples within LOOK_AWAY_DEG of the target (None: no target)
-    heading: np.ndarray               # the samples themselves (for the figure's extent)
+    target_source: str  # how the target was found, or why it is unknown
+    near_target: int | None  # samples within LOOK_AWAY_DEG of the target (None: no target)
+    heading: np.ndarray  # the samples themselves (for the figure's extent)
     pitch: np.ndarray
 
     @property
@@ -71,8 +72,11 @@ def track(stamps: np.ndarray, values: np.ndarray, events: list[dict[str, Any]]) 
     """The head-pose stream's samples (LSL stamps; x, y, z, heading, pitch, roll) on session
     time, through the events' own pairs of ``lsl`` and ``t`` (the same time base); None when
     there is nothing to place."""
-    offsets = [float(e["lsl"]) - float(e["t"]) for e in events
-               if isinstance(e.get("lsl"), (int, float)) and isinstance(e.get("t"), (int, float))]
+    offsets = [
+        float(e["lsl"]) - float(e["t"])
+        for e in events
+        if isinstance(e.get("lsl"), (int, float)) and isinstance(e.get("t"), (int, float))
+    ]
     values = np.asarray(values, float)
     if not offsets or values.ndim != 2 or values.shape[1] < 5 or not len(values):
         return None
@@ -83,18 +87,21 @@ def track(stamps: np.ndarray, values: np.ndarray, events: list[dict[str, Any]]) 
     return HeadTrack(t[order], values[order, 3], values[order, 4])
 
 
-def sample(head: HeadTrack, windows: Iterable[Any], period: float = SAMPLE_S,
-           max_hold: float = MAX_HOLD_S) -> tuple[np.ndarray, np.ndarray]:
+def sample(
+    head: HeadTrack, windows: Iterable[Any], period: float = SAMPLE_S, max_hold: float = MAX_HOLD_S
+) -> tuple[np.ndarray, np.ndarray]:
     """(headings, pitches) at every ``period`` seconds of each window (objects with ``start``
     and ``end``), leaving out the instants with no sample in the ``max_hold`` before them."""
     # start + k·period for every k with an instant before the window's end (np.arange's float
     # step can add an instant at the end itself)
-    times = np.concatenate([w.start + period * np.arange(max(0, math.ceil((w.end - w.start) / period - 1e-9)))
-                            for w in windows] or [np.empty(0)])
+    times = np.concatenate(
+        [w.start + period * np.arange(max(0, math.ceil((w.end - w.start) / period - 1e-9))) for w in windows]
+        or [np.empty(0)]
+    )
     if not len(times) or not len(head.t):
         return np.empty(0), np.empty(0)
     idx = np.searchsorted(head.t, times, side="right") - 1
-    held = np.where(idx >= 0, times - head.t[np.maximum(idx, 0)], np.inf)    # how old the newest sample is
+    held = np.where(idx >= 0, times - head.t[np.maximum(idx, 0)], np.inf)  # how old the newest sample is
     ok = held <= max_hold
     heading = (head.heading[idx[ok]] + 180.0) % 360.0 - 180.0
     return heading, head.pitch[idx[ok]]
@@ -102,15 +109,23 @@ def sample(head: HeadTrack, windows: Iterable[Any], period: float = SAMPLE_S,
 
 def angle_from(heading: np.ndarray, pitch: np.ndarray, target: tuple[float, float]) -> np.ndarray:
     """The 3-D angle (deg) between each direction and the target's (as the session measures it)."""
+
     def unit(h: np.ndarray, p: np.ndarray) -> np.ndarray:
         h, p = np.radians(h), np.radians(p)
         return np.stack([-np.sin(h) * np.cos(p), np.cos(h) * np.cos(p), np.sin(p)], axis=-1)
+
     to = unit(np.float64(target[0]), np.float64(target[1]))
     return np.degrees(np.arccos(np.clip(unit(np.asarray(heading), np.asarray(pitch)) @ to, -1.0, 1.0)))
 
 
-def heat_map(head: HeadTrack | None, windows: Iterable[Any], target: tuple[float, float] | None = None,
-             target_source: str = "", period: float = SAMPLE_S, bin_deg: float = BIN_DEG) -> HeatMap | None:
+def heat_map(
+    head: HeadTrack | None,
+    windows: Iterable[Any],
+    target: tuple[float, float] | None = None,
+    target_source: str = "",
+    period: float = SAMPLE_S,
+    bin_deg: float = BIN_DEG,
+) -> HeatMap | None:
     """The heat map over ``windows``; None when the head never moved or nothing was sampled."""
     if head is None or not head.moved:
         return None
@@ -139,10 +154,11 @@ def gaze_target(meta: dict[str, Any]) -> tuple[tuple[float, float] | None, str]:
     try:
         from engine.scenario import load_scenario
         from engine.session.folder import file_sha256
+
         if scenario.get("sha256") and file_sha256(path) != scenario["sha256"]:
             return None, f"unknown: {path} has changed since the session (its SHA-256 differs)"
         look = load_scenario(path).viewpoint.look
-    except Exception as exc:                          # noqa: BLE001 — the report goes on without the target
+    except Exception as exc:  # noqa: BLE001 — the report goes on without the target
         return None, f"unknown: {path} could not be read ({type(exc).__name__}: {exc})"
     return (float(look[0]), float(look[1])), f"the scenario's gaze target (its viewpoint's look, {path.name})"
 

@@ -31,7 +31,7 @@ class SessionRow:
     peak_suds: float | None
     end_reason: str | None
     problems: int
-    held_change: int | None      # highest held minus that of the previous session of this scenario
+    held_change: int | None  # highest held minus that of the previous session of this scenario
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,10 @@ class History:
 
 def validate_patient(patient: str) -> str:
     if not PATIENT_ID.fullmatch(patient):
-        raise VrexError(f"patient id {patient!r} is not valid — a patient id is 1 to 64 letters, digits, '-' and "
-                        "'_' (pseudonymous, never a name), as given to `vrex session --patient`")
+        raise VrexError(
+            f"patient id {patient!r} is not valid — a patient id is 1 to 64 letters, digits, '-' and "
+            "'_' (pseudonymous, never a name), as given to `vrex session --patient`"
+        )
     return patient
 
 
@@ -70,19 +72,22 @@ def patient_history(root: str | Path, patient: str) -> History:
     root = Path(root)
     validate_patient(patient)
     if not root.is_dir():
-        raise VrexError(f"{root}: no such folder — sessions are written under out/sessions by `vrex session` and "
-                        "`vrex demo`; give the folder that holds the patients' folders with --root")
+        raise VrexError(
+            f"{root}: no such folder — sessions are written under out/sessions by `vrex session` and "
+            "`vrex demo`; give the folder that holds the patients' folders with --root"
+        )
     folders = _session_folders(root / patient)
     if not folders:
         known = list_patients(root)
         close = difflib.get_close_matches(patient, known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         listing = ", ".join(known) if known else "none"
-        raise VrexError(f"no sessions for patient {patient!r} under {root} — patients with sessions there: "
-                        f"{listing}.{hint}")
+        raise VrexError(
+            f"no sessions for patient {patient!r} under {root} — patients with sessions there: {listing}.{hint}"
+        )
     loaded = []
     for folder in folders:
-        data = load_session(folder, read_recording=False)    # the XDF adds nothing to a history row
+        data = load_session(folder, read_recording=False)  # the XDF adds nothing to a history row
         loaded.append((_started(data.meta.get("started_utc"), folder.name), folder.name, data, summarise(data)))
     # Undated sessions go last, in folder order, rather than being dropped.
     loaded.sort(key=lambda item: (item[0] is None, item[0] or dt.datetime.min.replace(tzinfo=dt.timezone.utc), item[1]))
@@ -90,8 +95,20 @@ def patient_history(root: str | Path, patient: str) -> History:
     for started, _, data, s in loaded:
         before = previous.get(data.scenario_id)
         change = s.highest_held - before if s.highest_held is not None and before is not None else None
-        rows.append(SessionRow(data.folder, started, data.scenario_id, s.duration_s, s.highest_reached,
-                               s.highest_held, s.peak_suds, s.end_reason, len(data.problems), change))
+        rows.append(
+            SessionRow(
+                data.folder,
+                started,
+                data.scenario_id,
+                s.duration_s,
+                s.highest_reached,
+                s.highest_held,
+                s.peak_suds,
+                s.end_reason,
+                len(data.problems),
+                change,
+            )
+        )
         if s.highest_held is not None:
             previous[data.scenario_id] = s.highest_held
     return History(patient, rows, _progress(rows))
@@ -100,9 +117,20 @@ def patient_history(root: str | Path, patient: str) -> History:
 def format_history(history: History) -> str:
     """A plain-text table, then one line of progress per scenario."""
     header = ["started (UTC)", "scenario", "min", "reached", "held", "Δheld", "peak SUDS", "ended", "problems"]
-    table = [header] + [[f"{r.started:%Y-%m-%d %H:%M}" if r.started else "?", r.scenario, f"{r.duration_s / 60:.1f}",
-                         display_level(r.highest_reached), display_level(r.highest_held), "" if r.held_change is None else f"{r.held_change:+d}",
-                         _n(r.peak_suds), r.end_reason or "did not end", str(r.problems or "")] for r in history.rows]
+    table = [header] + [
+        [
+            f"{r.started:%Y-%m-%d %H:%M}" if r.started else "?",
+            r.scenario,
+            f"{r.duration_s / 60:.1f}",
+            display_level(r.highest_reached),
+            display_level(r.highest_held),
+            "" if r.held_change is None else f"{r.held_change:+d}",
+            _n(r.peak_suds),
+            r.end_reason or "did not end",
+            str(r.problems or ""),
+        ]
+        for r in history.rows
+    ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     lines = [f"patient {history.patient}: {_count(len(history.rows), 'session')}"]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
@@ -112,8 +140,10 @@ def format_history(history: History) -> str:
             lines.append(f"{p.scenario}: one session, highest level held {display_level(p.last_held)}")
             continue
         change = f" ({p.last_held - p.first_held:+d})" if p.first_held is not None and p.last_held is not None else ""
-        lines.append(f"{p.scenario}: {_count(p.sessions, 'session')}; highest level held {display_level(p.first_held)} → "
-                     f"{display_level(p.last_held)}{change}, best {display_level(p.best_held)}; peak SUDS {_n(p.first_peak_suds)} → {_n(p.last_peak_suds)}")
+        lines.append(
+            f"{p.scenario}: {_count(p.sessions, 'session')}; highest level held {display_level(p.first_held)} → "
+            f"{display_level(p.last_held)}{change}, best {display_level(p.best_held)}; peak SUDS {_n(p.first_peak_suds)} → {_n(p.last_peak_suds)}"
+        )
     lines.append("levels count from 1 (the calmest); 'held' = 60 s or more without dropping below it")
     return "\n".join(lines)
 
@@ -123,8 +153,17 @@ def _progress(rows: list[SessionRow]) -> list[Progress]:
     for scenario in dict.fromkeys(r.scenario for r in rows):
         mine = [r for r in rows if r.scenario == scenario]
         held = [r.highest_held for r in mine if r.highest_held is not None]
-        out.append(Progress(scenario, len(mine), mine[0].highest_held, mine[-1].highest_held, max(held, default=None),
-                            mine[0].peak_suds, mine[-1].peak_suds))
+        out.append(
+            Progress(
+                scenario,
+                len(mine),
+                mine[0].highest_held,
+                mine[-1].highest_held,
+                max(held, default=None),
+                mine[0].peak_suds,
+                mine[-1].peak_suds,
+            )
+        )
     return out
 
 
@@ -144,8 +183,9 @@ def _started(iso: object, folder_name: str) -> dt.datetime | None:
 def _session_folders(patient_folder: Path) -> list[Path]:
     if not patient_folder.is_dir():
         return []
-    return sorted(p for p in patient_folder.iterdir()
-                  if p.is_dir() and any((p / name).is_file() for name in SESSION_FILES[:2]))
+    return sorted(
+        p for p in patient_folder.iterdir() if p.is_dir() and any((p / name).is_file() for name in SESSION_FILES[:2])
+    )
 
 
 def _n(value: float | int | None) -> str:

@@ -28,44 +28,70 @@ def render_html(data: SessionData, summary: Summary, images: dict[str, bytes]) -
     """The report page for ``data``; ``images`` are PNG bytes by figure name."""
     meta = data.meta
     title = f"Session report — patient {meta.get('patient', '?')}, {data.scenario_id}"
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>",
-             f"<style>{_CSS}</style></head><body>", f"<h1>{escape(title)}</h1>",
-             f"<p class='sub'>{escape(_subtitle(data, summary))}</p>"]
+    parts = [
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f"<p class='sub'>{escape(_subtitle(data, summary))}</p>",
+    ]
     if data.problems:
-        parts.append("<section class='problems'><h2>Missing or damaged</h2><p>The rest of this report is made from "
-                     "what could be read.</p><ul>" + "".join(f"<li><b>{escape(p.file)}</b>: {escape(p.message)}</li>"
-                                                            for p in data.problems) + "</ul></section>")
-    parts += ["<h2>Summary</h2>", _table(None, _facts(summary)), "<h2>Levels</h2>",
-              f"<p>Exposure phase only ({escape(_windows(summary))}); level from <code>{escape(summary.level_source or 'no')}"
-              "</code> events. Levels are numbered from 1, the calmest, as in the session console. SUDS per level are the "
-              "ratings given while at that level; looking away is the time from each looked_away to its looked_back "
-              "spent at that level.</p>", _level_table(summary)]
-    captions = {"timeline": "The session over time. Shaded: phases and looking away; vertical lines: stops and escapes.",
-                "levels": "Time at each level and the SUDS given there (exposure phase).",
-                "headpose": "Where the head pointed during exposure: heading × pitch of the head drawn, sampled every "
-                            "0.3 s of session time (so the frame rate does not weigh it), in 5° cells."}
+        parts.append(
+            "<section class='problems'><h2>Missing or damaged</h2><p>The rest of this report is made from "
+            "what could be read.</p><ul>"
+            + "".join(f"<li><b>{escape(p.file)}</b>: {escape(p.message)}</li>" for p in data.problems)
+            + "</ul></section>"
+        )
+    parts += [
+        "<h2>Summary</h2>",
+        _table(None, _facts(summary)),
+        "<h2>Levels</h2>",
+        f"<p>Exposure phase only ({escape(_windows(summary))}); level from <code>{escape(summary.level_source or 'no')}"
+        "</code> events. Levels are numbered from 1, the calmest, as in the session console. SUDS per level are the "
+        "ratings given while at that level; looking away is the time from each looked_away to its looked_back "
+        "spent at that level.</p>",
+        _level_table(summary),
+    ]
+    captions = {
+        "timeline": "The session over time. Shaded: phases and looking away; vertical lines: stops and escapes.",
+        "levels": "Time at each level and the SUDS given there (exposure phase).",
+        "headpose": "Where the head pointed during exposure: heading × pitch of the head drawn, sampled every "
+        "0.3 s of session time (so the frame rate does not weigh it), in 5° cells.",
+    }
     for name, png in images.items():
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-        parts.append(f"<figure><img src='{uri}' alt='{escape(name)} plot'><figcaption>{escape(captions.get(name, ''))}"
-                     "</figcaption></figure>")
+        parts.append(
+            f"<figure><img src='{uri}' alt='{escape(name)} plot'><figcaption>{escape(captions.get(name, ''))}"
+            "</figcaption></figure>"
+        )
     if not images:
         parts.append("<p>No plots: there are no events with a time to plot.</p>")
     if summary.notes:
         parts += ["<h2>Notes</h2>", _table(["time", "note"], [[_clock(t), text] for t, text in summary.notes])]
     parts += ["<h2>Events of note</h2>", _events(data)]
     if summary.ssq:
-        parts += ["<h2>Simulator sickness (SSQ)</h2>",
-                  _table(["time", "scores"], [[_clock(e["t"]), _scores(e)] for e in summary.ssq])]
-    parts += ["<h2>Recording</h2>", _streams(data), "<h2>Session details</h2>", _table(None, _metadata(data)),
-              f"<footer>Written by <code>vrex report</code> on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC "
-              f"from <code>{escape(str(data.folder))}</code>.</footer></body></html>"]
+        parts += [
+            "<h2>Simulator sickness (SSQ)</h2>",
+            _table(["time", "scores"], [[_clock(e["t"]), _scores(e)] for e in summary.ssq]),
+        ]
+    parts += [
+        "<h2>Recording</h2>",
+        _streams(data),
+        "<h2>Session details</h2>",
+        _table(None, _metadata(data)),
+        f"<footer>Written by <code>vrex report</code> on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC "
+        f"from <code>{escape(str(data.folder))}</code>.</footer></body></html>",
+    ]
     return "\n".join(parts)
 
 
 def _subtitle(data: SessionData, summary: Summary) -> str:
     meta = data.meta
-    bits = [str(meta.get("session_id") or data.folder.name), f"started {meta.get('started_utc') or 'unknown'}",
-            f"{summary.duration_s / 60:.1f} min", f"ended: {summary.ending or 'unknown (did not end normally)'}"]
+    bits = [
+        str(meta.get("session_id") or data.folder.name),
+        f"started {meta.get('started_utc') or 'unknown'}",
+        f"{summary.duration_s / 60:.1f} min",
+        f"ended: {summary.ending or 'unknown (did not end normally)'}",
+    ]
     if meta.get("mode"):
         bits.append(f"mode {meta['mode']}")
     if meta.get("demo"):
@@ -74,28 +100,47 @@ def _subtitle(data: SessionData, summary: Summary) -> str:
 
 
 def _facts(s: Summary) -> list[list[str]]:
-    held = f"{s.name(s.highest_held)} ({s.held_s:.0f} s without dropping below it)" if s.highest_held is not None else "none held ≥ 60 s"
+    held = (
+        f"{s.name(s.highest_held)} ({s.held_s:.0f} s without dropping below it)"
+        if s.highest_held is not None
+        else "none held ≥ 60 s"
+    )
     avoid = sum(a.seconds for a in s.avoidance)
     kinds = ", ".join(f"{k} × {n}" for k, n in sorted(s.shield_kinds.items()))
-    return [["highest level reached", s.name(s.highest_reached)],
-            ["highest level held (≥ 60 s)", held],
-            ["peak SUDS", _v(s.peak_suds)], ["last SUDS", _v(s.end_suds)],
-            ["escapes", _times(s.escapes)],
-            ["stops", f"{len(s.stops)}" + (f" ({', '.join(f'at {_clock(t)} by {who}' for t, who in s.stops)})"
-                                            if s.stops else "")],
-            ["frame stalls", f"{len(s.stalls)}" + (f" ({sum(x.seconds for x in s.stalls):.1f} s frozen: "
-                                                   + ", ".join(f"at {_clock(x.start)} for {x.seconds:.1f} s"
-                                                               for x in s.stalls) + ")" if s.stalls else "")],
-            ["shield interventions", f"{s.shield_events}" + (f" ({kinds})" if kinds else "")],
-            ["controller decisions", f"{s.decisions} ({s.decisions_applied} applied)"],
-            ["looking away", f"{len(s.avoidance)} times, {avoid:.0f} s in all"],
-            ["head direction", _head(s)],
-            ["SSQ", "; ".join(f"{_clock(e['t'])}: {_scores(e)}" for e in s.ssq) or "not entered"],
-            ["phases", ", ".join(f"{p.label} {p.seconds / 60:.1f} min" for p in s.phases) or "not recorded"]]
+    return [
+        ["highest level reached", s.name(s.highest_reached)],
+        ["highest level held (≥ 60 s)", held],
+        ["peak SUDS", _v(s.peak_suds)],
+        ["last SUDS", _v(s.end_suds)],
+        ["escapes", _times(s.escapes)],
+        [
+            "stops",
+            f"{len(s.stops)}"
+            + (f" ({', '.join(f'at {_clock(t)} by {who}' for t, who in s.stops)})" if s.stops else ""),
+        ],
+        [
+            "frame stalls",
+            f"{len(s.stalls)}"
+            + (
+                f" ({sum(x.seconds for x in s.stalls):.1f} s frozen: "
+                + ", ".join(f"at {_clock(x.start)} for {x.seconds:.1f} s" for x in s.stalls)
+                + ")"
+                if s.stalls
+                else ""
+            ),
+        ],
+        ["shield interventions", f"{s.shield_events}" + (f" ({kinds})" if kinds else "")],
+        ["controller decisions", f"{s.decisions} ({s.decisions_applied} applied)"],
+        ["looking away", f"{len(s.avoidance)} times, {avoid:.0f} s in all"],
+        ["head direction", _head(s)],
+        ["SSQ", "; ".join(f"{_clock(e['t'])}: {_scores(e)}" for e in s.ssq) or "not entered"],
+        ["phases", ", ".join(f"{p.label} {p.seconds / 60:.1f} min" for p in s.phases) or "not recorded"],
+    ]
 
 
 def _head(s: Summary) -> str:
     from engine.report.headpose import fraction_near
+
     heat = s.head
     if heat is None:
         return "no head movement recorded (a screen's view is still, and older recordings have none)"
@@ -107,21 +152,51 @@ def _head(s: Summary) -> str:
 
 
 def _level_table(s: Summary) -> str:
-    rows = [[display_level(r.level), r.name, _v(r.intensity, "{:.2f}"), f"{r.time_s / 60:.1f}", f"{r.time_s:.0f}", str(r.visits),
-             _v(r.peak_suds), _v(r.end_suds), str(r.ratings), f"{r.away_s:.0f}"] for r in s.levels]
+    rows = [
+        [
+            display_level(r.level),
+            r.name,
+            _v(r.intensity, "{:.2f}"),
+            f"{r.time_s / 60:.1f}",
+            f"{r.time_s:.0f}",
+            str(r.visits),
+            _v(r.peak_suds),
+            _v(r.end_suds),
+            str(r.ratings),
+            f"{r.away_s:.0f}",
+        ]
+        for r in s.levels
+    ]
     if not rows:
         return "<p>No level information: no tick, shown or intensity events.</p>"
-    return _table(["level", "name", "intensity", "minutes", "seconds", "visits", "peak SUDS", "end SUDS", "ratings",
-                   "looking away (s)"], rows, numeric={0, 2, 3, 4, 5, 6, 7, 8, 9})
+    return _table(
+        [
+            "level",
+            "name",
+            "intensity",
+            "minutes",
+            "seconds",
+            "visits",
+            "peak SUDS",
+            "end SUDS",
+            "ratings",
+            "looking away (s)",
+        ],
+        rows,
+        numeric={0, 2, 3, 4, 5, 6, 7, 8, 9},
+    )
 
 
 def _events(data: SessionData) -> str:
     rows = []
     for e in data.events:
         kind = e["kind"]
-        if kind in _NOTABLE or (kind == "command" and (e.get("command") != "suds")) or \
-                (kind == "intensity" and e.get("source") in ("therapist", "shield", "console")) or \
-                (kind == "sensor" and e.get("status") != "fresh"):
+        if (
+            kind in _NOTABLE
+            or (kind == "command" and (e.get("command") != "suds"))
+            or (kind == "intensity" and e.get("source") in ("therapist", "shield", "console"))
+            or (kind == "sensor" and e.get("status") != "fresh")
+        ):
             rows.append([_clock(e["t"]), kind, str(e.get("source", "")), _detail(e), str(e.get("reason") or "")])
     if not rows:
         return "<p>None recorded.</p>"
@@ -153,9 +228,18 @@ def _detail(e: dict[str, Any]) -> str:
 def _streams(data: SessionData) -> str:
     if not data.streams:
         return "<p>No streams: recording.xdf is missing or could not be read (see “Missing or damaged”).</p>"
-    rows = [[s.name, s.type, str(s.channels), str(s.samples), f"{s.duration_s:.1f}",
-             f"{s.nominal_rate:g}" if s.nominal_rate else "irregular", "yes" if s.complete else "no (cut short)"]
-            for s in data.streams]
+    rows = [
+        [
+            s.name,
+            s.type,
+            str(s.channels),
+            str(s.samples),
+            f"{s.duration_s:.1f}",
+            f"{s.nominal_rate:g}" if s.nominal_rate else "irregular",
+            "yes" if s.complete else "no (cut short)",
+        ]
+        for s in data.streams
+    ]
     return _table(["stream", "type", "channels", "samples", "seconds", "rate (Hz)", "closed"], rows, numeric={2, 3, 4})
 
 
@@ -163,23 +247,38 @@ def _metadata(data: SessionData) -> list[list[str]]:
     m = data.meta
     scenario = m.get("scenario") if isinstance(m.get("scenario"), dict) else {"id": m.get("scenario")}
     controller = m.get("controller") if isinstance(m.get("controller"), dict) else {"name": m.get("controller")}
-    rows = [["patient", m.get("patient")], ["session", m.get("session_id")],
-            ["started / ended (UTC)", f"{m.get('started_utc') or '?'} / {m.get('ended_utc') or 'not ended'}"],
-            ["scenario", f"{scenario.get('title') or ''} ({scenario.get('id') or '?'}) {scenario.get('file') or ''}"],
-            ["scenario sha256", scenario.get("sha256")],
-            ["controller", f"{controller.get('name') or '?'} {controller.get('version') or ''}"],
-            ["mode", m.get("mode")], ["ceilings", _mapping(m.get("ceilings"))],
-            ["planned phases (s)", _mapping(m.get("phases_s"))], ["software", _mapping(m.get("software"))],
-            ["events read from", data.events_source or "nothing"]]
+    rows = [
+        ["patient", m.get("patient")],
+        ["session", m.get("session_id")],
+        ["started / ended (UTC)", f"{m.get('started_utc') or '?'} / {m.get('ended_utc') or 'not ended'}"],
+        ["scenario", f"{scenario.get('title') or ''} ({scenario.get('id') or '?'}) {scenario.get('file') or ''}"],
+        ["scenario sha256", scenario.get("sha256")],
+        ["controller", f"{controller.get('name') or '?'} {controller.get('version') or ''}"],
+        ["mode", m.get("mode")],
+        ["ceilings", _mapping(m.get("ceilings"))],
+        ["planned phases (s)", _mapping(m.get("phases_s"))],
+        ["software", _mapping(m.get("software"))],
+        ["events read from", data.events_source or "nothing"],
+    ]
     return [[k, "—" if v in (None, "") else str(v)] for k, v in rows]
 
 
 def _table(header: list[str] | None, rows: Iterable[list[str]], numeric: Iterable[int] = ()) -> str:
     numeric = set(numeric)
     head = "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>" if header else ""
-    body = "".join("<tr>" + "".join((f"<td class='n'>{escape(c)}</td>" if i in numeric else
-                                     (f"<th>{escape(c)}</th>" if header is None and i == 0 else f"<td>{escape(c)}</td>"))
-                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            (
+                f"<td class='n'>{escape(c)}</td>"
+                if i in numeric
+                else (f"<th>{escape(c)}</th>" if header is None and i == 0 else f"<td>{escape(c)}</td>")
+            )
+            for i, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
     return f"<table>{head}{body}</table>"
 
 
@@ -210,5 +309,5 @@ def _v(value: Any, fmt: str = "{:g}") -> str:
         return "—"
     try:
         return fmt.format(value)
-    except (TypeError, ValueError):      # a string where a number was expected: show it as it is
+    except (TypeError, ValueError):  # a string where a number was expected: show it as it is
         return str(value)

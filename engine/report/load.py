@@ -21,17 +21,20 @@ from engine.errors import VrexError
 
 FORMAT = "vrex-session/1"
 SESSION_FILES = ("session.json", "events.jsonl", "recording.xdf")
-WHAT_A_SESSION_HOLDS = ("a session folder holds session.json (metadata), events.jsonl (every event) and "
-                        "recording.xdf (the LSL streams), written by `vrex session` or `vrex demo` under "
-                        "out/sessions/<patient>/<date>-<scenario>/")
-EVENTS_STREAM = "vrex-events"     # every events.jsonl line, also recorded in the XDF
+WHAT_A_SESSION_HOLDS = (
+    "a session folder holds session.json (metadata), events.jsonl (every event) and "
+    "recording.xdf (the LSL streams), written by `vrex session` or `vrex demo` under "
+    "out/sessions/<patient>/<date>-<scenario>/"
+)
+EVENTS_STREAM = "vrex-events"  # every events.jsonl line, also recorded in the XDF
 HEADPOSE_STREAM = "vrex-headpose"  # the head the display drew, one sample per frame (report: heat map)
-_MAX_LISTED = 5                   # bad lines listed one by one; the rest are counted
+_MAX_LISTED = 5  # bad lines listed one by one; the rest are counted
 
 
 @dataclass(frozen=True)
 class Problem:
     """Something missing or damaged, named by the file it concerns."""
+
     file: str
     message: str
 
@@ -47,12 +50,13 @@ class StreamSummary:
     samples: int
     duration_s: float
     nominal_rate: float
-    complete: bool          # the stream's footer was written, i.e. the recorder closed it
+    complete: bool  # the stream's footer was written, i.e. the recorder closed it
 
 
 @dataclass(frozen=True)
 class Ticks:
     """The ``tick`` events as columns; a null or absent value is NaN."""
+
     t: np.ndarray
     intensity: np.ndarray
     target: np.ndarray
@@ -68,13 +72,13 @@ class Ticks:
 @dataclass
 class SessionData:
     folder: Path
-    meta: dict[str, Any]              # session.json, or what the session_start event says
-    events: list[dict[str, Any]]      # valid events in writing order
+    meta: dict[str, Any]  # session.json, or what the session_start event says
+    events: list[dict[str, Any]]  # valid events in writing order
     ticks: Ticks
     streams: list[StreamSummary]
     problems: list[Problem]
-    events_source: str                # "events.jsonl", "recording.xdf (vrex-events stream)" or ""
-    headpose: Any = None              # headpose.HeadTrack from the recording, or None (not recorded, not read)
+    events_source: str  # "events.jsonl", "recording.xdf (vrex-events stream)" or ""
+    headpose: Any = None  # headpose.HeadTrack from the recording, or None (not recorded, not read)
     by_kind: dict[str, list[dict[str, Any]]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -110,8 +114,11 @@ class SessionData:
     def level_intensities(self) -> dict[int, float]:
         scenario = self.meta.get("scenario")
         levels = scenario.get("levels") if isinstance(scenario, dict) else None
-        return {i: float(lv["intensity"]) for i, lv in enumerate(levels if isinstance(levels, list) else [])
-                if isinstance(lv, dict) and is_number(lv.get("intensity"))}
+        return {
+            i: float(lv["intensity"])
+            for i, lv in enumerate(levels if isinstance(levels, list) else [])
+            if isinstance(lv, dict) and is_number(lv.get("intensity"))
+        }
 
     @property
     def end_reason(self) -> str | None:
@@ -130,22 +137,33 @@ def load_session(folder: str | Path, *, read_recording: bool = True) -> SessionD
     head_samples = None
     xdf = folder / "recording.xdf"
     if not xdf.is_file():
-        problems.append(Problem("recording.xdf", "missing — the raw LSL streams (physiology waveforms) were not "
-                                "recorded or the file was moved; everything else comes from events.jsonl"))
+        problems.append(
+            Problem(
+                "recording.xdf",
+                "missing — the raw LSL streams (physiology waveforms) were not "
+                "recorded or the file was moved; everything else comes from events.jsonl",
+            )
+        )
     elif read_recording:
-        from engine.report.xdf import read_recording as read_xdf   # pyxdf only when there is a file
+        from engine.report.xdf import read_recording as read_xdf  # pyxdf only when there is a file
+
         streams, xdf_events, xdf_problems, head_samples = read_xdf(xdf)
         problems += xdf_problems
     events, source = _read_events(folder / "events.jsonl", xdf_events, problems)
     if not meta:
         meta = _meta_from_events(events)
     if events and not (meta.get("end_reason") or any(e["kind"] == "session_end" for e in events)):
-        problems.append(Problem(source or "events.jsonl",
-                                f"no session_end event: the session did not end normally (crash, kill or still "
-                                f"running); what happened up to t = {max(e['t'] for e in events):.0f} s is reported"))
+        problems.append(
+            Problem(
+                source or "events.jsonl",
+                f"no session_end event: the session did not end normally (crash, kill or still "
+                f"running); what happened up to t = {max(e['t'] for e in events):.0f} s is reported",
+            )
+        )
     head = None
     if head_samples is not None:
         from engine.report.headpose import track
+
         head = track(*head_samples, events)
     return SessionData(folder, meta, events, _ticks(events), streams, problems, source, head)
 
@@ -160,21 +178,34 @@ def check_session_folder(folder: Path) -> None:
         return
     inside = sorted(p.name for p in folder.iterdir())
     sessions = [name for name in inside if any((folder / name / f).is_file() for f in SESSION_FILES)]
-    hint = (f"; it holds session folders — give one of them: {', '.join(sessions[:5])}" if sessions
-            else f"; this one holds {', '.join(inside[:8]) + (' …' if len(inside) > 8 else '') if inside else 'nothing'}")
+    hint = (
+        f"; it holds session folders — give one of them: {', '.join(sessions[:5])}"
+        if sessions
+        else f"; this one holds {', '.join(inside[:8]) + (' …' if len(inside) > 8 else '') if inside else 'nothing'}"
+    )
     raise VrexError(f"{folder}: not a session folder — {WHAT_A_SESSION_HOLDS}{hint}")
 
 
 def _read_meta(path: Path, problems: list[Problem]) -> dict[str, Any]:
     if not path.is_file():
-        problems.append(Problem(path.name, "missing — it is written when a session starts; patient, scenario and "
-                                "controller below come from the session_start event where possible"))
+        problems.append(
+            Problem(
+                path.name,
+                "missing — it is written when a session starts; patient, scenario and "
+                "controller below come from the session_start event where possible",
+            )
+        )
         return {}
     try:
         meta = json.loads(path.read_text(encoding="utf-8", errors="replace"))
     except json.JSONDecodeError as exc:
-        problems.append(Problem(path.name, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
-                                "metadata below comes from the session_start event where possible"))
+        problems.append(
+            Problem(
+                path.name,
+                f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+                "metadata below comes from the session_start event where possible",
+            )
+        )
         return {}
     if not isinstance(meta, dict):
         problems.append(Problem(path.name, f"holds a JSON {type(meta).__name__}, not an object; metadata ignored"))
@@ -191,8 +222,7 @@ def _meta_from_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {k: start[k] for k in ("patient", "scenario", "mode", "controller") if k in start}
 
 
-def _read_events(path: Path, xdf_lines: list[str] | None,
-                 problems: list[Problem]) -> tuple[list[dict[str, Any]], str]:
+def _read_events(path: Path, xdf_lines: list[str] | None, problems: list[Problem]) -> tuple[list[dict[str, Any]], str]:
     if path.is_file():
         text = path.read_bytes().decode("utf-8", errors="replace")
         lines = text.split("\n")
@@ -202,17 +232,32 @@ def _read_events(path: Path, xdf_lines: list[str] | None,
         events = _parse(lines, path.name, problems, last_may_be_cut=cut_short)
         source = path.name
     elif xdf_lines:
-        problems.append(Problem(path.name, "missing — events were read instead from the vrex-events stream "
-                                "in recording.xdf, which holds the same lines"))
+        problems.append(
+            Problem(
+                path.name,
+                "missing — events were read instead from the vrex-events stream "
+                "in recording.xdf, which holds the same lines",
+            )
+        )
         events = _parse(xdf_lines, "recording.xdf (vrex-events)", problems, last_may_be_cut=False)
         source = "recording.xdf (vrex-events stream)"
     else:
-        problems.append(Problem(path.name, "missing — without events there is no timeline, no levels, SUDS, "
-                                "decisions or shield interventions to report"))
+        problems.append(
+            Problem(
+                path.name,
+                "missing — without events there is no timeline, no levels, SUDS, "
+                "decisions or shield interventions to report",
+            )
+        )
         return [], ""
     if not events:
-        problems.append(Problem(source, "holds no readable events — there is no timeline, no levels, SUDS, "
-                                "decisions or shield interventions to report"))
+        problems.append(
+            Problem(
+                source,
+                "holds no readable events — there is no timeline, no levels, SUDS, "
+                "decisions or shield interventions to report",
+            )
+        )
     return events, source
 
 
@@ -225,8 +270,12 @@ def _parse(lines: list[str], name: str, problems: list[Problem], last_may_be_cut
         if event is not None:
             events.append(event)
         elif last_may_be_cut and number == len(lines):
-            problems.append(Problem(name, f"line {number}, the last, is cut short (the session was stopped while "
-                                    "writing it); it was ignored"))
+            problems.append(
+                Problem(
+                    name,
+                    f"line {number}, the last, is cut short (the session was stopped while writing it); it was ignored",
+                )
+            )
         else:
             bad.append(f"line {number}: {why}")
     for item in bad[:_MAX_LISTED]:
@@ -269,8 +318,15 @@ def _ticks(events: list[dict[str, Any]]) -> Ticks:
     def column(key: str) -> np.ndarray:
         return np.array([float(e[key]) if is_number(e.get(key)) else np.nan for e in ticks], dtype=float)
 
-    return Ticks(column("t"), column("intensity"), column("target"), column("level"), column("hr_bpm"),
-                 column("eda_tonic_us"), tuple(str(e.get("phase") or "") for e in ticks))
+    return Ticks(
+        column("t"),
+        column("intensity"),
+        column("target"),
+        column("level"),
+        column("hr_bpm"),
+        column("eda_tonic_us"),
+        tuple(str(e.get("phase") or "") for e in ticks),
+    )
 
 
 def is_number(value: Any) -> bool:

@@ -41,30 +41,47 @@ def headpose_figure(heat) -> Figure:
     drawn as the patient would see it (left on the left), with the gaze target and the
     30° circle around it beyond which the session counts the patient as looking away."""
     from engine.report.headpose import LOOK_AWAY_DEG, angle_from, extent
+
     fig = Figure(figsize=(8.5, 5.2), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
-    seconds = np.ma.masked_equal(heat.seconds.T, 0.0)          # empty cells stay blank
+    seconds = np.ma.masked_equal(heat.seconds.T, 0.0)  # empty cells stay blank
     mesh = ax.pcolormesh(heat.heading_edges, heat.pitch_edges, seconds, cmap="magma_r", shading="flat")
     fig.colorbar(mesh, ax=ax, label=f"seconds (one sample every {heat.period_s:g} s)")
     lo_h, hi_h, lo_p, hi_p = extent(heat)
     if heat.target is not None:
         th, tp = heat.target
         hh, pp = np.meshgrid(np.linspace(lo_h, hi_h, 181), np.linspace(lo_p, hi_p, 121))
-        ax.contour(hh, pp, angle_from(hh, pp, heat.target), levels=[LOOK_AWAY_DEG], colors="#1f4e79",
-                   linestyles="--", linewidths=1.2)
-        ax.plot([th], [tp], marker="+", markersize=16, markeredgewidth=2.5, color="#1f4e79", linestyle="none",
-                label="gaze target; dashed: 30° around it (beyond: looking away)")
+        ax.contour(
+            hh,
+            pp,
+            angle_from(hh, pp, heat.target),
+            levels=[LOOK_AWAY_DEG],
+            colors="#1f4e79",
+            linestyles="--",
+            linewidths=1.2,
+        )
+        ax.plot(
+            [th],
+            [tp],
+            marker="+",
+            markersize=16,
+            markeredgewidth=2.5,
+            color="#1f4e79",
+            linestyle="none",
+            label="gaze target; dashed: 30° around it (beyond: looking away)",
+        )
         fig.legend(loc="outside lower center", fontsize=8, frameon=False)
     else:
         ax.text(0.01, 0.01, f"gaze target {heat.target_source}", transform=ax.transAxes, fontsize=8, color="#555555")
-    ax.set_xlim(hi_h, lo_h)                                   # heading + is to the left: left on the left
+    ax.set_xlim(hi_h, lo_h)  # heading + is to the left: left on the left
     ax.set_ylim(lo_p, hi_p)
     ax.set_aspect("equal")
     ax.set_xlabel("heading (degrees; ← left, right →)")
     ax.set_ylabel("pitch (degrees; + up)")
-    ax.set_title(f"Where the head pointed during exposure ({heat.samples * heat.period_s / 60:.1f} min sampled)",
-                 fontsize=10)
+    ax.set_title(
+        f"Where the head pointed during exposure ({heat.samples * heat.period_s / 60:.1f} min sampled)", fontsize=10
+    )
     return fig
 
 
@@ -95,18 +112,26 @@ def timeline_figure(data: SessionData, summary: Summary) -> Figure:
     if summary.steps:
         xs, ys = [], []
         for prev, s in zip([None] + summary.steps, summary.steps):
-            if prev is not None and s.start - prev.end > 1e-6:      # lost ticks: a gap, not a slope
+            if prev is not None and s.start - prev.end > 1e-6:  # lost ticks: a gap, not a slope
                 xs.append(np.nan), ys.append(np.nan)
             xs += [s.start / 60, s.end / 60]
-            ys += [s.level + 1, s.level + 1]          # 1-based, as people count levels
+            ys += [s.level + 1, s.level + 1]  # 1-based, as people count levels
         level_axis.plot(xs, ys, color="#e67e22", linewidth=1.4, linestyle=(0, (4, 2)))
         top_level = max(max(s.level for s in summary.steps), max(summary.level_names, default=0)) + 1
         level_axis.set_ylim(0.7, top_level + 0.6)
         level_axis.yaxis.get_major_locator().set_params(integer=True)
     level_axis.set_ylabel("level (1 = calmest)")
     for s in summary.phases:
-        top.text((s.start + s.end) / 120, 1.04, s.label, ha="center", va="bottom", fontsize=8, color="#555555",
-                 transform=top.get_xaxis_transform())
+        top.text(
+            (s.start + s.end) / 120,
+            1.04,
+            s.label,
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color="#555555",
+            transform=top.get_xaxis_transform(),
+        )
 
     _series(hr, minutes, data.ticks.hr_bpm, "#c0392b", "heart rate (bpm)")
     _series(eda, minutes, data.ticks.eda_tonic_us, "#2e8b57", "skin conductance,\ntonic (µS)")
@@ -134,8 +159,10 @@ def levels_figure(summary: Summary) -> Figure:
     left.invert_yaxis()
     left.set_xlabel("time at level during exposure (minutes)")
     # Peak as a ring around end's dot, so that both show when they are equal.
-    for attr, style in (("peak_suds", dict(s=110, facecolors="none", edgecolors="#c0392b", linewidths=1.5)),
-                        ("end_suds", dict(s=30, color="#6c3483"))):
+    for attr, style in (
+        ("peak_suds", dict(s=110, facecolors="none", edgecolors="#c0392b", linewidths=1.5)),
+        ("end_suds", dict(s=30, color="#6c3483")),
+    ):
         pts = [(getattr(r, attr), i) for i, r in enumerate(rows) if getattr(r, attr) is not None]
         if pts:
             right.scatter(*zip(*pts), marker="o", label=attr.replace("_suds", " SUDS"), zorder=3, **style)
@@ -163,7 +190,7 @@ def with_gaps(minutes: np.ndarray, values: np.ndarray, hole_min: float = 2.5 / 6
 
 def _series(ax, minutes: np.ndarray, values: np.ndarray, colour: str, label: str) -> None:
     if len(values) and not np.isnan(values).all():
-        ax.plot(*with_gaps(minutes, values), color=colour, linewidth=1.1)   # NaN (unknown, or lost ticks): a gap
+        ax.plot(*with_gaps(minutes, values), color=colour, linewidth=1.1)  # NaN (unknown, or lost ticks): a gap
     else:
         ax.text(0.5, 0.5, "not recorded", ha="center", va="center", color="#888888", transform=ax.transAxes)
     ax.set_ylabel(label)
@@ -171,8 +198,11 @@ def _series(ax, minutes: np.ndarray, values: np.ndarray, colour: str, label: str
 
 def _decisions(ax, data: SessionData) -> None:
     for applied, face in ((True, "#1f4e79"), (False, "none")):
-        pts = [(e["t"] / 60, e["target"]) for e in data.of("decision")
-               if bool(e.get("applied")) == applied and is_number(e.get("target"))]
+        pts = [
+            (e["t"] / 60, e["target"])
+            for e in data.of("decision")
+            if bool(e.get("applied")) == applied and is_number(e.get("target"))
+        ]
         if pts:
             ax.scatter(*zip(*pts), marker="^", s=22, facecolors=face, edgecolors="#1f4e79", linewidths=0.8, zorder=3)
     pts = [(e["t"] / 60, e["target"]) for e in data.of("shield") if is_number(e.get("target"))]
@@ -189,14 +219,27 @@ def _shade(ax, summary: Summary) -> None:
 
 
 def _legend(summary: Summary) -> list:
-    handles = [Line2D([], [], color="#1f4e79", linewidth=1.6, label="intensity shown"),
-               Line2D([], [], color="#e67e22", linewidth=1.4, linestyle=(0, (4, 2)), label="level (right axis)"),
-               Line2D([], [], marker="^", color="#1f4e79", linestyle="none", label="controller decision (its target), applied"),
-               Line2D([], [], marker="^", markerfacecolor="none", color="#1f4e79", linestyle="none",
-                      label="decision not applied"),
-               Line2D([], [], marker="X", color="#c0392b", linestyle="none", markersize=8, label="shield intervention (target it set)"),
-               Line2D([], [], marker="o", color="#6c3483", linestyle=":", label="SUDS rating"),
-               Patch(color=_AVOID, alpha=0.35, label="looking away (avoidance)")]
+    handles = [
+        Line2D([], [], color="#1f4e79", linewidth=1.6, label="intensity shown"),
+        Line2D([], [], color="#e67e22", linewidth=1.4, linestyle=(0, (4, 2)), label="level (right axis)"),
+        Line2D(
+            [], [], marker="^", color="#1f4e79", linestyle="none", label="controller decision (its target), applied"
+        ),
+        Line2D(
+            [], [], marker="^", markerfacecolor="none", color="#1f4e79", linestyle="none", label="decision not applied"
+        ),
+        Line2D(
+            [],
+            [],
+            marker="X",
+            color="#c0392b",
+            linestyle="none",
+            markersize=8,
+            label="shield intervention (target it set)",
+        ),
+        Line2D([], [], marker="o", color="#6c3483", linestyle=":", label="SUDS rating"),
+        Patch(color=_AVOID, alpha=0.35, label="looking away (avoidance)"),
+    ]
     handles += [Patch(color=c, alpha=0.6, label=f"{p} phase") for p, c in _PHASE_COLOURS.items()]
     if summary.stops:
         handles.append(Line2D([], [], color="black", linewidth=1.2, label="stop"))

@@ -15,16 +15,18 @@ import numpy as np
 
 from engine.report.load import SessionData, is_number
 
-HELD_S = 60.0        # a level is "held" after this long without dropping below it
-TICK_S = 1.0         # the control side ticks at least once a second of session time (Plan.tick_s),
-                     # and more often when heart beats arrive (MIN_BEAT_TICK_S): see level_steps
+HELD_S = 60.0  # a level is "held" after this long without dropping below it
+TICK_S = 1.0  # the control side ticks at least once a second of session time (Plan.tick_s),
+# and more often when heart beats arrive (MIN_BEAT_TICK_S): see level_steps
 STOP_COMMANDS = ("stop", "patient_stop")
-_SAME_INCIDENT_S = 2.0   # a patient_stop this soon after an escape is how the escape stopped the scene
+_SAME_INCIDENT_S = 2.0  # a patient_stop this soon after an escape is how the escape stopped the scene
 
 
 def display_level(level: int | None) -> str:
     """Levels are 0-based in the files and 1-based wherever a person reads them (as in the session console)."""
     return "—" if level is None else str(level + 1)
+
+
 _EPS = 1e-6
 
 
@@ -42,6 +44,7 @@ class Span:
 @dataclass(frozen=True)
 class Step:
     """The session at ``level`` from ``start`` to ``end`` (session seconds)."""
+
     start: float
     end: float
     level: int
@@ -61,25 +64,25 @@ class LevelRow:
     peak_suds: float | None
     end_suds: float | None
     ratings: int
-    away_s: float = 0.0              # looking away (looked_away .. looked_back) while at this level
+    away_s: float = 0.0  # looking away (looked_away .. looked_back) while at this level
 
 
 @dataclass
 class Summary:
     duration_s: float
     phases: list[Span]
-    exposure: list[Span]                 # the windows the per-level numbers count
-    steps: list[Step]                    # the level over the whole session
-    level_source: str                    # which events the level came from
+    exposure: list[Span]  # the windows the per-level numbers count
+    steps: list[Step]  # the level over the whole session
+    level_source: str  # which events the level came from
     levels: list[LevelRow]
     highest_reached: int | None
     highest_held: int | None
-    held_s: float                        # longest stretch at or above highest_held
+    held_s: float  # longest stretch at or above highest_held
     peak_suds: float | None
     end_suds: float | None
-    suds: list[tuple[float, float]]      # (t, value), the whole session
+    suds: list[tuple[float, float]]  # (t, value), the whole session
     escapes: list[float]
-    stops: list[tuple[float, str]]      # (t, who): therapist, patient, console
+    stops: list[tuple[float, str]]  # (t, who): therapist, patient, console
     decisions: int
     decisions_applied: int
     shield_events: int
@@ -87,11 +90,11 @@ class Summary:
     avoidance: list[Span]
     ssq: list[dict[str, Any]]
     notes: list[tuple[float, str]]
-    end_reason: str | None                  # as recorded (session.json)
+    end_reason: str | None  # as recorded (session.json)
     level_names: dict[int, str] = field(default_factory=dict)
-    stalls: list[Span] = field(default_factory=list)      # frames frozen (runner's watchdog), session seconds
-    head: Any = None                     # headpose.HeatMap over exposure, or None (no head movement recorded)
-    ending: str | None = None            # how it ended, in a clinician's words (``ending``)
+    stalls: list[Span] = field(default_factory=list)  # frames frozen (runner's watchdog), session seconds
+    head: Any = None  # headpose.HeatMap over exposure, or None (no head movement recorded)
+    ending: str | None = None  # how it ended, in a clinician's words (``ending``)
 
     def name(self, level: int | None) -> str:
         return "—" if level is None else f"{display_level(level)} {self.level_names.get(level, '')}".strip()
@@ -112,16 +115,33 @@ def summarise(data: SessionData) -> Summary:
     kinds = Counter(str(k) for e in shield for k in _listed(e.get("interventions")))
     avoidance = avoidance_spans(data, end)
     return Summary(
-        duration_s=end, phases=phases, exposure=exposure, steps=steps, level_source=source,
+        duration_s=end,
+        phases=phases,
+        exposure=exposure,
+        steps=steps,
+        level_source=source,
         levels=_level_rows(data, in_exposure, exposure, steps, names, avoidance),
-        highest_reached=reached, highest_held=held, held_s=held_s,
-        peak_suds=max((v for _, v in suds), default=None), end_suds=suds[-1][1] if suds else None, suds=suds,
+        highest_reached=reached,
+        highest_held=held,
+        held_s=held_s,
+        peak_suds=max((v for _, v in suds), default=None),
+        end_suds=suds[-1][1] if suds else None,
+        suds=suds,
         escapes=[float(e["t"]) for e in data.of("escape")],
         stops=_stops(data),
-        decisions=len(decisions), decisions_applied=sum(1 for d in decisions if d.get("applied")),
-        shield_events=len(shield), shield_kinds=dict(kinds), avoidance=avoidance,
-        ssq=[e for e in data.of("ssq")], notes=[(float(e["t"]), str(e.get("text", ""))) for e in data.of("note")],
-        end_reason=data.end_reason, ending=ending(data, _stops(data), stall_spans(data, end), end), level_names=names, stalls=stall_spans(data, end), head=_head_map(data, exposure))
+        decisions=len(decisions),
+        decisions_applied=sum(1 for d in decisions if d.get("applied")),
+        shield_events=len(shield),
+        shield_kinds=dict(kinds),
+        avoidance=avoidance,
+        ssq=[e for e in data.of("ssq")],
+        notes=[(float(e["t"]), str(e.get("text", ""))) for e in data.of("note")],
+        end_reason=data.end_reason,
+        ending=ending(data, _stops(data), stall_spans(data, end), end),
+        level_names=names,
+        stalls=stall_spans(data, end),
+        head=_head_map(data, exposure),
+    )
 
 
 def ending(data: SessionData, stops: list[tuple[float, str]], stalls: list[Span], end: float) -> str | None:
@@ -133,14 +153,21 @@ def ending(data: SessionData, stops: list[tuple[float, str]], stalls: list[Span]
         return None
     if reason.startswith("error"):
         return f"crashed ({reason})"
-    clock = lambda t: f"{int(t) // 60}:{int(t) % 60:02d}"          # noqa: E731
-    resumes = [float(e["t"]) for e in data.of("command")
-               if e.get("command") == "resume" and e.get("accepted", True) is not False]
-    escapes = [(float(e["t"]), "escape") for e in data.of("escape")]     # a panic: the patient's own stop
+    clock = lambda t: f"{int(t) // 60}:{int(t) % 60:02d}"  # noqa: E731
+    resumes = [
+        float(e["t"])
+        for e in data.of("command")
+        if e.get("command") == "resume" and e.get("accepted", True) is not False
+    ]
+    escapes = [(float(e["t"]), "escape") for e in data.of("escape")]  # a panic: the patient's own stop
     last_stop = max(stops + escapes, default=None)
     if last_stop is not None and not any(t > last_stop[0] for t in resumes):
-        who = {"patient": "the patient", "therapist": "the therapist", "console": "the therapist (console)",
-               "escape": "the patient (escaped)"}
+        who = {
+            "patient": "the patient",
+            "therapist": "the therapist",
+            "console": "the therapist (console)",
+            "escape": "the patient (escaped)",
+        }
         by = who.get(last_stop[1], last_stop[1])
         return f"stopped by {by} at {clock(last_stop[0])} ({reason})"
     if stalls and stalls[-1].label.endswith("(to the end)"):
@@ -153,6 +180,7 @@ def _head_map(data: SessionData, exposure: list[Span]) -> Any:
     if data.headpose is None or not data.headpose.moved:
         return None
     from engine.report.headpose import gaze_target, heat_map
+
     return heat_map(data.headpose, exposure, *gaze_target(data.meta))
 
 
@@ -238,8 +266,14 @@ def avoidance_spans(data: SessionData, end: float) -> list[Span]:
     return spans
 
 
-def _level_rows(data: SessionData, steps: list[Step], windows: list[Span], all_steps: list[Step],
-                names: dict[int, str], avoidance: list[Span] = ()) -> list[LevelRow]:
+def _level_rows(
+    data: SessionData,
+    steps: list[Step],
+    windows: list[Span],
+    all_steps: list[Step],
+    names: dict[int, str],
+    avoidance: list[Span] = (),
+) -> list[LevelRow]:
     ratings: dict[int, list[float]] = {}
     for e in data.of("suds"):
         t = float(e["t"])
@@ -254,17 +288,30 @@ def _level_rows(data: SessionData, steps: list[Step], windows: list[Span], all_s
         mine = [s for s in steps if s.level == level]
         values = ratings.get(level, [])
         away = sum(max(0.0, min(s.end, a.end) - max(s.start, a.start)) for s in mine for a in avoidance)
-        rows.append(LevelRow(level, names.get(level, ""), intensities.get(level), sum(s.seconds for s in mine),
-                             len(mine), max(values) if values else None, values[-1] if values else None, len(values),
-                             away))
+        rows.append(
+            LevelRow(
+                level,
+                names.get(level, ""),
+                intensities.get(level),
+                sum(s.seconds for s in mine),
+                len(mine),
+                max(values) if values else None,
+                values[-1] if values else None,
+                len(values),
+                away,
+            )
+        )
     return rows
 
 
 def _clip(steps: list[Step], windows: list[Span]) -> list[Step]:
     out = []
     for w in windows:
-        out += [Step(max(s.start, w.start), min(s.end, w.end), s.level) for s in steps
-                if min(s.end, w.end) > max(s.start, w.start)]
+        out += [
+            Step(max(s.start, w.start), min(s.end, w.end), s.level)
+            for s in steps
+            if min(s.end, w.end) > max(s.start, w.start)
+        ]
     return _merge(out)
 
 

@@ -62,9 +62,9 @@ from engine.curves import evaluate
 from engine.scenario.errors import Mark, Problem
 from engine.scenario.spec import Binding, Entity, ScenarioSpec
 
-MAX_RIG_SPEED = 1.4         # m/s: walking pace (Oculus Best Practices; see the docstring)
+MAX_RIG_SPEED = 1.4  # m/s: walking pace (Oculus Best Practices; see the docstring)
 _LOOK = "bind 'viewpoint.look.h' / 'viewpoint.look.p' (or write 'look: [heading, pitch]') to say where to look"
-_SAMPLES = 2001             # intensity grid for the rig speed: 0.0005 apart
+_SAMPLES = 2001  # intensity grid for the rig speed: 0.0005 apart
 
 
 def check_hmd(spec: ScenarioSpec) -> list[Problem]:
@@ -78,14 +78,21 @@ def check_hmd(spec: ScenarioSpec) -> list[Problem]:
     carried = {e.id for e in chain if e.id is not None}
     vp = spec.viewpoint
     bound = {b.prop for b in spec.bindings if b.entity == "viewpoint"}
-    tilt = [f"{axis} {vp.rotation[i]:g}°" for i, axis in ((1, "pitch"), (2, "roll"))
-             if vp.rotation[i] != 0.0 and not {"rotation", f"rotation.{'hpr'[i]}"} & bound]
+    tilt = [
+        f"{axis} {vp.rotation[i]:g}°"
+        for i, axis in ((1, "pitch"), (2, "roll"))
+        if vp.rotation[i] != 0.0 and not {"rotation", f"rotation.{'hpr'[i]}"} & bound
+    ]
     if tilt:
         h, pitch = vp.rotation[0], vp.rotation[1]
-        add(vp.marks.get("rotation", Mark(1, 1)), f"viewpoint rotation has {' and '.join(tilt)}, which a "
+        add(
+            vp.marks.get("rotation", Mark(1, 1)),
+            f"viewpoint rotation has {' and '.join(tilt)}, which a "
             "headset cannot show without tilting the patient's head",
-            f"'rotation: [{h:g}, 0, 0]'" + (f" and 'look: [0, {pitch:g}]'" if pitch else "")
-            + " (a headset keeps the horizon level; 'look' asks the patient to look there)")
+            f"'rotation: [{h:g}, 0, 0]'"
+            + (f" and 'look: [0, {pitch:g}]'" if pitch else "")
+            + " (a headset keeps the horizon level; 'look' asks the patient to look there)",
+        )
     for b in spec.bindings:
         if b.entity == "viewpoint":
             _check_viewpoint_binding(b, add)
@@ -107,15 +114,25 @@ def _check_viewpoint_binding(b: Binding, add: Any) -> None:
     if b.prop in ("rotation.p", "rotation.r", "rotation"):
         for i, axis in ((1, "pitch"), (2, "roll")):
             if (b.prop == "rotation" or b.prop[-1] == "hpr"[i]) and any(_component(b, i)):
-                add(where, f"'{b.target}' gives the viewpoint a {axis}: in a headset it would tilt the "
+                add(
+                    where,
+                    f"'{b.target}' gives the viewpoint a {axis}: in a headset it would tilt the "
                     "patient's head for them",
-                    _LOOK if axis == "pitch" else "no roll (a headset keeps the horizon level)")
+                    _LOOK if axis == "pitch" else "no roll (a headset keeps the horizon level)",
+                )
     if b.prop in ("rotation.h", "rotation") and len(set(_component(b, 0))) > 1:
-        add(where, f"'{b.target}' turns the viewpoint's heading: in a headset it would turn the patient "
-            "round (a turn they did not make)", "a fixed heading; " + _LOOK)
+        add(
+            where,
+            f"'{b.target}' turns the viewpoint's heading: in a headset it would turn the patient "
+            "round (a turn they did not make)",
+            "a fixed heading; " + _LOOK,
+        )
     if b.prop == "fov":
-        add(where, "'viewpoint.fov' has no effect in a headset (its lenses fix the field of view)",
-            "remove the binding; to bring the feared thing nearer, move it (or the viewpoint, slowly)")
+        add(
+            where,
+            "'viewpoint.fov' has no effect in a headset (its lenses fix the field of view)",
+            "remove the binding; to bring the feared thing nearer, move it (or the viewpoint, slowly)",
+        )
 
 
 def _check_carrier_binding(b: Binding, add: Any) -> None:
@@ -123,13 +140,23 @@ def _check_carrier_binding(b: Binding, add: Any) -> None:
     if b.prop.startswith("rotation"):
         for i, axis in ((0, "heading"), (1, "pitch"), (2, "roll")):
             if (b.prop == "rotation" or b.prop[-1] == "hpr"[i]) and len(set(_component(b, i))) > 1:
-                fix = ("keep what carries the viewpoint level and its heading fixed; " + _LOOK) if i < 2 else \
-                    "keep what carries the viewpoint level; tilt the things around the patient instead"
-                add(where, f"'{b.target}' changes the {axis} of {whose}: in a headset it would "
-                    f"{'turn the patient round' if i == 0 else 'tilt the patient'}", fix)
+                fix = (
+                    ("keep what carries the viewpoint level and its heading fixed; " + _LOOK)
+                    if i < 2
+                    else "keep what carries the viewpoint level; tilt the things around the patient instead"
+                )
+                add(
+                    where,
+                    f"'{b.target}' changes the {axis} of {whose}: in a headset it would "
+                    f"{'turn the patient round' if i == 0 else 'tilt the patient'}",
+                    fix,
+                )
     elif b.prop.startswith("scale") and len({v for _, v in b.points}) > 1:
-        add(where, f"'{b.target}' scales {whose}: in a headset the patient would shrink or grow",
-            "a fixed scale for what carries the viewpoint; scale the surroundings instead")
+        add(
+            where,
+            f"'{b.target}' scales {whose}: in a headset the patient would shrink or grow",
+            "a fixed scale for what carries the viewpoint; scale the surroundings instead",
+        )
 
 
 def _moves(e: Entity, spec: ScenarioSpec, key: str) -> tuple[bool, Mark | None]:
@@ -148,20 +175,27 @@ def _check_motion(e: Entity, spec: ScenarioSpec, add: Any) -> None:
     amplitude, amp_mark = _moves(e, spec, "amplitude")
     speed, speed_mark = _moves(e, spec, "speed")
     if not speed or (motion.kind != "spin" and not amplitude):
-        return                 # it never moves
+        return  # it never moves
     mark = (speed_mark if motion.kind == "spin" else amp_mark or speed_mark) or e.marks["motion"]
     name = f"'{e.id}'" if e.id else f"this {e.type}"
     if motion.kind == "sway" and motion.axis in "pr":
-        how = f"rocks {name} ({'pitch' if motion.axis == 'p' else 'roll'}), which carries the viewpoint: " \
-              "in a headset it would tilt the patient's head"
+        how = (
+            f"rocks {name} ({'pitch' if motion.axis == 'p' else 'roll'}), which carries the viewpoint: "
+            "in a headset it would tilt the patient's head"
+        )
     elif motion.kind in ("sway", "spin"):
         how = f"turns {name}, which carries the viewpoint: in a headset it would turn the patient round"
     else:
-        how = f"moves {name}, which carries the viewpoint, back and forth: in a headset that is " \
-              "acceleration the patient does not make"
-    add(mark, f"'{motion.kind}' motion {how}",
+        how = (
+            f"moves {name}, which carries the viewpoint, back and forth: in a headset that is "
+            "acceleration the patient does not make"
+        )
+    add(
+        mark,
+        f"'{motion.kind}' motion {how}",
         "no motion on what carries the viewpoint; move the surroundings instead "
-        "(e.g. sway a group of railing and floor that does not carry the viewpoint)")
+        "(e.g. sway a group of railing and floor that does not carry the viewpoint)",
+    )
 
 
 def carriers(spec: ScenarioSpec) -> list[Entity]:
@@ -195,8 +229,10 @@ def _rotation(h: float, p: float, r: float) -> np.ndarray:
 
 
 def _transform(static: dict[str, Any], bindings: list[Binding], x: float) -> dict[str, list[float]]:
-    t = {k: list(static.get(k, d)) for k, d in (("position", (0.0, 0.0, 0.0)), ("rotation", (0.0, 0.0, 0.0)),
-                                                 ("scale", (1.0, 1.0, 1.0)))}
+    t = {
+        k: list(static.get(k, d))
+        for k, d in (("position", (0.0, 0.0, 0.0)), ("rotation", (0.0, 0.0, 0.0)), ("scale", (1.0, 1.0, 1.0)))
+    }
     for b in bindings:
         value = evaluate(b.points, b.interpolation, x)
         key = b.prop.split(".")[0]
@@ -209,8 +245,9 @@ def _transform(static: dict[str, Any], bindings: list[Binding], x: float) -> dic
     return t
 
 
-def rig_positions(spec: ScenarioSpec, intensities: Any, only: Binding | None = None,
-                  held_at: float = 0.0) -> np.ndarray:
+def rig_positions(
+    spec: ScenarioSpec, intensities: Any, only: Binding | None = None, held_at: float = 0.0
+) -> np.ndarray:
     """The viewpoint's position in the root's coordinates at each intensity, shape (n, 3),
     without procedural motion. With ``only``, every other binding is held at ``held_at``."""
     chain = carriers(spec)
@@ -224,7 +261,7 @@ def rig_positions(spec: ScenarioSpec, intensities: Any, only: Binding | None = N
         for b in bindings:
             if b.entity == "viewpoint" and b.prop.startswith("position"):
                 point = np.array(_transform({"position": tuple(point)}, [b], at[id(b)])["position"])
-        for e in chain:       # innermost first: each carrier's transform takes the point up a level
+        for e in chain:  # innermost first: each carrier's transform takes the point up a level
             t = _transform(e.params, [], 0.0)
             for b in bindings:
                 if b.entity == e.id:
@@ -235,9 +272,15 @@ def rig_positions(spec: ScenarioSpec, intensities: Any, only: Binding | None = N
 
 
 def _check_speed(spec: ScenarioSpec, chain: list[Entity], add: Any) -> None:
-    movers = [b for b in spec.bindings if b.points and (
-        (b.entity == "viewpoint" and b.prop.startswith("position"))
-        or (b.entity in {e.id for e in chain} and b.prop.startswith(("position", "rotation", "scale"))))]
+    movers = [
+        b
+        for b in spec.bindings
+        if b.points
+        and (
+            (b.entity == "viewpoint" and b.prop.startswith("position"))
+            or (b.entity in {e.id for e in chain} and b.prop.startswith(("position", "rotation", "scale")))
+        )
+    ]
     if not movers:
         return
     breaks = {at for b in movers for at, _ in b.points}
@@ -256,10 +299,13 @@ def _check_speed(spec: ScenarioSpec, chain: list[Entity], add: Any) -> None:
     culprit = max(movers, key=lambda m: float(np.linalg.norm(np.diff(rig_positions(spec, [a, b_], m, a), axis=0))))
     seg = max((i for i, (at, _) in enumerate(culprit.points) if at <= a), default=0)
     mark = culprit.marks.get(f"points[{seg}]", culprit.marks["target"])
-    span = [at for at, _ in culprit.points[seg:seg + 2]]
+    span = [at for at, _ in culprit.points[seg : seg + 2]]
     within = f"between intensity {span[0]:g} and {span[-1]:g}" if len(span) == 2 else f"near intensity {a:.2f}"
     capped = ", capped by max_camera_speed" if speed == c.max_camera_speed else ""
-    add(mark, f"in a headset '{culprit.target}' carries the patient at up to {speed:.3g} m/s {within} "
+    add(
+        mark,
+        f"in a headset '{culprit.target}' carries the patient at up to {speed:.3g} m/s {within} "
         f"({slope:.3g} m per unit of intensity × max_intensity_rate {c.max_intensity_rate:g}/s{capped})",
         f"at most {MAX_RIG_SPEED:g} m/s, walking pace: 'comfort: {{max_camera_speed: {MAX_RIG_SPEED:g}}}' "
-        "or less (intensity then rises more slowly here), or spread this move over more intensity")
+        "or less (intensity then rises more slowly here), or spread this move over more intensity",
+    )

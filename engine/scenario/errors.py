@@ -48,7 +48,7 @@ class ScenarioError(VrexError):
 class Problems:
     """Collects problems for one file so validation can report all of them at once."""
 
-    LIMIT = 100     # a hostile or badly broken file must not flood the terminal
+    LIMIT = 100  # a hostile or badly broken file must not flood the terminal
 
     def __init__(self, path: Path):
         self.path = path
@@ -59,8 +59,14 @@ class Problems:
         if len(self.items) >= self.LIMIT:
             self.dropped += 1
             if self.dropped == 1:
-                self.items.append(Problem(self.path, mark, f"more than {self.LIMIT} problems; the rest are not shown",
-                                          "fix these first, then validate again"))
+                self.items.append(
+                    Problem(
+                        self.path,
+                        mark,
+                        f"more than {self.LIMIT} problems; the rest are not shown",
+                        "fix these first, then validate again",
+                    )
+                )
             return
         self.items.append(Problem(self.path, mark, what, expected))
 
@@ -71,7 +77,7 @@ class Problems:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'colour'?)' for a near miss, '' when nothing is close."""
-    if len(word) > 64:      # difflib is quadratic; nobody misspells a 64-letter key
+    if len(word) > 64:  # difflib is quadratic; nobody misspells a 64-letter key
         return ""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""

@@ -41,11 +41,17 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
         raise ScenarioError(problems.items)
     values, marks = checked
     spec = ScenarioSpec(
-        path=path, format=values["format"], meta=values["scenario"], levels=tuple(values["levels"]),
+        path=path,
+        format=values["format"],
+        meta=values["scenario"],
+        levels=tuple(values["levels"]),
         viewpoint=values["viewpoint"] or _defaults(fmt.VIEWPOINT),
         comfort=values["comfort"] or _defaults(fmt.COMFORT),
         calm=values["calm"] or _defaults(fmt.CALM),
-        entities=tuple(values["entities"]), bindings=tuple(values["bindings"]), marks=marks)
+        entities=tuple(values["entities"]),
+        bindings=tuple(values["bindings"]),
+        marks=marks,
+    )
     spec = _check(spec, problems)
     problems.raise_if_any()
     return spec
@@ -57,12 +63,18 @@ def _check(spec: ScenarioSpec, p: Problems) -> ScenarioSpec:
     bindings = tuple(_check_binding(b, ids, spec, p) for b in spec.bindings)
     for i, b in enumerate(bindings):
         if not b.prop:
-            continue        # already reported: the target names no property
+            continue  # already reported: the target names no property
         for other in bindings[:i]:
-            if b.target == other.target or b.target.startswith(other.target + ".") \
-                    or other.target.startswith(b.target + "."):
-                p.add(b.marks["target"], f"'{b.target}' is already driven by the binding of '{other.target}' "
-                      f"at line {other.mark.line}", "one binding per property; merge them into one 'points' curve")
+            if (
+                b.target == other.target
+                or b.target.startswith(other.target + ".")
+                or other.target.startswith(b.target + ".")
+            ):
+                p.add(
+                    b.marks["target"],
+                    f"'{b.target}' is already driven by the binding of '{other.target}' at line {other.mark.line}",
+                    "one binding per property; merge them into one 'points' curve",
+                )
     return replace(spec, bindings=bindings)
 
 
@@ -70,15 +82,20 @@ def _check_levels(spec: ScenarioSpec, p: Problems) -> None:
     seen: dict[str, int] = {}
     for i, level in enumerate(spec.levels):
         if level.name in seen:
-            p.add(level.marks["name"], f"level name '{level.name}' is used twice (also level {seen[level.name] + 1})",
-                  "a different name for each level")
+            p.add(
+                level.marks["name"],
+                f"level name '{level.name}' is used twice (also level {seen[level.name] + 1})",
+                "a different name for each level",
+            )
         seen.setdefault(level.name, i)
         if i and level.intensity <= spec.levels[i - 1].intensity:
             prev = spec.levels[i - 1]
-            p.add(level.marks["intensity"],
-                  f"level '{level.name}' has intensity {level.intensity:g}, not above the level before it "
-                  f"('{prev.name}', {prev.intensity:g})",
-                  "levels listed from least to most intense, each intensity strictly higher")
+            p.add(
+                level.marks["intensity"],
+                f"level '{level.name}' has intensity {level.intensity:g}, not above the level before it "
+                f"('{prev.name}', {prev.intensity:g})",
+                "levels listed from least to most intense, each intensity strictly higher",
+            )
 
 
 def _check_entities(spec: ScenarioSpec, p: Problems) -> dict[str, Entity]:
@@ -89,34 +106,47 @@ def _check_entities(spec: ScenarioSpec, p: Problems) -> dict[str, Entity]:
             if e.id in ids or e.id == "viewpoint":
                 first = ids.get(e.id)
                 where = f" (first at line {first.mark.line})" if first else " (reserved for the viewpoint)"
-                p.add(e.marks.get("id", e.mark), f"entity id '{e.id}' is used twice{where}",
-                      "a unique id for each entity")
+                p.add(
+                    e.marks.get("id", e.mark), f"entity id '{e.id}' is used twice{where}", "a unique id for each entity"
+                )
             else:
                 ids[e.id] = e
         if e.type in ("sky", "fog"):
             if e.type in singletons:
-                p.add(e.mark, f"a second '{e.type}' entity (first at line {singletons[e.type].mark.line})",
-                      f"one '{e.type}' per scenario")
+                p.add(
+                    e.mark,
+                    f"a second '{e.type}' entity (first at line {singletons[e.type].mark.line})",
+                    f"one '{e.type}' per scenario",
+                )
             singletons[e.type] = e
-        for template in ([e["item"]] if e.type in ("array", "scatter") else []):
+        for template in [e["item"]] if e.type in ("array", "scatter") else []:
             _check_template(template, p)
         _check_file(e, spec, p)
     up = _up_links(spec)
     for e in spec.walk():
         parent = e.get("parent")
         if parent is not None and parent not in ids:
-            p.add(e.marks["parent"], f"parent '{parent}' is not an entity id{did_you_mean(parent, ids)}",
-                  "the id of an entity in this file")
+            p.add(
+                e.marks["parent"],
+                f"parent '{parent}' is not an entity id{did_you_mean(parent, ids)}",
+                "the id of an entity in this file",
+            )
         elif parent is not None and e.id is not None and e.id in _chain(parent, up):
-            p.add(e.marks["parent"], f"parent '{parent}' leads back to '{e.id}' (a cycle, counting groups)",
-                  "a parent chain that ends at the scene root")
+            p.add(
+                e.marks["parent"],
+                f"parent '{parent}' leads back to '{e.id}' (a cycle, counting groups)",
+                "a parent chain that ends at the scene root",
+            )
         if e.type == "scatter":
             _check_scatter_room(e, p)
     _check_copies(spec, p)
     vp_parent = spec.viewpoint.parent
     if vp_parent is not None and vp_parent not in ids:
-        p.add(spec.viewpoint.marks["parent"], f"viewpoint parent '{vp_parent}' is not an entity id"
-              f"{did_you_mean(vp_parent, ids)}", "the id of an entity in this file")
+        p.add(
+            spec.viewpoint.marks["parent"],
+            f"viewpoint parent '{vp_parent}' is not an entity id{did_you_mean(vp_parent, ids)}",
+            "the id of an entity in this file",
+        )
     return ids
 
 
@@ -150,23 +180,29 @@ def _check_scatter_room(e: Entity, p: Problems) -> None:
     xs, ys = np.meshgrid(np.linspace(-w / 2, w / 2, 101), np.linspace(-d / 2, d / 2, 101))
     free = float((np.hypot(xs, ys) >= r).mean())
     if free < 0.05:
-        p.add(e.marks.get("exclude_radius", e.mark),
-              f"exclude_radius {r:g} m leaves {free:.0%} of the {w:g} × {d:g} m area for copies",
-              "a smaller exclude_radius or a larger area (at least 5 % must stay free)")
+        p.add(
+            e.marks.get("exclude_radius", e.mark),
+            f"exclude_radius {r:g} m leaves {free:.0%} of the {w:g} × {d:g} m area for copies",
+            "a smaller exclude_radius or a larger area (at least 5 % must stay free)",
+        )
 
 
-MAX_COPIES = 20_000     # every copy is a node: more would make frame times unpredictable
+MAX_COPIES = 20_000  # every copy is a node: more would make frame times unpredictable
 
 
 def _check_copies(spec: ScenarioSpec, p: Problems) -> None:
     def copies(e: Entity) -> int:
         n = e["count"] * copies(e["item"]) if e.type in ("array", "scatter") else 1
         return n + sum(copies(c) for c in e.children)
+
     total = sum(copies(e) for e in spec.entities)
     if total > MAX_COPIES:
         biggest = max(spec.entities, key=copies)
-        p.add(biggest.mark, f"the scene would hold {total:,} copies (this entity alone {copies(biggest):,})",
-              f"at most {MAX_COPIES:,} in all; use fewer or larger copies")
+        p.add(
+            biggest.mark,
+            f"the scene would hold {total:,} copies (this entity alone {copies(biggest):,})",
+            f"at most {MAX_COPIES:,} in all; use fewer or larger copies",
+        )
 
 
 def _check_template(template: Entity, p: Problems) -> None:
@@ -175,8 +211,11 @@ def _check_template(template: Entity, p: Problems) -> None:
         e = stack.pop()
         if e.id is not None or e.get("parent") is not None:
             key = "id" if e.id is not None else "parent"
-            p.add(e.marks[key], f"'{key}' inside an array or scatter item, which is copied many times",
-                  "bind or attach the array/scatter itself")
+            p.add(
+                e.marks[key],
+                f"'{key}' inside an array or scatter item, which is copied many times",
+                "bind or attach the array/scatter itself",
+            )
         if e.type in ("sky", "fog", "sound", "light"):
             p.add(e.mark, f"a '{e.type}' cannot be copied by an array or scatter", "a shape, model or group")
         stack.extend(e.children)
@@ -189,11 +228,17 @@ def _check_file(e: Entity, spec: ScenarioSpec, p: Problems) -> None:
     rel = Path(e["path"])
     full = spec.path.parent / rel
     if rel.suffix.lower() not in suffixes:
-        p.add(e.marks["path"], f"'{rel}' is not a {e.type} file this engine reads",
-              "a file ending in " + ", ".join(suffixes))
+        p.add(
+            e.marks["path"],
+            f"'{rel}' is not a {e.type} file this engine reads",
+            "a file ending in " + ", ".join(suffixes),
+        )
     elif not full.is_file():
-        p.add(e.marks["path"], f"{e.type} file '{rel}' does not exist (looked for {full})",
-              "a path relative to the scenario file's folder")
+        p.add(
+            e.marks["path"],
+            f"{e.type} file '{rel}' does not exist (looked for {full})",
+            "a path relative to the scenario file's folder",
+        )
     else:
         _check_file_content(e, rel, full, p)
 
@@ -202,68 +247,96 @@ def _check_file_content(e: Entity, rel: Path, full: Path, p: Problems) -> None:
     """A file that exists but is not what its name says fails at session start otherwise."""
     try:
         wrong = media.size_problem(full, e.type) or (
-            media.model_problem(full) if e.type == "model" else media.sound_problem(full))
+            media.model_problem(full) if e.type == "model" else media.sound_problem(full)
+        )
     except OSError as exc:
         wrong = f"cannot be read ({exc.strerror or exc})"
     if wrong:
-        fix = ("a glTF (.gltf/.glb) or Panda3D (.bam/.egg) model exported again from the modelling tool"
-               if e.type == "model" else "a WAV, Ogg, FLAC or MP3 sound file")
+        fix = (
+            "a glTF (.gltf/.glb) or Panda3D (.bam/.egg) model exported again from the modelling tool"
+            if e.type == "model"
+            else "a WAV, Ogg, FLAC or MP3 sound file"
+        )
         p.add(e.marks["path"], f"{e.type} file '{rel}' {wrong}", fix)
 
 
 def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Problems) -> Binding:
     if not b.points:
-        p.add(b.mark, f"binding for '{b.target}' needs exactly one of 'range' or 'points'",
-              "'range: [from, to]' for a straight line, or 'points: [[intensity, value], ...]'")
+        p.add(
+            b.mark,
+            f"binding for '{b.target}' needs exactly one of 'range' or 'points'",
+            "'range: [from, to]' for a straight line, or 'points: [[intensity, value], ...]'",
+        )
         return b
     if b.entity == "viewpoint":
         kind = "viewpoint"
     elif b.entity in ids:
         kind = ids[b.entity].type
     else:
-        p.add(b.marks["target"], f"binding target '{b.target}' names no entity '{b.entity}'"
-              f"{did_you_mean(b.entity, list(ids) + ['viewpoint'])}", "an entity id from this file, or 'viewpoint'")
+        p.add(
+            b.marks["target"],
+            f"binding target '{b.target}' names no entity '{b.entity}'"
+            f"{did_you_mean(b.entity, list(ids) + ['viewpoint'])}",
+            "an entity id from this file, or 'viewpoint'",
+        )
         return b
     props = PROPERTIES[kind]
     if not b.prop:
-        p.add(b.marks["target"], f"binding target '{b.target}' names no property",
-              f"'{b.entity}.PROPERTY' with PROPERTY one of: " + ", ".join(props))
+        p.add(
+            b.marks["target"],
+            f"binding target '{b.target}' names no property",
+            f"'{b.entity}.PROPERTY' with PROPERTY one of: " + ", ".join(props),
+        )
         return b
     if b.prop not in props:
-        p.add(b.marks["target"], f"a {kind} has no property '{b.prop}' to bind{did_you_mean(b.prop, props)}",
-              "one of: " + ", ".join(props))
+        p.add(
+            b.marks["target"],
+            f"a {kind} has no property '{b.prop}' to bind{did_you_mean(b.prop, props)}",
+            "one of: " + ", ".join(props),
+        )
         return b
     entity = ids.get(b.entity)
     if b.prop.startswith("motion.") and entity is not None and entity.get("motion") is None:
         p.add(b.marks["target"], f"'{b.entity}' has no 'motion' to drive", "add 'motion:' to the entity")
     for i, (at, _) in enumerate(b.points):
         if i and at <= b.points[i - 1][0] and "range" in b.marks:
-            p.add(b.marks.get("over", b.mark), f"'over' [{b.points[0][0]:g}, {at:g}] does not run from lower "
-                  "to higher intensity", "'over: [from, to]' with from below to (swap the 'range' values instead)")
+            p.add(
+                b.marks.get("over", b.mark),
+                f"'over' [{b.points[0][0]:g}, {at:g}] does not run from lower to higher intensity",
+                "'over: [from, to]' with from below to (swap the 'range' values instead)",
+            )
         elif i and at <= b.points[i - 1][0]:
-            p.add(b.marks.get(f"points[{i}]", b.marks.get("over", b.mark)),
-                  f"intensity {at:g} is not above the previous point's {b.points[i - 1][0]:g}",
-                  "points in strictly increasing order of intensity")
+            p.add(
+                b.marks.get(f"points[{i}]", b.marks.get("over", b.mark)),
+                f"intensity {at:g} is not above the previous point's {b.points[i - 1][0]:g}",
+                "points in strictly increasing order of intensity",
+            )
     prop = props[b.prop]
     points = _checked_points(b, prop, p)
     if points is None:
-        return b        # reported; nothing below may assume a value's shape
+        return b  # reported; nothing below may assume a value's shape
     b = replace(b, points=points)
     key = "range" if "range" in b.marks else "points"
     for i, (_, value) in enumerate(b.points):
         if prop.shape == "count" and entity is not None and value > entity["count"]:
             mark = b.marks.get(f"points[{i}].value", b.marks.get(key, b.mark))
-            p.add(mark, f"count {value:g} is more than the {entity['count']} copies built",
-                  f"at most {entity['count']}, or raise the entity's 'count'")
+            p.add(
+                mark,
+                f"count {value:g} is more than the {entity['count']} copies built",
+                f"at most {entity['count']}, or raise the entity's 'count'",
+            )
     moves_camera = b.entity == "viewpoint" or (
         b.entity in _chain(spec.viewpoint.parent, _up_links(spec))
-        and b.prop.startswith(("position", "rotation", "scale")))
+        and b.prop.startswith(("position", "rotation", "scale"))
+    )
     if moves_camera and b.interpolation == "step":
-        p.add(b.marks.get("interpolation", b.marks["target"]),
-              f"'step' on '{b.target}' would make the patient's view jump",
-              "'linear' or 'smooth': the viewpoint (and what carries it) must move continuously")
+        p.add(
+            b.marks.get("interpolation", b.marks["target"]),
+            f"'step' on '{b.target}' would make the patient's view jump",
+            "'linear' or 'smooth': the viewpoint (and what carries it) must move continuously",
+        )
     if prop.shape == "bool" and b.interpolation != "step":
-        b = replace(b, interpolation="step")     # true/false cannot be blended
+        b = replace(b, interpolation="step")  # true/false cannot be blended
     return b
 
 
@@ -289,7 +362,7 @@ def _checked_points(b: Binding, prop: Prop, p: Problems) -> tuple[tuple[float, A
 def _as_yaml(value: Any) -> str:
     """A value as the author wrote it: [0, 1, 2], true, 0.5 — not Python's (0.0, 1.0, 2.0)."""
     text = _yaml_text(value)
-    return text if len(text) <= 60 else text[:59] + "…"     # a 10,000-item list is not news
+    return text if len(text) <= 60 else text[:59] + "…"  # a 10,000-item list is not news
 
 
 def _yaml_text(value: Any) -> str:

@@ -24,14 +24,22 @@ from pathlib import Path
 # thread before the session starts; 256 MiB is far beyond any scene this engine draws.
 MAX_SOUND_BYTES = 128 * 2**20
 MAX_MODEL_BYTES = 256 * 2**20
-MAX_GLTF_JSON_BYTES = 32 * 2**20     # a .gltf is parsed whole here: its buffers live elsewhere
+MAX_GLTF_JSON_BYTES = 32 * 2**20  # a .gltf is parsed whole here: its buffers live elsewhere
 HEAD_BYTES = 4096
 
-_KNOWN = (   # what a wrongly named file often really is, so the message can say so
-    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive"), (b"\x1f\x8b", "a gzip archive"),
-    (b"\x7fELF", "a program (ELF)"), (b"glTF", "a binary glTF model"), (b"pbj\x00\n\r", "a Panda3D .bam model"),
-    (b"RIFF", "a RIFF file that is not WAVE audio"), (b"OggS", "an Ogg file"), (b"fLaC", "FLAC audio"),
+_KNOWN = (  # what a wrongly named file often really is, so the message can say so
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x7fELF", "a program (ELF)"),
+    (b"glTF", "a binary glTF model"),
+    (b"pbj\x00\n\r", "a Panda3D .bam model"),
+    (b"RIFF", "a RIFF file that is not WAVE audio"),
+    (b"OggS", "an Ogg file"),
+    (b"fLaC", "FLAC audio"),
     (b"ID3", "MP3 audio"),
 )
 
@@ -57,7 +65,7 @@ def describe(head: bytes) -> str:
     if _is_mp3_sync(head):
         return "MP3 audio"
     if b"\x00" not in head:
-        text = head.decode("utf-8", "replace")     # the head may cut a character in two
+        text = head.decode("utf-8", "replace")  # the head may cut a character in two
         if sum(c < " " and c not in "\t\r\n" for c in text) == 0:
             start = text.lstrip()[:24].splitlines()[0] if text.strip() else ""
             if start.startswith(("{", "[")):
@@ -70,15 +78,21 @@ def describe(head: bytes) -> str:
 
 def _is_mp3_sync(head: bytes) -> bool:
     # MPEG audio frame header: 11 set sync bits, a valid version and a layer that is not 'reserved'
-    return len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 != 0 \
-        and head[1] & 0x18 != 0x08
+    return (
+        len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 != 0 and head[1] & 0x18 != 0x08
+    )
 
 
 def sound_problem(path: Path) -> str:
     """'' when ``path`` starts like a WAV, Ogg, FLAC or MP3 file, else what it looks like."""
     head = _head(path)
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE" or head[:4] in (b"OggS", b"fLaC") \
-            or head[:3] == b"ID3" or _is_mp3_sync(head):
+    if (
+        head[:4] == b"RIFF"
+        and head[8:12] == b"WAVE"
+        or head[:4] in (b"OggS", b"fLaC")
+        or head[:3] == b"ID3"
+        or _is_mp3_sync(head)
+    ):
         return ""
     return f"is not audio: it looks like {describe(head)}"
 
@@ -94,12 +108,11 @@ def model_problem(path: Path) -> str:
             return f"is not a binary glTF (.glb) model: it looks like {describe(head)}"
         length = struct.unpack_from("<I", head, 8)[0]
         size = path.stat().st_size
-        if length != size:     # the header states the whole file's length: a cut download
+        if length != size:  # the header states the whole file's length: a cut download
             return f"is a cut-off or padded .glb: its header says {length:,} bytes, the file has {size:,}"
         return ""
     if suffix == ".bam":
-        return "" if head.startswith(b"pbj\x00\n\r") else \
-            f"is not a Panda3D .bam model: it looks like {describe(head)}"
+        return "" if head.startswith(b"pbj\x00\n\r") else f"is not a Panda3D .bam model: it looks like {describe(head)}"
     if suffix == ".egg":
         return _egg_problem(head)
     return ""
@@ -133,8 +146,10 @@ def _egg_problem(head: bytes) -> str:
         if line.startswith("<"):
             return ""
         break
-    return f"is not a Panda3D .egg model (it should start with an <Entry> such as <CoordinateSystem>): " \
-           f"it looks like {describe(head)}"
+    return (
+        f"is not a Panda3D .egg model (it should start with an <Entry> such as <CoordinateSystem>): "
+        f"it looks like {describe(head)}"
+    )
 
 
 def _head(path: Path) -> bytes:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Prop:
-    shape: str                      # "number", "bool", "vec3", "look", "colour", "count"
+    shape: str  # "number", "bool", "vec3", "look", "colour", "count"
     low: float | None = None
     high: float | None = None
 
@@ -23,38 +23,56 @@ LOOK_BOUNDS = ((-180.0, 180.0), (-89.0, 89.0))
 
 
 _TRANSFORM = {
-    "position": Prop("vec3"), "position.x": Prop("number"), "position.y": Prop("number"),
+    "position": Prop("vec3"),
+    "position.x": Prop("number"),
+    "position.y": Prop("number"),
     "position.z": Prop("number"),
-    "rotation": Prop("vec3"), "rotation.h": Prop("number"), "rotation.p": Prop("number"),
+    "rotation": Prop("vec3"),
+    "rotation.h": Prop("number"),
+    "rotation.p": Prop("number"),
     "rotation.r": Prop("number"),
 }
 _SHAPE = {
     **_TRANSFORM,
-    "scale": Prop("vec3", 0.0), "scale.x": Prop("number", 0.0), "scale.y": Prop("number", 0.0),
+    "scale": Prop("vec3", 0.0),
+    "scale.x": Prop("number", 0.0),
+    "scale.y": Prop("number", 0.0),
     "scale.z": Prop("number", 0.0),
-    "colour": Prop("colour"), "opacity": Prop("number", 0.0, 1.0), "visible": Prop("bool"),
-    "motion.amplitude": Prop("number", 0.0), "motion.speed": Prop("number", 0.0),
+    "colour": Prop("colour"),
+    "opacity": Prop("number", 0.0, 1.0),
+    "visible": Prop("bool"),
+    "motion.amplitude": Prop("number", 0.0),
+    "motion.speed": Prop("number", 0.0),
 }
 _COPIES = {**_SHAPE, "count": Prop("count", 0.0), "item_scale": Prop("vec3", 0.0)}
 
 PROPERTIES: dict[str, dict[str, Prop]] = {
-    "box": _SHAPE, "plane": _SHAPE, "cylinder": _SHAPE, "sphere": _SHAPE, "model": _SHAPE,
-    "group": _SHAPE, "array": _COPIES, "scatter": _COPIES,
-    "light": {**_TRANSFORM, "colour": Prop("colour"), "strength": Prop("number", 0.0, 10.0),
-              "visible": Prop("bool")},
+    "box": _SHAPE,
+    "plane": _SHAPE,
+    "cylinder": _SHAPE,
+    "sphere": _SHAPE,
+    "model": _SHAPE,
+    "group": _SHAPE,
+    "array": _COPIES,
+    "scatter": _COPIES,
+    "light": {**_TRANSFORM, "colour": Prop("colour"), "strength": Prop("number", 0.0, 10.0), "visible": Prop("bool")},
     "fog": {"colour": Prop("colour"), "density": Prop("number", 0.0, 1.0)},
     "sky": {"colour": Prop("colour"), "horizon_colour": Prop("colour")},
     "sound": {"volume": Prop("number", 0.0, 1.0)},
-    "viewpoint": {**_TRANSFORM, "look": Prop("look"), "look.h": Prop("number", *LOOK_BOUNDS[0]),
-                  "look.p": Prop("number", *LOOK_BOUNDS[1]), "fov": Prop("number", 20.0, 140.0)},
+    "viewpoint": {
+        **_TRANSFORM,
+        "look": Prop("look"),
+        "look.h": Prop("number", *LOOK_BOUNDS[0]),
+        "look.p": Prop("number", *LOOK_BOUNDS[1]),
+        "fov": Prop("number", 20.0, 140.0),
+    },
 }
 
 
 def _is_number(v: object) -> bool:
     # YAML's true/false are ints to Python; a binding value of 'true' is never a number.
     # Non-finite and absurdly large values would poison interpolation and the scene graph.
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)
-            and math.isfinite(v) and abs(v) <= 1e15)
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= 1e15
 
 
 def _numbers(value: object, n: tuple[int, ...]) -> tuple[float, ...] | None:
@@ -65,8 +83,10 @@ def _numbers(value: object, n: tuple[int, ...]) -> tuple[float, ...] | None:
 
 
 # What to write, per shape: said once here so every wrong value gets the same advice.
-_COLOUR = ("a colour binding's values are [r, g, b] or [r, g, b, a] colours, each from 0 to 1 "
-           "(or '#rrggbb' in quotes), e.g. range: [[0.2, 0.2, 0.2], [0.5, 0.5, 0.5]]")
+_COLOUR = (
+    "a colour binding's values are [r, g, b] or [r, g, b, a] colours, each from 0 to 1 "
+    "(or '#rrggbb' in quotes), e.g. range: [[0.2, 0.2, 0.2], [0.5, 0.5, 0.5]]"
+)
 _VEC3 = "a list of 3 numbers [x, y, z] for each value, e.g. range: [[0, 0, 0], [0, 0, 2]]"
 _LOOK = "[heading, pitch] in deg, heading from -180 to 180 and pitch from -89 to 89"
 
@@ -82,8 +102,9 @@ def check_value(prop: Prop, value: object) -> tuple[object, str]:
         return (value, "") if isinstance(value, bool) else (None, "true or false")
     if prop.shape in ("number", "count"):
         if not _is_number(value):
-            return None, ("a whole number of copies" if prop.shape == "count" else "a number") + \
-                (" (a single value, not a list)" if isinstance(value, (tuple, list)) else "")
+            return None, ("a whole number of copies" if prop.shape == "count" else "a number") + (
+                " (a single value, not a list)" if isinstance(value, (tuple, list)) else ""
+            )
         assert isinstance(value, (int, float))
         if prop.low is not None and value < prop.low or prop.high is not None and value > prop.high:
             low = f"{prop.low:g}" if prop.low is not None else "any"
@@ -107,7 +128,7 @@ def check_value(prop: Prop, value: object) -> tuple[object, str]:
         rgba = _numbers(value, (3, 4))
         if rgba is None or not all(0 <= c <= 1 for c in rgba):
             return None, _COLOUR
-        return rgba + (1.0,) * (4 - len(rgba)), ""    # the scene always sets RGBA
+        return rgba + (1.0,) * (4 - len(rgba)), ""  # the scene always sets RGBA
     raise AssertionError(prop.shape)
 
 

@@ -112,8 +112,9 @@ class Str(Type):
         if not isinstance(node, YScalar) or not isinstance(node.value, str):
             # numbers are fine as free text, as written (version: 1.10 stays '1.10');
             # names, choices, lists and mappings are not
-            plain_number = isinstance(node, YScalar) and isinstance(node.value, (int, float)) \
-                and not isinstance(node.value, bool)
+            plain_number = (
+                isinstance(node, YScalar) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+            )
             if plain_number and not self.choices and not self.pattern:
                 return node.text
             return self.wrong(node, p)
@@ -191,7 +192,7 @@ class Colour(Type):
             if not m:
                 return self.wrong(node, p)
             hexa = m.group(1) + (m.group(2) or "ff")
-            return tuple(int(hexa[i:i + 2], 16) / 255.0 for i in range(0, 8, 2))
+            return tuple(int(hexa[i : i + 2], 16) / 255.0 for i in range(0, 8, 2))
         if isinstance(node, YSeq) and len(node.items) in (3, 4):
             unit = Num(0, 1)
             values = [unit.check(i, p) for i in node.items]
@@ -204,10 +205,17 @@ class Colour(Type):
         return self.wrong(node, p)
 
     def json(self) -> dict[str, Any]:
-        return {"oneOf": [
-            {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 3, "maxItems": 4},
-            {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$"},
-        ]}
+        return {
+            "oneOf": [
+                {
+                    "type": "array",
+                    "items": {"type": "number", "minimum": 0, "maximum": 1},
+                    "minItems": 3,
+                    "maxItems": 4,
+                },
+                {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$"},
+            ]
+        }
 
 
 class Any_(Type):
@@ -225,20 +233,29 @@ class Any_(Type):
         if isinstance(node, YScalar) and isinstance(node.value, bool):
             return node.value
         if isinstance(node, YScalar) and isinstance(node.value, (int, float)):
-            return Num().check(node, p)           # finite and of sane size
+            return Num().check(node, p)  # finite and of sane size
         if isinstance(node, YScalar) and isinstance(node.value, str) and node.value.startswith("#"):
             return Colour().check(node, p)
         if isinstance(node, YScalar):
-            return node.value                     # text, null, dates: the property says what it needs
+            return node.value  # text, null, dates: the property says what it needs
         if isinstance(node, YSeq):
-            values = [self.check(i, p) for i in node.items]    # nesting is bounded by the reader
-            return INVALID if any(v is INVALID for v in values) else \
-                tuple(float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values)
+            values = [self.check(i, p) for i in node.items]  # nesting is bounded by the reader
+            return (
+                INVALID
+                if any(v is INVALID for v in values)
+                else tuple(float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values)
+            )
         return self.wrong(node, p)
 
     def json(self) -> dict[str, Any]:
-        return {"oneOf": [{"type": "number"}, {"type": "boolean"}, {"type": "string"},
-                          {"type": "array", "items": {"type": "number"}}]}
+        return {
+            "oneOf": [
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "string"},
+                {"type": "array", "items": {"type": "number"}},
+            ]
+        }
 
 
 @dataclass
@@ -309,8 +326,11 @@ class Record(Type):
         ok = True
         for key, (key_mark, _) in node.entries.items():
             if key not in self.fields:
-                p.add(key_mark, f"unknown key '{_clip(key)}' in {self.name}{did_you_mean(key, self.fields)}",
-                      "one of: " + ", ".join(self.fields))
+                p.add(
+                    key_mark,
+                    f"unknown key '{_clip(key)}' in {self.name}{did_you_mean(key, self.fields)}",
+                    "one of: " + ", ".join(self.fields),
+                )
                 ok = False
         values: dict[str, Any] = {}
         marks: dict[str, Mark] = {}
@@ -322,8 +342,7 @@ class Record(Type):
                 ok = ok and value is not INVALID
                 values[key] = value
             elif fld.required:
-                p.add(node.mark, f"{self.name} is missing the key '{key}'",
-                      f"'{key}:' with {fld.type.expected()}")
+                p.add(node.mark, f"{self.name} is missing the key '{key}'", f"'{key}:' with {fld.type.expected()}")
                 ok = False
             else:
                 values[key] = fld.default
@@ -373,15 +392,17 @@ class Tagged(Type):
             return self.wrong(node, p, f"{self.name} has no '{self.key}' key")
         tag_node = node.entries[self.key][1]
         if not isinstance(tag_node, YScalar) or tag_node.value is None or not isinstance(tag_node.value, str):
-            key_mark = node.entries[self.key][0]     # an empty value has no column of its own
-            p.add(key_mark, f"{self.name} '{self.key}' is empty or not a name",
-                  "one of: " + ", ".join(self.variants))
+            key_mark = node.entries[self.key][0]  # an empty value has no column of its own
+            p.add(key_mark, f"{self.name} '{self.key}' is empty or not a name", "one of: " + ", ".join(self.variants))
             return INVALID
         if tag_node.value not in self.variants:
             shown = tag_node.value if isinstance(tag_node, YScalar) else "?"
             hint = did_you_mean(str(shown), self.variants)
-            p.add(tag_node.mark, f"unknown {self.name} type '{_clip(str(shown))}'{hint}",
-                  "one of: " + ", ".join(self.variants))
+            p.add(
+                tag_node.mark,
+                f"unknown {self.name} type '{_clip(str(shown))}'{hint}",
+                "one of: " + ", ".join(self.variants),
+            )
             return INVALID
         return self.variants[tag_node.value].check(node, p)
 

@@ -41,10 +41,10 @@ class Level:
 
 @dataclass(frozen=True)
 class Motion:
-    kind: str            # sway, bob, wander, approach, spin
-    amplitude: float     # deg for sway; m for bob, wander, approach; unused by spin
-    speed: float         # Hz for sway and bob; m/s for wander and approach; deg/s for spin
-    axis: str = "r"      # sway only: h, p or r
+    kind: str  # sway, bob, wander, approach, spin
+    amplitude: float  # deg for sway; m for bob, wander, approach; unused by spin
+    speed: float  # Hz for sway and bob; m/s for wander and approach; deg/s for spin
+    axis: str = "r"  # sway only: h, p or r
     marks: dict[str, Mark] = _marks()
 
 
@@ -52,7 +52,7 @@ class Motion:
 class Entity:
     type: str
     id: str | None
-    params: dict[str, Any]          # the type's own keys, defaults filled in
+    params: dict[str, Any]  # the type's own keys, defaults filled in
     mark: Mark = field(default=Mark(1, 1), compare=False)
     marks: dict[str, Mark] = _marks()
 
@@ -69,9 +69,9 @@ class Entity:
 
 @dataclass(frozen=True)
 class Binding:
-    target: str                              # "entity.property[.component]"
-    points: tuple[tuple[float, Any], ...]    # (intensity, value), intensities increasing
-    interpolation: str                       # linear, smooth or step
+    target: str  # "entity.property[.component]"
+    points: tuple[tuple[float, Any], ...]  # (intensity, value), intensities increasing
+    interpolation: str  # linear, smooth or step
     mark: Mark = field(default=Mark(1, 1), compare=False)
     marks: dict[str, Mark] = _marks()
 
@@ -89,8 +89,8 @@ class Viewpoint:
     parent: str | None
     position: Vec3
     rotation: Vec3
-    look: tuple[float, float]      # gaze target: heading, pitch (deg) from the viewpoint's heading
-    eye_height: float              # the eye above the floor under it (m): where a headset's real floor goes
+    look: tuple[float, float]  # gaze target: heading, pitch (deg) from the viewpoint's heading
+    eye_height: float  # the eye above the floor under it (m): where a headset's real floor goes
     fov: float
     near: float
     far: float
@@ -99,10 +99,10 @@ class Viewpoint:
 
 @dataclass(frozen=True)
 class Comfort:
-    max_intensity_rate: float     # 1/s
-    max_intensity_accel: float    # 1/s²
-    max_camera_speed: float       # m/s
-    max_camera_turn_rate: float   # deg/s
+    max_intensity_rate: float  # 1/s
+    max_intensity_accel: float  # 1/s²
+    max_camera_speed: float  # m/s
+    max_camera_turn_rate: float  # deg/s
 
 
 @dataclass(frozen=True)

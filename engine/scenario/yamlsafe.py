@@ -28,21 +28,21 @@ from yaml.resolver import Resolver
 
 from engine.scenario.errors import Mark, Problems
 
-MAX_BYTES = 1 << 20       # a real scenario is a few kilobytes; 1 MiB is far beyond any
-MAX_DEPTH = 32            # the format nests about 8 levels deep
-MAX_VALUES = 200_000      # values after alias expansion
+MAX_BYTES = 1 << 20  # a real scenario is a few kilobytes; 1 MiB is far beyond any
+MAX_DEPTH = 32  # the format nests about 8 levels deep
+MAX_VALUES = 200_000  # values after alias expansion
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: fast
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: fast
 _TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
 
 
 @dataclass(eq=False)
 class YScalar:
-    value: Any            # str, int, float, bool or None
+    value: Any  # str, int, float, bool or None
     mark: Mark
     size: int = 1
-    text: str = ""        # as written: '1.10' stays '1.10' where text is wanted
+    text: str = ""  # as written: '1.10' stays '1.10' where text is wanted
 
 
 @dataclass(eq=False)
@@ -91,8 +91,11 @@ def _read_bytes(path: Path, problems: Problems) -> bytes | None:
         return None
     if len(data) > MAX_BYTES:
         size = max(info.st_size, len(data))
-        problems.add(Mark(1, 1), f"file is {size:,} bytes, over the limit of {MAX_BYTES:,}",
-                     "a scenario is a few kilobytes of YAML; put large data in model files")
+        problems.add(
+            Mark(1, 1),
+            f"file is {size:,} bytes, over the limit of {MAX_BYTES:,}",
+            "a scenario is a few kilobytes of YAML; put large data in model files",
+        )
         return None
     return data
 
@@ -122,36 +125,50 @@ def read_yaml(path: Path, problems: Problems) -> YNode | None:
     except UnicodeDecodeError as exc:
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         # editors count characters, not bytes
-        col = len(data[line_start:exc.start].decode("utf-8", "replace")) + 1
-        problems.add(Mark(data.count(b"\n", 0, exc.start) + 1, col),
-                     f"byte 0x{data[exc.start]:02x} is not valid UTF-8", "save the file as UTF-8")
+        col = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
+        problems.add(
+            Mark(data.count(b"\n", 0, exc.start) + 1, col),
+            f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
+            "save the file as UTF-8",
+        )
         return None
     if not text.strip():
-        problems.add(Mark(1, 1), "file is empty",
-                     "a scenario mapping with 'format', 'scenario', 'levels' and 'entities'")
+        problems.add(
+            Mark(1, 1), "file is empty", "a scenario mapping with 'format', 'scenario', 'levels' and 'entities'"
+        )
         return None
     if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
-        problems.add(Mark(1, 1), "file has only comments",
-                     "a scenario mapping with 'format', 'scenario', 'levels' and 'entities'")
+        problems.add(
+            Mark(1, 1),
+            "file has only comments",
+            "a scenario mapping with 'format', 'scenario', 'levels' and 'entities'",
+        )
         return None
     try:
         return _Builder(problems).build(text)
     except _Abort:
         return None
-    except yaml.reader.ReaderError as exc:      # control characters and the like
+    except yaml.reader.ReaderError as exc:  # control characters and the like
         index = exc.position
-        if _Loader is not yaml.SafeLoader:       # libyaml counts bytes, editors characters
+        if _Loader is not yaml.SafeLoader:  # libyaml counts bytes, editors characters
             index = len(text.encode("utf-8")[:index].decode("utf-8", "ignore"))
-        problems.add(_text_mark(text, index), f"character U+{exc.character:04X} is not allowed in YAML"
-                     if isinstance(exc.character, int) else f"character {exc.character!r} is not allowed in YAML",
-                     "printable text only; delete the character")
+        problems.add(
+            _text_mark(text, index),
+            f"character U+{exc.character:04X} is not allowed in YAML"
+            if isinstance(exc.character, int)
+            else f"character {exc.character!r} is not allowed in YAML",
+            "printable text only; delete the character",
+        )
         return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = _mark(mark) if mark else Mark(1, 1)
         if "nesting depth" in str(exc.problem):
-            problems.add(_flow_depth_mark(text), f"values nested more than {MAX_DEPTH} deep",
-                         "a flatter structure; the scenario format nests about 8 levels")
+            problems.add(
+                _flow_depth_mark(text),
+                f"values nested more than {MAX_DEPTH} deep",
+                "a flatter structure; the scenario format nests about 8 levels",
+            )
             return None
         what = f"YAML syntax error: {exc.problem or exc.context}"
         if exc.context and exc.problem and exc.context_mark:
@@ -181,8 +198,9 @@ class _Builder:
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    self._fail(_mark(event.start_mark), "a second YAML document ('---') in one file",
-                               "one scenario per file")
+                    self._fail(
+                        _mark(event.start_mark), "a second YAML document ('---') in one file", "one scenario per file"
+                    )
                 continue
             if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
                 continue
@@ -196,8 +214,11 @@ class _Builder:
             if isinstance(event, yaml.AliasEvent):
                 target = self.anchors.get(event.anchor)
                 if target is None:
-                    self._fail(mark, f"alias '*{event.anchor}' refers to no finished anchor",
-                               f"define '&{event.anchor}' on a value before this point, outside it")
+                    self._fail(
+                        mark,
+                        f"alias '*{event.anchor}' refers to no finished anchor",
+                        f"define '&{event.anchor}' on a value before this point, outside it",
+                    )
                 self._count(target.size, mark)
                 root = self._attach(stack, target, root)
                 continue
@@ -211,8 +232,11 @@ class _Builder:
                 root = self._attach(stack, node, root)
             elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 if len(stack) >= MAX_DEPTH:
-                    self._fail(mark, f"values nested more than {MAX_DEPTH} deep",
-                               "a flatter structure; the scenario format nests about 8 levels")
+                    self._fail(
+                        mark,
+                        f"values nested more than {MAX_DEPTH} deep",
+                        "a flatter structure; the scenario format nests about 8 levels",
+                    )
                 self._count(1, mark)
                 node = YSeq([], mark) if isinstance(event, yaml.SequenceStartEvent) else YMap({}, mark)
                 stack.append([node, None, None, anchor])
@@ -226,23 +250,29 @@ class _Builder:
         parent.size += node.size
         if isinstance(parent, YSeq):
             parent.items.append(node)
-        elif frame[1] is None and frame[2] is None:      # this node is a key
+        elif frame[1] is None and frame[2] is None:  # this node is a key
             if not isinstance(node, YScalar):
                 self.problems.add(node.mark, "a list or mapping used as a key", "a plain name as the key")
                 frame[1], frame[2] = "", node.mark
             else:
-                frame[1] = node.text      # 'on:' is the key 'on', not True
+                frame[1] = node.text  # 'on:' is the key 'on', not True
                 frame[2] = node.mark
         else:
             key, key_mark = frame[1], frame[2]
             frame[1] = frame[2] = None
             if key == "<<":
-                self.problems.add(key_mark, "merge keys ('<<') are not supported",
-                                  "write the keys out, or put an anchor on a whole value")
+                self.problems.add(
+                    key_mark,
+                    "merge keys ('<<') are not supported",
+                    "write the keys out, or put an anchor on a whole value",
+                )
             elif key in parent.entries:
                 first = parent.entries[key][0]
-                self.problems.add(key_mark, f"duplicate key '{_clip(key)}' (first written at line {first.line})",
-                                  "each key once per mapping; delete or rename one of them")
+                self.problems.add(
+                    key_mark,
+                    f"duplicate key '{_clip(key)}' (first written at line {first.line})",
+                    "each key once per mapping; delete or rename one of them",
+                )
             else:
                 parent.entries[key] = (key_mark, node)
         return root
@@ -251,42 +281,52 @@ class _Builder:
         tag = getattr(event, "tag", None)
         if tag is None or tag == "!" or tag in _PLAIN_TAGS:
             return
-        shown = "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
-        self.problems.add(mark, f"YAML tag '{_clip(shown)}' is not allowed (it was not executed)",
-                          "plain values only: text, numbers, true/false, lists and mappings")
+        shown = "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
+        self.problems.add(
+            mark,
+            f"YAML tag '{_clip(shown)}' is not allowed (it was not executed)",
+            "plain values only: text, numbers, true/false, lists and mappings",
+        )
 
     def _resolve(self, event: yaml.ScalarEvent, mark: Mark) -> Any:
         value = event.value
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.resolver.resolve(ScalarNode, value, event.implicit)
-        constructor = {_TAG + "int": _safe.construct_yaml_int, _TAG + "float": _safe.construct_yaml_float,
-                       _TAG + "bool": _safe.construct_yaml_bool}.get(tag)
+        constructor = {
+            _TAG + "int": _safe.construct_yaml_int,
+            _TAG + "float": _safe.construct_yaml_float,
+            _TAG + "bool": _safe.construct_yaml_bool,
+        }.get(tag)
         if tag == _TAG + "null":
             return None
         if constructor is not None:
             try:
                 return constructor(ScalarNode(tag, value))
             except ValueError as exc:
-                if "digits" in str(exc):      # Python refuses ints over 4300 digits
+                if "digits" in str(exc):  # Python refuses ints over 4300 digits
                     return math.copysign(math.inf, -1 if value.lstrip().startswith("-") else 1)
             except (KeyError, OverflowError):
                 pass
-            kind = tag[len(_TAG):]
-            self.problems.add(mark, f"'{_clip(value)}' is not a valid {kind}",
-                              f"a plain {kind}, or drop the '!!{kind}' tag")
+            kind = tag[len(_TAG) :]
+            self.problems.add(
+                mark, f"'{_clip(value)}' is not a valid {kind}", f"a plain {kind}, or drop the '!!{kind}' tag"
+            )
             return value
-        return value   # str, timestamps kept as written, refused tags as their text
+        return value  # str, timestamps kept as written, refused tags as their text
 
     def _count(self, n: int, mark: Mark) -> None:
         self.total += n
         if self.total > MAX_VALUES:
-            self._fail(mark, f"more than {MAX_VALUES:,} values once aliases are expanded",
-                       "a scenario of ordinary size; nested aliases multiply (an alias bomb)")
+            self._fail(
+                mark,
+                f"more than {MAX_VALUES:,} values once aliases are expanded",
+                "a scenario of ordinary size; nested aliases multiply (an alias bomb)",
+            )
 
     def _fail(self, mark: Mark, what: str, expected: str) -> None:
         self.problems.add(mark, what, expected)
         raise _Abort()
 
 
-_safe = yaml.SafeLoader("")   # only its scalar constructors are used: they build no objects
+_safe = yaml.SafeLoader("")  # only its scalar constructors are used: they build no objects

@@ -12,8 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from panda3d.core import (AmbientLight, CompassEffect, DirectionalLight, Filename, Fog,
-                          Loader, NodePath, PointLight, TransparencyAttrib)
+from panda3d.core import (
+    AmbientLight,
+    CompassEffect,
+    DirectionalLight,
+    Filename,
+    Fog,
+    Loader,
+    NodePath,
+    PointLight,
+    TransparencyAttrib,
+)
 
 from engine.errors import VrexError
 from engine.motion import MotionState
@@ -31,7 +40,7 @@ class EntityNode:
         self.position = list(entity.get("position", (0.0, 0.0, 0.0)))
         self.rotation = list(entity.get("rotation", (0.0, 0.0, 0.0)))
         self.scale = list(entity.get("scale", (1.0, 1.0, 1.0)))
-        self.copies: list[NodePath] = []               # motion node of each copy
+        self.copies: list[NodePath] = []  # motion node of each copy
         self.count = 1
         self.motion: MotionState | None = None
         self.amplitude = self.speed = 0.0
@@ -65,7 +74,7 @@ class EntityNode:
         elif prop == "count":
             self.show_copies(int(round(value)))
         elif prop == "item_scale":
-            for copy in self.copies:       # each copy grows in place; the layout stays
+            for copy in self.copies:  # each copy grows in place; the layout stays
                 copy.setScale(*value)
         elif prop == "motion.amplitude":
             self.amplitude = float(value)
@@ -85,7 +94,7 @@ class EntityNode:
             self.entity.params["horizon_colour"] = value
             self._rebuild_sky()
         else:
-            raise AssertionError(f"no setter for {prop}")   # validation lists the same names
+            raise AssertionError(f"no setter for {prop}")  # validation lists the same names
 
     def push(self) -> None:
         """Write position, rotation and scale to the node once all bindings have been set."""
@@ -109,7 +118,7 @@ class EntityNode:
             return
         targets = self.copies or [self.inner]
         if self.amplitude == 0.0 and self.motion.kind != "spin":
-            if not self._at_rest:       # back to the neutral pose, once (amplitude fell smoothly)
+            if not self._at_rest:  # back to the neutral pose, once (amplitude fell smoothly)
                 for node in targets:
                     node.setPosHpr(0, 0, 0, 0, 0, 0)
                 self._at_rest = True
@@ -177,8 +186,15 @@ def _style_sky(sky: NodePath) -> None:
     sky.setFogOff(1)
 
 
-def build_entity(entity: Entity, parent: NodePath, folder: Path, audio: Any, bound: dict[str, set[str]],
-                 registry: dict[str, EntityNode], built: list[EntityNode]) -> EntityNode:
+def build_entity(
+    entity: Entity,
+    parent: NodePath,
+    folder: Path,
+    audio: Any,
+    bound: dict[str, set[str]],
+    registry: dict[str, EntityNode],
+    built: list[EntityNode],
+) -> EntityNode:
     """Build ``entity`` (and its children) under ``parent``. Every node goes into ``built``
     (so motion, lights and sounds of unnamed entities are driven and cleaned up too); named
     ones also into ``registry``. ``bound``: entity id -> the properties bindings drive."""
@@ -210,8 +226,9 @@ def build_entity(entity: Entity, parent: NodePath, folder: Path, audio: Any, bou
         node._rebuild_sky()
     elif kind == "sound":
         if audio is not None:
-            node.sound = audio.getSound(Filename.fromOsSpecific(str(folder / entity["path"])),
-                                        bool(entity.get("positional", False)))   # 3-D: placed by SceneRunner
+            node.sound = audio.getSound(
+                Filename.fromOsSpecific(str(folder / entity["path"])), bool(entity.get("positional", False))
+            )  # 3-D: placed by SceneRunner
             node.sound.setLoop(entity["loop"])
             node.sound.setVolume(entity["volume"])
             node.sound.play()
@@ -240,8 +257,9 @@ def _style(node: EntityNode, entity: Entity, bound_props: set[str]) -> None:
         node.outer.hide()
 
 
-def _build_copies(node: EntityNode, entity: Entity, folder: Path, audio: Any, bound: dict[str, set[str]],
-                  built: list[EntityNode]) -> None:
+def _build_copies(
+    node: EntityNode, entity: Entity, folder: Path, audio: Any, bound: dict[str, set[str]], built: list[EntityNode]
+) -> None:
     # The item is built once and instanced. Its own motion (if any) is shared, so all
     # copies move in step; motion on the array/scatter itself gives each copy its own phase.
     template = build_entity(entity["item"], NodePath("template"), folder, audio, {}, {}, built)
@@ -268,24 +286,27 @@ def _build_copies(node: EntityNode, entity: Entity, folder: Path, audio: Any, bo
         node.copies.append(moving)
     node.count = n
     if entity.id not in bound and entity.get("motion") is None and not _moves(entity["item"]):
-        node.inner.flattenStrong()       # a static crowd of copies renders as one batch
+        node.inner.flattenStrong()  # a static crowd of copies renders as one batch
         node.copies = []
 
 
 def _moves(entity: Entity) -> bool:
-    return entity.get("motion") is not None or any(_moves(c) for c in entity.children) or (
-        entity.type in ("array", "scatter") and _moves(entity["item"]))
+    return (
+        entity.get("motion") is not None
+        or any(_moves(c) for c in entity.children)
+        or (entity.type in ("array", "scatter") and _moves(entity["item"]))
+    )
 
 
 def _scatter_points(rng: np.random.Generator, n: int, area: tuple[float, float], exclude: float) -> np.ndarray:
     points = np.zeros((n, 3))
     filled = 0
-    for _ in range(10_000):             # validation guarantees room; this is a backstop
+    for _ in range(10_000):  # validation guarantees room; this is a backstop
         if filled >= n:
             break
         cand = rng.uniform(-0.5, 0.5, size=(2 * n, 2)) * np.array(area)
         keep = cand[np.hypot(cand[:, 0], cand[:, 1]) >= exclude][: n - filled]
-        points[filled:filled + len(keep), :2] = keep
+        points[filled : filled + len(keep), :2] = keep
         filled += len(keep)
     else:
         raise VrexError(f"scatter could not place {n} copies outside exclude_radius {exclude:g} m")
@@ -309,10 +330,11 @@ def _light(kind: str) -> Any:
 def _load_model(path: Path) -> NodePath:
     try:
         if path.suffix.lower() in (".gltf", ".glb"):
-            import gltf   # panda3d-gltf: Panda3D has no glTF reader of its own
+            import gltf  # panda3d-gltf: Panda3D has no glTF reader of its own
+
             return NodePath(gltf.load_model(str(path)))
         node = Loader.getGlobalPtr().loadSync(Filename.fromOsSpecific(str(path)))
-    except Exception as exc:    # a broken file must say which file, not crash the runner
+    except Exception as exc:  # a broken file must say which file, not crash the runner
         raise VrexError(f"{path}: cannot load model ({exc}) — a valid glTF or BAM file") from exc
     if node is None:
         raise VrexError(f"{path}: cannot load model — a valid .bam or .egg file")

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import math
 
-from panda3d.core import (Geom, GeomNode, GeomTriangles, GeomVertexData, GeomVertexFormat,
-                          GeomVertexWriter)
+from panda3d.core import Geom, GeomNode, GeomTriangles, GeomVertexData, GeomVertexFormat, GeomVertexWriter
 
 
 class _Mesh:
@@ -50,9 +49,14 @@ class _Mesh:
 def box(size: tuple[float, float, float]) -> GeomNode:
     sx, sy, sz = (s / 2 for s in size)
     m = _Mesh("box")
-    faces = [((1, 0, 0), (0, 1, 0), (0, 0, 1)), ((-1, 0, 0), (0, -1, 0), (0, 0, 1)),
-             ((0, 1, 0), (-1, 0, 0), (0, 0, 1)), ((0, -1, 0), (1, 0, 0), (0, 0, 1)),
-             ((0, 0, 1), (1, 0, 0), (0, 1, 0)), ((0, 0, -1), (-1, 0, 0), (0, 1, 0))]
+    faces = [
+        ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+        ((-1, 0, 0), (0, -1, 0), (0, 0, 1)),
+        ((0, 1, 0), (-1, 0, 0), (0, 0, 1)),
+        ((0, -1, 0), (1, 0, 0), (0, 0, 1)),
+        ((0, 0, 1), (1, 0, 0), (0, 1, 0)),
+        ((0, 0, -1), (-1, 0, 0), (0, 1, 0)),
+    ]
     for n, u, v in faces:
         corners = []
         for cu, cv in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
@@ -62,7 +66,7 @@ def box(size: tuple[float, float, float]) -> GeomNode:
     return m.node()
 
 
-TILE = 40.0   # m; fixed-function fog and lighting are per vertex, so big planes need vertices
+TILE = 40.0  # m; fixed-function fog and lighting are per vertex, so big planes need vertices
 
 
 def plane(size: tuple[float, float], double_sided: bool = False) -> GeomNode:
@@ -86,12 +90,22 @@ def cylinder(radius: float, height: float, segments: int) -> GeomNode:
     for i in range(segments):
         a0, a1 = (2 * math.pi * k / segments for k in (i, i + 1))
         c0, s0, c1, s1 = math.cos(a0), math.sin(a0), math.cos(a1), math.sin(a1)
-        m.quad(m.add((radius * c0, radius * s0, 0), (c0, s0, 0)), m.add((radius * c1, radius * s1, 0), (c1, s1, 0)),
-               m.add((radius * c1, radius * s1, height), (c1, s1, 0)), m.add((radius * c0, radius * s0, height), (c0, s0, 0)))
+        m.quad(
+            m.add((radius * c0, radius * s0, 0), (c0, s0, 0)),
+            m.add((radius * c1, radius * s1, 0), (c1, s1, 0)),
+            m.add((radius * c1, radius * s1, height), (c1, s1, 0)),
+            m.add((radius * c0, radius * s0, height), (c0, s0, 0)),
+        )
         top = m.add((0, 0, height), (0, 0, 1))
-        m.tri(top, m.add((radius * c0, radius * s0, height), (0, 0, 1)), m.add((radius * c1, radius * s1, height), (0, 0, 1)))
+        m.tri(
+            top,
+            m.add((radius * c0, radius * s0, height), (0, 0, 1)),
+            m.add((radius * c1, radius * s1, height), (0, 0, 1)),
+        )
         bottom = m.add((0, 0, 0), (0, 0, -1))
-        m.tri(bottom, m.add((radius * c1, radius * s1, 0), (0, 0, -1)), m.add((radius * c0, radius * s0, 0), (0, 0, -1)))
+        m.tri(
+            bottom, m.add((radius * c1, radius * s1, 0), (0, 0, -1)), m.add((radius * c0, radius * s0, 0), (0, 0, -1))
+        )
     return m.node()
 
 
@@ -128,7 +142,7 @@ def sky_dome(zenith: tuple[float, ...], horizon: tuple[float, ...], segments: in
     """A large inward-facing sphere, zenith colour overhead blending to horizon colour."""
     m = _Mesh("sky", coloured=True)
     for _, _, n in _sphere_points(segments):
-        t = max(0.0, n[2]) ** 0.5     # fast blend near the horizon, like real skies
+        t = max(0.0, n[2]) ** 0.5  # fast blend near the horizon, like real skies
         colour = tuple(h + (z - h) * t for z, h in zip(zenith, horizon))
         m.add(tuple(1000.0 * c for c in n), colour)
     _sphere_tris(m, segments, inward=True)

@@ -33,11 +33,11 @@ class Scene:
         self.spec = spec
         self.root = root.attachNewNode(f"scenario:{spec.meta.id}")
         self.intensity: float | None = None
-        self.values: dict[str, Any] = {}          # last value applied per binding target
+        self.values: dict[str, Any] = {}  # last value applied per binding target
         self.fov = spec.viewpoint.fov
         self.background = spec.calm.colour
-        self.nodes: dict[str, EntityNode] = {}    # entities with an id
-        self.built: list[EntityNode] = []         # every entity, named or not
+        self.nodes: dict[str, EntityNode] = {}  # entities with an id
+        self.built: list[EntityNode] = []  # every entity, named or not
         bound: dict[str, set[str]] = {}
         for b in spec.bindings:
             bound.setdefault(b.entity, set()).add(b.prop)
@@ -65,7 +65,7 @@ class Scene:
         """Set every bound property to its value at ``intensity`` (clamped to [0, 1])."""
         intensity = min(1.0, max(0.0, float(intensity)))
         if intensity == self.intensity:
-            return          # bindings depend on intensity alone: nothing would change
+            return  # bindings depend on intensity alone: nothing would change
         touched: set[str] = set()
         for b in self.spec.bindings:
             value = evaluate(b.points, b.interpolation, intensity)
@@ -152,14 +152,15 @@ class Scene:
             # the usual case, exactly as a rotation binding would set it (same images)
             eye = (h + look_h, look_p, 0.0)
         else:
-            eye = tuple(TransformState.makeHpr(tuple(hpr)).compose(
-                TransformState.makeHpr((look_h, look_p, 0.0))).getHpr())
+            eye = tuple(
+                TransformState.makeHpr(tuple(hpr)).compose(TransformState.makeHpr((look_h, look_p, 0.0))).getHpr()
+            )
         self.viewpoint.setPosHpr(*pos, *eye)
 
     def _rig_heading(self) -> float:
-        heading = self._viewpoint_base[1][0]          # the viewpoint's own, without the look
+        heading = self._viewpoint_base[1][0]  # the viewpoint's own, without the look
         node = self.viewpoint.getParent()
         while not node.isEmpty() and node != self.root:
-            heading += node.getH()                    # entities' transforms and their motion
+            heading += node.getH()  # entities' transforms and their motion
             node = node.getParent()
-        return (heading + 180.0) % 360.0 - 180.0 + 0.0      # + 0.0: never -0.0
+        return (heading + 180.0) % 360.0 - 180.0 + 0.0  # + 0.0: never -0.0

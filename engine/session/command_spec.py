@@ -23,8 +23,8 @@ from typing import Any
 THERAPIST = frozenset({"therapist", "console"})
 ORIGINS = ("therapist", "console", "patient", "session")
 MAX_NOTE = 2000
-MODES = ("manual", "suggest", "auto")        # core.Mode's values (a test keeps them equal)
-SSQ_MAX = 235.62        # Kennedy et al. 1993: total = (nausea + oculomotor + disorientation raw) × 3.74
+MODES = ("manual", "suggest", "auto")  # core.Mode's values (a test keeps them equal)
+SSQ_MAX = 235.62  # Kennedy et al. 1993: total = (nausea + oculomotor + disorientation raw) × 3.74
 # Kennedy et al. 1993: each subscale is its raw sum (7 items of 0–3) times its weight
 SSQ_SUBSCALE_MAX = {"nausea": 21 * 9.54, "oculomotor": 21 * 7.58, "disorientation": 21 * 13.92}
 
@@ -47,14 +47,14 @@ def _number(value: Any) -> bool:
         return False
     try:
         return math.isfinite(value)
-    except OverflowError:                     # an int too large for a float
+    except OverflowError:  # an int too large for a float
         return False
 
 
 @dataclass(frozen=True)
 class Arg:
     name: str
-    kind: str                                 # level | mode | suds | text | index | ssq_total | ssq_part
+    kind: str  # level | mode | suds | text | index | ssq_total | ssq_part
     required: bool = True
     help: str = ""
 
@@ -93,7 +93,7 @@ class CommandSpec:
     help: str
     args: tuple[Arg, ...] = ()
     senders: frozenset[str] = THERAPIST
-    keys: tuple[str, ...] = ()                # keys in the session window (F-keys for levels: see keys.py)
+    keys: tuple[str, ...] = ()  # keys in the session window (F-keys for levels: see keys.py)
 
     def check(self, args: Any, origin: str, levels: int) -> dict:
         """The arguments, checked and normalised, or ``Refused``."""
@@ -110,39 +110,77 @@ class CommandSpec:
         missing = [a.name for a in self.args if a.required and a.name not in args]
         if extra or missing:
             takes = ", ".join(a.name + ("" if a.required else " (optional)") for a in self.args) or "no arguments"
-            wrong = (f"unknown argument(s) {', '.join(map(repr, extra))}" if extra
-                     else f"missing argument(s) {', '.join(map(repr, missing))}")
+            wrong = (
+                f"unknown argument(s) {', '.join(map(repr, extra))}"
+                if extra
+                else f"missing argument(s) {', '.join(map(repr, missing))}"
+            )
             raise Refused(f"{self.name}: {wrong}; it takes {takes}")
         return {a.name: a.check(args[a.name], levels) for a in self.args if a.name in args}
 
 
-SPECS: dict[str, CommandSpec] = {s.name: s for s in (
-    CommandSpec("stop", "calm state at once (the veil closes on the next frame); the controller waits", keys=("s",)),
-    CommandSpec("patient_stop", "the patient's own stop: calm state at once, logged as the patient's, alerts "
-                "the therapist", senders=frozenset({"patient"}), keys=("space",)),
-    CommandSpec("hold", "the controller may not raise intensity until resume (the session holds by itself when "
-                "a headset loses focus or is taken off)", senders=THERAPIST | {"session"}, keys=("h",)),
-    CommandSpec("resume", "end a hold or a stop; the controller waits before its first raise", keys=("r",)),
-    CommandSpec("step_up", "one level up", keys=("page_up",)),
-    CommandSpec("step_down", "one level down", keys=("page_down",)),
-    CommandSpec("set_level", "go to a level (the console asks for a second click for 2+ levels up)",
-                (Arg("level", "level", help="1 … number of levels"),), keys=("f1 … f12",)),
-    CommandSpec("mode", "who changes levels", (Arg("mode", "mode", help=", ".join(MODES)),)),
-    CommandSpec("accept", "apply the controller's proposal (suggest mode), if it still holds", keys=("a",)),
-    CommandSpec("reject", "drop the controller's proposal", keys=("x",)),
-    CommandSpec("suds", "a SUDS rating (0 calm … 100 the most ever)", (Arg("value", "suds", help="0 … 100"),),
-                senders=THERAPIST | {"patient"}, keys=("0 … 9 (× 10)", "o (100)")),
-    CommandSpec("ask_suds", "show the SUDS question to the patient", keys=("q",)),
-    CommandSpec("note", "a note in the record", (Arg("text", "text", help=f"1 … {MAX_NOTE} characters"),)),
-    CommandSpec("end", "end the exposure: recovery in the calm state", senders=THERAPIST | {"session"},
-                keys=("e",)),
-    CommandSpec("recentre", "a headset's forward becomes where the patient looks now (turn and place only; "
-                "the view never tilts)", senders=THERAPIST | {"patient"}, keys=("c",)),
-    CommandSpec("ack", "acknowledge an alert (it stays listed)", (Arg("index", "index", help="the alert's index"),)),
-    CommandSpec("ssq", "the Simulator Sickness Questionnaire as scored (Kennedy et al. 1993)",
-                (Arg("total", "ssq_total", help=f"0 … {SSQ_MAX}"),
-                 *(Arg(k, "ssq_part", required=False, help=f"0 … {top:.2f}") for k, top in SSQ_SUBSCALE_MAX.items()))),
-)}
+SPECS: dict[str, CommandSpec] = {
+    s.name: s
+    for s in (
+        CommandSpec(
+            "stop", "calm state at once (the veil closes on the next frame); the controller waits", keys=("s",)
+        ),
+        CommandSpec(
+            "patient_stop",
+            "the patient's own stop: calm state at once, logged as the patient's, alerts the therapist",
+            senders=frozenset({"patient"}),
+            keys=("space",),
+        ),
+        CommandSpec(
+            "hold",
+            "the controller may not raise intensity until resume (the session holds by itself when "
+            "a headset loses focus or is taken off)",
+            senders=THERAPIST | {"session"},
+            keys=("h",),
+        ),
+        CommandSpec("resume", "end a hold or a stop; the controller waits before its first raise", keys=("r",)),
+        CommandSpec("step_up", "one level up", keys=("page_up",)),
+        CommandSpec("step_down", "one level down", keys=("page_down",)),
+        CommandSpec(
+            "set_level",
+            "go to a level (the console asks for a second click for 2+ levels up)",
+            (Arg("level", "level", help="1 … number of levels"),),
+            keys=("f1 … f12",),
+        ),
+        CommandSpec("mode", "who changes levels", (Arg("mode", "mode", help=", ".join(MODES)),)),
+        CommandSpec("accept", "apply the controller's proposal (suggest mode), if it still holds", keys=("a",)),
+        CommandSpec("reject", "drop the controller's proposal", keys=("x",)),
+        CommandSpec(
+            "suds",
+            "a SUDS rating (0 calm … 100 the most ever)",
+            (Arg("value", "suds", help="0 … 100"),),
+            senders=THERAPIST | {"patient"},
+            keys=("0 … 9 (× 10)", "o (100)"),
+        ),
+        CommandSpec("ask_suds", "show the SUDS question to the patient", keys=("q",)),
+        CommandSpec("note", "a note in the record", (Arg("text", "text", help=f"1 … {MAX_NOTE} characters"),)),
+        CommandSpec(
+            "end", "end the exposure: recovery in the calm state", senders=THERAPIST | {"session"}, keys=("e",)
+        ),
+        CommandSpec(
+            "recentre",
+            "a headset's forward becomes where the patient looks now (turn and place only; the view never tilts)",
+            senders=THERAPIST | {"patient"},
+            keys=("c",),
+        ),
+        CommandSpec(
+            "ack", "acknowledge an alert (it stays listed)", (Arg("index", "index", help="the alert's index"),)
+        ),
+        CommandSpec(
+            "ssq",
+            "the Simulator Sickness Questionnaire as scored (Kennedy et al. 1993)",
+            (
+                Arg("total", "ssq_total", help=f"0 … {SSQ_MAX}"),
+                *(Arg(k, "ssq_part", required=False, help=f"0 … {top:.2f}") for k, top in SSQ_SUBSCALE_MAX.items()),
+            ),
+        ),
+    )
+}
 
 
 def check(name: Any, args: Any, origin: str, levels: int) -> tuple[str, dict]:

@@ -42,12 +42,13 @@ def _resume(core, args, origin):
     was = core.therapist.value
     core.therapist = Therapist.NONE
     core.shield.rebase(core.target)
-    core.shield.hold_raises(core.obs_time())     # the controller waits before its first raise
+    core.shield.hold_raises(core.obs_time())  # the controller waits before its first raise
     return True, f"resumed after {was}"
 
 
 def _move_to(core, level: int, origin: str, why: str) -> tuple[bool, str]:
     from engine.session.core import Phase
+
     if core.phase is not Phase.EXPOSURE:
         return False, f"levels change only during exposure (phase is {core.phase.value})"
     if core.therapist is Therapist.STOP:
@@ -56,7 +57,7 @@ def _move_to(core, level: int, origin: str, why: str) -> tuple[bool, str]:
     if levels[level] > core.ceiling + 1e-9:
         return False, f"level {level + 1} ({levels[level]:.2f}) is above this patient's ceiling {core.ceiling:.2f}"
     core.set_target(levels[level], origin, why)
-    core.shield.rebase(core.target, core.obs_time())   # a raise by hand counts as a raise
+    core.shield.rebase(core.target, core.obs_time())  # a raise by hand counts as a raise
     core.pending = None
     return True, why
 
@@ -67,8 +68,13 @@ def _step(direction: int) -> Callable:
         k = current + direction
         if not 0 <= k < len(core.plan.levels):
             return False, f"no level {'above' if direction > 0 else 'below'} level {current + 1}"
-        return _move_to(core, k, origin, f"{origin} stepped {'up' if direction > 0 else 'down'} to level {k + 1} "
-                                          f"'{core.plan.names[k]}'")
+        return _move_to(
+            core,
+            k,
+            origin,
+            f"{origin} stepped {'up' if direction > 0 else 'down'} to level {k + 1} '{core.plan.names[k]}'",
+        )
+
     return run
 
 
@@ -79,6 +85,7 @@ def _set_level(core, args, origin):
 
 def _mode(core, args, origin):
     from engine.session.core import Mode
+
     core.mode = Mode(args["mode"])
     core.pending = None
     core.shield.rebase(core.target)
@@ -93,15 +100,20 @@ def _accept(core, args, origin):
     since, and a raise is checked again against what is true now: therapist hold, alarms,
     and a high SUDS that the body agrees with (the shield would hold it too)."""
     from adaptation.shield import agreeing_distress, alarm
+
     if core.pending is None:
         return False, "no proposal to accept"
     decision, at, made_from = core.pending
     core.pending = None
     if abs(core.target - made_from) > 1e-9:
-        return False, (f"the proposal was made at target {made_from:.2f}, which is now {core.target:.2f}; "
-                       "wait for the next")
+        return False, (
+            f"the proposal was made at target {made_from:.2f}, which is now {core.target:.2f}; wait for the next"
+        )
     if core.time - at > core.plan.suggestion_valid_s:
-        return False, f"the proposal is {core.time - at:.0f} s old (> {core.plan.suggestion_valid_s:.0f} s); wait for the next"
+        return (
+            False,
+            f"the proposal is {core.time - at:.0f} s old (> {core.plan.suggestion_valid_s:.0f} s); wait for the next",
+        )
     if decision.target > core.target:
         obs, cfg = core.last_obs, core.shield_config
         why = (alarm(obs, cfg) or agreeing_distress(obs, cfg)) if obs is not None else "no observation yet"
@@ -147,6 +159,7 @@ def _ssq(core, args, origin):
 
 def _end(core, args, origin):
     from engine.session.core import Phase
+
     if core.phase in (Phase.RECOVERY, Phase.DONE):
         return False, f"already in {core.phase.value}"
     core.enter(Phase.RECOVERY, core.time, f"{origin} ended the exposure", origin)
@@ -154,7 +167,7 @@ def _end(core, args, origin):
 
 
 def _recentre(core, args, origin):
-    core.recentres += 1                        # the frame thread turns the seat at the next frame
+    core.recentres += 1  # the frame thread turns the seat at the next frame
     return True, "recentred: forward is where the patient looks now"
 
 
@@ -162,8 +175,11 @@ def _ack(core, args, origin):
     """Acknowledge alert ``index`` (0-based, in the order raised): it stays listed, no longer open."""
     index, n = args["index"], len(core.alerts)
     if not index < n:
-        return False, (f"alert {index!r} does not exist: give an index from 0 to {n - 1}" if n
-                       else "there is no alert to acknowledge")
+        return False, (
+            f"alert {index!r} does not exist: give an index from 0 to {n - 1}"
+            if n
+            else "there is no alert to acknowledge"
+        )
     alert = core.alerts[index]
     if alert["acknowledged"]:
         return False, f"alert {index} was already acknowledged"
@@ -171,10 +187,25 @@ def _ack(core, args, origin):
     return True, f"alert acknowledged: {alert['kind']}: {alert['text']}"
 
 
-HANDLERS = {"stop": _stop, "patient_stop": _stop, "hold": _hold, "resume": _resume, "recentre": _recentre,
-            "step_up": _step(+1), "step_down": _step(-1), "set_level": _set_level, "mode": _mode,
-            "accept": _accept, "reject": _reject, "suds": _suds, "ssq": _ssq, "ask_suds": _ask_suds,
-            "note": _note, "end": _end, "ack": _ack}
+HANDLERS = {
+    "stop": _stop,
+    "patient_stop": _stop,
+    "hold": _hold,
+    "resume": _resume,
+    "recentre": _recentre,
+    "step_up": _step(+1),
+    "step_down": _step(-1),
+    "set_level": _set_level,
+    "mode": _mode,
+    "accept": _accept,
+    "reject": _reject,
+    "suds": _suds,
+    "ssq": _ssq,
+    "ask_suds": _ask_suds,
+    "note": _note,
+    "end": _end,
+    "ack": _ack,
+}
 
 
 def apply(core: "SessionCore", name: str, args: dict, origin: str) -> tuple[bool, str]:

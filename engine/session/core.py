@@ -36,7 +36,7 @@ from sensors.types import Features
 
 from engine.session.health import SensorHealth
 
-Log = Callable[..., Any]          # EventLog.log(source, kind, reason="", **fields)
+Log = Callable[..., Any]  # EventLog.log(source, kind, reason="", **fields)
 
 
 class Phase(str, Enum):
@@ -58,15 +58,15 @@ class Plan:
 
     levels: tuple[float, ...]
     names: tuple[str, ...]
-    baseline_s: float = 120.0          # ≥ 30 HR values for sensors.Baseline; clinical.md: 2–5 min rest
-    exposure_s: float = 1800.0         # clinical.md: 30-minute sessions (Freeman et al. 2018)
+    baseline_s: float = 120.0  # ≥ 30 HR values for sensors.Baseline; clinical.md: 2–5 min rest
+    exposure_s: float = 1800.0  # clinical.md: 30-minute sessions (Freeman et al. 2018)
     recovery_s: float = 120.0
     tick_s: float = 1.0
-    decision_s: float = 5.0            # the shipped policy's training interval
-    suds_every_s: float = 60.0         # SUDS about once a minute (clinical.md)
+    decision_s: float = 5.0  # the shipped policy's training interval
+    suds_every_s: float = 60.0  # SUDS about once a minute (clinical.md)
     suds_after_change_s: float = 20.0  # and this long after each level change
-    suggestion_valid_s: float = 30.0   # a proposal older than this cannot be accepted
-    calm: float = 0.0                  # the scenario's calm-state intensity (stop, recovery)
+    suggestion_valid_s: float = 30.0  # a proposal older than this cannot be accepted
+    calm: float = 0.0  # the scenario's calm-state intensity (stop, recovery)
 
 
 class PhaseView:
@@ -105,19 +105,28 @@ class CoreSnapshot(PhaseView):
     suds_at: float
     prompt_since: float | None
     last_decision: Decision | None
-    pending: Decision | None                  # the proposal in suggest mode
+    pending: Decision | None  # the proposal in suggest mode
     pending_at: float | None
-    alerts: tuple[dict, ...]                  # copies: {t, kind, text, acknowledged}
+    alerts: tuple[dict, ...]  # copies: {t, kind, text, acknowledged}
     plan: Plan
-    features: Features | None                 # the last tick's
-    health: dict[str, str]                    # each signal's settled status (fresh, stale, poor, lost)
-    judged: dict[str, tuple[str, str]]        # each signal's status at the last tick, and why
-    hr_baseline: float | None                 # resting HR, once the baseline phase is over
+    features: Features | None  # the last tick's
+    health: dict[str, str]  # each signal's settled status (fresh, stale, poor, lost)
+    judged: dict[str, tuple[str, str]]  # each signal's status at the last tick, and why
+    hr_baseline: float | None  # resting HR, once the baseline phase is over
 
 
 class SessionCore(PhaseView):
-    def __init__(self, plan: Plan, controller: Controller, log: Log, *, mode: Mode = Mode.AUTO,
-                 shield: ShieldConfig = ShieldConfig(), ceiling: float = 1.0, baseline: Baseline | None = None):
+    def __init__(
+        self,
+        plan: Plan,
+        controller: Controller,
+        log: Log,
+        *,
+        mode: Mode = Mode.AUTO,
+        shield: ShieldConfig = ShieldConfig(),
+        ceiling: float = 1.0,
+        baseline: Baseline | None = None,
+    ):
         self.plan = plan
         self.log = log
         self.mode = Mode(mode)
@@ -129,10 +138,10 @@ class SessionCore(PhaseView):
         self.phase = Phase.BASELINE
         self.therapist = Therapist.NONE
         self.target = plan.calm
-        self.calm_requests = 0                       # "calm now" asked so far: the frame thread blinks at each new one
-        self.recentres = 0                           # "recentre" asked so far: a headset's seat turns at each new one
-        self.stalled = False                         # the frame thread is stalled (runner's watchdog): no raises
-        self.features: Features | None = None        # the last tick's
+        self.calm_requests = 0  # "calm now" asked so far: the frame thread blinks at each new one
+        self.recentres = 0  # "recentre" asked so far: a headset's seat turns at each new one
+        self.stalled = False  # the frame thread is stalled (runner's watchdog): no raises
+        self.features: Features | None = None  # the last tick's
         self.time = 0.0
         self.phase_start = 0.0
         self.exposure_start: float | None = None
@@ -144,12 +153,12 @@ class SessionCore(PhaseView):
         self.prompt_since: float | None = None
         self._last_prompt = -math.inf
         self._next_decision = 0.0
-        self.pending: tuple[Decision, float, float] | None = None   # proposal, when, the target it was made from
+        self.pending: tuple[Decision, float, float] | None = None  # proposal, when, the target it was made from
         self.last_decision: Decision | None = None
         self.last_obs: Observation | None = None
         self.alerts: list[dict] = []
-        self.last_change: tuple[str, str] = ("session", "start")   # who changed the target last, and why
-        self._forcing = False                        # the shield forced a decrease at the last decision
+        self.last_change: tuple[str, str] = ("session", "start")  # who changed the target last, and why
+        self._forcing = False  # the shield forced a decrease at the last decision
 
     def snapshot(self) -> CoreSnapshot:
         """The session's state as the console and the terminal show it (``CoreSnapshot``)."""
@@ -161,19 +170,43 @@ class SessionCore(PhaseView):
             hr_base = v if isinstance(v, float) and math.isfinite(v) else None
         pending = self.pending
         return CoreSnapshot(
-            time=self.time, phase=self.phase, phase_start=self.phase_start, mode=self.mode, therapist=self.therapist,
-            stalled=self.stalled, target=self.target, level=self.level, top_reached=self.top_reached,
-            ceiling=self.ceiling, suds=self.suds, suds_at=self.suds_at, prompt_since=self.prompt_since,
-            last_decision=self.last_decision, pending=pending[0] if pending else None,
-            pending_at=pending[1] if pending else None, alerts=tuple(dict(a) for a in self.alerts), plan=self.plan,
-            features=f, health=dict(self.health.status),
-            judged={k: self.health.judge(f, k) for k in signals} if f is not None else {}, hr_baseline=hr_base)
+            time=self.time,
+            phase=self.phase,
+            phase_start=self.phase_start,
+            mode=self.mode,
+            therapist=self.therapist,
+            stalled=self.stalled,
+            target=self.target,
+            level=self.level,
+            top_reached=self.top_reached,
+            ceiling=self.ceiling,
+            suds=self.suds,
+            suds_at=self.suds_at,
+            prompt_since=self.prompt_since,
+            last_decision=self.last_decision,
+            pending=pending[0] if pending else None,
+            pending_at=pending[1] if pending else None,
+            alerts=tuple(dict(a) for a in self.alerts),
+            plan=self.plan,
+            features=f,
+            health=dict(self.health.status),
+            judged={k: self.health.judge(f, k) for k in signals} if f is not None else {},
+            hr_baseline=hr_base,
+        )
 
     def change_key(self) -> tuple:
         """Changes when something a therapist must see at once changes (a stop, a hold, the
         mode, the target, an alert or its acknowledgement, a proposal): cheap to compare."""
-        return (self.phase, self.therapist, self.mode, self.target, len(self.alerts),
-                sum(a["acknowledged"] for a in self.alerts), self.pending is None, self.stalled)
+        return (
+            self.phase,
+            self.therapist,
+            self.mode,
+            self.target,
+            len(self.alerts),
+            sum(a["acknowledged"] for a in self.alerts),
+            self.pending is None,
+            self.stalled,
+        )
 
     # -- phases --------------------------------------------------------------------------
 
@@ -215,12 +248,20 @@ class SessionCore(PhaseView):
             self.baseline.add(features)
             if elapsed >= self.plan.baseline_s and (self._baseline_complete() or elapsed >= 2 * self.plan.baseline_s):
                 values = {k: (v if math.isfinite(v) else None) for k, v in self.baseline.values().items()}
-                why = "resting values recorded" if self._baseline_complete() else (
-                    "too few trustworthy heart-rate values at rest: no HR baseline, the shield will not raise"
-                    if not self.baseline.ready else "too few EDA values at rest: no EDA baseline (EDA reads as unknown)")
+                why = (
+                    "resting values recorded"
+                    if self._baseline_complete()
+                    else (
+                        "too few trustworthy heart-rate values at rest: no HR baseline, the shield will not raise"
+                        if not self.baseline.ready
+                        else "too few EDA values at rest: no EDA baseline (EDA reads as unknown)"
+                    )
+                )
                 self.log("sensors", "baseline", why, values=values)
                 for signal in self.health.never_fresh(sorted(features.quality)):
-                    self.log("sensors", "sensor", "no good data during the whole baseline", signal=signal, status="lost")
+                    self.log(
+                        "sensors", "sensor", "no good data during the whole baseline", signal=signal, status="lost"
+                    )
                     self.alert("sensor", f"{signal}: no good data during the baseline")
                 self.enter(Phase.EXPOSURE, now, "exposure begins")
         elif self.phase is Phase.EXPOSURE:
@@ -241,11 +282,22 @@ class SessionCore(PhaseView):
         start = self.exposure_start if self.exposure_start is not None else now
         therapist = self.therapist
         if self.stalled and therapist is Therapist.NONE:
-            therapist = Therapist.HOLD               # nobody sees a raise while the picture is frozen
-        return Observation(time=now - start, intensity=shown, target=self.target, levels=self.plan.levels,
-                           level=self.level, time_at_level=now - self.level_since, features=features,
-                           suds=self.suds, suds_age=now - self.suds_at, peak_suds_at_level=self.peak_suds_at_level,
-                           top_reached=self.top_reached, therapist=therapist, ceiling=self.ceiling)
+            therapist = Therapist.HOLD  # nobody sees a raise while the picture is frozen
+        return Observation(
+            time=now - start,
+            intensity=shown,
+            target=self.target,
+            levels=self.plan.levels,
+            level=self.level,
+            time_at_level=now - self.level_since,
+            features=features,
+            suds=self.suds,
+            suds_age=now - self.suds_at,
+            peak_suds_at_level=self.peak_suds_at_level,
+            top_reached=self.top_reached,
+            therapist=therapist,
+            ceiling=self.ceiling,
+        )
 
     def _control(self, now: float, features: Features, shown: float) -> None:
         obs = self.observation(now, features, shown)
@@ -270,38 +322,63 @@ class SessionCore(PhaseView):
             forced_now = self.shield.check(obs, urgent)
             if forced_now is None:
                 self._forcing = False
-                return                               # nothing forced: the controller's decision stands
+                return  # nothing forced: the controller's decision stands
             d = forced_now
         self.last_decision = d
         forced = d.source == "shield" and d.target < self.target
         applied = self.mode is Mode.AUTO or (forced and self.mode is Mode.SUGGEST)
-        self.log(d.source or "controller", "decision", d.reason, controller=self.shield.guard.name,
-                 target=d.target, level=level_of(d.target, self.plan.levels), applied=applied, mode=self.mode.value)
+        self.log(
+            d.source or "controller",
+            "decision",
+            d.reason,
+            controller=self.shield.guard.name,
+            target=d.target,
+            level=level_of(d.target, self.plan.levels),
+            applied=applied,
+            mode=self.mode.value,
+        )
         if d.interventions:
-            self.log("shield", "shield", "; ".join(d.interventions), interventions=list(d.interventions),
-                     target=d.target, current=self.target)
+            self.log(
+                "shield",
+                "shield",
+                "; ".join(d.interventions),
+                interventions=list(d.interventions),
+                target=d.target,
+                current=self.target,
+            )
         was_forcing, self._forcing = self._forcing, forced
-        if forced and applied and not was_forcing:   # once per episode, not at every tick of a ramp
+        if forced and applied and not was_forcing:  # once per episode, not at every tick of a ramp
             self.alert("shield", f"shield lowered intensity: {d.reason}")
         if applied:
             self.set_target(d.target, "shield" if forced else "controller", d.reason)
         else:
-            self.shield.rebase(self.target)          # its proposal was not applied: measure from what was
-            self.pending = None                      # only the newest proposal stands
+            self.shield.rebase(self.target)  # its proposal was not applied: measure from what was
+            self.pending = None  # only the newest proposal stands
             if forced:
-                if not was_forcing:                  # once per episode, not at every tick
+                if not was_forcing:  # once per episode, not at every tick
                     self.alert("shield", f"shield advises lowering intensity: {d.reason}")
             elif abs(d.target - self.target) > 1e-9 and self.mode is Mode.SUGGEST:
                 self.pending = (d, now, self.target)
 
     def _log_tick(self, f: Features, shown: float) -> None:
-        num = lambda v: v if isinstance(v, (int, float)) and math.isfinite(v) else None   # noqa: E731
-        self.log("sensors", "tick", "", phase=self.phase.value, intensity=shown, target=self.target, level=self.level,
-                 hr_bpm=num(f.hr_bpm), rmssd_ms=num(f.rmssd_ms), eda_tonic_us=num(f.eda_tonic_us),
-                 scr_per_min=num(f.scr_per_min), resp_bpm=num(f.resp_rate_bpm),
-                 relative={k: num(v) for k, v in f.relative.items()},
-                 quality={k: round(q.index, 3) for k, q in f.quality.items()},
-                 age_s={k: num(round(a, 3)) for k, a in f.age_s.items()})
+        num = lambda v: v if isinstance(v, (int, float)) and math.isfinite(v) else None  # noqa: E731
+        self.log(
+            "sensors",
+            "tick",
+            "",
+            phase=self.phase.value,
+            intensity=shown,
+            target=self.target,
+            level=self.level,
+            hr_bpm=num(f.hr_bpm),
+            rmssd_ms=num(f.rmssd_ms),
+            eda_tonic_us=num(f.eda_tonic_us),
+            scr_per_min=num(f.scr_per_min),
+            resp_bpm=num(f.resp_rate_bpm),
+            relative={k: num(v) for k, v in f.relative.items()},
+            quality={k: round(q.index, 3) for k, q in f.quality.items()},
+            age_s={k: num(round(a, 3)) for k, a in f.age_s.items()},
+        )
 
     # -- targets, commands, SUDS ----------------------------------------------------------
 
@@ -315,12 +392,19 @@ class SessionCore(PhaseView):
             self.calm_requests += 1
         if abs(target - self.target) < 1e-9 and not calm_now:
             return
-        self.pending = None                          # a proposal made from another target is void
+        self.pending = None  # a proposal made from another target is void
         previous, self.target = self.target, target
         self.last_change = (source, reason)
         level = level_of(target, self.plan.levels)
-        self.log(source, "intensity", reason, target=target, previous=previous, level=level,
-                 level_name=self.plan.names[level])
+        self.log(
+            source,
+            "intensity",
+            reason,
+            target=target,
+            previous=previous,
+            level=level,
+            level_name=self.plan.names[level],
+        )
 
     def ask_suds(self, source: str = "session") -> None:
         """Show the SUDS question now (and count it as this minute's)."""
@@ -339,13 +423,15 @@ class SessionCore(PhaseView):
         self.log(origin, "suds", f"SUDS {value:.0f} at level {self.level + 1}", value=float(value), level=self.level)
         return True, ""
 
-    def command(self, name: str, args: dict | None = None, origin: str = "therapist",
-                request: str | None = None) -> tuple[bool, str]:
+    def command(
+        self, name: str, args: dict | None = None, origin: str = "therapist", request: str | None = None
+    ) -> tuple[bool, str]:
         """Apply a therapist (or patient) command now; returns (accepted, reason) and logs it,
         with ``request`` (the asker's id) so that the verdict finds its way back."""
-        from engine.session.commands import apply        # the handlers live beside the core
+        from engine.session.commands import apply  # the handlers live beside the core
+
         given = args if isinstance(args, dict) else {}
-        origin = "patient" if name == "patient_stop" else origin   # the patient's button, whoever relays it
+        origin = "patient" if name == "patient_stop" else origin  # the patient's button, whoever relays it
         accepted, reason = apply(self, name, args, origin)
         extra = {"request": request} if request is not None else {}
         self.log(origin, "command", reason, command=name, args=dict(given), accepted=accepted, **extra)

@@ -41,24 +41,24 @@ from sensors.lsl import local_clock
 
 FSYNC_INTERVAL_S = 1.0
 BASE_KEYS = ("seq", "t", "lsl", "wall", "source", "kind", "reason", "prev")
-GENESIS = "0" * 16                  # the first line's prev: no line before it
-REQUIRED_KEYS = ("seq", "t", "source", "kind")        # what a reader cannot do without
+GENESIS = "0" * 16  # the first line's prev: no line before it
+REQUIRED_KEYS = ("seq", "t", "source", "kind")  # what a reader cannot do without
 
 
 def json_safe(value: Any) -> Any:
     """``value`` with non-finite floats as None, tuples and sets as lists, numpy values as
     Python ones and other unknown objects as their ``str()``: always valid strict JSON."""
-    if isinstance(value, float):                       # numpy.float64 included
+    if isinstance(value, float):  # numpy.float64 included
         return float(value) if math.isfinite(value) else None
     if value is None or isinstance(value, (str, bool)):
         return value
-    if isinstance(value, int):                         # an IntEnum becomes its number
+    if isinstance(value, int):  # an IntEnum becomes its number
         return int(value)
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [json_safe(v) for v in value]
-    if hasattr(value, "tolist"):                       # numpy scalar or array
+    if hasattr(value, "tolist"):  # numpy scalar or array
         return json_safe(value.tolist())
     if isinstance(value, os.PathLike):
         return os.fspath(value)
@@ -69,9 +69,8 @@ def dumps(value: Any) -> str:
     """One line of strict JSON (no NaN, no newline) for any value."""
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    except (ValueError, TypeError):                    # NaN, numpy float32, a Path, ...
-        return json.dumps(json_safe(value), ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":"))
+    except (ValueError, TypeError):  # NaN, numpy float32, a Path, ...
+        return json.dumps(json_safe(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def line_hash(line: bytes) -> str:
@@ -89,10 +88,15 @@ def utc_iso(when: datetime | None = None) -> str:
 class EventLog:
     """Appends events to ``path``; thread-safe (the render loop and the console both log)."""
 
-    def __init__(self, path: str | Path, clock_session: Callable[[], float],
-                 lsl_clock: Callable[[], float] = local_clock,
-                 publish: Callable[[str], None] | None = None,
-                 *, fsync_interval: float = FSYNC_INTERVAL_S):
+    def __init__(
+        self,
+        path: str | Path,
+        clock_session: Callable[[], float],
+        lsl_clock: Callable[[], float] = local_clock,
+        publish: Callable[[str], None] | None = None,
+        *,
+        fsync_interval: float = FSYNC_INTERVAL_S,
+    ):
         self.path = Path(path)
         self.clock_session = clock_session
         self.lsl_clock = lsl_clock
@@ -103,17 +107,17 @@ class EventLog:
         self._unsynced = False
         self._last_sync = time.monotonic()
         # Opened first, refusing a link, so what is read below is the file appended to.
-        self._file = open_append(self.path)        # append-only: never truncates
+        self._file = open_append(self.path)  # append-only: never truncates
         self._prev, self._lines = GENESIS, 0
         data = self.path.read_bytes()
         if data:
             events, _ = read_events(self.path)
             self._seq = max((e["seq"] for e in events if isinstance(e["seq"], int)), default=-1) + 1
             if not data.endswith(b"\n"):
-                self._file.write(b"\n")               # a crash cut the last line short
+                self._file.write(b"\n")  # a crash cut the last line short
                 data += b"\n"
             self._lines = data.count(b"\n")
-            self._prev = line_hash(data[:-1].rsplit(b"\n", 1)[-1])   # the cut line too
+            self._prev = line_hash(data[:-1].rsplit(b"\n", 1)[-1])  # the cut line too
         self._closed = threading.Event()
         self._syncer = threading.Thread(target=self._sync_loop, name="vrex-events-fsync", daemon=True)
         self._syncer.start()
@@ -135,14 +139,21 @@ class EventLog:
         line is flushed before this returns; ``publish`` gets the same line, in seq order."""
         clash = [k for k in fields if k in BASE_KEYS]
         if clash:
-            raise ValueError(f"event '{kind}': field(s) {', '.join(clash)} are set by the log "
-                             f"itself; rename them")
+            raise ValueError(f"event '{kind}': field(s) {', '.join(clash)} are set by the log itself; rename them")
         with self._lock:
             if self._file is None:
                 raise ValueError(f"event log {self.path} is closed; cannot log '{kind}'")
-            event = {"seq": self._seq, "t": self.clock_session(), "lsl": self.lsl_clock(),
-                     "wall": utc_iso(), "source": source, "kind": kind, "reason": reason,
-                     "prev": self._prev, **fields}
+            event = {
+                "seq": self._seq,
+                "t": self.clock_session(),
+                "lsl": self.lsl_clock(),
+                "wall": utc_iso(),
+                "source": source,
+                "kind": kind,
+                "reason": reason,
+                "prev": self._prev,
+                **fields,
+            }
             line = dumps(event)
             raw = line.encode("utf-8")
             self._file.write(raw + b"\n")
@@ -178,7 +189,7 @@ class EventLog:
             try:
                 os.fsync(fd)
             except OSError:
-                self._unsynced = True                # tried again next time; close() syncs for sure
+                self._unsynced = True  # tried again next time; close() syncs for sure
             finally:
                 os.close(fd)
             self._last_sync = time.monotonic()
@@ -216,10 +227,10 @@ def read_events(path: str | Path) -> tuple[list[dict], list[str]]:
     a problem, as the format says readers must."""
     path = Path(path)
     data = path.read_bytes()
-    lines = data.split(b"\n")                  # not splitlines(): U+2028 may sit in a string
+    lines = data.split(b"\n")  # not splitlines(): U+2028 may sit in a string
     last_cut = not data.endswith(b"\n")
     if not last_cut:
-        lines.pop()                            # the empty piece after the final newline
+        lines.pop()  # the empty piece after the final newline
     events: list[dict] = []
     problems: list[str] = []
     previous = None
@@ -233,8 +244,7 @@ def read_events(path: str | Path) -> tuple[list[dict], list[str]]:
                 problems.append(f"{path}:{number}: not a JSON line ({exc}); skipped")
             continue
         if not isinstance(event, dict):
-            problems.append(f"{path}:{number}: a JSON {type(event).__name__}, not an event "
-                            f"object; skipped")
+            problems.append(f"{path}:{number}: a JSON {type(event).__name__}, not an event object; skipped")
             continue
         absent = [k for k in REQUIRED_KEYS if k not in event]
         if absent:
@@ -242,8 +252,10 @@ def read_events(path: str | Path) -> tuple[list[dict], list[str]]:
             continue
         seq = event["seq"]
         if isinstance(previous, int) and isinstance(seq, int) and seq != previous + 1:
-            problems.append(f"{path}:{number}: seq {seq} follows {previous} "
-                            f"({'events missing' if seq > previous else 'out of order'})")
+            problems.append(
+                f"{path}:{number}: seq {seq} follows {previous} "
+                f"({'events missing' if seq > previous else 'out of order'})"
+            )
         previous = seq
         events.append(event)
     return events, problems

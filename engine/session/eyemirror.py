@@ -41,8 +41,8 @@ from engine.session.eyeshare import MAX_H, MAX_W, EyeShare
 from engine.session.frameshare import F_RING_N, RING, RING_AT, RING_FIELDS
 
 log = logging.getLogger(__name__)
-PERIOD_S = 0.2                # a picture at most every 0.2 s of wall time: 5 a second
-MAX_SHARE = 0.02              # a picture's cost at most this share of the time between pictures
+PERIOD_S = 0.2  # a picture at most every 0.2 s of wall time: 5 a second
+MAX_SHARE = 0.02  # a picture's cost at most this share of the time between pictures
 
 
 def stride(width: int, height: int, max_width: int = MAX_W, max_height: int = MAX_H) -> int:
@@ -74,10 +74,11 @@ class WindowCopy:
 
     def __init__(self, win: Any):
         from panda3d.core import GraphicsOutput, Texture
+
         self.win = win
         self.texture = Texture("vrex-console-view")
         win.addRenderTexture(self.texture, GraphicsOutput.RTMTriggeredCopyRam)
-        self._asked: Any = None                    # the texture's image counter when a copy was asked
+        self._asked: Any = None  # the texture's image counter when a copy was asked
         self.asked_at = 0.0
 
     def ask(self, now: float) -> None:
@@ -98,7 +99,7 @@ class WindowCopy:
         tex = self.texture
         pixels = np.frombuffer(memoryview(tex.getRamImage()), np.uint8)
         pixels = pixels.reshape(tex.getYSize(), tex.getXSize(), tex.getNumComponents())
-        return pixels[::-1, :, 2::-1]              # Panda3D keeps rows bottom-up and channels as BGR(A)
+        return pixels[::-1, :, 2::-1]  # Panda3D keeps rows bottom-up and channels as BGR(A)
 
 
 class EyeMirror:
@@ -112,7 +113,7 @@ class EyeMirror:
         self._failed_once = False
         self._window: WindowCopy | None = None
         self.taken = 0
-        self.last_ms = 0.0                         # the last picture's cost on the frame thread
+        self.last_ms = 0.0  # the last picture's cost on the frame thread
 
     def prime(self, stage: Any) -> None:
         """A desktop's read-back set up during set-up, before frames count; a headset's eye
@@ -121,7 +122,7 @@ class EyeMirror:
             return
         try:
             self._window_of(stage)
-        except Exception as exc:                   # noqa: BLE001 — the loop's pictures will say it if it persists
+        except Exception as exc:  # noqa: BLE001 — the loop's pictures will say it if it persists
             log.debug("no read-back set up for the console at set-up: %s", exc)
 
     def _window_of(self, stage: Any) -> WindowCopy | None:
@@ -136,27 +137,27 @@ class EyeMirror:
         """A picture of the frame ``stage`` just drew, if one is due; True when taken."""
         now = time.perf_counter()
         window = self._window
-        if window is not None and window.asked:    # a desktop: the frame after the ask has been copied
+        if window is not None and window.asked:  # a desktop: the frame after the ask has been copied
             if window.ready():
                 return self._take(stage, now, window.image, due_from=window.asked_at)
-            if now - window.asked_at > 1.0:        # never came (a pipe that ignores triggers): ask again
+            if now - window.asked_at > 1.0:  # never came (a pipe that ignores triggers): ask again
                 window.ask(now)
             return False
         if now < self._due:
             return False
         self._due += self.period_s
-        if self._due <= now:                       # late (a stall, a slow frame): the grid starts again
+        if self._due <= now:  # late (a stall, a slow frame): the grid starts again
             self._due = now + self.period_s
         display = stage.scene_runner.display
         try:
             window = None if display.stereo else self._window_of(stage)
-        except Exception as exc:                   # noqa: BLE001 — fall back to the display's own read-back
+        except Exception as exc:  # noqa: BLE001 — fall back to the display's own read-back
             log.debug("no triggered copy of the window (%s); reading the display's image instead", exc)
             window = None
         if window is not None:
-            window.ask(now)                        # copied at the end of the next frame, taken then
+            window.ask(now)  # copied at the end of the next frame, taken then
             return False
-        size = getattr(display, "eye_size", None)   # shrink while copying out: a full-size headset eye is 13.7 MB
+        size = getattr(display, "eye_size", None)  # shrink while copying out: a full-size headset eye is 13.7 MB
         step = stride(*size) if size else 1
         return self._take(stage, now, lambda: display.eye_image("left" if display.stereo else "mono", step))
 
@@ -165,16 +166,20 @@ class EyeMirror:
         desktop's copy comes a frame later, and the grid stays on the asking time)."""
         try:
             self._write(stage, image())
-        except Exception as exc:                   # noqa: BLE001 — the picture is a nicety; frames are not
+        except Exception as exc:  # noqa: BLE001 — the picture is a nicety; frames are not
             if not self._failed_once:
                 self._failed_once = True
-                log.warning("the console's picture of the patient's view failed (%s: %s); frames go on, "
-                            "the console shows the last picture as old", type(exc).__name__, exc)
+                log.warning(
+                    "the console's picture of the patient's view failed (%s: %s); frames go on, "
+                    "the console shows the last picture as old",
+                    type(exc).__name__,
+                    exc,
+                )
             return False
         self.last_ms = (time.perf_counter() - now) * 1000.0
         # slower than its share allows: take pictures less often, never frames
         self.period_s = max(self.base_period_s, self.last_ms / 1000.0 / self.max_share)
-        if self.period_s > self.base_period_s:    # slowed: the next one a whole (longer) period from this one
+        if self.period_s > self.base_period_s:  # slowed: the next one a whole (longer) period from this one
             self._due = max(self._due, (now if due_from is None else due_from) + self.period_s)
         self.taken += 1
         return True
@@ -183,15 +188,23 @@ class EyeMirror:
         runner = stage.scene_runner
         display = runner.display
         s = stride(image.shape[1], image.shape[0])
-        frame = _last_frame(stage.share)           # what the frame thread reported for this frame
+        frame = _last_frame(stage.share)  # what the frame thread reported for this frame
         if frame is not None:
             stamp, head, gaze_off = float(frame[0]), tuple(float(v) for v in frame[10:13]), float(frame[13])
         else:
             pose = display.head_pose()
             stamp, head, gaze_off = math.nan, (pose.heading, pose.pitch, pose.roll), math.nan
-        self.share.write(image[::s, ::s], stamp=stamp, frame=int(stage.share.a[F_RING_N]), head=head,
-                         gaze=tuple(runner.gaze()), gaze_off_deg=gaze_off, tangents=eye_tangents(runner),
-                         stereo=bool(display.stereo), period_s=self.period_s)
+        self.share.write(
+            image[::s, ::s],
+            stamp=stamp,
+            frame=int(stage.share.a[F_RING_N]),
+            head=head,
+            gaze=tuple(runner.gaze()),
+            gaze_off_deg=gaze_off,
+            tangents=eye_tangents(runner),
+            stereo=bool(display.stereo),
+            period_s=self.period_s,
+        )
 
 
 def _last_frame(share: Any) -> Any:
@@ -200,4 +213,4 @@ def _last_frame(share: Any) -> Any:
     if n <= 0:
         return None
     i = RING_AT + ((n - 1) % RING) * RING_FIELDS
-    return share.a[i:i + RING_FIELDS]
+    return share.a[i : i + RING_FIELDS]

@@ -38,8 +38,10 @@ PACKAGES = ("vrex", "numpy", "pylsl", "panda3d", "labrecorder", "pyxdf")
 def check_patient(patient: str) -> str:
     """``patient`` if it is a usable pseudonymous id, else VrexError saying what to write."""
     if not isinstance(patient, str) or not _SAFE.fullmatch(patient):
-        raise VrexError(f"patient id {patient!r} cannot be used: write 1 to 64 letters, digits, "
-                        f"'-' or '_' (a pseudonym such as P017 or demo; never a name)")
+        raise VrexError(
+            f"patient id {patient!r} cannot be used: write 1 to 64 letters, digits, "
+            f"'-' or '_' (a pseudonym such as P017 or demo; never a name)"
+        )
     return patient
 
 
@@ -49,10 +51,9 @@ def check_writable(root: str | Path) -> Path:
     directory, ...) otherwise. Call before the session starts, not when it ends."""
     root = Path(root)
     if root.exists() and not root.is_dir():
-        raise VrexError(f"cannot save sessions in {root}: it is a file, not a folder; "
-                        f"choose another output folder")
+        raise VrexError(f"cannot save sessions in {root}: it is a file, not a folder; choose another output folder")
     try:
-        make_dir(root, exist_ok=True, parents=True, allow_link=True)   # a root vrex makes is private (0700)
+        make_dir(root, exist_ok=True, parents=True, allow_link=True)  # a root vrex makes is private (0700)
         fd, probe = tempfile.mkstemp(prefix=".vrex-write-test-", dir=root)
         try:
             os.write(fd, b"vrex")
@@ -61,8 +62,10 @@ def check_writable(root: str | Path) -> Path:
             os.close(fd)
             os.unlink(probe)
     except OSError as exc:
-        raise VrexError(f"cannot save sessions in {root}: {exc.strerror or exc}; choose "
-                        f"another output folder or fix its permissions") from exc
+        raise VrexError(
+            f"cannot save sessions in {root}: {exc.strerror or exc}; choose "
+            f"another output folder or fix its permissions"
+        ) from exc
     return root
 
 
@@ -91,8 +94,8 @@ def write_json_atomic(path: Path, data: dict) -> None:
     """Write ``data`` to ``path`` so that a crash leaves the old file or the new one: a
     temporary file beside it, fsynced, renamed over it, and the folder fsynced."""
     text = json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    write_file(path, text.encode("utf-8"))    # 0600, a new file renamed over: never via a link
-    fsync_dir(path.parent)                    # the rename itself survives a power cut
+    write_file(path, text.encode("utf-8"))  # 0600, a new file renamed over: never via a link
+    fsync_dir(path.parent)  # the rename itself survives a power cut
 
 
 class SessionFolder:
@@ -120,8 +123,9 @@ class SessionFolder:
         return self.path / "session.json"
 
     @classmethod
-    def create(cls, root: str | Path, patient: str, scenario_id: str,
-               now: datetime | None = None, **fields: Any) -> "SessionFolder":
+    def create(
+        cls, root: str | Path, patient: str, scenario_id: str, now: datetime | None = None, **fields: Any
+    ) -> "SessionFolder":
         """Make a new session folder and write its ``session.json`` at once.
 
         The folder is named from ``now`` (default: now; a naive datetime is local time) in
@@ -132,13 +136,14 @@ class SessionFolder:
         """
         fixed = {"format", "session_id", "patient", "started_utc"} & set(fields)
         if fixed:
-            raise ValueError(f"session.json's {', '.join(sorted(fixed))} are set by "
-                             f"SessionFolder.create itself")
+            raise ValueError(f"session.json's {', '.join(sorted(fixed))} are set by SessionFolder.create itself")
         check_patient(patient)
         if not isinstance(scenario_id, str) or not _SCENARIO.fullmatch(scenario_id):
-            raise VrexError(f"scenario id {scenario_id!r} cannot name a session folder: it "
-                            f"needs 1 to 64 letters, digits, '.', '-' or '_' (fix the "
-                            f"scenario file's id)")
+            raise VrexError(
+                f"scenario id {scenario_id!r} cannot name a session folder: it "
+                f"needs 1 to 64 letters, digits, '.', '-' or '_' (fix the "
+                f"scenario file's id)"
+            )
         now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
         parent = check_writable(root) / patient
         try:
@@ -147,21 +152,26 @@ class SessionFolder:
             for n in range(1, 1000):
                 path = parent / (base if n == 1 else f"{base}-{n}")
                 try:
-                    make_dir(path)            # atomic: two vrex at once never share one
+                    make_dir(path)  # atomic: two vrex at once never share one
                     break
                 except FileExistsError:
                     continue
             else:
                 raise VrexError(f"999 sessions named {base} already exist in {parent}")
-            meta = {"format": FORMAT, "session_id": path.name, "patient": patient,
-                    "started_utc": utc_iso(now), "ended_utc": None, "end_reason": None,
-                    **fields}
+            meta = {
+                "format": FORMAT,
+                "session_id": path.name,
+                "patient": patient,
+                "started_utc": utc_iso(now),
+                "ended_utc": None,
+                "end_reason": None,
+                **fields,
+            }
             meta.setdefault("software", software_versions())
             folder = cls(path, meta)
             write_json_atomic(folder.metadata, meta)
         except OSError as exc:
-            raise VrexError(f"cannot create the session folder in {parent}: "
-                            f"{exc.strerror or exc}") from exc
+            raise VrexError(f"cannot create the session folder in {parent}: {exc.strerror or exc}") from exc
         return folder
 
     def read_metadata(self) -> dict:
@@ -169,8 +179,7 @@ class SessionFolder:
         try:
             data = json.loads(self.metadata.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise VrexError(f"{self.path} is not a session folder: it has no "
-                            f"session.json") from None
+            raise VrexError(f"{self.path} is not a session folder: it has no session.json") from None
         except (OSError, ValueError) as exc:
             raise VrexError(f"cannot read {self.metadata}: {exc}") from exc
         if not isinstance(data, dict):

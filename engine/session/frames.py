@@ -26,8 +26,8 @@ from typing import Any, Callable
 
 from engine.session.frameshare import ControlSnapshot, FrameShare
 
-DEFAULT_OFFSCREEN_FPS = 60.0   # nobody watches offscreen frames live; the recording and console need far fewer
-MAX_DT_WALL = 0.1              # a frame after a stall eases as if 100 ms (wall) had passed: no visible jump
+DEFAULT_OFFSCREEN_FPS = 60.0  # nobody watches offscreen frames live; the recording and console need far fewer
+MAX_DT_WALL = 0.1  # a frame after a stall eases as if 100 ms (wall) had passed: no visible jump
 
 
 class Pacer:
@@ -57,16 +57,25 @@ class FrameStage:
     clock the control side put in the snapshot, the one read at the frame's start, so a
     frame's times are all on one clock even when the session's clock starts mid-frame."""
 
-    def __init__(self, share: FrameShare, base: Any, scene_runner: Any, driver: Any, prompt: Any = None, *,
-                 now: Callable[[ControlSnapshot], float], stamp: Callable[[ControlSnapshot, float], float],
-                 speed: Callable[[ControlSnapshot], float]):
+    def __init__(
+        self,
+        share: FrameShare,
+        base: Any,
+        scene_runner: Any,
+        driver: Any,
+        prompt: Any = None,
+        *,
+        now: Callable[[ControlSnapshot], float],
+        stamp: Callable[[ControlSnapshot, float], float],
+        speed: Callable[[ControlSnapshot], float],
+    ):
         self.share, self.base, self.scene_runner, self.driver, self.prompt = share, base, scene_runner, driver, prompt
         self.now, self.stamp, self.speed = now, stamp, speed
         self._calm_seen = share.snapshot().calm_n
         self._recentred = share.snapshot().recentre_n
         self._last_t: float | None = None
         self._prompt_shown: bool | None = None
-        self.hold_calm = False        # the control side is gone: stay calm, whatever its last target was
+        self.hold_calm = False  # the control side is gone: stay calm, whatever its last target was
 
     def notices(self) -> list[tuple[str, str]]:
         """What the display's runtime reported since the last call (OpenXR), as (kind, text)."""
@@ -95,7 +104,7 @@ class FrameStage:
             self._calm_seen = snap.calm_n
             driver.calm_now()
             if time.monotonic() - snap.calm_at >= driver.calm.fade_seconds / 2:
-                driver.cover()               # asked during a stall: the first frame drawn is calm
+                driver.cover()  # asked during a stall: the first frame drawn is calm
         elif self.hold_calm:
             driver.calm_now()
         else:
@@ -107,21 +116,31 @@ class FrameStage:
             self._recentred = snap.recentre_n
             self.scene_runner.recentre()
         t = self.now(snap)
-        dt = 0.0 if self._last_t is None else t - self._last_t   # session seconds: the scene lives in session time
+        dt = 0.0 if self._last_t is None else t - self._last_t  # session seconds: the scene lives in session time
         self._last_t = t
         speed = self.speed(snap)
         scene_at = time.perf_counter()
         runner = self.scene_runner
-        runner.tick(dt, max_dt=MAX_DT_WALL * speed, t=t)       # the head is placed for this frame's time
+        runner.tick(dt, max_dt=MAX_DT_WALL * speed, t=t)  # the head is placed for this frame's time
         self.base.taskMgr.step()
         runner.display.end_frame()
         scene_ms = (time.perf_counter() - scene_at) * 1000.0
-        pose = runner.head_pose()                               # relative to the rig (or the viewpoint)
+        pose = runner.head_pose()  # relative to the rig (or the viewpoint)
         stamp = self.stamp(snap, self.now(snap))
         ms = (time.perf_counter() - wall) * 1000.0
-        self.share.frame_done(stamp, ms, driver.intensity, driver.veil, driver.calming, self._calm_seen,
-                              tuple(pose), overhead_ms=ms - scene_ms, clock_start=snap.clock_start,
-                              pose_stamp=self.stamp(snap, t), gaze_off_deg=runner.gaze_offset_deg(pose))
+        self.share.frame_done(
+            stamp,
+            ms,
+            driver.intensity,
+            driver.veil,
+            driver.calming,
+            self._calm_seen,
+            tuple(pose),
+            overhead_ms=ms - scene_ms,
+            clock_start=snap.clock_start,
+            pose_stamp=self.stamp(snap, t),
+            gaze_off_deg=runner.gaze_offset_deg(pose),
+        )
         return ms
 
 
@@ -139,11 +158,13 @@ class InlineFrames:
         self.stage.step()
 
     def messages(self) -> list[tuple]:
-        return ([("notice", kind, text) for kind, text in self.stage.notices()]
-                + [("command", name, args, "patient") for name, args in self.stage.inputs()])
+        return [("notice", kind, text) for kind, text in self.stage.notices()] + [
+            ("command", name, args, "patient") for name, args in self.stage.inputs()
+        ]
 
     def stall(self, seconds: float) -> None:
         from engine.session.render_process import hold_gil
+
         hold_gil(seconds)
 
     def close(self) -> None:
@@ -151,7 +172,7 @@ class InlineFrames:
 
 
 SUDS_QUESTION = "How anxious are you right now?  0 = calm ... 100 = the most ever\n(keys 0-9 give 0-90, o gives 100)"
-SUDS_QUESTION_HEADSET = "How anxious are you right now?\n0 = calm ... 100 = the most ever"   # the controls add a line
+SUDS_QUESTION_HEADSET = "How anxious are you right now?\n0 = calm ... 100 = the most ever"  # the controls add a line
 
 
 class SharedHead:
@@ -164,14 +185,23 @@ class SharedHead:
 
     def pose(self, t: float) -> Any:
         from engine.display.head import HeadPose
+
         x, y, z, h, p, r = self.share.snapshot().head
         gh, gp = self.gaze()
         return HeadPose(x, y, z, h + gh, p + gp, r)
 
 
-def build_stage(spec: Any, base: Any, share: FrameShare, display: Any, start: float, *,
-                now: Callable[[ControlSnapshot], float], stamp: Callable[[ControlSnapshot, float], float],
-                speed: Callable[[ControlSnapshot], float]) -> FrameStage:
+def build_stage(
+    spec: Any,
+    base: Any,
+    share: FrameShare,
+    display: Any,
+    start: float,
+    *,
+    now: Callable[[ControlSnapshot], float],
+    stamp: Callable[[ControlSnapshot, float], float],
+    speed: Callable[[ControlSnapshot], float],
+) -> FrameStage:
     """The scene, its display backend (``display``: a ``DisplayConfig``), the SUDS question
     and the frame stage, in whichever process renders."""
     from engine.app import SceneRunner
@@ -183,16 +213,19 @@ def build_stage(spec: Any, base: Any, share: FrameShare, display: Any, start: fl
     scene = Scene(spec, base.render, audio=base.sfxManagerList[0] if base.sfxManagerList else None)
     shared = SharedHead(share) if display.head == SHARED_HEAD else None
     scene_runner = SceneRunner(scene, driver, base, display=display.backend(head=shared))
-    scene_runner.stop()                                   # frames are driven by the stage
+    scene_runner.stop()  # frames are driven by the stage
     if shared is not None:
         shared.gaze = scene_runner.gaze
-    if scene_runner.display.stereo:                       # in a headset: in the world, never on the face
+    if scene_runner.display.stereo:  # in a headset: in the world, never on the face
         from engine.display.panel import WorldPanel
+
         prompt: Any = WorldPanel(scene_runner.rig, scene_runner.display.rig.node, SUDS_QUESTION_HEADSET)
-        scene_runner.display.suds_panel = prompt         # a headset's controller answers on it (openxr_input)
+        scene_runner.display.suds_panel = prompt  # a headset's controller answers on it (openxr_input)
     else:
         from direct.gui.OnscreenText import OnscreenText
-        prompt = OnscreenText(text=SUDS_QUESTION, pos=(0, 0.8), scale=0.06, fg=(1, 1, 1, 1),
-                              bg=(0, 0, 0, 0.6), mayChange=False)
+
+        prompt = OnscreenText(
+            text=SUDS_QUESTION, pos=(0, 0.8), scale=0.06, fg=(1, 1, 1, 1), bg=(0, 0, 0, 0.6), mayChange=False
+        )
         prompt.hide()
     return FrameStage(share, base, scene_runner, driver, prompt, now=now, stamp=stamp, speed=speed)

@@ -31,19 +31,19 @@ import numpy as np
 
 from engine.session.sharedblock import SharedBlock
 
-RING = 1024                   # frames kept for the control side: > 10 s at 90 Hz
-RING_FIELDS = 14              # LSL stamp, work ms, shown intensity, veil, overhead ms (work outside scene and render),
-                              # the clock start the stamp was made on (set-up's frames are on an older one), then
-                              # the head drawn: its LSL stamp (the time it was placed for), x, y, z, heading, pitch,
-                              # roll, and its angle (deg) from where the patient is asked to look (the gaze target)
+RING = 1024  # frames kept for the control side: > 10 s at 90 Hz
+RING_FIELDS = 14  # LSL stamp, work ms, shown intensity, veil, overhead ms (work outside scene and render),
+# the clock start the stamp was made on (set-up's frames are on an older one), then
+# the head drawn: its LSL stamp (the time it was placed for), x, y, z, heading, pitch,
+# roll, and its angle (deg) from where the patient is asked to look (the gaze target)
 
 # control -> frame
 C_SEQ, C_TARGET, C_CALM_N, C_CALM_AT, C_PROMPT, C_QUIT, C_BEAT, C_CLOCK_START, C_SPEED = range(9)
-C_HEAD = 9                    # a demo's simulated head (x, y, z, heading, pitch, roll): 9..14
-C_RECENTRE_N = 15             # "recentre" requests so far
+C_HEAD = 9  # a demo's simulated head (x, y, z, heading, pitch, roll): 9..14
+C_RECENTRE_N = 15  # "recentre" requests so far
 # frame -> control
 F_BEAT, F_FRAMES, F_INTENSITY, F_VEIL, F_CALMING, F_CALM_SEEN, F_STATE, F_GC2 = range(16, 24)
-F_POSE = 24                   # x, y, z, heading, pitch, roll: 24..29
+F_POSE = 24  # x, y, z, heading, pitch, roll: 24..29
 F_RING_N = 31
 RING_AT = 32
 SIZE = RING_AT + RING * RING_FIELDS
@@ -54,20 +54,20 @@ STARTING, RUNNING, CLOSED, FAILED = 0.0, 1.0, 2.0, 3.0
 @dataclass(frozen=True)
 class ControlSnapshot:
     target: float
-    calm_n: int               # "calm now" requests so far: a new value means blink to calm
-    calm_at: float            # monotonic time of the newest one
-    prompt: bool              # the SUDS question is open
+    calm_n: int  # "calm now" requests so far: a new value means blink to calm
+    calm_at: float  # monotonic time of the newest one
+    prompt: bool  # the SUDS question is open
     quit: bool
-    beat: float               # monotonic time the control side last went round its loop
-    clock_start: float        # the session clock (LSL time base, ``speed``× in a demo)
+    beat: float  # monotonic time the control side last went round its loop
+    clock_start: float  # the session clock (LSL time base, ``speed``× in a demo)
     speed: float
-    head: tuple[float, float, float, float, float, float] = (0.0,) * 6   # a demo's simulated head (not locked)
-    recentre_n: int = 0       # "recentre" requests so far: a new value turns a headset's seat
+    head: tuple[float, float, float, float, float, float] = (0.0,) * 6  # a demo's simulated head (not locked)
+    recentre_n: int = 0  # "recentre" requests so far: a new value turns a headset's seat
 
 
 @dataclass(frozen=True)
 class FrameReport:
-    beat: float               # monotonic time the frame thread last finished a frame (0: none yet)
+    beat: float  # monotonic time the frame thread last finished a frame (0: none yet)
     frames: int
     intensity: float
     veil: float
@@ -75,7 +75,7 @@ class FrameReport:
     calm_seen: int
     state: float
     pose: tuple[float, float, float, float, float, float]
-    gc2: int                  # generation-2 collections in the frame thread's process since set-up
+    gc2: int  # generation-2 collections in the frame thread's process since set-up
 
 
 class FrameShare(SharedBlock):
@@ -96,7 +96,7 @@ class FrameShare(SharedBlock):
 
     def publish(self, target: float, calm_n: int, calm_at: float, prompt: bool, recentre_n: int = 0) -> None:
         a = self.a
-        a[C_SEQ] += 1.0                            # odd: being written
+        a[C_SEQ] += 1.0  # odd: being written
         a[C_TARGET], a[C_CALM_N], a[C_CALM_AT], a[C_PROMPT] = target, calm_n, calm_at, float(prompt)
         a[C_RECENTRE_N] = recentre_n
         a[C_SEQ] += 1.0
@@ -107,7 +107,7 @@ class FrameShare(SharedBlock):
         outside the sequence lock: a head half from one step and half from the next is
         harmless, while every write under the lock is a moment in which the renderer falls
         back to its previous snapshot (which may predate a STOP)."""
-        self.a[C_HEAD:C_HEAD + 6] = pose
+        self.a[C_HEAD : C_HEAD + 6] = pose
 
     def control_beat(self) -> None:
         self.a[C_BEAT] = time.monotonic()
@@ -120,10 +120,17 @@ class FrameShare(SharedBlock):
 
     def report(self) -> FrameReport:
         a = self.a
-        return FrameReport(beat=float(a[F_BEAT]), frames=int(a[F_FRAMES]), intensity=float(a[F_INTENSITY]),
-                           veil=float(a[F_VEIL]), calming=bool(a[F_CALMING]), calm_seen=int(a[F_CALM_SEEN]),
-                           state=float(a[F_STATE]), pose=tuple(float(v) for v in a[F_POSE:F_POSE + 6]),
-                           gc2=int(a[F_GC2]))
+        return FrameReport(
+            beat=float(a[F_BEAT]),
+            frames=int(a[F_FRAMES]),
+            intensity=float(a[F_INTENSITY]),
+            veil=float(a[F_VEIL]),
+            calming=bool(a[F_CALMING]),
+            calm_seen=int(a[F_CALM_SEEN]),
+            state=float(a[F_STATE]),
+            pose=tuple(float(v) for v in a[F_POSE : F_POSE + 6]),
+            gc2=int(a[F_GC2]),
+        )
 
     def frames_since(self, n: int) -> tuple[int, np.ndarray, int]:
         """Frames after the ``n``-th: (new count, rows of ``RING_FIELDS``, rows lost)."""
@@ -142,29 +149,58 @@ class FrameShare(SharedBlock):
         for _ in range(64):
             seq = a[C_SEQ]
             if seq % 2.0 == 0.0:
-                snap = ControlSnapshot(float(a[C_TARGET]), int(a[C_CALM_N]), float(a[C_CALM_AT]), bool(a[C_PROMPT]),
-                                       bool(a[C_QUIT]), float(a[C_BEAT]), float(a[C_CLOCK_START]), float(a[C_SPEED]),
-                                       tuple(float(v) for v in a[C_HEAD:C_HEAD + 6]), int(a[C_RECENTRE_N]))
+                snap = ControlSnapshot(
+                    float(a[C_TARGET]),
+                    int(a[C_CALM_N]),
+                    float(a[C_CALM_AT]),
+                    bool(a[C_PROMPT]),
+                    bool(a[C_QUIT]),
+                    float(a[C_BEAT]),
+                    float(a[C_CLOCK_START]),
+                    float(a[C_SPEED]),
+                    tuple(float(v) for v in a[C_HEAD : C_HEAD + 6]),
+                    int(a[C_RECENTRE_N]),
+                )
                 if a[C_SEQ] == seq:
                     self._last = snap
                     return snap
-        if self._last is None:                     # the very first read, mid-write: wait for the writer
+        if self._last is None:  # the very first read, mid-write: wait for the writer
             time.sleep(0.001)
             return self.snapshot()
         return self._last
 
-    def frame_done(self, stamp: float, work_ms: float, intensity: float, veil: float, calming: bool,
-                   calm_seen: int, pose: tuple[float, ...] | None = None, overhead_ms: float = 0.0,
-                   clock_start: float = 0.0, pose_stamp: float = math.nan, gaze_off_deg: float = math.nan) -> None:
+    def frame_done(
+        self,
+        stamp: float,
+        work_ms: float,
+        intensity: float,
+        veil: float,
+        calming: bool,
+        calm_seen: int,
+        pose: tuple[float, ...] | None = None,
+        overhead_ms: float = 0.0,
+        clock_start: float = 0.0,
+        pose_stamp: float = math.nan,
+        gaze_off_deg: float = math.nan,
+    ) -> None:
         a = self.a
         n = int(a[F_RING_N])
         head = pose if pose is not None else (math.nan,) * 6
-        self._ring[n % RING] = (stamp, work_ms, intensity, veil, overhead_ms, clock_start, pose_stamp, *head,
-                                gaze_off_deg)
-        a[F_RING_N] = n + 1                        # after the entry: a reader never sees a half-written row
+        self._ring[n % RING] = (
+            stamp,
+            work_ms,
+            intensity,
+            veil,
+            overhead_ms,
+            clock_start,
+            pose_stamp,
+            *head,
+            gaze_off_deg,
+        )
+        a[F_RING_N] = n + 1  # after the entry: a reader never sees a half-written row
         a[F_INTENSITY], a[F_VEIL], a[F_CALMING], a[F_CALM_SEEN] = intensity, veil, float(calming), calm_seen
         if pose is not None:
-            a[F_POSE:F_POSE + 6] = pose
+            a[F_POSE : F_POSE + 6] = pose
         a[F_FRAMES] += 1.0
         a[F_BEAT] = time.monotonic()
 

@@ -28,13 +28,16 @@ def twice(action: Callable[[], None], within_s: float = 2.0) -> Callable[[], Non
         if now - last[0] <= within_s:
             action()
         last[0] = now
+
     return press
 
 
-def bindings(put: Callable[[Command], None], levels: int, quit: Callable[[], None],
-             prompt_open: Callable[[], bool]) -> dict[str, Callable[[], None]]:
+def bindings(
+    put: Callable[[Command], None], levels: int, quit: Callable[[], None], prompt_open: Callable[[], bool]
+) -> dict[str, Callable[[], None]]:
     """Each key of the command table (``command_spec.SPECS``) bound to its command; SUDS
     digits only while the question is open; escape twice quits."""
+
     def cmd(name: str, **args: Any) -> Callable[[], None]:
         origin = "patient" if SPECS[name].senders == {"patient"} else "therapist"
         return lambda: put(Command(name, args, origin))
@@ -43,6 +46,7 @@ def bindings(put: Callable[[Command], None], levels: int, quit: Callable[[], Non
         def press() -> None:
             if prompt_open():
                 put(Command("suds", {"value": value}, "patient"))
+
         return press
 
     keys: dict[str, Callable[[], None]] = {}

@@ -20,8 +20,17 @@ from engine.session.events import dumps
 from sensors.lsl import Outlet, make_marker_outlet, make_outlet
 from sensors.types import StreamSpec
 
-FEATURES = ("hr_bpm", "rmssd_ms", "eda_tonic_us", "scr_per_min", "resp_bpm",
-            "ecg_quality", "ppg_quality", "eda_quality", "resp_quality")
+FEATURES = (
+    "hr_bpm",
+    "rmssd_ms",
+    "eda_tonic_us",
+    "scr_per_min",
+    "resp_bpm",
+    "ecg_quality",
+    "ppg_quality",
+    "eda_quality",
+    "resp_quality",
+)
 FEATURE_UNITS = ("bpm", "ms", "uS", "1/min", "1/min", "", "", "", "")
 
 
@@ -33,22 +42,29 @@ class VrexOutlets:
         self.token = secrets.token_hex(3)
         sid = f"vrex-{session_id}-{self.token}"
 
-        def numeric(what: str, type: str, labels: tuple[str, ...],
-                    units: tuple[str, ...]) -> Outlet:
-            return make_outlet(StreamSpec(name=f"vrex-{what}", type=type, rate=0.0,
-                                          channel_count=len(labels), channel_format="float32",
-                                          source_id=f"{sid}-{what}", labels=labels, units=units))
+        def numeric(what: str, type: str, labels: tuple[str, ...], units: tuple[str, ...]) -> Outlet:
+            return make_outlet(
+                StreamSpec(
+                    name=f"vrex-{what}",
+                    type=type,
+                    rate=0.0,
+                    channel_count=len(labels),
+                    channel_format="float32",
+                    source_id=f"{sid}-{what}",
+                    labels=labels,
+                    units=units,
+                )
+            )
 
         self._intensity = numeric("intensity", "VrexIntensity", ("shown", "target"), ("", ""))
         self._markers = make_marker_outlet("vrex-markers", f"{sid}-markers", "Markers")
         self._events = make_marker_outlet("vrex-events", f"{sid}-events", "VrexEvents")
         self._features = numeric("features", "VrexFeatures", FEATURES, FEATURE_UNITS)
-        self._headpose = numeric("headpose", "HeadPose",
-                                 ("x", "y", "z", "heading", "pitch", "roll"),
-                                 ("m", "m", "m", "deg", "deg", "deg"))
+        self._headpose = numeric(
+            "headpose", "HeadPose", ("x", "y", "z", "heading", "pitch", "roll"), ("m", "m", "m", "deg", "deg", "deg")
+        )
         self._frames = numeric("frames", "VrexFrames", ("frame_time",), ("ms",))
-        self._all = (self._intensity, self._markers, self._events, self._features,
-                     self._headpose, self._frames)
+        self._all = (self._intensity, self._markers, self._events, self._features, self._headpose, self._frames)
 
     def specs(self) -> list[StreamSpec]:
         """The StreamSpecs of the six streams (with their source_ids), for the recorder."""
@@ -71,13 +87,14 @@ class VrexOutlets:
         """Feature values by name (``FEATURES``); missing or None ones are sent as NaN."""
         unknown = set(values) - set(FEATURES)
         if unknown:
-            raise KeyError(f"vrex-features has no channel(s) {', '.join(sorted(unknown))}; "
-                           f"its channels are {', '.join(FEATURES)}")
-        self._features.push_sample(
-            [math.nan if values.get(name) is None else values[name] for name in FEATURES], ts)
+            raise KeyError(
+                f"vrex-features has no channel(s) {', '.join(sorted(unknown))}; its channels are {', '.join(FEATURES)}"
+            )
+        self._features.push_sample([math.nan if values.get(name) is None else values[name] for name in FEATURES], ts)
 
-    def headpose(self, x: float, y: float, z: float, heading: float, pitch: float, roll: float,
-                 ts: float | None = None) -> None:
+    def headpose(
+        self, x: float, y: float, z: float, heading: float, pitch: float, roll: float, ts: float | None = None
+    ) -> None:
         self._headpose.push_sample((x, y, z, heading, pitch, roll), ts)
 
     def frame(self, ms: float, ts: float | None = None) -> None:

@@ -25,12 +25,10 @@ from engine.errors import VrexError
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-_APPEND = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
-           | getattr(os, "O_CLOEXEC", 0))
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
-def make_dir(path: str | Path, *, exist_ok: bool = False, parents: bool = False,
-             allow_link: bool = False) -> Path:
+def make_dir(path: str | Path, *, exist_ok: bool = False, parents: bool = False, allow_link: bool = False) -> Path:
     """Create ``path`` as a 0700 folder. With ``exist_ok`` an existing folder is accepted
     (its mode is left as it is: it may be the user's own), but a link or a file is refused:
     writing into a linked folder would put health data wherever the link points.
@@ -38,7 +36,7 @@ def make_dir(path: str | Path, *, exist_ok: bool = False, parents: bool = False,
     link to an encrypted disk)."""
     path = Path(path)
     if parents and not os.path.lexists(path.parent):
-        path.parent.mkdir(parents=True, exist_ok=True)   # the folders above: the user's choice
+        path.parent.mkdir(parents=True, exist_ok=True)  # the folders above: the user's choice
     try:
         os.mkdir(path, DIR_MODE)
     except FileExistsError:
@@ -48,8 +46,10 @@ def make_dir(path: str | Path, *, exist_ok: bool = False, parents: bool = False,
         if stat.S_ISLNK(mode) and allow_link and path.is_dir():
             return path
         if stat.S_ISLNK(mode):
-            raise VrexError(f"{path} is a symbolic link; vrex does not write through links: "
-                            f"remove the link (or choose another folder) and run again") from None
+            raise VrexError(
+                f"{path} is a symbolic link; vrex does not write through links: "
+                f"remove the link (or choose another folder) and run again"
+            ) from None
         if not stat.S_ISDIR(mode):
             raise VrexError(f"{path} is not a folder; remove it or choose another folder") from None
     return path
@@ -72,7 +72,7 @@ def write_file(path: str | Path, data: bytes, *, fsync: bool = True) -> Path:
         try:
             fd = create_new(tmp)
             break
-        except FileExistsError:               # a name already taken: draw another
+        except FileExistsError:  # a name already taken: draw another
             continue
     else:
         raise FileExistsError(f"no free temporary name beside {path}")
@@ -110,15 +110,17 @@ def open_append(path: str | Path) -> BinaryIO:
         fd = os.open(path, _APPEND, FILE_MODE)
     except OSError as exc:
         if os.path.islink(path):
-            raise VrexError(f"{path} is a symbolic link; vrex does not append through links "
-                            f"(it could overwrite another file): move the link away and "
-                            f"start again") from exc
+            raise VrexError(
+                f"{path} is a symbolic link; vrex does not append through links "
+                f"(it could overwrite another file): move the link away and "
+                f"start again"
+            ) from exc
         raise
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         raise VrexError(f"{path} is not a regular file; move it away and start again")
-    os.set_blocking(fd, True)                 # O_NONBLOCK only kept a FIFO from hanging open()
+    os.set_blocking(fd, True)  # O_NONBLOCK only kept a FIFO from hanging open()
     if info.st_mode & 0o077:
-        os.fchmod(fd, FILE_MODE)              # written by an older vrex: close it now
+        os.fchmod(fd, FILE_MODE)  # written by an older vrex: close it now
     return os.fdopen(fd, "ab")

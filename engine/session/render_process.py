@@ -39,8 +39,8 @@ from engine.session.frameshare import CLOSED, FAILED, RUNNING, FrameReport, Fram
 
 log = logging.getLogger(__name__)
 
-CONTROL_LOST_S = 3.0         # no word from the control side this long: nobody watches the body, go calm
-READY_TIMEOUT_S = 60.0       # a loaded 2-core machine can take this long to import Panda3D and build a scene
+CONTROL_LOST_S = 3.0  # no word from the control side this long: nobody watches the body, go calm
+READY_TIMEOUT_S = 60.0  # a loaded 2-core machine can take this long to import Panda3D and build a scene
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,15 @@ class RenderConfig:
     size: tuple[int, int]
     renderer: str | None
     title: str
-    start: float                      # the intensity shown before the first snapshot
-    levels: int                       # for the F-keys
-    fps: float | None                 # pacing; None: the display's (vsync)
-    display: DisplayConfig = DisplayConfig()   # what the eyes are: a desktop view or a headset
+    start: float  # the intensity shown before the first snapshot
+    levels: int  # for the F-keys
+    fps: float | None  # pacing; None: the display's (vsync)
+    display: DisplayConfig = DisplayConfig()  # what the eyes are: a desktop view or a headset
 
 
 def hold_gil(seconds: float) -> None:
     """Block this thread for ``seconds`` without releasing the GIL (a stalled C call)."""
-    libc = ctypes.PyDLL(None)         # PyDLL: calls keep the GIL, unlike CDLL
+    libc = ctypes.PyDLL(None)  # PyDLL: calls keep the GIL, unlike CDLL
     libc.usleep(ctypes.c_uint(int(seconds * 1e6)))
 
 
@@ -70,19 +70,32 @@ def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, A
     from sensors.lsl import local_clock
 
     spec = load_scenario(cfg.scenario)
-    base = open_base(offscreen=cfg.offscreen, size=cfg.size, display=cfg.renderer, title=cfg.title,
-                     vsync=cfg.display.kind != "openxr")     # a headset's runtime paces frames
-    stage = build_stage(spec, base, share, cfg.display, cfg.start,
-                        now=lambda snap: (local_clock() - snap.clock_start) * (snap.speed or 1.0),
-                        stamp=lambda snap, t: snap.clock_start + t, speed=lambda snap: snap.speed or 1.0)
+    base = open_base(
+        offscreen=cfg.offscreen,
+        size=cfg.size,
+        display=cfg.renderer,
+        title=cfg.title,
+        vsync=cfg.display.kind != "openxr",
+    )  # a headset's runtime paces frames
+    stage = build_stage(
+        spec,
+        base,
+        share,
+        cfg.display,
+        cfg.start,
+        now=lambda snap: (local_clock() - snap.clock_start) * (snap.speed or 1.0),
+        stamp=lambda snap, t: snap.clock_start + t,
+        speed=lambda snap: snap.speed or 1.0,
+    )
 
     def put(command: Any) -> None:
         if command.name in ("stop", "patient_stop"):
             stage.stop_now()
         conn.send(("command", command.name, dict(command.args), command.origin))
 
-    for key, action in bindings(put, cfg.levels, quit=lambda: conn.send(("quit",)),
-                                prompt_open=lambda: share.snapshot().prompt).items():
+    for key, action in bindings(
+        put, cfg.levels, quit=lambda: conn.send(("quit",)), prompt_open=lambda: share.snapshot().prompt
+    ).items():
         base.accept(key, action)
     return base, stage, renderer_name(base)
 
@@ -94,28 +107,35 @@ def frame_main(conn: Any, share: FrameShare, cfg: RenderConfig, eyes: EyeShare |
     from engine.session.frames import Pacer
 
     import direct.task.Task as panda_tasks
-    panda_tasks.signal = None                    # the task manager would take SIGINT each frame (and cannot
-    if threading.current_thread() is threading.main_thread():    # outside the main thread): the session
-        signal.signal(signal.SIGINT, signal.SIG_IGN)              # decides when frames end (Ctrl-C is its)
+
+    panda_tasks.signal = None  # the task manager would take SIGINT each frame (and cannot
+    if threading.current_thread() is threading.main_thread():  # outside the main thread): the session
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # decides when frames end (Ctrl-C is its)
     parent = os.getppid()
     base = None
     try:
         try:
             base, stage, renderer = _build(cfg, share, conn)
-        except BaseException as exc:                    # noqa: BLE001 — told to the parent, which says it
+        except BaseException as exc:  # noqa: BLE001 — told to the parent, which says it
             share.set_state(FAILED)
-            conn.send(("error", str(exc) if isinstance(exc, VrexError) else
-                       f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+            conn.send(
+                (
+                    "error",
+                    str(exc)
+                    if isinstance(exc, VrexError)
+                    else f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}",
+                )
+            )
             return
         conn.send(("ready", renderer))
         share.set_state(RUNNING)
         gc.collect()
-        gc.freeze()                                     # set-up's objects never scanned again
+        gc.freeze()  # set-up's objects never scanned again
         gc.callbacks.append(share.count_gc2)
         pacer = Pacer(cfg.fps)
         mirror = EyeMirror(eyes) if eyes is not None else None
         if mirror is not None:
-            mirror.prime(stage)                         # a display's first read-back set-up, before frames count
+            mirror.prime(stage)  # a display's first read-back set-up, before frames count
         control_lost = False
         while not share.snapshot().quit:
             if conn.poll():
@@ -124,26 +144,26 @@ def frame_main(conn: Any, share: FrameShare, cfg: RenderConfig, eyes: EyeShare |
                     hold_gil(float(message[1]))
             stage.step()
             if mirror is not None:
-                mirror(stage)                           # at most every 0.2 s: a copy for the console
-            for kind, text in stage.notices():          # a headset's runtime: focus lost, headset lost, ...
+                mirror(stage)  # at most every 0.2 s: a copy for the console
+            for kind, text in stage.notices():  # a headset's runtime: focus lost, headset lost, ...
                 conn.send(("notice", kind, text))
-            for name, args in stage.inputs():           # a headset controller's buttons: the patient's
+            for name, args in stage.inputs():  # a headset controller's buttons: the patient's
                 conn.send(("command", name, args, "patient"))
             gone = age(share.snapshot().beat) > CONTROL_LOST_S or os.getppid() != parent
             if gone and not control_lost:
-                stage.stop_now()                        # nobody watches the body now: calm
-            control_lost = stage.hold_calm = gone       # back: the control side makes its target calm too
+                stage.stop_now()  # nobody watches the body now: calm
+            control_lost = stage.hold_calm = gone  # back: the control side makes its target calm too
             if os.getppid() != parent:
-                break                                   # the session's process died: nothing to show
+                break  # the session's process died: nothing to show
             pacer.wait()
         stats = getattr(stage.scene_runner.display, "stats", None)
-        if stats:                                       # the headset runtime's own frame statistics
+        if stats:  # the headset runtime's own frame statistics
             conn.send(("stats", dict(stats)))
     finally:
         if base is not None:
             try:
                 base.destroy()
-            except Exception:                           # noqa: BLE001 — closing anyway
+            except Exception:  # noqa: BLE001 — closing anyway
                 pass
         share.set_state(CLOSED)
         conn.close()
@@ -156,11 +176,18 @@ def main(argv: list[str] | None = None) -> int:
     import json
     from multiprocessing.connection import Connection
     import sys
+
     args = argv if argv is not None else sys.argv[1:]
     share_name, fd, config = args[:3]
     cfg = json.loads(config)
-    cfg = RenderConfig(**{**cfg, "scenario": Path(cfg["scenario"]), "size": tuple(cfg["size"]),
-                          "display": DisplayConfig(**cfg["display"])})
+    cfg = RenderConfig(
+        **{
+            **cfg,
+            "scenario": Path(cfg["scenario"]),
+            "size": tuple(cfg["size"]),
+            "display": DisplayConfig(**cfg["display"]),
+        }
+    )
     share = FrameShare.attach(share_name)
     eyes = EyeShare.attach(args[3]) if len(args) > 3 else None
     try:
@@ -187,29 +214,44 @@ class ProcessFrames:
         from multiprocessing.connection import Connection
 
         self.share = FrameShare.create()
-        self.eyes = EyeShare.create()                     # the picture the console shows; unlinked at close
+        self.eyes = EyeShare.create()  # the picture the console shows; unlinked at close
         self.threaded = thread
         self.renderer = ""
-        self.last_report: FrameReport | None = None       # the renderer's last word, kept at close
-        self.display_stats: dict = {}                     # a headset runtime's frame statistics, sent at the end
+        self.last_report: FrameReport | None = None  # the renderer's last word, kept at close
+        self.display_stats: dict = {}  # a headset runtime's frame statistics, sent at the end
         self._pending: list[tuple] = []
         ours, theirs = socket.socketpair()
         self.conn = Connection(ours.detach())
         child = theirs.detach()
         try:
             if thread:
-                self.process: Any = threading.Thread(target=frame_main, name="vrex-frames", daemon=True,
-                                                     args=(Connection(child), self.share, cfg, self.eyes))
+                self.process: Any = threading.Thread(
+                    target=frame_main,
+                    name="vrex-frames",
+                    daemon=True,
+                    args=(Connection(child), self.share, cfg, self.eyes),
+                )
                 self.process.start()
             else:
                 config = json.dumps({**asdict(cfg), "scenario": str(cfg.scenario)})
-                package_root = str(Path(__file__).resolve().parents[2])     # engine's parent: importable there
-                env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-                    p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+                package_root = str(Path(__file__).resolve().parents[2])  # engine's parent: importable there
+                env = {
+                    **os.environ,
+                    "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p),
+                }
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "engine.session.render_process", self.share.name, str(child), config,
-                     self.eyes.name],
-                    pass_fds=(child,), env=env)
+                    [
+                        sys.executable,
+                        "-m",
+                        "engine.session.render_process",
+                        self.share.name,
+                        str(child),
+                        config,
+                        self.eyes.name,
+                    ],
+                    pass_fds=(child,),
+                    env=env,
+                )
                 os.close(child)
             self._wait_ready()
         except BaseException:
@@ -226,14 +268,16 @@ class ProcessFrames:
             if self.conn.poll(0.05):
                 try:
                     message = self.conn.recv()
-                except EOFError:                            # it closed its end: it is gone, or going
+                except EOFError:  # it closed its end: it is gone, or going
                     if not self.threaded:
                         try:
                             self.process.wait(5.0)
-                        except Exception:                   # noqa: BLE001 — the message below says enough
+                        except Exception:  # noqa: BLE001 — the message below says enough
                             pass
-                    raise VrexError(f"the renderer process ended before it was ready (exit code {self.exitcode}; "
-                                    "its messages are above); try --renderer p3tinydisplay") from None
+                    raise VrexError(
+                        f"the renderer process ended before it was ready (exit code {self.exitcode}; "
+                        "its messages are above); try --renderer p3tinydisplay"
+                    ) from None
                 if message[0] == "ready":
                     self.renderer = message[1]
                     return
@@ -241,10 +285,14 @@ class ProcessFrames:
                     raise VrexError(f"the renderer could not start: {message[1]}")
                 self._pending.append(message)
             elif not self.alive:
-                raise VrexError(f"the renderer process ended before it was ready (exit code {self.exitcode}; "
-                                "its messages are above); try --renderer p3tinydisplay")
-        raise VrexError(f"the renderer process did not start within {READY_TIMEOUT_S:.0f} s (a very busy "
-                        "machine?); close other programs, or try --renderer p3tinydisplay")
+                raise VrexError(
+                    f"the renderer process ended before it was ready (exit code {self.exitcode}; "
+                    "its messages are above); try --renderer p3tinydisplay"
+                )
+        raise VrexError(
+            f"the renderer process did not start within {READY_TIMEOUT_S:.0f} s (a very busy "
+            "machine?); close other programs, or try --renderer p3tinydisplay"
+        )
 
     def step(self) -> None:
         """Nothing to do here: the renderer draws at its own pace."""
@@ -271,19 +319,21 @@ class ProcessFrames:
         """Quit the renderer; a calm state the control side asked for last is drawn first
         (up to a second), so a session ended by an error leaves the patient on calm."""
         import subprocess
+
         if self.share.a is not None:
             end = time.monotonic() + 1.0
-            while (self.alive and self.share.report().calm_seen != self.share.snapshot().calm_n
-                   and time.monotonic() < end):
+            while (
+                self.alive and self.share.report().calm_seen != self.share.snapshot().calm_n and time.monotonic() < end
+            ):
                 time.sleep(0.01)
             self.last_report = self.share.report()
             self.share.ask_quit()
             end = time.monotonic() + 2.0
             while self.alive and time.monotonic() < end and not self.display_stats:
-                for message in self.messages():         # its last words: a headset's frame statistics
+                for message in self.messages():  # its last words: a headset's frame statistics
                     if message[0] == "stats":
                         self.display_stats = message[1]
-                    else:                               # the session is closing: nobody acts on it now
+                    else:  # the session is closing: nobody acts on it now
                         log.info("after the session's end, the renderer said %r", message)
                 if not self.display_stats:
                     time.sleep(0.01)

@@ -47,13 +47,12 @@ from engine.session.terminal import StatusDisplay
 from sensors import lsl
 from sensors.types import Features
 
-MIN_BEAT_TICK_S = 0.2         # a beat triggers a tick at most this often (wall seconds): bounds the cost
-CONTROL_HZ = 100.0            # control steps a second when idle; a command wakes the loop at once
+MIN_BEAT_TICK_S = 0.2  # a beat triggers a tick at most this often (wall seconds): bounds the cost
+CONTROL_HZ = 100.0  # control steps a second when idle; a command wakes the loop at once
 # openxr_state's notices after which the patient may see nothing, or a frozen or wrong view:
 # the session holds (no raise) until the therapist has checked and resumes
-HEADSET_AWAY = frozenset({"waiting", "focus_lost", "hidden", "stopped", "exiting", "headset_lost",
-                          "tracking_lost"})
-FRAME_HISTORY = 4096          # frame work times kept (ring): benchmarks read the newest
+HEADSET_AWAY = frozenset({"waiting", "focus_lost", "hidden", "stopped", "exiting", "headset_lost", "tracking_lost"})
+FRAME_HISTORY = 4096  # frame work times kept (ring): benchmarks read the newest
 
 
 class SessionClock:
@@ -82,6 +81,7 @@ class SessionClock:
 class Command:
     """One command on its way to the session (``command_spec.py`` lists them), with the id
     that its verdict in the log will carry back to whoever asked."""
+
     name: str
     args: dict = field(default_factory=dict)
     origin: str = "therapist"
@@ -92,9 +92,21 @@ class SessionRunner:
     """Runs one session's control side; ``commands`` is the queue the console puts commands
     on, ``frames`` the frame thread (``InlineFrames`` or ``render_process.ProcessFrames``)."""
 
-    def __init__(self, core: SessionCore, *, clock: SessionClock, live: Any, frames: Any, events: Any, outlets: Any,
-                 patient: Any = None, publisher: Any = None, status: StatusDisplay | None = None,
-                 suds_delay_s: float = 3.0, frame_stalls: tuple[tuple[float, float], ...] = ()):
+    def __init__(
+        self,
+        core: SessionCore,
+        *,
+        clock: SessionClock,
+        live: Any,
+        frames: Any,
+        events: Any,
+        outlets: Any,
+        patient: Any = None,
+        publisher: Any = None,
+        status: StatusDisplay | None = None,
+        suds_delay_s: float = 3.0,
+        frame_stalls: tuple[tuple[float, float], ...] = (),
+    ):
         self.core, self.clock, self.live, self.frames = core, clock, live, frames
         self.share = frames.share
         self.events, self.outlets = events, outlets
@@ -106,9 +118,9 @@ class SessionRunner:
         self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self.features: Features | None = None
         self.steps = 0
-        self.frame_count = 0                      # frames drawn and sent out
-        self.frame_ms: deque[float] = deque(maxlen=FRAME_HISTORY)   # their work times, newest last
-        self.frames_lost = 0                      # frames the ring overwrote before they were sent
+        self.frame_count = 0  # frames drawn and sent out
+        self.frame_ms: deque[float] = deque(maxlen=FRAME_HISTORY)  # their work times, newest last
+        self.frames_lost = 0  # frames the ring overwrote before they were sent
         self.shown: FrameReport = self.share.report()
         self._calm_n, self._calm_at = 0, 0.0
         self._last_beat = time.monotonic()
@@ -119,14 +131,22 @@ class SessionRunner:
         self._next_status = 0.0
         self._alerts_seen = 0
         self._early: list[Command] = []
-        self._frame_stalls = sorted(frame_stalls)            # injected faults: (session time, wall seconds)
+        self._frame_stalls = sorted(frame_stalls)  # injected faults: (session time, wall seconds)
         self.frame_watch = FrameWatch(self)
-        self.frames_out = FramesOut(self)         # its Avoidance says whether the patient looks away now
+        self.frames_out = FramesOut(self)  # its Avoidance says whether the patient looks away now
         # the scheduler's stages, in order: what one control step does
         self.stages: list[Callable[[float], None]] = [
             *([PatientStage(self, suds_delay_s).update] if patient is not None else []),
-            self._sensors, self._apply_commands, self._tick, self._faults, self._publish_and_draw,
-            self.frames_out.update, self.frame_watch.update, self._pace, self._report]
+            self._sensors,
+            self._apply_commands,
+            self._tick,
+            self._faults,
+            self._publish_and_draw,
+            self.frames_out.update,
+            self.frame_watch.update,
+            self._pace,
+            self._report,
+        ]
         self.share.set_clock(clock.start, clock.speed)
         self._publish()
 
@@ -174,20 +194,25 @@ class SessionRunner:
     def _faults(self, t: float) -> None:
         while self._frame_stalls and t >= self._frame_stalls[0][0]:
             _, seconds = self._frame_stalls.pop(0)
-            self.events.log("session", "fault", f"injected: the frame thread blocks for {seconds:g} s holding its GIL",
-                            what="stall", seconds=seconds)
+            self.events.log(
+                "session",
+                "fault",
+                f"injected: the frame thread blocks for {seconds:g} s holding its GIL",
+                what="stall",
+                seconds=seconds,
+            )
             self.frames.stall(seconds)
 
     def _publish_and_draw(self, t: float) -> None:
         self._publish()
-        self.frames.step()                        # inline frames draw here; a renderer process draws on its own
+        self.frames.step()  # inline frames draw here; a renderer process draws on its own
         self.shown = self.share.report()
 
     def _apply_commands(self, t: float) -> None:
         early, self._early = self._early, []
         for c in early:
             self._apply(c)
-        for message in self.frames.messages():        # keys pressed in the renderer's window
+        for message in self.frames.messages():  # keys pressed in the renderer's window
             if message[0] == "command":
                 self._apply(Command(message[1], message[2], message[3]))
             elif message[0] == "quit":
@@ -212,7 +237,7 @@ class SessionRunner:
 
     def _apply(self, c: Command) -> None:
         self.core.command(c.name, c.args, c.origin, request=c.request)
-        self._publish()                               # a stop reaches the frame thread now, not at the step's end
+        self._publish()  # a stop reaches the frame thread now, not at the step's end
 
     def _publish(self) -> None:
         core = self.core
@@ -225,28 +250,29 @@ class SessionRunner:
         gap_s, self._last_t = t - self._last_t, t
         said = self.pace.frame(gap_s)
         if said:
-            self.events.log("scene", "pace", said, behind=self.pace.behind, frame_gap_s=round(gap_s, 3),
-                            speed=self.clock.speed)
+            self.events.log(
+                "scene", "pace", said, behind=self.pace.behind, frame_gap_s=round(gap_s, 3), speed=self.clock.speed
+            )
             if self.pace.behind:
                 self.core.alert("pace", said)
 
     def _report(self, t: float) -> None:
         """The terminal (alerts, and the status 4 times a second) and the observers (the console)."""
         try:
-            for a in self.core.alerts[self._alerts_seen:]:
+            for a in self.core.alerts[self._alerts_seen :]:
                 if self.status is not None:
                     self.status.say(f"ALERT {a['kind']}: {a['text']}")
             self._alerts_seen = len(self.core.alerts)
             if self.status is not None and time.perf_counter() >= self._next_status:
                 self.status.update(self.core.snapshot(), self.features, self.shown.intensity)
                 self._next_status = time.perf_counter() + 0.25
-        except Exception as exc:                      # noqa: BLE001 — a broken terminal (a closed
-            self.status = None                        # pipe) must not end the session
+        except Exception as exc:  # noqa: BLE001 — a broken terminal (a closed
+            self.status = None  # pipe) must not end the session
             self.core.alert("terminal", f"status display stopped: {exc}")
         for observe in list(self.observers):
             try:
                 observe(self)
-            except Exception as exc:                  # noqa: BLE001 — e.g. the console: the session goes on
+            except Exception as exc:  # noqa: BLE001 — e.g. the console: the session goes on
                 self.observers.remove(observe)
                 self.core.alert("console", f"{getattr(observe, '__qualname__', observe)} stopped: {exc}")
 
@@ -261,7 +287,7 @@ class SessionRunner:
         start = lsl.local_clock()
         self.clock.start = start
         self.share.set_clock(start, self.clock.speed)
-        self._last_beat = time.monotonic()            # set-up's seconds are not a silent control loop
+        self._last_beat = time.monotonic()  # set-up's seconds are not a silent control loop
         self.share.control_beat()
         if self.publisher is not None:
             self.publisher.start = start
@@ -304,7 +330,7 @@ class SessionRunner:
             self.core.alert("control", why)
             self._publish()
             self.events.log("session", "control_error", why)
-        except Exception:                             # noqa: BLE001 — the original error is what matters
+        except Exception:  # noqa: BLE001 — the original error is what matters
             pass
         print(f"vrex: {why}", file=sys.stderr, flush=True)
 
@@ -321,7 +347,15 @@ class SessionRunner:
 
 def feature_values(f: Features) -> dict[str, float]:
     """A tick's features as the ``vrex-features`` stream's channels."""
-    q = lambda k: f.quality[k].index if k in f.quality else math.nan   # noqa: E731
-    return {"hr_bpm": f.hr_bpm, "rmssd_ms": f.rmssd_ms, "eda_tonic_us": f.eda_tonic_us, "scr_per_min": f.scr_per_min,
-            "resp_bpm": f.resp_rate_bpm, "ecg_quality": q("ecg"), "ppg_quality": q("ppg"), "eda_quality": q("eda"),
-            "resp_quality": q("resp")}
+    q = lambda k: f.quality[k].index if k in f.quality else math.nan  # noqa: E731
+    return {
+        "hr_bpm": f.hr_bpm,
+        "rmssd_ms": f.rmssd_ms,
+        "eda_tonic_us": f.eda_tonic_us,
+        "scr_per_min": f.scr_per_min,
+        "resp_bpm": f.resp_rate_bpm,
+        "ecg_quality": q("ecg"),
+        "ppg_quality": q("ppg"),
+        "eda_quality": q("eda"),
+        "resp_quality": q("resp"),
+    }

@@ -32,17 +32,18 @@ class SharedBlock:
     def create(cls: type[Block]) -> Block:
         """A new block, zeroed, shared under a fresh name (``name``)."""
         shm = shared_memory.SharedMemory(create=True, size=cls.BYTES)
-        shm.buf[:cls.BYTES] = bytes(cls.BYTES)
+        shm.buf[: cls.BYTES] = bytes(cls.BYTES)
         return cls(shm.buf, shm)
 
     @classmethod
     def attach(cls: type[Block], name: str) -> Block:
         """The block ``name`` made by another process, which owns it (and unlinks it)."""
         from multiprocessing import resource_tracker
+
         shm = shared_memory.SharedMemory(name=name)
         # Python 3.11 registers every attachment with this process's resource tracker, which
         # would unlink the owner's block when this process ends: the owner unlinks it.
-        resource_tracker.unregister(shm._name, "shared_memory")   # noqa: SLF001 — the name the tracker got
+        resource_tracker.unregister(shm._name, "shared_memory")  # noqa: SLF001 — the name the tracker got
         return cls(shm.buf, shm)
 
     @property
@@ -53,7 +54,7 @@ class SharedBlock:
         if self._shm is None:
             return
         shm, self._shm = self._shm, None
-        self._drop_views()                         # the buffer cannot close while views exist
+        self._drop_views()  # the buffer cannot close while views exist
         shm.close()
         if unlink:
             try:

@@ -24,10 +24,10 @@ from adaptation.types import level_of
 from engine.session.core import Phase
 from engine.session.frameshare import age
 
-LOOK_AWAY_DEG = 30.0          # head turned further than this from the gaze target (3-D): looking away
-LOOK_BACK_DEG = 25.0          # ... and back under this: a head hovering near 30° logs no flurry of events
-STALL_S = 0.5                 # no frame for this long (wall): a stall (architecture.md)
-CONTROL_STALL_S = 1.0         # the control loop silent this long (wall): the watchdog thread alerts
+LOOK_AWAY_DEG = 30.0  # head turned further than this from the gaze target (3-D): looking away
+LOOK_BACK_DEG = 25.0  # ... and back under this: a head hovering near 30° logs no flurry of events
+STALL_S = 0.5  # no frame for this long (wall): a stall (architecture.md)
+CONTROL_STALL_S = 1.0  # the control loop silent this long (wall): the watchdog thread alerts
 
 
 class Avoidance:
@@ -46,9 +46,14 @@ class Avoidance:
         away = angle_deg > LOOK_AWAY_DEG if not self.away else angle_deg >= LOOK_BACK_DEG
         if away != self.away and (self.r.core.phase is Phase.EXPOSURE or not away):
             self.away = away
-            self.r.events.log("patient", "looked_away" if away else "looked_back",
-                              "looked away from the feared scene" if away else "looked back",
-                              looking_away=away, angle_deg=round(float(angle_deg), 1), frame_t=round(t, 4))
+            self.r.events.log(
+                "patient",
+                "looked_away" if away else "looked_back",
+                "looked away from the feared scene" if away else "looked back",
+                looking_away=away,
+                angle_deg=round(float(angle_deg), 1),
+                frame_t=round(t, 4),
+            )
 
 
 class PatientStage:
@@ -64,18 +69,24 @@ class PatientStage:
         r.publisher.step()
         if core.prompt_since is not None and t - core.prompt_since >= self.suds_delay_s:
             core.suds_answer(patient.answer_suds(), "patient")
-        if t >= self._next_truth:               # the simulated person's inner state, for replay and tests
+        if t >= self._next_truth:  # the simulated person's inner state, for replay and tests
             self._next_truth = t + 10.0
             m = patient.model
-            r.events.log("patient", "simulated", "", arousal=round(patient.arousal, 4),
-                         habituation=round(float(m.H[0]), 4), sensitisation=round(float(m.S[0]), 4),
-                         true_hr_bpm=round(patient.true_physiology()["hr_bpm"], 2))
-        r.share.publish_head(patient.head_pose(t))   # drawn by the renderer; the stream sends what it drew
+            r.events.log(
+                "patient",
+                "simulated",
+                "",
+                arousal=round(patient.arousal, 4),
+                habituation=round(float(m.H[0]), 4),
+                sensitisation=round(float(m.S[0]), 4),
+                true_hr_bpm=round(patient.true_physiology()["hr_bpm"], 2),
+            )
+        r.share.publish_head(patient.head_pose(t))  # drawn by the renderer; the stream sends what it drew
         if patient.escaped and not self._escape_handled and core.phase is Phase.EXPOSURE:
             self._escape_handled = True
             r.events.log("patient", "escape", "the simulated patient panicked and pressed stop")
             core.command("patient_stop", {}, "patient")
-            core.command("end", {}, "session")     # no therapist to resume in a demo: recovery
+            core.command("end", {}, "session")  # no therapist to resume in a demo: recovery
 
 
 class FramesOut:
@@ -94,7 +105,7 @@ class FramesOut:
         target, start = r.core.target, r.clock.start
         for stamp, ms, shown, _veil, _overhead, clock_start, pose_stamp, *head, gaze_off in rows:
             if clock_start != start:
-                continue                              # drawn during set-up, on the clock before the session's
+                continue  # drawn during set-up, on the clock before the session's
             r.frame_ms.append(float(ms))
             r.outlets.frame(float(ms), float(stamp))
             r.outlets.intensity(float(shown), target, float(stamp))
@@ -110,8 +121,16 @@ class FramesOut:
         core, outlets = self.r.core, self.r.outlets
         if core.target != self._announced_target:
             source, reason = core.last_change
-            outlets.marker({"kind": "change", "target": round(core.target, 4),
-                            "from": round(self._announced_target, 4), "cause": source, "reason": reason}, stamp)
+            outlets.marker(
+                {
+                    "kind": "change",
+                    "target": round(core.target, 4),
+                    "from": round(self._announced_target, 4),
+                    "cause": source,
+                    "reason": reason,
+                },
+                stamp,
+            )
             self._announced_target = core.target
         level = level_of(shown, core.plan.levels)
         if level == self._shown_level:
@@ -119,8 +138,9 @@ class FramesOut:
         self._shown_level = level
         name = core.plan.names[level]
         outlets.marker({"kind": "shown", "intensity": round(shown, 4), "level": level, "level_name": name}, stamp)
-        self.r.events.log("scene", "shown", f"level {level + 1} '{name}' shown", intensity=shown,
-                          level=level, level_name=name)
+        self.r.events.log(
+            "scene", "shown", f"level {level + 1} '{name}' shown", intensity=shown, level=level, level_name=name
+        )
 
 
 class FrameWatch:
@@ -130,29 +150,32 @@ class FrameWatch:
 
     def __init__(self, runner: Any):
         self.r = runner
-        self.stalls: list[dict] = []              # {start, end, length_s} in session seconds
+        self.stalls: list[dict] = []  # {start, end, length_s} in session seconds
         self._since: float | None = None
         self._exit_told = False
 
     def update(self, t: float) -> None:
         r = self.r
         if not self._exit_told and not getattr(r.frames, "alive", True):
-            self._exit_told = True                    # a renderer that died: a stall that will not end
+            self._exit_told = True  # a renderer that died: a stall that will not end
             code = getattr(r.frames, "exitcode", None)
-            why = (f"the renderer process exited (code {code}): the patient sees no new frames; raises are held. "
-                   "End the session, or stop and check the display")
+            why = (
+                f"the renderer process exited (code {code}): the patient sees no new frames; raises are held. "
+                "End the session, or stop and check the display"
+            )
             r.events.log("session", "renderer_exit", why, exit_code=code)
             r.core.alert("renderer", why)
         if r.shown.beat <= 0.0:
-            return                                    # no frame yet: the renderer is still starting
+            return  # no frame yet: the renderer is still starting
         waited = age(r.shown.beat)
         if self._since is None and waited > STALL_S:
             self._since = t - waited * r.clock.speed
             r.core.stalled = True
-            why = (f"no frame for {waited:.1f} s: the picture is frozen; raises are held, stop still works "
-                   "(its calm state is the first frame drawn)")
-            r.events.log("session", "stall", why, state="start", start=round(self._since, 3),
-                         waited_s=round(waited, 3))
+            why = (
+                f"no frame for {waited:.1f} s: the picture is frozen; raises are held, stop still works "
+                "(its calm state is the first frame drawn)"
+            )
+            r.events.log("session", "stall", why, state="start", start=round(self._since, 3), waited_s=round(waited, 3))
             r.core.alert("stall", why)
         elif self._since is not None and waited <= STALL_S:
             end = t - waited * r.clock.speed
@@ -192,7 +215,7 @@ class ControlWatch:
     def _log(self, why: str, **fields: Any) -> None:
         try:
             self.runner.events.log("session", "control_stall", why, **fields)
-        except Exception:                             # noqa: BLE001 — a closed log at the end: nothing to say
+        except Exception:  # noqa: BLE001 — a closed log at the end: nothing to say
             pass
 
     def stop(self) -> None:

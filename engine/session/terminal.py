@@ -23,8 +23,12 @@ def _num(v: float, fmt: str, unit: str) -> str:
 def progress(core: CoreSnapshot) -> float:
     p = core.plan
     total = p.baseline_s + p.exposure_s + p.recovery_s
-    done = {Phase.BASELINE: 0.0, Phase.EXPOSURE: p.baseline_s, Phase.RECOVERY: p.baseline_s + p.exposure_s,
-            Phase.DONE: total}[core.phase]
+    done = {
+        Phase.BASELINE: 0.0,
+        Phase.EXPOSURE: p.baseline_s,
+        Phase.RECOVERY: p.baseline_s + p.exposure_s,
+        Phase.DONE: total,
+    }[core.phase]
     if core.phase is not Phase.DONE:
         done += core.time - core.phase_start
     return min(max(done / total, 0.0), 1.0)
@@ -42,10 +46,12 @@ def lines(core: CoreSnapshot, features: Features | None, shown: float) -> list[s
     d = core.last_decision
     reason = (d.reason if d else "no decision yet")[:110]
     hold = f"  [{core.therapist.value}]" if core.therapist.value != "none" else ""
-    return [f"[{bar}] {frac:4.0%}  {minutes:02d}:{seconds:02d}  {core.phase.value:9} {core.mode.value}{hold}",
-            f"level {core.level + 1}/{len(core.plan.levels)} '{core.level_name}'  intensity {shown:.2f} → {core.target:.2f}"
-            f"   HR {hr}{rel_text}   EDA {eda}   SUDS {_num(core.suds, '.0f', '')}".rstrip(),
-            f"decision: {reason}"]
+    return [
+        f"[{bar}] {frac:4.0%}  {minutes:02d}:{seconds:02d}  {core.phase.value:9} {core.mode.value}{hold}",
+        f"level {core.level + 1}/{len(core.plan.levels)} '{core.level_name}'  intensity {shown:.2f} → {core.target:.2f}"
+        f"   HR {hr}{rel_text}   EDA {eda}   SUDS {_num(core.suds, '.0f', '')}".rstrip(),
+        f"decision: {reason}",
+    ]
 
 
 class StatusDisplay:
@@ -108,18 +114,18 @@ class StatusDisplay:
                 if status is not None:
                     self._write_status(status)
                 self.stream.flush()
-            except BaseException as exc:            # noqa: BLE001 — told to the runner at its next call
+            except BaseException as exc:  # noqa: BLE001 — told to the runner at its next call
                 self.error = exc
                 self._idle.set()
                 return
             self._idle.set()
-            if self._wake.is_set():                 # more came meanwhile: not idle after all
+            if self._wake.is_set():  # more came meanwhile: not idle after all
                 self._idle.clear()
 
     def _write_status(self, text: list[str]) -> None:
         if self.live:
             if self._shown:
-                self.stream.write(f"\x1b[{self._shown}F")        # back up: update in place
+                self.stream.write(f"\x1b[{self._shown}F")  # back up: update in place
             self.stream.write("".join(f"\x1b[2K{line}\n" for line in text))
             self._shown = len(text)
         else:

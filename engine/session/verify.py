@@ -26,10 +26,11 @@ log = logging.getLogger(__name__)
 @dataclass
 class Verdict:
     """What ``verify_events`` found: ``ok`` (exit 0) or not, one line for the user, and notes."""
+
     ok: bool
     message: str
     notes: list[str] = field(default_factory=list)
-    line: int | None = None              # the first line found altered, removed or inserted
+    line: int | None = None  # the first line found altered, removed or inserted
 
 
 def _prev_of(raw: bytes) -> str | None:
@@ -61,13 +62,13 @@ def _explain_break(lines: list[bytes], links: list[str], m: int) -> tuple[int, s
     """Line ``m`` (1-based) has a ``prev`` that is not the link to line m-1: say what most
     likely happened, by the line number a person should look at."""
     prev = _prev_of(lines[m - 1])
-    link_before = links[m - 2] if m > 1 else GENESIS            # the link line m should hold
+    link_before = links[m - 2] if m > 1 else GENESIS  # the link line m should hold
     if m < len(lines) and _prev_of(lines[m]) == link_before:
         return m, f"line {m} inserted (line {m + 1}'s prev points at line {m - 1}, before it)"
-    earlier = ([GENESIS] + links[:m - 2]) if m > 1 else []   # earlier[j]: the link to line j
+    earlier = ([GENESIS] + links[: m - 2]) if m > 1 else []  # earlier[j]: the link to line j
     if prev in earlier:
-        j = earlier.index(prev)                       # line m follows line j: j+1..m-1 are extra
-        if j < m - 2 and m == len(lines):             # a last line copied from further up
+        j = earlier.index(prev)  # line m follows line j: j+1..m-1 are extra
+        if j < m - 2 and m == len(lines):  # a last line copied from further up
             return m, f"line {m} inserted (its prev points at line {j}, not at line {m - 1})"
         what = f"line {j + 1}" if j + 1 == m - 1 else f"lines {j + 1} to {m - 1}"
         return j + 1, f"{what} inserted (line {m}'s prev points at line {j}, before it)"
@@ -78,8 +79,10 @@ def _explain_break(lines: list[bytes], links: list[str], m: int) -> tuple[int, s
         return 1, "line 1 does not start the chain: lines were removed from the start"
     before, after = _seq_of(lines[m - 2]), _seq_of(lines[m - 1])
     if before is not None and after is not None and after > before + 1:
-        return m, (f"line(s) removed before line {m} (seq {before} is followed by {after}, "
-                   f"and line {m}'s prev matches no line before it)")
+        return m, (
+            f"line(s) removed before line {m} (seq {before} is followed by {after}, "
+            f"and line {m}'s prev matches no line before it)"
+        )
     return m - 1, f"line {m - 1} altered: its hash no longer matches line {m}'s prev"
 
 
@@ -87,7 +90,7 @@ def verify_events(path: str | Path, head: dict | None = None) -> Verdict:
     """Check ``path``'s chain; ``head``: session.json's ``events_chain``, if it has one."""
     path = Path(path)
     data = path.read_bytes()
-    lines = data.split(b"\n")                 # not splitlines(): U+2028 may sit in a string
+    lines = data.split(b"\n")  # not splitlines(): U+2028 may sit in a string
     cut = not data.endswith(b"\n")
     if not cut:
         lines.pop()
@@ -97,24 +100,30 @@ def verify_events(path: str | Path, head: dict | None = None) -> Verdict:
     links = [line_hash(raw) for raw in lines]
     first = next((i for i, raw in enumerate(lines) if _prev_of(raw) is not None), None)
     if first is None:
-        return Verdict(True, f"not chained (recorded before vrex wrote a hash chain into "
-                             f"events.jsonl): {len(lines)} lines, nothing to check",
-                       ["an old log: edits to it cannot be detected"])
+        return Verdict(
+            True,
+            f"not chained (recorded before vrex wrote a hash chain into "
+            f"events.jsonl): {len(lines)} lines, nothing to check",
+            ["an old log: edits to it cannot be detected"],
+        )
     if first:
         notes.append(f"lines 1 to {first} were written before the chain started (not checked)")
     for i in range(first, len(lines)):
         m, raw = i + 1, lines[i]
         prev = _prev_of(raw)
         if prev is None:
-            if _is_object(raw):               # vrex writes prev on every chained line
-                return Verdict(False, f"{path}:{m}: line {m} inserted: it has no prev, and "
-                                      f"every line vrex writes after line {first + 1} has one",
-                               notes, m)
+            if _is_object(raw):  # vrex writes prev on every chained line
+                return Verdict(
+                    False,
+                    f"{path}:{m}: line {m} inserted: it has no prev, and "
+                    f"every line vrex writes after line {first + 1} has one",
+                    notes,
+                    m,
+                )
             if cut and m == len(lines):
                 notes.append(f"line {m}: the last line was cut short (a crash); not an event")
             else:
-                notes.append(f"line {m}: not an event (a line cut short by a crash); the next "
-                             f"line's prev checks it")
+                notes.append(f"line {m}: not an event (a line cut short by a crash); the next line's prev checks it")
             continue
         expected = links[i - 1] if i else GENESIS
         if prev != expected:
@@ -126,24 +135,27 @@ def verify_events(path: str | Path, head: dict | None = None) -> Verdict:
         if broken is not None:
             return Verdict(False, broken[1], notes, broken[0])
     else:
-        notes.append("session.json has no events_chain (the session did not end normally): "
-                     "lines removed from the end, or the last line altered, cannot be detected")
+        notes.append(
+            "session.json has no events_chain (the session did not end normally): "
+            "lines removed from the end, or the last line altered, cannot be detected"
+        )
     return Verdict(True, f"ok: {events} events, chain intact", notes)
 
 
-def _check_head(path: Path, lines: list[bytes], links: list[str],
-                head: dict) -> tuple[int, str] | None:
+def _check_head(path: Path, lines: list[bytes], links: list[str], head: dict) -> tuple[int, str] | None:
     """Compare the end of the file with session.json's ``events_chain``."""
     count, last = head.get("lines"), head.get("last")
     if not isinstance(count, int) or not isinstance(last, str):
         return 0, f"{path}: session.json's events_chain is damaged ({head!r})"
     if len(lines) < count:
-        return len(lines) + 1, (f"{path}:{len(lines) + 1}: {count - len(lines)} line(s) removed "
-                                f"from the end (session.json says {count} lines)")
+        return len(lines) + 1, (
+            f"{path}:{len(lines) + 1}: {count - len(lines)} line(s) removed "
+            f"from the end (session.json says {count} lines)"
+        )
     if count and links[count - 1] != last:
-        return count, (f"{path}:{count}: line {count} altered: it no longer matches the last "
-                       f"line recorded in session.json")
+        return count, (
+            f"{path}:{count}: line {count} altered: it no longer matches the last line recorded in session.json"
+        )
     if len(lines) > count:
-        return count + 1, (f"{path}:{count + 1}: line(s) {count + 1} to {len(lines)} added after "
-                           f"the session ended")
+        return count + 1, (f"{path}:{count + 1}: line(s) {count + 1} to {len(lines)} added after the session ended")
     return None

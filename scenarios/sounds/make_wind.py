@@ -1,6 +1,6 @@
 """Regenerate wind.wav: seeded, low-passed noise with slow gusts that loops seamlessly.
 
-    python scenarios/sounds/make_wind.py
+python scenarios/sounds/make_wind.py
 """
 
 import wave

@@ -22,11 +22,25 @@ def problems(text: str) -> list[str]:
 
 
 def test_plain_values_resolve_as_safeloader_does():
-    doc = parse("a: 1\nb: 2.5\nc: yes\nd: ~\ne: 0x10\nf: 1_000\ng: text\nh: [1, two]\n"
-                "i: {j: false}\nk: .inf\nl: 2020-01-01\nm: 1e-3\nn: '7'\n")
-    assert doc.data == {"a": 1, "b": 2.5, "c": True, "d": None, "e": 16, "f": 1000, "g": "text",
-                        "h": [1, "two"], "i": {"j": False}, "k": math.inf, "l": "2020-01-01",
-                        "m": "1e-3", "n": "7"}
+    doc = parse(
+        "a: 1\nb: 2.5\nc: yes\nd: ~\ne: 0x10\nf: 1_000\ng: text\nh: [1, two]\n"
+        "i: {j: false}\nk: .inf\nl: 2020-01-01\nm: 1e-3\nn: '7'\n"
+    )
+    assert doc.data == {
+        "a": 1,
+        "b": 2.5,
+        "c": True,
+        "d": None,
+        "e": 16,
+        "f": 1000,
+        "g": "text",
+        "h": [1, "two"],
+        "i": {"j": False},
+        "k": math.inf,
+        "l": "2020-01-01",
+        "m": "1e-3",
+        "n": "7",
+    }
     assert type(doc.data["a"]) is int and type(doc.data["c"]) is bool
 
 
@@ -48,9 +62,9 @@ def test_where_gives_1_based_positions_of_values_and_keys():
 def test_alias_values_are_placed_where_the_alias_is_written():
     doc = parse("a: &x [1, 2]\nb: *x\n")
     assert doc.data == {"a": [1, 2], "b": [1, 2]}
-    assert doc.data["a"] is not doc.data["b"]          # plain data: no shared lists
+    assert doc.data["a"] is not doc.data["b"]  # plain data: no shared lists
     assert doc.where(("b",)) == (2, 4)
-    assert doc.where(("b", 1)) == (1, 11)              # inside: where the anchor wrote it
+    assert doc.where(("b", 1)) == (1, 11)  # inside: where the anchor wrote it
 
 
 def test_utf8_bom_and_unicode_are_read(tmp_path):
@@ -59,38 +73,45 @@ def test_utf8_bom_and_unicode_are_read(tmp_path):
     assert load(path).data == {"unit": "µS"}
 
 
-@pytest.mark.parametrize("text, where, message", [
-    ("a: 1\nb: 2\na: 3\n", "3:1", "duplicate key 'a' (first written at line 1)"),
-    ("a: !!python/object/apply:os.system ['true']\n", "1:4",
-     "YAML tag '!!python/object/apply:os.system' is not allowed"),
-    ("a: !!binary aGk=\n", "1:4", "YAML tag '!!binary' is not allowed"),
-    ("a: !!set {x}\n", "1:4", "YAML tag '!!set' is not allowed"),
-    ("a: !local 1\n", "1:4", "YAML tag '!local' is not allowed"),
-    ("b: &m {x: 1}\na:\n  <<: *m\n", "3:3", "merge keys ('<<') are not supported"),
-    ("? [1, 2]\n: x\n", "1:3", "only plain text may be a key"),
-    ("a: !!int abc\n", "1:4", "'abc' is not a valid int"),
-    ("a: " + "9" * 5000 + "\n", "1:4", "a 5,000-character value is not a valid int"),
-    ("a: &a [1, *a]\n", "1:11", "alias refers to a value that contains it"),
-    ("a: *nowhere\n", "1:4", "YAML syntax error: found undefined alias 'nowhere'"),
-    ("a: [1, 2\n", "2:1", "YAML syntax error"),
-    ("a: 1\n---\nb: 2\n", "2:1", "a second YAML document ('---') in one file"),
-    ("", "1:1", "file is empty"),
-    ("# only a comment\n", "1:1", "file is empty"),
-    ("a: 1\nb: \x07\n", "2:4", "character U+0007 is not allowed in YAML"),
-    ("a: " + "[" * 70 + "]" * 70 + "\n", "1:", "values nested more than 64 deep"),
-    ("a: " + "[" * 5000 + "]" * 5000 + "\n", "1:1", "values nested far more than 64 deep"),
-])
+@pytest.mark.parametrize(
+    "text, where, message",
+    [
+        ("a: 1\nb: 2\na: 3\n", "3:1", "duplicate key 'a' (first written at line 1)"),
+        (
+            "a: !!python/object/apply:os.system ['true']\n",
+            "1:4",
+            "YAML tag '!!python/object/apply:os.system' is not allowed",
+        ),
+        ("a: !!binary aGk=\n", "1:4", "YAML tag '!!binary' is not allowed"),
+        ("a: !!set {x}\n", "1:4", "YAML tag '!!set' is not allowed"),
+        ("a: !local 1\n", "1:4", "YAML tag '!local' is not allowed"),
+        ("b: &m {x: 1}\na:\n  <<: *m\n", "3:3", "merge keys ('<<') are not supported"),
+        ("? [1, 2]\n: x\n", "1:3", "only plain text may be a key"),
+        ("a: !!int abc\n", "1:4", "'abc' is not a valid int"),
+        ("a: " + "9" * 5000 + "\n", "1:4", "a 5,000-character value is not a valid int"),
+        ("a: &a [1, *a]\n", "1:11", "alias refers to a value that contains it"),
+        ("a: *nowhere\n", "1:4", "YAML syntax error: found undefined alias 'nowhere'"),
+        ("a: [1, 2\n", "2:1", "YAML syntax error"),
+        ("a: 1\n---\nb: 2\n", "2:1", "a second YAML document ('---') in one file"),
+        ("", "1:1", "file is empty"),
+        ("# only a comment\n", "1:1", "file is empty"),
+        ("a: 1\nb: \x07\n", "2:4", "character U+0007 is not allowed in YAML"),
+        ("a: " + "[" * 70 + "]" * 70 + "\n", "1:", "values nested more than 64 deep"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "1:1", "values nested far more than 64 deep"),
+    ],
+)
 def test_refused(text, where, message):
     found = problems(text)
     assert any(p.startswith(f"t.yaml:{where}") and message in p for p in found), found
-    assert all(" — " in p for p in found), found        # every problem says what to do
+    assert all(" — " in p for p in found), found  # every problem says what to do
 
 
 def test_a_tag_is_never_executed(tmp_path):
     target = tmp_path / "pwned"
     path = tmp_path / "evil.yaml"
-    path.write_text(f"a: !!python/object/apply:os.system ['touch {target}']\n"
-                    f"b: !!python/object/new:pathlib.Path ['{target}']\n")
+    path.write_text(
+        f"a: !!python/object/apply:os.system ['touch {target}']\nb: !!python/object/new:pathlib.Path ['{target}']\n"
+    )
     with pytest.raises(ConfigError):
         load(path)
     assert not target.exists()
@@ -102,7 +123,7 @@ def test_alias_bomb_stops_at_the_node_budget():
         lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
     found = problems("\n".join(lines) + "\n")
     assert len(found) == 1 and f"more than {config.MAX_NODES:,} values" in found[0]
-    assert found[0].startswith("t.yaml:6:8:")            # the first '*e' of line 6
+    assert found[0].startswith("t.yaml:6:8:")  # the first '*e' of line 6
 
 
 def test_file_errors(tmp_path):
@@ -121,7 +142,7 @@ def test_a_fifo_is_refused_without_reading_it(tmp_path):
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
     with pytest.raises(ConfigError, match="not a regular file"):
-        load(fifo)                                      # would block forever if opened
+        load(fifo)  # would block forever if opened
 
 
 def test_non_utf8_names_line_and_column_in_characters(tmp_path):
@@ -168,30 +189,47 @@ def test_check_keys_reports_unknown_with_did_you_mean_and_missing():
     assert doc.problems == ["f.yaml:1:4: x: expected a mapping, got a list — write a mapping here"]
 
 
-@pytest.mark.parametrize("value, kind, options, message", [
-    ("abc", "number", {}, "expected a number, got 'abc'"),
-    (True, "number", {}, "expected a number, got true (a boolean)"),
-    (None, "number", {}, "expected a number, got nothing"),
-    (1.5, "integer", {}, "expected a whole number, got 1.5"),
-    (math.nan, "number", {}, "expected a finite number, got nan"),
-    ("1e-3", "number", {}, "YAML 1.1 needs a dot before the exponent"),
-    ("72", "number", {}, "'72' (text: drop the quotes)"),
-    (3, ("string", "null"), {}, "expected text or nothing (null), got 3"),
-    (0, "number", {"low": 0, "low_open": True}, "0 is not > 0"),
-    (2, "number", {"low": 0, "high": 1}, "2 is not in [0, 1]"),
-    (1, "number", {"high": 1, "high_open": True}, "1 is not < 1"),
-    ("ppo2", "string", {"choices": ["ppo", "sac"]}, "unknown value 'ppo2' (did you mean 'ppo'?) — one of: ppo, sac"),
-])
+@pytest.mark.parametrize(
+    "value, kind, options, message",
+    [
+        ("abc", "number", {}, "expected a number, got 'abc'"),
+        (True, "number", {}, "expected a number, got true (a boolean)"),
+        (None, "number", {}, "expected a number, got nothing"),
+        (1.5, "integer", {}, "expected a whole number, got 1.5"),
+        (math.nan, "number", {}, "expected a finite number, got nan"),
+        ("1e-3", "number", {}, "YAML 1.1 needs a dot before the exponent"),
+        ("72", "number", {}, "'72' (text: drop the quotes)"),
+        (3, ("string", "null"), {}, "expected text or nothing (null), got 3"),
+        (0, "number", {"low": 0, "low_open": True}, "0 is not > 0"),
+        (2, "number", {"low": 0, "high": 1}, "2 is not in [0, 1]"),
+        (1, "number", {"high": 1, "high_open": True}, "1 is not < 1"),
+        (
+            "ppo2",
+            "string",
+            {"choices": ["ppo", "sac"]},
+            "unknown value 'ppo2' (did you mean 'ppo'?) — one of: ppo, sac",
+        ),
+    ],
+)
 def test_expect_says_what_was_expected_and_what_came(value, kind, options, message):
     doc = Doc("f.yaml", {"v": value})
     assert not doc.expect(("v",), value, kind, **options)
     assert len(doc.problems) == 1 and message in doc.problems[0], doc.problems
 
 
-@pytest.mark.parametrize("value, kind, options", [
-    (1, "number", {"low": 1}), (1.0, "number", {"high": 1}), (3, "integer", {}), (None, ("string", "null"), {}),
-    ("ppo", "string", {"choices": ["ppo"]}), (False, "boolean", {}), ([], "list", {}), ({}, "mapping", {}),
-])
+@pytest.mark.parametrize(
+    "value, kind, options",
+    [
+        (1, "number", {"low": 1}),
+        (1.0, "number", {"high": 1}),
+        (3, "integer", {}),
+        (None, ("string", "null"), {}),
+        ("ppo", "string", {"choices": ["ppo"]}),
+        (False, "boolean", {}),
+        ([], "list", {}),
+        ({}, "mapping", {}),
+    ],
+)
 def test_expect_accepts(value, kind, options):
     doc = Doc("f.yaml")
     assert doc.expect(("v",), value, kind, **options)
@@ -218,5 +256,7 @@ def test_module_docstring_example_runs():
     data = doc.data
     if doc.check_keys((), data, allowed={"format", "name", "n_steps"}, required={"format"}):
         doc.expect(("n_steps",), data.get("n_steps", 1), "integer", low=1)
-    assert doc.problems == ["c.yaml:2:10: n_steps: 0 is not ≥ 1 — a number ≥ 1",
-                            "c.yaml:3:1: extra: unknown key 'extra' — allowed here: format, n_steps, name"]
+    assert doc.problems == [
+        "c.yaml:2:10: n_steps: 0 is not ≥ 1 — a number ≥ 1",
+        "c.yaml:3:1: extra: unknown key 'extra' — allowed here: format, n_steps, name",
+    ]

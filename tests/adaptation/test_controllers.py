@@ -6,8 +6,15 @@ import math
 
 import pytest
 
-from adaptation.controllers import (BALAN_STEPS, RULE_CONTROLLERS, BalanRule, FixedSchedule, SudsGated,
-                                    ThresholdRule, make_controller)
+from adaptation.controllers import (
+    BALAN_STEPS,
+    RULE_CONTROLLERS,
+    BalanRule,
+    FixedSchedule,
+    SudsGated,
+    ThresholdRule,
+    make_controller,
+)
 from adaptation.types import Controller, Decision, Observation
 from sensors.types import Features, Quality
 
@@ -16,8 +23,10 @@ NAN, INF = math.nan, math.inf
 
 
 def feats(hr=NAN, eda=NAN, *, hr_q=1.0, eda_q=1.0, hr_source="ecg", age=0.2, **kw) -> Features:
-    quality = {hr_source or "ecg": Quality(hr_q, "ok" if hr_q >= 0.5 else "flat line"),
-               "eda": Quality(eda_q, "ok" if eda_q >= 0.5 else "clipping")}
+    quality = {
+        hr_source or "ecg": Quality(hr_q, "ok" if hr_q >= 0.5 else "flat line"),
+        "eda": Quality(eda_q, "ok" if eda_q >= 0.5 else "clipping"),
+    }
     kw.setdefault("quality", quality)
     kw.setdefault("age_s", {hr_source or "ecg": age, "eda": age})
     kw.setdefault("relative", {"hr_bpm": hr, "eda_tonic_us": eda})
@@ -25,9 +34,16 @@ def feats(hr=NAN, eda=NAN, *, hr_q=1.0, eda_q=1.0, hr_source="ecg", age=0.2, **k
 
 
 def obs(t, level, tal, *, target=None, features=None, **kw) -> Observation:
-    return Observation(time=t, intensity=LEVELS[level], target=LEVELS[level] if target is None else target,
-                       levels=LEVELS, level=level, time_at_level=tal,
-                       features=features if features is not None else feats(), **kw)
+    return Observation(
+        time=t,
+        intensity=LEVELS[level],
+        target=LEVELS[level] if target is None else target,
+        levels=LEVELS,
+        level=level,
+        time_at_level=tal,
+        features=features if features is not None else feats(),
+        **kw,
+    )
 
 
 def run(ctrl, script):
@@ -35,6 +51,7 @@ def run(ctrl, script):
 
 
 # ---- FixedSchedule -------------------------------------------------------------------
+
 
 def test_fixed_holds_then_steps_up_with_times_in_the_reason():
     c = FixedSchedule()
@@ -49,7 +66,7 @@ def test_fixed_holds_then_steps_up_with_times_in_the_reason():
 def test_fixed_never_steps_down_and_holds_at_the_top():
     c = FixedSchedule(step_every_s=30)
     d = c.decide(obs(40, 2, 40, features=feats(hr=0.9, eda=0.9)))
-    assert d.target == 0.3                             # alarming physiology is not its concern
+    assert d.target == 0.3  # alarming physiology is not its concern
     d = c.decide(obs(60, 10, 60))
     assert d.target == 1.0 and "top" in d.reason
 
@@ -57,7 +74,7 @@ def test_fixed_never_steps_down_and_holds_at_the_top():
 def test_fixed_follows_a_level_set_by_someone_else():
     c = FixedSchedule(step_every_s=30)
     assert c.decide(obs(40, 5, 40)).target == 0.6
-    d = c.decide(obs(41, 2, 1, target=0.2))            # therapist moved it down
+    d = c.decide(obs(41, 2, 1, target=0.2))  # therapist moved it down
     assert d.target == 0.2 and "1 s of 30 s at level 2" in d.reason
     assert c.decide(obs(71, 2, 31, target=0.2)).target == 0.3
 
@@ -76,11 +93,12 @@ def test_fixed_repeated_step_up_during_a_ramp_does_not_compound():
 
 # ---- SudsGated -----------------------------------------------------------------------
 
+
 def test_suds_waits_for_a_rating_at_this_level():
     c = SudsGated()
     d = c.decide(obs(100, 4, 100))
     assert d.target == 0.4 and d.reason.startswith("waiting for a SUDS rating at level 4")
-    d = c.decide(obs(101, 4, 101, suds=60, suds_age=120))   # answered before this level began
+    d = c.decide(obs(101, 4, 101, suds=60, suds_age=120))  # answered before this level began
     assert d.target == 0.4 and "waiting for a SUDS rating at level 4" in d.reason and "60" in d.reason
 
 
@@ -98,8 +116,8 @@ def test_suds_uses_the_sessions_peak_when_it_is_higher():
     a, b = SudsGated(), SudsGated()
     for c in (a, b):
         c.decide(obs(10, 4, 10, suds=65, suds_age=2))
-    assert a.decide(obs(90, 4, 90, suds=36, suds_age=1)).target == 0.4        # 36 > 32.5
-    d = b.decide(obs(90, 4, 90, suds=36, suds_age=1, peak_suds_at_level=80))   # 36 ≤ 40
+    assert a.decide(obs(90, 4, 90, suds=36, suds_age=1)).target == 0.4  # 36 > 32.5
+    d = b.decide(obs(90, 4, 90, suds=36, suds_age=1, peak_suds_at_level=80))  # 36 ≤ 40
     assert d.target == 0.5 and "peak 80" in d.reason
 
 
@@ -127,10 +145,10 @@ def test_suds_never_steps_down_and_gives_up_after_the_classic_limit():
 def test_suds_peak_belongs_to_the_level_overridden_or_reentered():
     c = SudsGated()
     c.decide(obs(10, 4, 10, suds=65, suds_age=2))
-    d = c.decide(obs(80, 3, 5, suds=30, suds_age=2))        # therapist stepped down to 3
-    assert d.target == 0.3 and "peak 30" in d.reason          # 65 was level 4's peak
+    d = c.decide(obs(80, 3, 5, suds=30, suds_age=2))  # therapist stepped down to 3
+    assert d.target == 0.3 and "peak 30" in d.reason  # 65 was level 4's peak
     c.decide(obs(100, 4, 10, suds=65, suds_age=2))
-    d = c.decide(obs(200, 4, 5, suds=30, suds_age=2))         # level 4 again, restarted at 195
+    d = c.decide(obs(200, 4, 5, suds=30, suds_age=2))  # level 4 again, restarted at 195
     assert d.target == 0.4 and "peak 30" in d.reason
 
 
@@ -145,6 +163,7 @@ def test_suds_reset_clears_the_peak():
 
 
 # ---- ThresholdRule -------------------------------------------------------------------
+
 
 def test_threshold_steps_down_on_high_hr_or_eda():
     d = ThresholdRule().decide(obs(100, 4, 30, features=feats(hr=0.24, eda=0.05)))
@@ -182,7 +201,7 @@ def test_threshold_counts_calm_at_this_level_only():
     c = ThresholdRule()
     calm = feats(hr=0.0, eda=0.0)
     c.decide(obs(0, 3, 50, features=calm))
-    d = c.decide(obs(100, 4, 30, features=calm))          # moved to level 4 at t=70
+    d = c.decide(obs(100, 4, 30, features=calm))  # moved to level 4 at t=70
     assert d.target == 0.4 and "calm for 30 s of 1 min at level 4" in d.reason
 
 
@@ -216,12 +235,23 @@ def test_threshold_reset_clears_the_calm_timer():
 
 # ---- BalanRule -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("hr, eda, fear, target", [
-    (-0.10, NAN, 0, 0.6), (0.0, 0.0, 0, 0.6), (0.069, 0.05, 0, 0.6),
-    (0.07, NAN, 1, 0.6), (0.10, 0.15, 1, 0.6),
-    (0.15, NAN, 2, 0.5), (0.05, 0.20, 2, 0.5), (0.249, 0.0, 2, 0.5),
-    (0.25, NAN, 3, 0.4), (0.0, 0.30, 3, 0.4), (NAN, 0.5, 3, 0.4),
-])
+
+@pytest.mark.parametrize(
+    "hr, eda, fear, target",
+    [
+        (-0.10, NAN, 0, 0.6),
+        (0.0, 0.0, 0, 0.6),
+        (0.069, 0.05, 0, 0.6),
+        (0.07, NAN, 1, 0.6),
+        (0.10, 0.15, 1, 0.6),
+        (0.15, NAN, 2, 0.5),
+        (0.05, 0.20, 2, 0.5),
+        (0.249, 0.0, 2, 0.5),
+        (0.25, NAN, 3, 0.4),
+        (0.0, 0.30, 3, 0.4),
+        (NAN, 0.5, 3, 0.4),
+    ],
+)
 def test_balan_mapping(hr, eda, fear, target):
     c = BalanRule()
     assert c.estimate(feats(hr=hr, eda=eda))[0] == fear
@@ -239,7 +269,7 @@ def test_balan_reason_names_each_signal():
 def test_balan_changes_at_most_once_per_interval():
     c = BalanRule()
     assert c.decide(obs(100, 5, 30, features=feats(hr=0.0))).target == 0.6
-    d = c.decide(obs(105, 5, 35, target=0.6, features=feats(hr=0.3)))   # still ramping up
+    d = c.decide(obs(105, 5, 35, target=0.6, features=feats(hr=0.3)))  # still ramping up
     assert d.target == 0.6 and "last change was 5 s ago (one per 20 s)" in d.reason
     assert c.decide(obs(120, 6, 10, features=feats(hr=0.3))).target == 0.6
     assert c.decide(obs(130, 6, 20, features=feats(hr=0.3))).target == 0.5
@@ -250,7 +280,7 @@ def test_balan_reset_and_external_level_change():
     c.decide(obs(100, 5, 30, features=feats(hr=0.0)))
     c.reset()
     assert c.decide(obs(105, 5, 35, features=feats(hr=0.3))).target == 0.4
-    d = BalanRule().decide(obs(100, 2, 3, features=feats(hr=0.0)))       # therapist set level 2
+    d = BalanRule().decide(obs(100, 2, 3, features=feats(hr=0.0)))  # therapist set level 2
     assert d.target == 0.2 and "3 s ago" in d.reason
 
 
@@ -277,8 +307,9 @@ BAD = {
 def test_missing_input_holds_with_a_reason(name, case):
     kw = dict(BAD[case])
     features = kw.pop("features", feats())
-    o = Observation(time=40, intensity=0.4, target=0.4, levels=LEVELS, level=4, time_at_level=40,
-                    features=features, **kw)
+    o = Observation(
+        time=40, intensity=0.4, target=0.4, levels=LEVELS, level=4, time_at_level=40, features=features, **kw
+    )
     d = make_controller(name).decide(o)
     assert isinstance(d, Decision) and d.target == 0.4 and d.reason and d.source == name
     if name == "suds":
@@ -289,13 +320,13 @@ def test_missing_input_holds_with_a_reason(name, case):
 
 @pytest.mark.parametrize("name", sorted(RULE_CONTROLLERS))
 def test_nan_clock_and_target_do_not_crash(name):
-    o = Observation(time=NAN, intensity=NAN, target=NAN, levels=LEVELS, level=3, time_at_level=NAN,
-                    features=feats())
+    o = Observation(time=NAN, intensity=NAN, target=NAN, levels=LEVELS, level=3, time_at_level=NAN, features=feats())
     d = make_controller(name).decide(o)
     assert d.target == 0.3 and d.reason
 
 
 # ---- registry -------------------------------------------------------------------------
+
 
 def test_registry_builds_controllers_that_follow_the_protocol():
     for name, cls in RULE_CONTROLLERS.items():
@@ -307,8 +338,9 @@ def test_registry_builds_controllers_that_follow_the_protocol():
 def test_registry_errors_say_what_was_expected():
     with pytest.raises(ValueError) as e:
         make_controller("sud")
-    assert str(e.value) == ("unknown controller 'sud'; expected one of fixed, suds, threshold, balan "
-                            "(did you mean 'suds'?)")
+    assert str(e.value) == (
+        "unknown controller 'sud'; expected one of fixed, suds, threshold, balan (did you mean 'suds'?)"
+    )
     with pytest.raises(ValueError) as e:
         make_controller("x")
     assert str(e.value) == "unknown controller 'x'; expected one of fixed, suds, threshold, balan"
@@ -321,7 +353,7 @@ def test_registry_errors_say_what_was_expected():
 def test_a_clock_that_goes_back_starts_a_new_session():
     c = SudsGated()
     c.decide(obs(500, 4, 100, suds=65, suds_age=2))
-    d = c.decide(obs(90, 4, 90, suds=30, suds_age=1))      # new session, reset() forgotten
+    d = c.decide(obs(90, 4, 90, suds=30, suds_age=1))  # new session, reset() forgotten
     assert d.target == 0.4 and "peak 30" in d.reason
 
 
@@ -331,9 +363,9 @@ def test_holding_mid_step_finishes_its_own_step_and_settles_lower_otherwise():
     calm = feats(hr=0.0, eda=0.0)
     c.decide(obs(100, 3, 100, features=calm))
     assert c.decide(obs(160, 3, 160, features=calm)).target == 0.4
-    d = c.decide(obs(161, 3, 161, target=0.325, features=feats(hr=0.12, eda=0.0)))   # no longer calm
-    assert d.target == 0.4 and "holding at level 3" in d.reason                        # its step goes on
-    d = ThresholdRule().decide(obs(50, 4, 1, target=0.475, features=feats(hr=0.12)))   # shield stepping down
+    d = c.decide(obs(161, 3, 161, target=0.325, features=feats(hr=0.12, eda=0.0)))  # no longer calm
+    assert d.target == 0.4 and "holding at level 3" in d.reason  # its step goes on
+    d = ThresholdRule().decide(obs(50, 4, 1, target=0.475, features=feats(hr=0.12)))  # shield stepping down
     assert d.target == 0.4
     b = BalanRule()
     assert b.decide(obs(100, 5, 30, features=feats(hr=0.0))).target == 0.6

@@ -28,7 +28,7 @@ def test_sb3_env_checker_passes():
 def test_spaces_match_the_observation_layout():
     env = ExposureEnv()
     assert env.observation_space.shape == (POLICY_SIZE,) == (len(POLICY_FIELDS),)
-    assert POLICY_FIELDS[:len(FIELDS)] == FIELDS
+    assert POLICY_FIELDS[: len(FIELDS)] == FIELDS
     assert env.action_space.n == 3
 
 
@@ -41,6 +41,7 @@ def test_same_seed_same_session_and_another_seed_another_person():
             obs, *_ = env.step(a)
             trace.append(obs)
         return np.array(trace)
+
     assert np.array_equal(run(3), run(3))
     assert not np.array_equal(run(3), run(4))
 
@@ -50,7 +51,7 @@ def test_a_session_is_truncated_at_its_duration():
     env.reset(seed=0)
     steps, truncated, terminated = 0, False, False
     while not (truncated or terminated):
-        _, _, terminated, truncated, info = env.step(1)     # stay at calm: nothing can end it early
+        _, _, terminated, truncated, info = env.step(1)  # stay at calm: nothing can end it early
         steps += 1
     assert (steps, truncated, terminated) == (12, True, False)
     assert info["time"] == pytest.approx(60.0)
@@ -68,12 +69,18 @@ def test_step_before_reset_and_a_bad_action_are_refused():
 def test_reward_weights_add_up_each_part():
     w = RewardWeights()
     one = np.ones(1)
-    tally = Tally(in_band_s=np.array([5.0]), panic_s=np.array([2.0]), sensitising_s=np.array([3.0]),
-                  escape_risk=np.array([0.25]), escaped=np.array([True]), succeeded=np.array([False]),
-                  new_levels=np.array([1]))
+    tally = Tally(
+        in_band_s=np.array([5.0]),
+        panic_s=np.array([2.0]),
+        sensitising_s=np.array([3.0]),
+        escape_risk=np.array([0.25]),
+        escaped=np.array([True]),
+        succeeded=np.array([False]),
+        new_levels=np.array([1]),
+    )
     rest = w.progress + 5 * w.in_band + 2 * w.panic + 3 * w.sensitising + w.change + w.overruled
     r = RewardWeights(escape_expected=True)(tally, level_moves=np.array([1]), overruled=np.array([True]))
-    assert r == pytest.approx((rest + 0.25 * w.escape) * one)          # expected, not drawn
+    assert r == pytest.approx((rest + 0.25 * w.escape) * one)  # expected, not drawn
     drawn = w(tally, level_moves=np.array([1]), overruled=np.array([True]))
     expected = rest + w.escape
     assert drawn == pytest.approx(expected * one)
@@ -119,6 +126,7 @@ def test_vec_env_is_reproducible_with_its_seed():
             env.step_async(np.full(3, a))
             out.append(env.step_wait()[0])
         return np.array(out)
+
     assert np.array_equal(run(5), run(5))
     assert not np.array_equal(run(5), run(6))
 

@@ -41,7 +41,13 @@ def test_result_has_every_metric_for_every_controller_and_subgroup(population):
     r = evaluate(["fixed", "suds", "threshold", "balan"], population, 16, seed=3, config=SHORT)
     assert set(r["controllers"]) == {"fixed", "suds", "threshold", "balan"}
     for groups in r["controllers"].values():
-        assert set(groups) == {"all", "eda_non_responders", "hr_decelerators", "high_baseline_arousal", "slow_habituators"}
+        assert set(groups) == {
+            "all",
+            "eda_non_responders",
+            "hr_decelerators",
+            "high_baseline_arousal",
+            "slow_habituators",
+        }
         for stats in groups.values():
             assert set(METRICS) <= set(stats)
         assert groups["all"]["invariant_violations"] == 0
@@ -60,9 +66,22 @@ def test_unknown_controller_is_refused_before_anything_runs(population):
 
 def test_vrex_evaluate_writes_json_and_prints_a_table(tmp_path, capsys):
     from engine.cli import main
+
     out = tmp_path / "r.json"
-    code = main(["evaluate", "--controllers", "fixed,threshold", "--episodes", "6", "--seed", "2",
-                 "--json", str(out), "--subgroups"])
+    code = main(
+        [
+            "evaluate",
+            "--controllers",
+            "fixed,threshold",
+            "--episodes",
+            "6",
+            "--seed",
+            "2",
+            "--json",
+            str(out),
+            "--subgroups",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "subgroup: hr_decelerators" in printed and "threshold" in printed
@@ -71,16 +90,20 @@ def test_vrex_evaluate_writes_json_and_prints_a_table(tmp_path, capsys):
     assert set(result["controllers"]["threshold"]["all"]) >= set(METRICS)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--controllers", "fixed,bogus"], "unknown controller 'bogus'"),
-    (["--episodes", "0"], "--episodes 0"),
-    (["--population", "nowhere.yaml"], "nowhere.yaml"),
-    (["--population", "defualt"], "defualt"),
-    (["--json", "/no/such/dir/r.json"], "/no/such/dir"),
-    (["--controllers", "policy", "--policy", "/no/such/policy.npz"], "no such policy file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--controllers", "fixed,bogus"], "unknown controller 'bogus'"),
+        (["--episodes", "0"], "--episodes 0"),
+        (["--population", "nowhere.yaml"], "nowhere.yaml"),
+        (["--population", "defualt"], "defualt"),
+        (["--json", "/no/such/dir/r.json"], "/no/such/dir"),
+        (["--controllers", "policy", "--policy", "/no/such/policy.npz"], "no such policy file"),
+    ],
+)
 def test_vrex_evaluate_bad_arguments_say_what_is_wrong(capsys, args, message):
     from engine.cli import main
+
     assert main(["evaluate", "--episodes", "2", *args]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err

@@ -18,8 +18,9 @@ LEVELS = tuple(i / 10 for i in range(11))
 
 
 def obs(t: float = 0.0, target: float = 0.2) -> Observation:
-    return Observation(time=t, intensity=target, target=target, levels=LEVELS, level=2,
-                       time_at_level=0.0, features=Features(time=t))
+    return Observation(
+        time=t, intensity=target, target=target, levels=LEVELS, level=2, time_at_level=0.0, features=Features(time=t)
+    )
 
 
 class Scripted:
@@ -53,16 +54,19 @@ def test_a_valid_decision_passes_unchanged(threaded):
 
 
 @pytest.mark.parametrize("threaded", [False, True])
-@pytest.mark.parametrize("answer, error", [
-    (ValueError("boom"), "controller 'scripted' raised ValueError: boom"),
-    (Decision(math.nan, "x"), "controller 'scripted' returned NaN target"),
-    (Decision(math.inf, "x"), "controller 'scripted' returned inf target"),
-    (Decision(-math.inf, "x"), "controller 'scripted' returned -inf target"),
-    (None, "controller 'scripted' returned NoneType not a Decision"),
-    (0.5, "controller 'scripted' returned float not a Decision"),
-    (Decision("0.5", "x"), "controller 'scripted' returned target '0.5' (str), not a number"),
-    (Decision(True, "x"), "controller 'scripted' returned target True (bool), not a number"),
-])
+@pytest.mark.parametrize(
+    "answer, error",
+    [
+        (ValueError("boom"), "controller 'scripted' raised ValueError: boom"),
+        (Decision(math.nan, "x"), "controller 'scripted' returned NaN target"),
+        (Decision(math.inf, "x"), "controller 'scripted' returned inf target"),
+        (Decision(-math.inf, "x"), "controller 'scripted' returned -inf target"),
+        (None, "controller 'scripted' returned NoneType not a Decision"),
+        (0.5, "controller 'scripted' returned float not a Decision"),
+        (Decision("0.5", "x"), "controller 'scripted' returned target '0.5' (str), not a number"),
+        (Decision(True, "x"), "controller 'scripted' returned target True (bool), not a number"),
+    ],
+)
 def test_failures_give_none_and_a_readable_reason(threaded, answer, error):
     g = ControllerGuard(Scripted(answer), threaded=threaded)
     assert g.call(obs()) is None
@@ -82,7 +86,7 @@ def test_inline_discards_a_late_answer_measured_on_the_injected_clock():
     g = ControllerGuard(slow, timeout_s=0.25, clock=clock)
     assert g.call(obs()) is None
     assert g.last_error == "controller 'scripted' took 0.41 s > 0.25 s"
-    slow.cost = 0.25                      # exactly the limit is still in time
+    slow.cost = 0.25  # exactly the limit is still in time
     assert g.call(obs()).target == 0.3 and g.last_error == ""
 
 
@@ -123,11 +127,11 @@ def test_threaded_timeout_then_busy_then_recovers_without_the_late_answer():
     c.release.clear()
     assert g.call(obs(0.1)) is None
     assert g.last_error == "controller 'blocking' took more than 0.05 s"
-    assert g.call(obs(0.2)) is None       # the worker is still stuck in the first call
+    assert g.call(obs(0.2)) is None  # the worker is still stuck in the first call
     assert g.last_error == "controller 'blocking' still busy with a previous call (> 0.05 s)"
     c.release.set()
     wait_idle(g)
-    d = g.call(obs(0.3))                  # a fresh answer, not the late one for t=0.1
+    d = g.call(obs(0.3))  # a fresh answer, not the late one for t=0.1
     assert d.target == 0.3 and g.last_error == ""
 
 
@@ -157,7 +161,8 @@ def test_reset_reports_a_raising_reset():
 def test_a_controller_without_a_name_is_named_by_its_type():
     class Anonymous:
         def reset(self) -> None: ...
-        def decide(self, o): raise KeyError("k")
+        def decide(self, o):
+            raise KeyError("k")
 
     g = ControllerGuard(Anonymous())
     assert g.call(obs()) is None and g.last_error.startswith("controller 'Anonymous' raised KeyError")

@@ -11,12 +11,12 @@ from adaptation.live_patient import Injections, SimulatedPatient, Surge, person_
 def test_the_generators_heart_rate_is_the_models():
     p = SimulatedPatient(seed=2)
     for t in range(1, 400):
-        p.advance(float(t), 0.6 if t > 60 else 0.0)        # a frightening level after a minute
+        p.advance(float(t), 0.6 if t > 60 else 0.0)  # a frightening level after a minute
     model_hr = p.true_physiology()["hr_bpm"]
     rr_t = np.arange(380.0, 399.0, 0.25)
     synth_hr = p.person.hr_rest + p.person.hr_gain * p._arousal(rr_t).mean()
     assert synth_hr == pytest.approx(model_hr, rel=0.03)
-    assert model_hr > p.params["hr_rest"][0] * 1.02                # it did rise (an accelerator)
+    assert model_hr > p.params["hr_rest"][0] * 1.02  # it did rise (an accelerator)
 
 
 def test_the_generated_beats_follow_arousal():
@@ -48,21 +48,21 @@ def test_same_seed_same_person_and_course():
 
 
 def test_fear_turns_the_head_away_and_escape_is_reported_once():
-    p = SimulatedPatient(seed=6)                  # high resting arousal, low threshold
+    p = SimulatedPatient(seed=6)  # high resting arousal, low threshold
     assert abs(p.head_pose()[3]) < 5
     for t in range(1, 1200):
         p.advance(float(t), 1.0)
         if p.escaped:
             break
     assert p.arousal > 0.7 and abs(p.head_pose()[3]) > 30
-    assert p.escaped and p.escaped_at == 18.0       # the model's escape hazard, seeded
+    assert p.escaped and p.escaped_at == 18.0  # the model's escape hazard, seeded
     first = p.escaped_at
     p.advance(1300.0, 1.0)
-    assert p.escaped_at == first                    # reported once, kept
+    assert p.escaped_at == first  # reported once, kept
 
 
 def test_person_mapping_keeps_decelerators_slowing():
-    p = SimulatedPatient(seed=1)                  # an HR decelerator
+    p = SimulatedPatient(seed=1)  # an HR decelerator
     assert bool(p.params["hr_decelerator"][0]) and person_of(p.params).hr_gain < 0
 
 
@@ -86,7 +86,9 @@ def test_glances_away_come_more_often_when_afraid_and_the_head_never_jumps():
     calm = sum(glances(0.0, s)[0] for s in range(4))
     afraid = sum(glances(0.6, s)[0] for s in range(4))
     assert afraid > calm + 3
-    assert max(glances(0.6, s)[1] for s in range(2)) < 15.0     # under 150°/s: a quick glance (people turn at 200+), no jump
+    assert (
+        max(glances(0.6, s)[1] for s in range(2)) < 15.0
+    )  # under 150°/s: a quick glance (people turn at 200+), no jump
 
 
 def test_glances_leave_the_patients_course_as_it_was():

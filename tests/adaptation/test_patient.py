@@ -36,14 +36,15 @@ def sample(n: int, seed: int, **overrides) -> dict[str, np.ndarray]:
 def _median() -> dict[str, float]:
     big = _population().sample(20_001, np.random.default_rng(12345))
     med = {k: float(np.median(v)) for k, v in big.items() if PARAMETERS[k].kind == "float"}
-    med.update(hr_decelerator=False, eda_responder=True)     # the majority on both
+    med.update(hr_decelerator=False, eda_responder=True)  # the majority on both
     return med
 
 
 def person(n: int = 1, **overrides) -> dict[str, np.ndarray]:
     """``n`` copies of the population's median person (an accelerator and EDA responder)."""
-    params = {k: np.full(n, v, dtype=bool if PARAMETERS[k].kind == "bool" else np.float64)
-              for k, v in _median().items()}
+    params = {
+        k: np.full(n, v, dtype=bool if PARAMETERS[k].kind == "bool" else np.float64) for k, v in _median().items()
+    }
     return _override(params, overrides)
 
 
@@ -56,7 +57,7 @@ def _override(params: dict[str, np.ndarray], overrides: dict) -> dict[str, np.nd
     return out
 
 
-QUIET = dict(arousal_noise=0.0, escape_hazard=0.0)              # deterministic, nobody leaves
+QUIET = dict(arousal_noise=0.0, escape_hazard=0.0)  # deterministic, nobody leaves
 FIXED = dict(QUIET, habituation_rate=0.0, sensitisation_rate=0.0)  # ... and the threshold stays put
 
 
@@ -88,11 +89,14 @@ def test_constructor_names_every_missing_parameter():
         batch(params)
 
 
-@pytest.mark.parametrize("name, value, shape", [
-    ("fear_width", np.full(4, 0.1), "(4,)"),             # one too many
-    ("hr_rest", np.full((3, 1), 70.0), "(3, 1)"),        # 2-D
-    ("eda_responder", True, "()"),                       # a scalar
-])
+@pytest.mark.parametrize(
+    "name, value, shape",
+    [
+        ("fear_width", np.full(4, 0.1), "(4,)"),  # one too many
+        ("hr_rest", np.full((3, 1), 70.0), "(3, 1)"),  # 2-D
+        ("eda_responder", True, "()"),  # a scalar
+    ],
+)
 def test_constructor_names_the_parameter_with_a_bad_shape(name, value, shape):
     params = person(3)
     params[name] = value
@@ -131,7 +135,7 @@ def _run(b: PatientBatch, seconds: int, seed: int) -> list[np.ndarray]:
 
 
 def test_the_same_seed_gives_identical_trajectories():
-    params = sample(40, seed=1, escape_hazard=0.3)   # escapes happen, so their draws are compared too
+    params = sample(40, seed=1, escape_hazard=0.3)  # escapes happen, so their draws are compared too
     first = _run(batch(params, seed=7), 200, seed=3)
     again = _run(batch(params, seed=7), 200, seed=3)
     other = _run(batch(params, seed=8), 200, seed=3)
@@ -154,7 +158,7 @@ def test_evoked_fear_is_exactly_zero_in_the_calm_state_whatever_was_learned():
 
 def test_evoked_fear_grows_with_intensity_steepest_at_the_effective_threshold():
     b = batch(sample(300, seed=3))
-    grid = np.linspace(0.0, 1.0, 2001)[:, None]            # (2001, 1) against (n,)
+    grid = np.linspace(0.0, 1.0, 2001)[:, None]  # (2001, 1) against (n,)
     step = grid[1, 0]
     f = b.evoked(grid)
     assert np.all(np.diff(f, axis=0) >= 0.0) and np.all(f[-1] > f[0])
@@ -172,7 +176,7 @@ def test_evoked_fear_grows_with_intensity_steepest_at_the_effective_threshold():
 
 def _documented(intensity, theta, w):
     """The module docstring's formula, term by term, in exact arithmetic's float64 rounding."""
-    s = lambda x: 1.0 / (1.0 + np.exp(-x))   # noqa: E731
+    s = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
     zero = s(-theta / w)
     return (s((intensity - theta) / w) - zero) / (1.0 - zero)
 
@@ -182,10 +186,11 @@ def test_evoked_fear_is_the_documented_formula():
     rng = np.random.default_rng(1)
     b.H[:] = rng.uniform(0.0, 0.3, b.n)
     b.S[:] = rng.uniform(0.0, 0.1, b.n)
-    theta = b.p["fear_threshold"] + b.H - b.S              # > 0 here: the formula is well conditioned
+    theta = b.p["fear_threshold"] + b.H - b.S  # > 0 here: the formula is well conditioned
     for intensity in (0.05, 0.3, 0.5, 0.8, 1.0):
-        np.testing.assert_allclose(b.evoked(np.full(b.n, intensity)),
-                                   _documented(intensity, theta, b.p["fear_width"]), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            b.evoked(np.full(b.n, intensity)), _documented(intensity, theta, b.p["fear_width"]), rtol=0, atol=1e-12
+        )
 
 
 def test_evoked_fear_stays_right_when_sensitisation_drives_the_threshold_far_below_zero():
@@ -195,7 +200,7 @@ def test_evoked_fear_stays_right_when_sensitisation_drives_the_threshold_far_bel
     b = batch(person(4, fear_width=[0.06, 0.1, 0.14, 0.4]))
     w = b.p["fear_width"]
     for depth in (20.0, 30.0, 200.0):
-        b.S[:] = b.p["fear_threshold"] + depth * w         # θ = −depth × w
+        b.S[:] = b.p["fear_threshold"] + depth * w  # θ = −depth × w
         for intensity in (0.1, 0.5, 1.0):
             limit = -np.expm1(-intensity / w)
             f = b.evoked(np.full(b.n, intensity))
@@ -250,9 +255,9 @@ def test_a_median_person_held_at_a_tolerable_level_habituates_suds_halving_withi
         course.append(b.arousal[0])
     course = np.array(course)
     peak = int(np.argmax(course))
-    assert 10 < peak < 120                               # it rises first, then falls
-    assert course[-1] <= course[peak] / 2                # raw arousal (SUDS ≈ 100 a) halved
-    assert np.all(np.diff(course[peak:]) <= 1e-12)       # and falls steadily after the peak
+    assert 10 < peak < 120  # it rises first, then falls
+    assert course[-1] <= course[peak] / 2  # raw arousal (SUDS ≈ 100 a) halved
+    assert np.all(np.diff(course[peak:]) <= 1e-12)  # and falls steadily after the peak
     # with moment-to-moment noise the typical course does the same
     noisy = batch(person(100, escape_hazard=0.0), seed=1)
     arousal = []
@@ -270,7 +275,7 @@ def test_habituation_grows_only_while_fear_is_evoked_and_tolerable():
     rng = np.random.default_rng(3)
     band, rate = b.p["habituation_band"], b.p["habituation_rate"]
     intensity = np.zeros(b.n)
-    rows = []                                            # (intensity, arousal, H before, gain, expected gain)
+    rows = []  # (intensity, arousal, H before, gain, expected gain)
     for t in range(600):
         if t % 40 == 0:
             intensity = rng.choice(LEVELS, b.n)
@@ -279,8 +284,8 @@ def test_habituation_grows_only_while_fear_is_evoked_and_tolerable():
         b.step(intensity)
         rows.append((intensity, b.arousal, before, b.H - before, np.minimum(before + rate * f, 2.0) - before))
     intensity, a, before, gain, expected = map(np.array, zip(*rows))
-    assert np.all(gain[intensity == 0.0] == 0.0)         # nothing evoked, nothing learned
-    assert np.all(gain[a > band] == 0.0)                 # too afraid to habituate
+    assert np.all(gain[intensity == 0.0] == 0.0)  # nothing evoked, nothing learned
+    assert np.all(gain[a > band] == 0.0)  # too afraid to habituate
     ok = a <= band
     np.testing.assert_allclose(gain[ok], expected[ok], rtol=0, atol=1e-15)
     assert np.sum(gain > 0) > 30_000 and np.sum(a > band) > 5_000 and np.sum(intensity == 0) > 5_000
@@ -289,9 +294,14 @@ def test_habituation_grows_only_while_fear_is_evoked_and_tolerable():
 def test_held_far_above_threshold_sensitisation_grows_and_arousal_stays_high():
     # Fast and slow sensitisers, narrow and wide fear curves; nobody may leave.
     n = 6
-    params = person(n, **QUIET, fear_threshold=0.4, habituation_rate=0.003,
-                    fear_width=[0.06, 0.1, 0.14, 0.06, 0.1, 0.14],
-                    sensitisation_rate=[0.01, 0.01, 0.01, 0.1, 0.1, 0.1])
+    params = person(
+        n,
+        **QUIET,
+        fear_threshold=0.4,
+        habituation_rate=0.003,
+        fear_width=[0.06, 0.1, 0.14, 0.06, 0.1, 0.14],
+        sensitisation_rate=[0.01, 0.01, 0.01, 0.1, 0.1, 0.1],
+    )
     b = batch(params)
     band = b.p["habituation_band"]
     moderate_before = b.evoked(np.full(n, 0.3))
@@ -299,16 +309,16 @@ def test_held_far_above_threshold_sensitisation_grows_and_arousal_stays_high():
     assert np.all(b.arousal > band)
     low = b.arousal.copy()
     arousal, s = [], [b.S.copy()]
-    for _ in range(20 * 60):                              # 20 minutes of flooding
+    for _ in range(20 * 60):  # 20 minutes of flooding
         b.step(np.ones(n))
         arousal.append(b.arousal.copy())
         s.append(b.S.copy())
     assert np.all(np.array(arousal) > band)
     s = np.array(s)
-    assert np.all((np.diff(s, axis=0) > 0) | (s[1:] == 1.0))   # grows until its cap of 1
+    assert np.all((np.diff(s, axis=0) > 0) | (s[1:] == 1.0))  # grows until its cap of 1
     assert s.max() == 1.0 and np.all(s <= 1.0)
-    assert np.all(np.array(arousal) >= low - 1e-9)        # too high stays too high
-    assert np.all(b.evoked(np.full(n, 0.3)) > moderate_before + 0.2)   # it feeds itself
+    assert np.all(np.array(arousal) >= low - 1e-9)  # too high stays too high
+    assert np.all(b.evoked(np.full(n, 0.3)) > moderate_before + 0.2)  # it feeds itself
 
 
 def test_no_habituation_while_above_the_band():
@@ -321,8 +331,14 @@ def test_no_habituation_while_above_the_band():
 
 
 def test_sensitisation_fades_with_its_decay_time_once_back_in_the_band():
-    params = person(3, **QUIET, fear_threshold=0.4, habituation_rate=0.0, sensitisation_rate=0.03,
-                    sensitisation_decay_s=[100.0, 200.0, 400.0])
+    params = person(
+        3,
+        **QUIET,
+        fear_threshold=0.4,
+        habituation_rate=0.0,
+        sensitisation_rate=0.03,
+        sensitisation_decay_s=[100.0, 200.0, 400.0],
+    )
     b = batch(params)
     hold(b, 1.0, 300)
     peak = b.S.copy()
@@ -360,21 +376,30 @@ def test_escapes_happen_only_above_the_panic_level():
 def test_escape_is_more_likely_the_higher_the_arousal_at_the_documented_hazard():
     # Four groups whose arousal settles at 0.80 (the panic level itself), 0.85, 0.90 and 1.0.
     groups, per = [0.8, 0.85, 0.9, 1.0], 2000
-    params = person(len(groups) * per, arousal_noise=0.0, escape_hazard=0.02, panic_level=0.8, habituation_rate=0.0,
-                    sensitisation_rate=0.0, rise_tau_s=1.0, fear_threshold=0.1, fear_width=0.02,
-                    fear_max=np.repeat(groups, per))
+    params = person(
+        len(groups) * per,
+        arousal_noise=0.0,
+        escape_hazard=0.02,
+        panic_level=0.8,
+        habituation_rate=0.0,
+        sensitisation_rate=0.0,
+        rise_tau_s=1.0,
+        fear_threshold=0.1,
+        fear_width=0.02,
+        fear_max=np.repeat(groups, per),
+    )
     b = batch(params, seed=6)
-    survive = np.ones(b.n)                              # expected P(still here), from the recorded arousal
+    survive = np.ones(b.n)  # expected P(still here), from the recorded arousal
     for _ in range(120):
         b.step(np.ones(b.n))
         excess = np.clip((b.arousal - 0.8) / 0.2, 0.0, 1.0)
         survive *= np.exp(-0.02 * excess)
     gone = b.escaped.reshape(len(groups), per).mean(axis=1)
     expected = 1.0 - survive.reshape(len(groups), per).mean(axis=1)
-    assert gone[0] == 0.0                               # at the panic level, never
-    assert np.all(np.diff(gone) > 0.05)                 # the higher, the likelier
+    assert gone[0] == 0.0  # at the panic level, never
+    assert np.all(np.diff(gone) > 0.05)  # the higher, the likelier
     assert np.all(np.abs(gone - expected) <= 4 * np.sqrt(expected * (1 - expected) / per) + 1e-9)
-    assert expected[-1] > 0.85                          # ≈ escape_hazard per second at full arousal
+    assert expected[-1] > 0.85  # ≈ escape_hazard per second at full arousal
 
 
 def test_nobody_escapes_when_escape_hazard_is_zero():
@@ -389,14 +414,25 @@ def test_nobody_escapes_when_escape_hazard_is_zero():
 
 
 def test_escaped_is_sticky_and_reported_once():
-    b = batch(sample(200, seed=9, escape_hazard=1.0, arousal_noise=0.0, fear_threshold=0.2,
-                     panic_level=0.75, fear_max=1.0, sensitisation_rate=0.0), seed=8)
+    b = batch(
+        sample(
+            200,
+            seed=9,
+            escape_hazard=1.0,
+            arousal_noise=0.0,
+            fear_threshold=0.2,
+            panic_level=0.75,
+            fear_max=1.0,
+            sensitisation_rate=0.0,
+        ),
+        seed=8,
+    )
     reported = np.zeros(b.n, int)
     for _ in range(300):
         reported += b.step(np.ones(b.n))
     assert b.escaped.all()
     assert np.all(reported == 1)
-    for _ in range(300):                                 # calm again: still gone, never reported again
+    for _ in range(300):  # calm again: still gone, never reported again
         assert not b.step(np.zeros(b.n)).any()
     assert b.escaped.all()
     assert np.all(b.arousal < b.p["panic_level"])
@@ -415,10 +451,10 @@ def test_calm_brings_arousal_and_body_back_to_rest_keeping_habituation():
     assert np.mean(b.a - b.p["arousal_rest"]) > 0.3 and (s > 0.01).sum() > 50
     hold(b, 0.0, 600)
     rest = b.p["arousal_rest"]
-    assert np.all(np.abs(b.a - rest) < 0.01)            # the course itself: back at rest
-    assert np.median(np.abs(b.arousal - rest)) < 0.03   # what is felt: rest plus fluctuation
-    assert np.array_equal(b.H, h)                       # habituation stays
-    faded = b.S[s > 0.01] / s[s > 0.01]                 # sensitisation fades (decay time 200–600 s)
+    assert np.all(np.abs(b.a - rest) < 0.01)  # the course itself: back at rest
+    assert np.median(np.abs(b.arousal - rest)) < 0.03  # what is felt: rest plus fluctuation
+    assert np.array_equal(b.H, h)  # habituation stays
+    faded = b.S[s > 0.01] / s[s > 0.01]  # sensitisation fades (decay time 200–600 s)
     assert faded.max() < 0.75 and np.median(faded) < 0.4
     phys, resting = b.physiology(), b.resting_physiology()
     for key in ("hr_bpm", "rmssd_ms", "eda_tonic_us", "resp_rate_bpm"):
@@ -481,13 +517,13 @@ def test_heart_rate_lags_arousal_by_hr_tau():
     final = _target(b, 1.0)
     for t in range(1, 121):
         b.step(np.ones(b.n))
-        lagged += (b.arousal - lagged) * (1.0 - np.exp(-1.0 / taus))   # first-order lag of arousal
+        lagged += (b.arousal - lagged) * (1.0 - np.exp(-1.0 / taus))  # first-order lag of arousal
         hr = b.physiology()["hr_bpm"]
         np.testing.assert_allclose(hr, hr_rest * (1.0 + gain * (lagged - rest)), rtol=1e-12)
         if t == 1:
-            assert np.all((hr / hr_rest - 1) / gain < b.arousal - rest)   # behind arousal already
+            assert np.all((hr / hr_rest - 1) / gain < b.arousal - rest)  # behind arousal already
         reached = np.where(np.isnan(reached) & ((hr / hr_rest - 1) / gain >= 0.63 * (final - rest)), t, reached)
-    assert np.all(np.diff(reached) > 0)                 # the longer hr_tau, the later
+    assert np.all(np.diff(reached) > 0)  # the longer hr_tau, the later
 
 
 def test_skin_conductance_ignores_an_arousal_step_until_eda_latency_has_passed():
@@ -499,7 +535,7 @@ def test_skin_conductance_ignores_an_arousal_step_until_eda_latency_has_passed()
     first_change = np.full(b.n, np.nan)
     arousal, tonic = [b.arousal.copy()], []
     for t in range(1, 31):
-        b.step(np.ones(b.n))                                # arousal leaves rest at t = 1
+        b.step(np.ones(b.n))  # arousal leaves rest at t = 1
         assert np.all(b.arousal > b.p["arousal_rest"])
         arousal.append(b.arousal.copy())
         phys = b.physiology()
@@ -507,7 +543,7 @@ def test_skin_conductance_ignores_an_arousal_step_until_eda_latency_has_passed()
         moved = (phys["eda_tonic_us"] != rest["eda_tonic_us"]) | (phys["scr_per_min"] != rest["scr_per_min"])
         assert np.all(phys["eda_tonic_us"][moved] > rest["eda_tonic_us"][moved])
         first_change = np.where(np.isnan(first_change) & moved, t, first_change)
-    np.testing.assert_array_equal(first_change, np.floor(latency) + 1)   # the first whole second after
+    np.testing.assert_array_equal(first_change, np.floor(latency) + 1)  # the first whole second after
     # after the latency, tonic EDA is arousal delayed by eda_latency_s (linearly interpolated
     # between seconds), passed through a first-order rise of eda_tau_s
     arousal = np.array(arousal)
@@ -553,9 +589,9 @@ def test_suds_answers_are_whole_numbers_centred_on_arousal_plus_bias(level, bias
     answers = b.ask_suds(np.zeros(40_000, dtype=np.int64))
     assert np.all(answers == np.round(answers)) and answers.min() >= 0 and answers.max() <= 100
     centre = 100 * b.arousal[0] + bias
-    assert 5 + 4 * noise < centre < 95 - 4 * noise      # no clipping in these cases
+    assert 5 + 4 * noise < centre < 95 - 4 * noise  # no clipping in these cases
     assert abs(answers.mean() - centre) < 0.2
-    assert abs(answers.std() - math.sqrt(noise ** 2 + 1 / 12)) < 0.05 * noise   # rounding adds 1/12
+    assert abs(answers.std() - math.sqrt(noise**2 + 1 / 12)) < 0.05 * noise  # rounding adds 1/12
 
 
 def test_suds_answers_are_clipped_to_the_scale_and_exact_without_noise():

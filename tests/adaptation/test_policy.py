@@ -28,9 +28,17 @@ def trained():
 
     torch.set_num_threads(1)
     env = VecNormalize(ExposureVecEnv(4, seed=1), gamma=0.995)
-    model = sb3.PPO("MlpPolicy", env, n_steps=128, batch_size=128, n_epochs=2, seed=1, device="cpu",
-                    policy_kwargs={"net_arch": [32, 32]})
-    model.set_logger(Logger(folder=None, output_formats=[]))    # no SB3-<time> folder left in /tmp
+    model = sb3.PPO(
+        "MlpPolicy",
+        env,
+        n_steps=128,
+        batch_size=128,
+        n_epochs=2,
+        seed=1,
+        device="cpu",
+        policy_kwargs={"net_arch": [32, 32]},
+    )
+    model.set_logger(Logger(folder=None, output_formats=[]))  # no SB3-<time> folder left in /tmp
     model.learn(1024)
     # observations the policy meets: a rollout, plus extremes of the observation box
     rng = np.random.default_rng(0)
@@ -49,11 +57,12 @@ def test_numpy_actions_equal_sb3_predict(trained):
     ours = policy.act(raw)
     assert len(raw) > 3500
     assert np.array_equal(ours, sb3_actions)
-    assert len(set(ours.tolist())) >= 2         # a policy that always says one thing proves little
+    assert len(set(ours.tolist())) >= 2  # a policy that always says one thing proves little
 
 
 def test_numpy_logits_equal_torch_logits(trained):
     import torch
+
     model, env, policy, raw = trained
     with torch.no_grad():
         dist = model.policy.get_distribution(torch.as_tensor(env.normalize_obs(raw)))
@@ -97,6 +106,7 @@ def test_loading_the_policy_never_imports_torch(tmp_path, trained):
 def test_the_shipped_policy_loads_and_decides():
     from adaptation.population import Population
     from adaptation.sim import SessionBatch
+
     c = PolicyController()
     b = SessionBatch(Population.builtin().sample(3, np.random.default_rng(1)))
     d = c.decide(b.observation(1))
@@ -162,6 +172,7 @@ def test_a_nan_reaching_the_policy_falls_back_to_the_rule_controller_with_a_reas
     from adaptation.population import Population
     from adaptation.shield import SafetyShield
     from adaptation.sim import SessionBatch
+
     _, _, policy, _ = trained
     b = SessionBatch(Population.builtin().sample(1, np.random.default_rng(2)))
     shield = SafetyShield(PolicyController(policy), ThresholdRule())
@@ -183,8 +194,9 @@ def test_a_multi_frame_policy_stacks_decisions_as_sb3_vecframestack_does():
     torch.set_num_threads(1)
     normaliser = VecNormalize(ExposureVecEnv(2, seed=4), gamma=0.995)
     env = VecFrameStack(normaliser, n_stack=3)
-    model = sb3.PPO("MlpPolicy", env, n_steps=64, batch_size=64, n_epochs=1, seed=2, device="cpu",
-                    policy_kwargs={"net_arch": [16]})
+    model = sb3.PPO(
+        "MlpPolicy", env, n_steps=64, batch_size=64, n_epochs=1, seed=2, device="cpu", policy_kwargs={"net_arch": [16]}
+    )
     model.set_logger(Logger(folder=None, output_formats=[]))
     model.learn(512)
     policy = to_numpy(model, normaliser, frames=3)
@@ -201,6 +213,7 @@ def test_a_multi_frame_policy_stacks_decisions_as_sb3_vecframestack_does():
             assert np.allclose(c._stack, stacked[i], rtol=1e-5, atol=1e-5)
             move = (-1, 0, 1)[int(actions[i])]
             from adaptation.types import step_target
+
             assert d.target == step_target(obs, move)
             seen.add(move)
         stacked, _, dones, _ = env.step(actions)
@@ -217,6 +230,7 @@ def test_the_shipped_policy_outdoes_the_classic_protocol_on_fresh_people_and_sta
     hierarchy far more often than the SUDS-gated protocol, with no invariant broken."""
     from adaptation.evaluate import evaluate
     from adaptation.population import Population
+
     r = evaluate(["suds", "policy"], Population.builtin(), 60, seed=4242)
     policy, suds = r["controllers"]["policy"]["all"], r["controllers"]["suds"]["all"]
     assert policy["invariant_violations"] == 0 == suds["invariant_violations"]

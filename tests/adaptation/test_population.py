@@ -31,15 +31,48 @@ N = 20_000
 
 # Every kind of error keeps a file, so the corpus cannot silently shrink.
 REQUIRED = {
-    "unknown_key", "unknown_parameter", "unknown_top_key", "unknown_distribution", "wrong_type",
-    "wrong_type_bool", "number_as_text", "sd_zero", "sigma_negative", "beta_negative",
-    "uniform_low_ge_high", "p_out_of_range", "bounds_impossible", "bounds_reversed",
-    "bounds_not_a_pair", "bounds_outside_range", "bounds_on_constant", "missing_source",
-    "empty_source", "missing_parameter", "missing_distribution", "lognormal_mean_sd",
-    "bernoulli_on_float", "normal_on_bool", "constant_number_on_bool", "constant_out_of_range",
-    "normal_unbounded", "lognormal_unbounded", "uniform_outside_range", "duplicate_key",
-    "duplicate_parameter", "tag_python", "tag_local", "tag_binary", "merge_key", "alias_bomb",
-    "alias_recursive", "wrong_format", "not_a_mapping", "empty", "two_documents", "syntax_error",
+    "unknown_key",
+    "unknown_parameter",
+    "unknown_top_key",
+    "unknown_distribution",
+    "wrong_type",
+    "wrong_type_bool",
+    "number_as_text",
+    "sd_zero",
+    "sigma_negative",
+    "beta_negative",
+    "uniform_low_ge_high",
+    "p_out_of_range",
+    "bounds_impossible",
+    "bounds_reversed",
+    "bounds_not_a_pair",
+    "bounds_outside_range",
+    "bounds_on_constant",
+    "missing_source",
+    "empty_source",
+    "missing_parameter",
+    "missing_distribution",
+    "lognormal_mean_sd",
+    "bernoulli_on_float",
+    "normal_on_bool",
+    "constant_number_on_bool",
+    "constant_out_of_range",
+    "normal_unbounded",
+    "lognormal_unbounded",
+    "uniform_outside_range",
+    "duplicate_key",
+    "duplicate_parameter",
+    "tag_python",
+    "tag_local",
+    "tag_binary",
+    "merge_key",
+    "alias_bomb",
+    "alias_recursive",
+    "wrong_format",
+    "not_a_mapping",
+    "empty",
+    "two_documents",
+    "syntax_error",
 }
 
 
@@ -112,7 +145,7 @@ def test_all_problems_are_reported_at_once(tmp_path):
     path.write_text(text, encoding="utf-8")
     found = load_problems(path)
     assert len(found) == 4, found
-    assert "parameters: 1 parameter missing: fear_width" in found[0]     # at the 'parameters:' key
+    assert "parameters: 1 parameter missing: fear_width" in found[0]  # at the 'parameters:' key
     assert "fear_widht: unknown key 'fear_widht' (did you mean 'fear_width'?)" in found[1]
     assert "hr_rest.sd: -10 is not > 0" in found[2] and "eda_responder.p: 9 is not in [0, 1]" in found[3]
     lines = [int(p.split(":")[1]) for p in found]
@@ -137,8 +170,11 @@ def test_each_missing_parameter_is_named(tmp_path):
 
 
 def test_unknown_builtin_lists_the_available_ones():
-    with pytest.raises(ConfigError, match=r"no built-in population named 'defualt' \(did you mean 'default'\?\) "
-                                          r"— available: default"):
+    with pytest.raises(
+        ConfigError,
+        match=r"no built-in population named 'defualt' \(did you mean 'default'\?\) "
+        r"— available: default",
+    ):
         Population.builtin("defualt")
     with pytest.raises(ConfigError, match="no built-in population"):
         Population.builtin("../populations/default")
@@ -223,7 +259,7 @@ def test_sample_respects_bounds_and_parameter_ranges(default, sample):
         assert spec.low <= values.min() and values.max() <= spec.high, name
         lo, hi = dist.support()
         assert lo <= values.min() and values.max() <= hi, name
-        if dist.bounds:       # truncation redraws: values pile up at neither bound
+        if dist.bounds:  # truncation redraws: values pile up at neither bound
             assert np.mean(values == dist.bounds[0]) < 1e-3 and np.mean(values == dist.bounds[1]) < 1e-3
 
 
@@ -251,8 +287,8 @@ def test_sample_moments_match_the_truncated_distributions(default, sample):
 
 
 def test_spot_checks(sample):
-    assert abs(np.median(sample["rmssd_rest"]) - 40) < 1.5             # median of a lognormal
-    assert abs(sample["hr_rest"].mean() - 72.4) < 0.3                  # truncated at 50 and 110
+    assert abs(np.median(sample["rmssd_rest"]) - 40) < 1.5  # median of a lognormal
+    assert abs(sample["hr_rest"].mean() - 72.4) < 0.3  # truncated at 50 and 110
     assert abs(sample["eda_latency_s"].mean() - 2.0) < 0.02
 
 
@@ -293,14 +329,14 @@ def test_truncation_redraws_instead_of_clipping():
     assert MIN_MASS < dist.mass < 0.2
     x = dist.sample(50_000, np.random.default_rng(0))
     assert x.min() >= 1.0 and x.max() <= 3.0
-    assert np.mean(x < 1.1) > 0.1                 # density is highest at the lower bound …
-    assert np.mean(x == 1.0) == 0                 # … but nothing sits exactly on it
+    assert np.mean(x < 1.1) > 0.1  # density is highest at the lower bound …
+    assert np.mean(x == 1.0) == 0  # … but nothing sits exactly on it
     expected = stats.truncnorm(1.0, 3.0).mean()
     assert abs(x.mean() - expected) < 0.01
 
 
 def test_rare_bounds_near_the_limit_still_fill_quickly():
-    dist = Distribution("normal", {"mean": 0.0, "sd": 1.0}, bounds=(2.33, 10.0))   # ~1 % of the mass
+    dist = Distribution("normal", {"mean": 0.0, "sd": 1.0}, bounds=(2.33, 10.0))  # ~1 % of the mass
     assert 0.0099 < dist.mass < 0.0101
     x = dist.sample(100_000, np.random.default_rng(0))
     assert len(x) == 100_000 and x.min() >= 2.33

@@ -45,11 +45,13 @@ def aroused_patients(n: int, seed: int) -> PatientBatch:
     return b
 
 
-def sensors_for(patients: PatientBatch, seed: int, artefacts: float | np.ndarray = 0.0,
-                dropouts: float | np.ndarray = 0.0) -> SensorModel:
+def sensors_for(
+    patients: PatientBatch, seed: int, artefacts: float | np.ndarray = 0.0, dropouts: float | np.ndarray = 0.0
+) -> SensorModel:
     n = patients.n
-    model = SensorModel(n, np.broadcast_to(artefacts, (n,)), np.broadcast_to(dropouts, (n,)),
-                        np.random.default_rng(seed))
+    model = SensorModel(
+        n, np.broadcast_to(artefacts, (n,)), np.broadcast_to(dropouts, (n,)), np.random.default_rng(seed)
+    )
     model.reset(np.arange(n), patients.resting_physiology())
     return model
 
@@ -61,19 +63,19 @@ def test_measured_values_average_to_the_true_ones():
     patients = aroused_patients(100, seed=1)
     true = patients.physiology()
     model = sensors_for(patients, seed=2)
-    values = np.array([model.measure(0.0, true)[0] for _ in range(500)])     # (draws, n, 6)
+    values = np.array([model.measure(0.0, true)[0] for _ in range(500)])  # (draws, n, 6)
     truth = np.stack([true[k] for k in NAMES], axis=1)
     error = values - truth
-    assert np.all(np.abs(error[..., HR].mean(axis=0)) < 0.2)                # bpm, every person
-    assert abs(error[..., HR].std() - 1.0) < 0.05                           # ± 1 bpm a window
-    assert np.all(np.abs(error[..., BREATH].mean(axis=0)) < 0.2)            # ± 0.7 breaths/min
+    assert np.all(np.abs(error[..., HR].mean(axis=0)) < 0.2)  # bpm, every person
+    assert abs(error[..., HR].std() - 1.0) < 0.05  # ± 1 bpm a window
+    assert np.all(np.abs(error[..., BREATH].mean(axis=0)) < 0.2)  # ± 0.7 breaths/min
     assert abs(error[..., BREATH].std() - 0.7) < 0.05
-    tonic_sd = np.hypot(0.03, 0.01 * truth[:, TONIC])                       # ± 0.03 µS + 1 %
+    tonic_sd = np.hypot(0.03, 0.01 * truth[:, TONIC])  # ± 0.03 µS + 1 %
     assert np.all(np.abs(error[..., TONIC].mean(axis=0)) < 4.5 * tonic_sd / np.sqrt(len(values)))
     assert abs((error[..., TONIC] / tonic_sd).std() - 1.0) < 0.05
     rmssd = np.log(values[..., RMSSD] / truth[None, :, RMSSD])
-    assert abs(rmssd.mean()) < 0.01 and abs(rmssd.std() - 0.15) < 0.01     # ± 15 %
-    counts = values[..., SCR]                                                # counted, Poisson
+    assert abs(rmssd.mean()) < 0.01 and abs(rmssd.std() - 0.15) < 0.01  # ± 15 %
+    counts = values[..., SCR]  # counted, Poisson
     assert np.all(counts == np.round(counts)) and np.all(counts >= 0)
     np.testing.assert_allclose(counts.mean(axis=0), truth[:, SCR], atol=4 * np.sqrt(truth[:, SCR].max() / 500))
 
@@ -110,8 +112,9 @@ def test_relative_values_follow_sensors_baseline():
             checked += int(np.isfinite(relative[i]).sum())
     assert checked > 3_000
     finite = np.isfinite(values[:, HR])
-    np.testing.assert_allclose(relative[finite, HR],
-                               (values[finite, HR] - model.baseline[finite, HR]) / model.baseline[finite, HR])
+    np.testing.assert_allclose(
+        relative[finite, HR], (values[finite, HR] - model.baseline[finite, HR]) / model.baseline[finite, HR]
+    )
     np.testing.assert_allclose(relative[finite, RMSSD], values[finite, RMSSD] - model.baseline[finite, RMSSD])
 
 
@@ -127,7 +130,7 @@ def _record(model: SensorModel, patients: PatientBatch, seconds: int):
         values.append(v)
         quality.append(q)
         age.append(a)
-    return np.array(values), np.array(quality), np.array(age)      # (T, n, 6), (T, n, 3), (T, n, 3)
+    return np.array(values), np.array(quality), np.array(age)  # (T, n, 6), (T, n, 3), (T, n, 3)
 
 
 def _runs(mask: np.ndarray, apart_from: np.ndarray | None = None) -> np.ndarray:
@@ -143,8 +146,8 @@ def _runs(mask: np.ndarray, apart_from: np.ndarray | None = None) -> np.ndarray:
     lengths = []
     for j in range(mask.shape[1]):
         starts, ends = np.flatnonzero(edges[:, j] == 1), np.flatnonzero(edges[:, j] == -1)
-        for a, b in zip(starts, ends):                    # mask[a:b] is the run
-            if a > 0 and b < mask.shape[0] and not other[a:b + 2, j].any():
+        for a, b in zip(starts, ends):  # mask[a:b] is the run
+            if a > 0 and b < mask.shape[0] and not other[a : b + 2, j].any():
                 lengths.append(b - a)
     return np.array(lengths)
 
@@ -167,7 +170,7 @@ def test_artefacts_make_heart_and_breathing_unreadable_for_their_length_plus_the
     lengths = _runs(spoiled)
     assert len(lengths) > 500
     assert lengths.min() >= 2 + WINDOW_S
-    single = lengths <= 15 + WINDOW_S                     # longer ones are overlapping artefacts
+    single = lengths <= 15 + WINDOW_S  # longer ones are overlapping artefacts
     assert single.mean() > 0.8
     assert abs(lengths[single].mean() - (8.5 + WINDOW_S + 0.5)) < 0.5
 
@@ -175,7 +178,7 @@ def test_artefacts_make_heart_and_breathing_unreadable_for_their_length_plus_the
 def test_dropouts_either_stall_every_signal_or_flatten_eda():
     patients = aroused_patients(150, seed=9)
     values, quality, age = _record(sensors_for(patients, seed=10, dropouts=20.0), patients, 600)
-    stalled = quality[..., HEART] == 0.0                   # no artefacts here: 0 means a stall
+    stalled = quality[..., HEART] == 0.0  # no artefacts here: 0 means a stall
     flat = (quality[..., EDA] == 0.0) & ~stalled
     ok = ~stalled & ~flat
     # a stall: every group quality 0, every value NaN, one age for all, growing a second a second
@@ -185,14 +188,14 @@ def test_dropouts_either_stall_every_signal_or_flatten_eda():
     stall_age = np.where(stalled, age[..., HEART], np.nan)
     growing = stalled[1:] & stalled[:-1]
     later = stall_age[1:][growing]
-    step = (later - stall_age[:-1][growing])
-    restarted = later == 0.0                              # one stall ended and another began at once
+    step = later - stall_age[:-1][growing]
+    restarted = later == 0.0  # one stall ended and another began at once
     np.testing.assert_allclose(step[~restarted], 1.0)
     assert restarted.mean() < 0.01
     lengths = _runs(stalled)
     assert len(lengths) > 50 and lengths.min() >= 5 and np.median(lengths) > 20
     assert np.nanmax(stall_age) > 30
-    assert np.mean(age[stalled][:, HEART] > 3.0) > 0.8    # stale past the 3 s limit most of the time
+    assert np.mean(age[stalled][:, HEART] > 3.0) > 0.8  # stale past the 3 s limit most of the time
     # a lifted electrode: EDA quality 0 and EDA NaN; heart and breathing fine and fresh
     assert np.all(np.isnan(values[flat][:, EDA_VALUES]))
     assert np.all(quality[flat][:, [HEART, RESP]] >= 0.8) and np.all(age[flat] <= 0.1)
@@ -214,10 +217,13 @@ def test_fault_frequencies_match_the_per_person_rates():
     artefacts, dropouts = params["artefacts_per_hour"], params["dropouts_per_hour"]
     model = SensorModel(n, artefacts, dropouts, np.random.default_rng(12))
     model.reset(np.arange(n), {k: np.ones(n) for k in NAMES})
-    kinds = {"artefact": ("spoiled_until", artefacts), "stall": ("stall_until", dropouts / 2),
-             "flat EDA": ("flat_until", dropouts / 2)}
+    kinds = {
+        "artefact": ("spoiled_until", artefacts),
+        "stall": ("stall_until", dropouts / 2),
+        "flat EDA": ("flat_until", dropouts / 2),
+    }
     starts = {k: np.zeros(n) for k in kinds}
-    chances = {k: np.zeros(n) for k in kinds}            # expected starts: Σ rate × dt over idle seconds
+    chances = {k: np.zeros(n) for k in kinds}  # expected starts: Σ rate × dt over idle seconds
     lengths = {k: [] for k in kinds}
     for t in range(1, seconds + 1):
         before = {k: getattr(model, attr).copy() for k, (attr, _) in kinds.items()}
@@ -230,7 +236,7 @@ def test_fault_frequencies_match_the_per_person_rates():
             lengths[k].extend(getattr(model, attr)[fresh] - t)
     tercile = np.argsort(np.argsort(artefacts + dropouts)) * 3 // n
     for k in kinds:
-        for part in range(3):                             # low, middle and high rates alike
+        for part in range(3):  # low, middle and high rates alike
             got, want = starts[k][tercile == part].sum(), chances[k][tercile == part].sum()
             assert abs(got - want) < 4 * math.sqrt(want) + 2, (k, part, got, want)
         assert starts[k].sum() > 500
@@ -253,8 +259,14 @@ def test_no_faults_without_fault_rates():
 
 
 REASONS = {"noisy", "flat line", "stale", "no responses in the window"}
-GROUP_OF = {"hr_bpm": "ecg", "rmssd_ms": "ecg", "eda_tonic_us": "eda", "scr_per_min": "eda",
-            "scr_amplitude_us": "eda", "resp_rate_bpm": "resp"}
+GROUP_OF = {
+    "hr_bpm": "ecg",
+    "rmssd_ms": "ecg",
+    "eda_tonic_us": "eda",
+    "scr_per_min": "eda",
+    "scr_amplitude_us": "eda",
+    "resp_rate_bpm": "resp",
+}
 
 
 def _check(batch: SessionBatch, seen: dict[str, int]) -> None:
@@ -270,7 +282,7 @@ def _check(batch: SessionBatch, seen: dict[str, int]) -> None:
             if math.isnan(value):
                 reason = f.reasons.get(name)
                 assert reason in REASONS, (name, reason)
-                if quality.reason == "ok":            # readable signal, nothing to measure
+                if quality.reason == "ok":  # readable signal, nothing to measure
                     assert name == "scr_amplitude_us" and f.scr_per_min == 0.0
                     assert reason == "no responses in the window"
                 else:
@@ -293,8 +305,14 @@ CONFIGS = {
     "default": (SessionConfig(holds_per_hour=30.0), 24, 120, 3),
     # decisions every second (stalls seen in their first seconds), short sessions that end
     # and start again, SUDS often
-    "fast": (SessionConfig(holds_per_hour=60.0, decision_interval_s=1.0, suds_interval_s=7.0,
-                           duration_s=150.0, success_time_s=5.0), 16, 300, 4),
+    "fast": (
+        SessionConfig(
+            holds_per_hour=60.0, decision_interval_s=1.0, suds_interval_s=7.0, duration_s=150.0, success_time_s=5.0
+        ),
+        16,
+        300,
+        4,
+    ),
 }
 
 
@@ -306,14 +324,14 @@ def test_observations_explain_every_missing_feature_and_encode_like_the_batch_ve
     batch = SessionBatch(params, config, np.random.default_rng(16))
     rng = np.random.default_rng(17)
     seen = dict.fromkeys([*REASONS, "held", "no SUDS yet", "SUDS", "finished"], 0)
-    _check(batch, seen)                                   # before anything happened: no SUDS yet
+    _check(batch, seen)  # before anything happened: no SUDS yet
     for k in range(decisions):
-        if k % 6 == 0:                                    # jumps as well as steps
+        if k % 6 == 0:  # jumps as well as steps
             batch.set_targets(rng.choice(np.array(config.levels), n))
         batch.advance()
         if k % every == 0:
             _check(batch, seen)
-        if k % 40 == 39:                                  # finished sessions start again, new people
+        if k % 40 == 39:  # finished sessions start again, new people
             rows = np.flatnonzero(batch.done)
             if len(rows):
                 batch.reset(rows, sample(len(rows), seed=k, artefacts_per_hour=60.0, dropouts_per_hour=20.0))

@@ -13,7 +13,7 @@ from adaptation.sim import SessionBatch, SessionConfig
 
 def people(n: int) -> dict[str, np.ndarray]:
     params = Population.load("adaptation/populations/default.yaml").sample(n, np.random.default_rng(4))
-    params["escape_hazard"][:] = 0.0          # the schedule is under test, not the person
+    params["escape_hazard"][:] = 0.0  # the schedule is under test, not the person
     return params
 
 

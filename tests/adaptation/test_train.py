@@ -44,19 +44,31 @@ def test_the_shipped_config_loads():
     assert cfg.hyperparameters["n_steps"] * cfg.n_envs % cfg.hyperparameters["batch_size"] == 0
 
 
-@pytest.mark.parametrize("change, expect", [
-    (("n_epochs: 2", "n_epoch: 2"), r"c.yaml:11:3: hyperparameters.n_epoch: unknown key 'n_epoch' \(did you mean 'n_epochs'\?\)"),
-    (("seed: 3", "seed: three"), r"c.yaml:4:7: seed: expected a whole number, got 'three'"),
-    (("algorithm: PPO", "algorithm: PPQ"), r"c.yaml:3:12: algorithm: unknown value 'PPQ' \(did you mean 'PPO'\?\)"),
-    (("batch_size: 64", "batch_size: 100"), r"c.yaml:10:15: .*not a multiple of batch_size 100"),
-    (("{duration_s: 120}", "{duration_s: -5}"), r"c.yaml:7:10: session: SessionConfig.duration_s = -5"),
-    (("{duration_s: 120}", "{duraton_s: 120}"), r"c.yaml:7:11: session.duraton_s: unknown key .*did you mean 'duration_s'"),
-    (("activation_fn: relu", "activation_fn: gelu"), r"c.yaml:12:50: .*unknown value 'gelu'"),
-    (("format: vrex-train/1", "format: vrex-train/9"), r"c.yaml:1:9: format: .*write format: vrex-train/1"),
-    (("n_envs: 2", "n_envs: 2\npopulation: nowhere.yaml"), r"nowhere.yaml"),
-    (("seed: 9}", "seed: 9, escape_measure: likely}"), r"c.yaml:13:74: evaluation.escape_measure: unknown value 'likely' — one of: observed, expected"),
-    (("seed: 9}", "seed: 9, escape_weight: -1}"), r"c.yaml:13:.*evaluation.escape_weight: "),
-])
+@pytest.mark.parametrize(
+    "change, expect",
+    [
+        (
+            ("n_epochs: 2", "n_epoch: 2"),
+            r"c.yaml:11:3: hyperparameters.n_epoch: unknown key 'n_epoch' \(did you mean 'n_epochs'\?\)",
+        ),
+        (("seed: 3", "seed: three"), r"c.yaml:4:7: seed: expected a whole number, got 'three'"),
+        (("algorithm: PPO", "algorithm: PPQ"), r"c.yaml:3:12: algorithm: unknown value 'PPQ' \(did you mean 'PPO'\?\)"),
+        (("batch_size: 64", "batch_size: 100"), r"c.yaml:10:15: .*not a multiple of batch_size 100"),
+        (("{duration_s: 120}", "{duration_s: -5}"), r"c.yaml:7:10: session: SessionConfig.duration_s = -5"),
+        (
+            ("{duration_s: 120}", "{duraton_s: 120}"),
+            r"c.yaml:7:11: session.duraton_s: unknown key .*did you mean 'duration_s'",
+        ),
+        (("activation_fn: relu", "activation_fn: gelu"), r"c.yaml:12:50: .*unknown value 'gelu'"),
+        (("format: vrex-train/1", "format: vrex-train/9"), r"c.yaml:1:9: format: .*write format: vrex-train/1"),
+        (("n_envs: 2", "n_envs: 2\npopulation: nowhere.yaml"), r"nowhere.yaml"),
+        (
+            ("seed: 9}", "seed: 9, escape_measure: likely}"),
+            r"c.yaml:13:74: evaluation.escape_measure: unknown value 'likely' — one of: observed, expected",
+        ),
+        (("seed: 9}", "seed: 9, escape_weight: -1}"), r"c.yaml:13:.*evaluation.escape_weight: "),
+    ],
+)
 def test_bad_configs_name_file_line_and_key(tmp_path, change, expect):
     path = write(tmp_path, TINY.replace(*change))
     with pytest.raises(ConfigError, match=expect):
@@ -72,6 +84,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
 
 def _train(tmp_path, out: str):
     from adaptation.train import train
+
     cfg = load_config(write(tmp_path, TINY))
     return train(cfg, tmp_path / out, progress=False)
 
@@ -79,14 +92,23 @@ def _train(tmp_path, out: str):
 @pytest.mark.slow
 def test_tiny_training_writes_everything_and_is_reproducible(tmp_path):
     from adaptation.policy import NumpyPolicy
+
     summary = _train(tmp_path, "a")
     out = tmp_path / "a"
-    for name in ("policy.npz", "final.npz", "model.zip", "vecnormalize.pkl", "evaluations.csv",
-                 "learning_curve.png", "config.yaml", "summary.json"):
+    for name in (
+        "policy.npz",
+        "final.npz",
+        "model.zip",
+        "vecnormalize.pkl",
+        "evaluations.csv",
+        "learning_curve.png",
+        "config.yaml",
+        "summary.json",
+    ):
         assert (out / name).is_file(), name
     assert (out / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rows = (out / "evaluations.csv").read_text().splitlines()
-    assert rows[0].startswith("timesteps,") and len(rows) >= 3           # header + evaluations at 256, 512
+    assert rows[0].startswith("timesteps,") and len(rows) >= 3  # header + evaluations at 256, 512
     assert json.loads((out / "summary.json").read_text())["total_timesteps"] == 512 == summary["total_timesteps"]
     _train(tmp_path, "b")
     a, b = NumpyPolicy.load(out / "final.npz"), NumpyPolicy.load(tmp_path / "b" / "final.npz")
@@ -98,6 +120,7 @@ def test_tiny_training_writes_everything_and_is_reproducible(tmp_path):
 @pytest.mark.slow
 def test_vrex_train_command(tmp_path, capsys):
     from engine.cli import main
+
     cfg = write(tmp_path, TINY)
     assert main(["train", str(cfg), "--out", str(tmp_path / "run"), "--timesteps", "256", "--no-progress"]) == 0
     out = capsys.readouterr().out
@@ -107,6 +130,7 @@ def test_vrex_train_command(tmp_path, capsys):
 
 def test_vrex_train_reports_a_bad_config_in_one_line(tmp_path, capsys):
     from engine.cli import main
+
     cfg = write(tmp_path, TINY.replace("n_epochs: 2", "n_epochs: lots"))
     assert main(["train", str(cfg), "--no-progress"]) == 1
     err = capsys.readouterr().err
@@ -124,21 +148,23 @@ def test_start_from_must_name_an_earlier_run(tmp_path):
 def test_a_run_continues_from_an_earlier_one(tmp_path):
     from adaptation.policy import NumpyPolicy
     from adaptation.train import train
+
     first = _train(tmp_path, "first")
     cfg = load_config(write(tmp_path, TINY + "start_from: first\n", name="more.yaml"))
     summary = train(cfg, tmp_path / "more", progress=False)
     assert summary["start_from"].endswith("first") and first["total_timesteps"] == 512
     a, b = NumpyPolicy.load(tmp_path / "first" / "final.npz"), NumpyPolicy.load(tmp_path / "more" / "final.npz")
     assert a.layers[0][0].shape == b.layers[0][0].shape
-    assert not np.array_equal(a.layers[0][0], b.layers[0][0])       # it trained on from there
+    assert not np.array_equal(a.layers[0][0], b.layers[0][0])  # it trained on from there
 
 
 def test_checkpoints_are_ranked_by_the_configured_escape_weight_and_measure(tmp_path):
     from adaptation._training import score
+
     bold = {"success_rate": 0.72, "escape_rate": 0.010, "expected_escape_rate": 0.008}
     careful = {"success_rate": 0.60, "escape_rate": 0.0, "expected_escape_rate": 0.004}
     default = load_config(write(tmp_path, TINY)).evaluation
-    assert score(bold, default) > score(careful, default)                # 0.72 − 0.10 > 0.60
+    assert score(bold, default) > score(careful, default)  # 0.72 − 0.10 > 0.60
     strict = {**default, "escape_weight": 50.0}
     assert score(careful, strict) > score(bold, strict)
     expected = {**default, "escape_weight": 20.0, "escape_measure": "expected"}

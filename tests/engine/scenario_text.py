@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-LEVELS = "\n".join(f"  - {{name: l{i}, intensity: {x}, description: \"Level {i}.\"}}"
-                   for i, x in enumerate((0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0), 1))
+LEVELS = "\n".join(
+    f"  - {{name: l{i}, intensity: {x}, description: \"Level {i}.\"}}"
+    for i, x in enumerate((0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0), 1)
+)
 
 
-def scenario(viewpoint: str = "{parent: lift, position: [0, 0, 1.7]}", comfort: str = "{}",
-             entities: str = "", bindings: str = "") -> str:
+def scenario(
+    viewpoint: str = "{parent: lift, position: [0, 0, 1.7]}",
+    comfort: str = "{}",
+    entities: str = "",
+    bindings: str = "",
+) -> str:
     """A scenario whose viewpoint rides on the group 'lift' (a floor inside it), plus
     ``entities`` and ``bindings`` given as YAML list items indented by two spaces."""
     return f"""format: 1

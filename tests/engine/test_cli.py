@@ -18,8 +18,9 @@ from tests.conftest import ROOT, SCENARIOS
 
 def vrex(*args, timeout=240):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 @pytest.mark.slow
@@ -48,14 +49,17 @@ def test_view_runs_offscreen_without_a_display():
     assert result.returncode == 0, result.stderr
     assert "no display found: rendering offscreen" in result.stdout
     assert "frames in" in result.stdout
-    assert "final intensity 0.20" in result.stdout      # level 3 is at 0.2 and nothing changed it
+    assert "final intensity 0.20" in result.stdout  # level 3 is at 0.2 and nothing changed it
 
 
-@pytest.mark.parametrize("args, message", [
-    (("view", "heights", "--level", "99"), "--level 99 does not exist"),
-    (("view", "heights", "--size", "big"), "is not a size"),
-    (("preview", "no/such/file.yaml"), "cannot read the file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("view", "heights", "--level", "99"), "--level 99 does not exist"),
+        (("view", "heights", "--size", "big"), "is not a size"),
+        (("preview", "no/such/file.yaml"), "cannot read the file"),
+    ],
+)
 def test_bad_arguments_are_explained_without_a_traceback(args, message):
     result = vrex(*args)
     assert result.returncode in (1, 2)
@@ -113,6 +117,7 @@ def test_committed_json_schema_and_readme_tables_are_current():
 def test_json_schema_accepts_the_shipped_scenarios_and_rejects_an_unknown_key():
     import jsonschema
     import yaml
+
     schema = json_schema()
     for path in SCENARIOS.glob("*.yaml"):
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
@@ -130,8 +135,9 @@ def test_schema_command_prints_json():
 
 def test_the_readme_example_is_a_valid_scenario_that_builds(tmp_path, scene_root):
     from engine.scene import Scene
+
     text = (SCENARIOS / "README.md").read_text()
-    example = text.split("```yaml\n")[2].split("```")[0]     # the block after the schema hint
+    example = text.split("```yaml\n")[2].split("```")[0]  # the block after the schema hint
     path = tmp_path / "balcony.yaml"
     path.write_text(example)
     spec = load_scenario(path)
@@ -143,13 +149,15 @@ def test_the_readme_example_is_a_valid_scenario_that_builds(tmp_path, scene_root
 
 def test_sigusr1_prints_where_every_thread_is():
     """A session that will not stop can be asked where it is stuck: kill -USR1 PID."""
-    code = ("import os, signal, time\n"
-            "from engine import cli\n"
-            "try:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
-            "os.kill(os.getpid(), signal.SIGUSR1)\n"
-            "time.sleep(0.2)\n")
+    code = (
+        "import os, signal, time\n"
+        "from engine import cli\n"
+        "try:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "os.kill(os.getpid(), signal.SIGUSR1)\n"
+        "time.sleep(0.2)\n"
+    )
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr[-2000:]                  # without the handler SIGUSR1 ends the process
+    assert r.returncode == 0, r.stderr[-2000:]  # without the handler SIGUSR1 ends the process
     assert "Current thread" in r.stderr and 'File "<string>"' in r.stderr
 
 
@@ -159,12 +167,14 @@ HEAVY = ("numpy", "scipy", "panda3d", "pylsl", "fastapi", "matplotlib", "torch")
 def imported_after(*calls: list[str]) -> tuple[list[str], str]:
     """Modules of HEAVY (and vrex's command modules) in sys.modules after ``cli.main(argv)`` for
     each argv, in a fresh interpreter; and what it printed."""
-    code = ("import json, sys\n"
-            "from engine import cli\n"
-            f"for argv in {list(calls)!r}:\n"
-            "    try:\n        cli.main(argv)\n    except SystemExit:\n        pass\n"
-            f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} "
-            "or m.startswith('engine.commands.'))))\n")
+    code = (
+        "import json, sys\n"
+        "from engine import cli\n"
+        f"for argv in {list(calls)!r}:\n"
+        "    try:\n        cli.main(argv)\n    except SystemExit:\n        pass\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} "
+        "or m.startswith('engine.commands.'))))\n"
+    )
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     return json.loads(r.stdout.strip().splitlines()[-1]), r.stdout
@@ -180,27 +190,32 @@ def test_help_and_version_import_nothing_heavy():
 
 def test_a_command_imports_its_own_module_only_and_shows_all_its_options():
     modules, out = imported_after(["replay", "--help"])
-    assert "--loop" in out and "--speed" in out                 # the full options, from the module
+    assert "--loop" in out and "--speed" in out  # the full options, from the module
     commands = [m for m in modules if m.startswith("engine.commands.")]
-    assert commands == ["engine.commands.replay", "engine.commands.simulate"]   # replay takes --speed's check from it
+    assert commands == ["engine.commands.replay", "engine.commands.simulate"]  # replay takes --speed's check from it
 
 
 def test_the_command_list_says_what_each_module_says():
     """cli.COMMANDS repeats each command's help line so `vrex --help` need not import it."""
     from engine import cli
+
     lazy, full = cli.build_parser(load=()), cli.build_parser()
     assert lazy.format_help() == full.format_help()
     for name, entry in cli.commands().items():
         assert entry.module.rpartition(".")[2] == name
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["demo", "--help"], "--baseline"),
-    (["nosuch"], "invalid choice: 'nosuch'"),
-    (["schema", "--format", "markdown"], "generated by `vrex schema --format markdown`"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["demo", "--help"], "--baseline"),
+        (["nosuch"], "invalid choice: 'nosuch'"),
+        (["schema", "--format", "markdown"], "generated by `vrex schema --format markdown`"),
+    ],
+)
 def test_the_chosen_command_is_found_as_argparse_finds_it(capsys, argv, expected):
     from engine import cli
+
     try:
         cli.main(argv)
     except SystemExit:

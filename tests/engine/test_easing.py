@@ -40,7 +40,7 @@ def test_reversing_the_target_slows_down_before_turning():
     d.set_target(0.0)
     values = [d.intensity] + [f.intensity for f in run(d, 12)]
     steps = [b - a for a, b in zip(values, values[1:])]
-    assert steps[0] > 0                       # still moving up for a moment
+    assert steps[0] > 0  # still moving up for a moment
     assert max(abs(b - a) for a, b in zip(steps, steps[1:])) <= COMFORT.max_intensity_accel * DT * DT * 1.001
     assert values[-1] == 0.0
 
@@ -54,7 +54,7 @@ def test_camera_speed_limit_slows_intensity_where_the_camera_would_move_fast():
     z = [0.0] + [100 * f.intensity for f in frames]
     speeds = [abs(b - a) / DT for a, b in zip(z, z[1:])]
     assert max(speeds) <= COMFORT.max_camera_speed * 1.001
-    assert max(speeds) > COMFORT.max_camera_speed * 0.9     # it still moves as fast as allowed
+    assert max(speeds) > COMFORT.max_camera_speed * 0.9  # it still moves as fast as allowed
     assert frames[-1].intensity == pytest.approx(0.2, abs=0.02)
 
 
@@ -73,7 +73,7 @@ def test_calm_now_veils_at_once_jumps_only_when_hidden_and_unveils():
     d = IntensityDriver(COMFORT, CALM, start=0.8)
     d.calm_now()
     frames = run(d, 1.0)
-    assert frames[0].veil > 0 and frames[0].calming            # the very next frame
+    assert frames[0].veil > 0 and frames[0].calming  # the very next frame
     hidden = [i for i, f in enumerate(frames) if f.veil >= 1.0]
     assert hidden, "the veil must close completely"
     first_hidden = hidden[0]

@@ -11,10 +11,16 @@ from engine.scenario import media
 from tests.conftest import TEST_SCENARIOS
 
 
-@pytest.mark.parametrize("head", [
-    b"RIFF\x24\x00\x00\x00WAVEfmt ", b"OggS\x00\x02" + b"\x00" * 20, b"fLaC\x00\x00\x00\x22",
-    b"ID3\x04\x00\x00\x00\x00\x00\x00", bytes([0xFF, 0xFB, 0x90, 0x64]),        # MPEG-1 layer III frame
-])
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"RIFF\x24\x00\x00\x00WAVEfmt ",
+        b"OggS\x00\x02" + b"\x00" * 20,
+        b"fLaC\x00\x00\x00\x22",
+        b"ID3\x04\x00\x00\x00\x00\x00\x00",
+        bytes([0xFF, 0xFB, 0x90, 0x64]),  # MPEG-1 layer III frame
+    ],
+)
 def test_audio_headers_are_accepted(tmp_path, head):
     path = tmp_path / "sound.wav"
     path.write_bytes(head + b"\x00" * 64)
@@ -25,12 +31,15 @@ def test_the_shipped_test_sound_is_audio():
     assert media.sound_problem(TEST_SCENARIOS / "wind.wav") == ""
 
 
-@pytest.mark.parametrize("content,looks", [
-    (b"hello, this is not a sound\n", "text starting 'hello, this is not a sou"),
-    (b"<!DOCTYPE html><html>", "an HTML page"),
-    (b"RIFF\x24\x00\x00\x00AVI LIST", "a RIFF file that is not WAVE audio"),   # a film
-    (bytes([0xFF, 0xE9, 0x00]), "binary data"),                                 # a reserved MPEG layer: no sync
-])
+@pytest.mark.parametrize(
+    "content,looks",
+    [
+        (b"hello, this is not a sound\n", "text starting 'hello, this is not a sou"),
+        (b"<!DOCTYPE html><html>", "an HTML page"),
+        (b"RIFF\x24\x00\x00\x00AVI LIST", "a RIFF file that is not WAVE audio"),  # a film
+        (bytes([0xFF, 0xE9, 0x00]), "binary data"),  # a reserved MPEG layer: no sync
+    ],
+)
 def test_what_is_not_audio_says_what_it_looks_like(tmp_path, content, looks):
     path = tmp_path / "sound.wav"
     path.write_bytes(content)
@@ -43,7 +52,7 @@ def test_size_limits_and_empty_files(tmp_path):
     empty.write_bytes(b"")
     assert "empty" in media.size_problem(empty, "sound")
     big = tmp_path / "big.glb"
-    with big.open("wb") as f:                        # sparse: no disk is used for the gap
+    with big.open("wb") as f:  # sparse: no disk is used for the gap
         f.truncate(media.MAX_MODEL_BYTES + 1)
     assert "over the limit of 256 MiB" in media.size_problem(big, "model")
     assert media.size_problem(big, "model") and os.path.getsize(big) == media.MAX_MODEL_BYTES + 1
@@ -64,7 +73,7 @@ def test_models_by_suffix(tmp_path):
     egg = tmp_path / "m.egg"
     egg.write_text("// made by hand\n\n<CoordinateSystem> { Z-up }\n")
     assert media.model_problem(egg) == ""
-    egg.write_text("solid cube\n facet normal 0 0 1\n")                    # an STL renamed .egg
+    egg.write_text("solid cube\n facet normal 0 0 1\n")  # an STL renamed .egg
     assert "should start with an <Entry>" in media.model_problem(egg)
     bam = tmp_path / "m.bam"
     bam.write_bytes(b"pbj\x00\n\r" + b"\x00" * 16)

@@ -22,10 +22,10 @@ def test_offsets_stay_within_the_amplitude(kind):
 def test_changing_speed_never_makes_a_jump():
     """Phase is integrated: a sudden speed change late in a session moves nothing at once."""
     m = _state("bob")
-    for _ in range(60 * 600):          # ten minutes at 60 fps
+    for _ in range(60 * 600):  # ten minutes at 60 fps
         m.advance(1 / 60, 1.0, 0.2)
     before = m.pose(1.0)[0][0, 2]
-    m.advance(1 / 60, 1.0, 2.0)        # speed × 10
+    m.advance(1 / 60, 1.0, 2.0)  # speed × 10
     after = m.pose(1.0)[0][0, 2]
     # at most amplitude × 2π × speed × dt
     assert abs(after - before) <= 1.0 * 2 * np.pi * 2.0 / 60 + 1e-9

@@ -35,7 +35,8 @@ def test_heights_preview_shows_more_ground_and_less_sky_as_it_rises(base, tmp_pa
     """A person sees 'higher and more exposed': the sky shrinks as the eye climbs and tilts down."""
     spec = load_scenario(SCENARIOS / "heights.yaml")
     images = render_previews(spec, tmp_path, base=base).images
-    def sky_fraction(img):       # clearly blue pixels: only the sky is blue in this scene
+
+    def sky_fraction(img):  # clearly blue pixels: only the sky is blue in this scene
         img = img.astype(int)
         return ((img[..., 2] - img[..., 0]) > 40).mean()
 

@@ -30,6 +30,7 @@ def forward(heading, pitch):
 
 # --- the rig ------------------------------------------------------------------------------------
 
+
 def test_the_rig_follows_position_and_heading_and_stays_level(tmp_path, scene_root):
     """A lift that rises, turns and rolls; a viewpoint on it that walks, pitches and looks
     around. The rig takes the eye's place and the heading only: the lift's roll, the
@@ -37,19 +38,20 @@ def test_the_rig_follows_position_and_heading_and_stays_level(tmp_path, scene_ro
     text = scenario(
         viewpoint="{parent: lift, position: [0.5, 1, 1.7], rotation: [30, 0, 0]}",
         bindings="  - {target: lift.position.z, range: [0, 20]}\n"
-                 "  - {target: lift.rotation, range: [[0, 0, 0], [90, 0, 25]]}\n"
-                 "  - {target: viewpoint.position.y, range: [1, 3]}\n"
-                 "  - {target: viewpoint.rotation.p, range: [0, -50]}\n"
-                 "  - {target: viewpoint.look, range: [[0, 0], [40, -20]]}")
+        "  - {target: lift.rotation, range: [[0, 0, 0], [90, 0, 25]]}\n"
+        "  - {target: viewpoint.position.y, range: [1, 3]}\n"
+        "  - {target: viewpoint.rotation.p, range: [0, -50]}\n"
+        "  - {target: viewpoint.look, range: [[0, 0], [40, -20]]}",
+    )
     spec, scene = build(tmp_path, scene_root, text)
     for x in INTENSITIES:
         scene.apply(x)
         (pos, heading), eye = scene.rig_pose(), scene.viewpoint.getPos(scene.root)
-        assert pos == pytest.approx(tuple(eye), abs=1e-4)                   # where the eye is
-        assert pos == pytest.approx(tuple(rig_positions(spec, [x])[0]), abs=1e-3)   # what validation computes
-        roll = math.radians(25 * x)                    # the lift's roll swings the eye sideways and down
+        assert pos == pytest.approx(tuple(eye), abs=1e-4)  # where the eye is
+        assert pos == pytest.approx(tuple(rig_positions(spec, [x])[0]), abs=1e-3)  # what validation computes
+        roll = math.radians(25 * x)  # the lift's roll swings the eye sideways and down
         assert pos[2] == pytest.approx(20 * x - 0.5 * math.sin(roll) + 1.7 * math.cos(roll), abs=1e-3)
-        assert heading == pytest.approx(30 + 90 * x, abs=1e-3)              # no look, no pitch, no roll
+        assert heading == pytest.approx(30 + 90 * x, abs=1e-3)  # no look, no pitch, no roll
     scene.destroy()
 
 
@@ -69,17 +71,20 @@ def test_the_heights_rig_rises_to_the_edge_and_never_turns(scene_root):
 
 # --- the gaze ------------------------------------------------------------------------------------
 
+
 def test_gaze_follows_the_look_bindings_over_intensity(tmp_path, scene_root):
-    text = scenario(viewpoint="{parent: lift, rotation: [-60, 0, 0]}",
-                    bindings="  - {target: viewpoint.look.h, points: [[0, 0], [0.5, 70], [1, -120]]}\n"
-                             "  - {target: viewpoint.look.p, range: [10, -80], interpolation: smooth}\n"
-                             "  - {target: lift.rotation.h, range: [0, 45]}")
+    text = scenario(
+        viewpoint="{parent: lift, rotation: [-60, 0, 0]}",
+        bindings="  - {target: viewpoint.look.h, points: [[0, 0], [0.5, 70], [1, -120]]}\n"
+        "  - {target: viewpoint.look.p, range: [10, -80], interpolation: smooth}\n"
+        "  - {target: lift.rotation.h, range: [0, 45]}",
+    )
     spec, scene = build(tmp_path, scene_root, text)
     look_h, look_p = spec.bindings[0], spec.bindings[1]
     for x in INTENSITIES:
         scene.apply(x)
         want = (evaluate(look_h.points, "linear", x), evaluate(look_p.points, "smooth", x))
-        assert scene.gaze() == pytest.approx(want, abs=1e-3), x        # relative to the rig, whatever its heading
+        assert scene.gaze() == pytest.approx(want, abs=1e-3), x  # relative to the rig, whatever its heading
     scene.destroy()
 
 
@@ -107,8 +112,11 @@ def test_heights_asks_the_patient_to_look_down_at_the_edge(scene_root):
 
 def test_a_desktop_pitch_becomes_the_gaze_target_not_a_tilt_of_the_rig(tmp_path, scene_root):
     """An unconverted desktop scenario still gives a headset something sensible."""
-    _, scene = build(tmp_path, scene_root, scenario(
-        viewpoint="{rotation: [20, 0, 0]}", bindings="  - {target: viewpoint.rotation.p, range: [0, -30]}"))
+    _, scene = build(
+        tmp_path,
+        scene_root,
+        scenario(viewpoint="{rotation: [20, 0, 0]}", bindings="  - {target: viewpoint.rotation.p, range: [0, -30]}"),
+    )
     scene.apply(1.0)
     assert scene.rig_pose()[1] == pytest.approx(20, abs=1e-4)
     assert scene.gaze() == pytest.approx((0, -30), abs=1e-3)
@@ -117,31 +125,39 @@ def test_a_desktop_pitch_becomes_the_gaze_target_not_a_tilt_of_the_rig(tmp_path,
 
 # --- on a screen the look turns the eye as a rotation did -------------------------------------------
 
+
 def test_on_a_screen_heights_looks_down_exactly_as_with_rotation_p(tmp_path, scene_root):
     source = (SCENARIOS / "heights.yaml").read_text()
     assert "target: viewpoint.look.p" in source
     spec = load_scenario(SCENARIOS / "heights.yaml")
     (tmp_path / "sounds").mkdir()
     (tmp_path / "sounds" / "wind.wav").write_bytes((SCENARIOS / "sounds" / "wind.wav").read_bytes())
-    old = load_scenario(write(tmp_path, source.replace("target: viewpoint.look.p", "target: viewpoint.rotation.p"),
-                              "heights_rotation.yaml"))
+    old = load_scenario(
+        write(
+            tmp_path,
+            source.replace("target: viewpoint.look.p", "target: viewpoint.rotation.p"),
+            "heights_rotation.yaml",
+        )
+    )
     new, before = Scene(spec, scene_root), Scene(old, scene_root)
     for x in sorted({*INTENSITIES, *(lv.intensity for lv in spec.levels)}):
-        assert new.pose_at(x) == before.pose_at(x), x      # the very same numbers: the same images
+        assert new.pose_at(x) == before.pose_at(x), x  # the very same numbers: the same images
     new.destroy()
     before.destroy()
 
 
-@pytest.mark.parametrize("look_view, rotation_view, rig_heading", [
-    ("{rotation: [40, 0, 0], look: [10, -20]}", "{rotation: [50, -20, 0]}", 40.0),
-    ("{look: [0, -28]}", "{rotation: [0, -28, 0]}", 0.0),                 # spiders.yaml, after and before
-])
-def test_on_a_screen_a_static_look_is_the_same_rotation(tmp_path, scene_root, look_view, rotation_view,
-                                                        rig_heading):
+@pytest.mark.parametrize(
+    "look_view, rotation_view, rig_heading",
+    [
+        ("{rotation: [40, 0, 0], look: [10, -20]}", "{rotation: [50, -20, 0]}", 40.0),
+        ("{look: [0, -28]}", "{rotation: [0, -28, 0]}", 0.0),  # spiders.yaml, after and before
+    ],
+)
+def test_on_a_screen_a_static_look_is_the_same_rotation(tmp_path, scene_root, look_view, rotation_view, rig_heading):
     _, a = build(tmp_path, scene_root, scenario(viewpoint=look_view), "a.yaml")
     _, b = build(tmp_path, scene_root, scenario(viewpoint=rotation_view), "b.yaml")
     assert a.viewpoint_pose() == b.viewpoint_pose()
-    assert a.rig_pose()[1] == rig_heading            # the look is the patient's to follow, not the rig's
+    assert a.rig_pose()[1] == rig_heading  # the look is the patient's to follow, not the rig's
     a.destroy()
     b.destroy()
 

@@ -28,7 +28,7 @@ def read_back(scene: Scene, target: str):
         np_ = scene.viewpoint
         if prop == "fov":
             return scene.fov
-        if prop.startswith("look"):        # read from the eye's direction, seen from the rig
+        if prop.startswith("look"):  # read from the eye's direction, seen from the rig
             gaze = scene.gaze()
             return gaze if prop == "look" else gaze["hp".index(prop[-1])]
     else:
@@ -51,7 +51,7 @@ def read_back(scene: Scene, target: str):
         if prop == "density":
             return node.fog.getExpDensity()
         if prop == "volume":
-            return node.volume          # null audio in tests: the sound object ignores volume
+            return node.volume  # null audio in tests: the sound object ignores volume
         if prop.startswith("motion."):
             return getattr(node, prop.split(".")[1])
     if prop.startswith("position"):
@@ -104,12 +104,12 @@ def test_heights_rises_from_the_street_to_over_100_m_and_loses_its_railing(scene
     assert not scene.node("floor_solid").isHidden() and scene.node("glass").isHidden()
     scene.apply(0.5)
     assert scene.node("lift").getZ() == pytest.approx(50.0)
-    assert scene.node("railing").getSz() == pytest.approx(0.875)        # lowered
+    assert scene.node("railing").getSz() == pytest.approx(0.875)  # lowered
     scene.apply(1.0)
     assert scene.viewpoint_pose()[0][2] >= 100.0
     assert scene.node("railing").isHidden() and scene.node("floor_solid").isHidden()
     assert not scene.node("glass").isHidden()
-    assert scene.viewpoint_pose()[1][1] < -45        # looking down
+    assert scene.viewpoint_pose()[1][1] < -45  # looking down
     assert scene.nodes["wind"].volume == 1.0
     # higher at every level
     heights = []
@@ -171,6 +171,7 @@ def test_scene_runner_eases_the_real_heights_scene_within_comfort_limits(base, s
 
 def test_calm_veil_covers_the_whole_view_then_lifts_on_the_calm_scene(base, scene_root):
     from engine.app import FrameGrabber
+
     spec = load_scenario(SCENARIOS / "heights.yaml")
     scene = Scene(spec, scene_root)
     driver = IntensityDriver(spec.comfort, spec.calm, start=0.9)
@@ -187,14 +188,14 @@ def test_calm_veil_covers_the_whole_view_then_lifts_on_the_calm_scene(base, scen
     runner.tick(1 / 60)
     before = frame()
     driver.calm_now()
-    runner.tick(1 / 60)                          # the very next frame is already veiled a little
+    runner.tick(1 / 60)  # the very next frame is already veiled a little
     veiled_a_little = frame()
     assert np.abs(veiled_a_little - calm).mean() < np.abs(before - calm).mean() - 1
     while runner.tick(0.05).veil < 1.0:
         pass
     covered = frame()
     assert np.abs(covered - calm).max() <= 3, "the veil must cover every pixel"
-    assert scene.node("lift").getZ() == 0.0      # the jump happened behind the veil
+    assert scene.node("lift").getZ() == 0.0  # the jump happened behind the veil
     for _ in range(40):
         runner.tick(0.05)
     assert runner.veil.alpha == 0.0 and np.abs(frame() - covered).mean() > 10
@@ -204,9 +205,15 @@ def test_calm_veil_covers_the_whole_view_then_lifts_on_the_calm_scene(base, scen
 
 
 def test_unnamed_entities_move_and_destroy_leaves_nothing_behind(base, scene_root, tmp_path):
-    source = (TEST_SCENARIOS / "minimal.yaml").read_text().replace(
-        "entities:\n", "entities:\n  - {type: box, motion: {kind: spin, speed: 90}}\n"
-                       "  - {type: fog, density: 0.01}\n", 1)
+    source = (
+        (TEST_SCENARIOS / "minimal.yaml")
+        .read_text()
+        .replace(
+            "entities:\n",
+            "entities:\n  - {type: box, motion: {kind: spin, speed: 90}}\n  - {type: fog, density: 0.01}\n",
+            1,
+        )
+    )
     (tmp_path / "wind.wav").write_bytes((TEST_SCENARIOS / "wind.wav").read_bytes())
     path = tmp_path / "spin.yaml"
     path.write_text(source)
@@ -218,7 +225,7 @@ def test_unnamed_entities_move_and_destroy_leaves_nothing_behind(base, scene_roo
     for _ in range(10):
         runner.tick(0.1)
     assert spinner.inner.getH() % 360 == pytest.approx(90.0, abs=0.01)
-    assert base.render.hasFog() and lights_on(base.render) == 1   # minimal.yaml has one light
+    assert base.render.hasFog() and lights_on(base.render) == 1  # minimal.yaml has one light
     runner.close()
     scene.destroy()
     assert not base.render.hasFog() and lights_on(base.render) == 0, "lights or fog left on render"
@@ -235,13 +242,13 @@ def test_heights_background_is_the_sky_horizon(scene_root):
 def test_motion_returns_to_rest_when_its_amplitude_falls_to_zero(scene_root):
     spec = load_scenario(SCENARIOS / "heights.yaml")
     scene = Scene(spec, scene_root)
-    deck = scene.nodes["deck"]                     # the lift's deck sways; the lift itself only rises
+    deck = scene.nodes["deck"]  # the lift's deck sways; the lift itself only rises
     scene.apply(1.0)
     for _ in range(30):
         scene.update(1 / 30)
-    assert abs(deck.inner.getR()) > 0.01           # swaying in the wind at the top
-    assert scene.nodes["lift"].inner.getHpr() == (0, 0, 0)     # and the patient's head is not rocked
-    scene.apply(0.0)                               # the calm state: no wind
+    assert abs(deck.inner.getR()) > 0.01  # swaying in the wind at the top
+    assert scene.nodes["lift"].inner.getHpr() == (0, 0, 0)  # and the patient's head is not rocked
+    scene.apply(0.0)  # the calm state: no wind
     scene.update(1 / 30)
     assert deck.inner.getHpr() == (0, 0, 0) and deck.inner.getPos() == (0, 0, 0)
     scene.destroy()
@@ -249,6 +256,7 @@ def test_motion_returns_to_rest_when_its_amplitude_falls_to_zero(scene_root):
 
 def lights_on(node):
     from panda3d.core import LightAttrib
+
     attrib = node.getAttrib(LightAttrib)
     return 0 if attrib is None else attrib.getNumOnLights()
 
@@ -256,14 +264,18 @@ def lights_on(node):
 def _write_gltf(path):
     positions = struct.pack("<9f", 0, 0, 0, 1, 0, 0, 0, 0, 1)
     doc = {
-        "asset": {"version": "2.0"}, "scene": 0, "scenes": [{"nodes": [0]}],
+        "asset": {"version": "2.0"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
         "nodes": [{"mesh": 0, "name": "triangle"}],
         "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
-        "buffers": [{"byteLength": 36, "uri": "data:application/octet-stream;base64,"
-                     + base64.b64encode(positions).decode()}],
+        "buffers": [
+            {"byteLength": 36, "uri": "data:application/octet-stream;base64," + base64.b64encode(positions).decode()}
+        ],
         "bufferViews": [{"buffer": 0, "byteLength": 36}],
-        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
-                       "min": [0, 0, 0], "max": [1, 0, 1]}],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3", "min": [0, 0, 0], "max": [1, 0, 1]}
+        ],
     }
     path.write_text(json.dumps(doc))
 
@@ -272,9 +284,13 @@ def test_models_load_from_bam_and_gltf(tmp_path, scene_root):
     NodePath(geometry.box((1, 2, 3))).writeBamFile(str(tmp_path / "crate.bam"))
     _write_gltf(tmp_path / "tri.gltf")
     source = (TEST_SCENARIOS / "minimal.yaml").read_text()
-    source = source.replace("entities:\n", "entities:\n"
-                            "  - {type: model, id: crate_model, path: crate.bam}\n"
-                            "  - {type: model, id: tri, path: tri.gltf, position: [0, 5, 0]}\n", 1)
+    source = source.replace(
+        "entities:\n",
+        "entities:\n"
+        "  - {type: model, id: crate_model, path: crate.bam}\n"
+        "  - {type: model, id: tri, path: tri.gltf, position: [0, 5, 0]}\n",
+        1,
+    )
     (tmp_path / "wind.wav").write_bytes((TEST_SCENARIOS / "wind.wav").read_bytes())
     path = tmp_path / "with_models.yaml"
     path.write_text(source)

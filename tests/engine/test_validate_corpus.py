@@ -27,7 +27,7 @@ from engine.scenario import ScenarioError, load_scenario
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = ROOT / "tests" / "engine" / "broken"
 MINIMAL = ROOT / "tests" / "engine" / "scenarios" / "minimal.yaml"
-PWNED = Path("/tmp/vrex-pwned")          # what python_tag.yaml would create if it were executed
+PWNED = Path("/tmp/vrex-pwned")  # what python_tag.yaml would create if it were executed
 
 EXPECT = re.compile(r"^# expect: (\d+):(\d+): (.+)$")
 PROBLEM = re.compile(r"^.+:\d+:\d+: .+ — .+$")
@@ -37,28 +37,68 @@ EXPECT_TABLE = {"empty.yaml": [(1, 1, "file is empty")]}
 
 # Every kind of error must keep at least one file, so the corpus cannot silently shrink.
 REQUIRED = {
-    "yaml_syntax_indent", "yaml_syntax_bracket", "duplicate_key",
-    "unknown_key_top_level", "unknown_key_entity", "unknown_key_after_unicode", "unknown_entity_type",
-    "wrong_type_intensity", "wrong_type_size",
-    "out_of_range_intensity", "out_of_range_opacity", "out_of_range_size", "out_of_range_huge_integer",
-    "levels_not_increasing", "levels_duplicate_name", "levels_too_few", "missing_required_key",
-    "binding_unknown_entity", "binding_unknown_property", "binding_wrong_shape",
-    "binding_wrong_shape_points", "binding_range_and_points", "binding_count_too_high",
-    "binding_overlap", "parent_missing", "viewpoint_parent_missing",
-    "viewpoint_look_out_of_range", "binding_look_out_of_range",
-    "model_missing", "sound_missing", "model_bad_extension",
-    "python_tag", "tag_binary", "tag_local", "alias_bomb", "alias_undefined", "alias_recursive",
-    "merge_key", "two_documents", "empty", "comments_only",
+    "yaml_syntax_indent",
+    "yaml_syntax_bracket",
+    "duplicate_key",
+    "unknown_key_top_level",
+    "unknown_key_entity",
+    "unknown_key_after_unicode",
+    "unknown_entity_type",
+    "wrong_type_intensity",
+    "wrong_type_size",
+    "out_of_range_intensity",
+    "out_of_range_opacity",
+    "out_of_range_size",
+    "out_of_range_huge_integer",
+    "levels_not_increasing",
+    "levels_duplicate_name",
+    "levels_too_few",
+    "missing_required_key",
+    "binding_unknown_entity",
+    "binding_unknown_property",
+    "binding_wrong_shape",
+    "binding_wrong_shape_points",
+    "binding_range_and_points",
+    "binding_count_too_high",
+    "binding_overlap",
+    "parent_missing",
+    "viewpoint_parent_missing",
+    "viewpoint_look_out_of_range",
+    "binding_look_out_of_range",
+    "model_missing",
+    "sound_missing",
+    "model_bad_extension",
+    "python_tag",
+    "tag_binary",
+    "tag_local",
+    "alias_bomb",
+    "alias_undefined",
+    "alias_recursive",
+    "merge_key",
+    "two_documents",
+    "empty",
+    "comments_only",
     # binding values of the wrong shape for their property (issue 14): one gate, every shape
-    "binding_colour_number_range", "binding_vector_number_range", "binding_colour_text",
-    "binding_colour_wrong_length", "binding_nested_list", "binding_bool_for_number", "binding_value_null",
-    "binding_points_flat", "binding_over_decreasing", "binding_over_not_a_pair",
+    "binding_colour_number_range",
+    "binding_vector_number_range",
+    "binding_colour_text",
+    "binding_colour_wrong_length",
+    "binding_nested_list",
+    "binding_bool_for_number",
+    "binding_value_null",
+    "binding_points_flat",
+    "binding_over_decreasing",
+    "binding_over_not_a_pair",
     # files that exist but are not what their name says (fixtures next to the YAML)
-    "sound_not_audio", "model_gltf_not_json", "model_gltf_no_asset", "model_glb_cut_off", "model_bam_is_html",
+    "sound_not_audio",
+    "model_gltf_not_json",
+    "model_gltf_no_asset",
+    "model_glb_cut_off",
+    "model_bam_is_html",
 }
 
 # Genuine engine bugs, reported; strict so that a fix makes the test pass and forces removal.
-KNOWN_BUGS: dict[str, str] = {}   # file name -> reason, for engine bugs not yet fixed
+KNOWN_BUGS: dict[str, str] = {}  # file name -> reason, for engine bugs not yet fixed
 
 MALICIOUS = ("alias_bomb.yaml", "python_tag.yaml")
 
@@ -80,13 +120,18 @@ def expectations(path: Path) -> list[tuple[int, int, str]]:
 
 
 def run_validate(*paths: Path | str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine.cli", "validate", *map(str, paths)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          encoding="utf-8", errors="replace")
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", "validate", *map(str, paths)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        encoding="utf-8",
+        errors="replace",
+    )
 
 
-def check_output(result: subprocess.CompletedProcess, path: Path,
-                 expected: list[tuple[int, int, str]]) -> None:
+def check_output(result: subprocess.CompletedProcess, path: Path, expected: list[tuple[int, int, str]]) -> None:
     out = result.stdout + result.stderr
     assert "Traceback" not in result.stdout and "Traceback" not in result.stderr, out
     assert "could not check this file" not in out, f"internal error disguised as a problem:\n{out}"
@@ -97,8 +142,9 @@ def check_output(result: subprocess.CompletedProcess, path: Path,
         assert PROBLEM.match(line), f"not a 'FILE:LINE:COL: what — expected' line: {line!r}\n{out}"
     for line_no, col, substring in expected:
         prefix = f"{path}:{line_no}:{col}: "
-        assert any(ln.startswith(prefix) and substring in ln[len(prefix):] for ln in lines), \
+        assert any(ln.startswith(prefix) and substring in ln[len(prefix) :] for ln in lines), (
             f"expected {prefix}…{substring}…\ngot:\n{result.stdout}"
+        )
     places = {f"{path}:{line_no}:{col}: " for line_no, col, _ in expected}
     for line in lines:
         assert any(line.startswith(p) for p in places), f"unexpected problem: {line}\n{out}"
@@ -115,11 +161,15 @@ def cli_results() -> dict[Path, subprocess.CompletedProcess]:
     everything = run_validate(*files)
     lines = everything.stdout.splitlines()
     assert everything.returncode == 1, everything.stdout[-2000:] + everything.stderr[-2000:]
-    return {path: subprocess.CompletedProcess(everything.args, everything.returncode,
-                                              "\n".join(ln for ln in lines if ln.startswith(f"{path}:")),
-                                              everything.stderr + ("\n" + everything.stdout
-                                                                   if "Traceback" in everything.stdout else ""))
-            for path in files}
+    return {
+        path: subprocess.CompletedProcess(
+            everything.args,
+            everything.returncode,
+            "\n".join(ln for ln in lines if ln.startswith(f"{path}:")),
+            everything.stderr + ("\n" + everything.stdout if "Traceback" in everything.stdout else ""),
+        )
+        for path in files
+    }
 
 
 def _param(path: Path):
@@ -144,7 +194,7 @@ def test_expect_comments_are_well_formed_and_every_kind_has_a_file():
         expected = expectations(path)
         assert expected, f"{path.name} does not start with '# expect: LINE:COL: SUBSTRING'"
         # no malformed or stray expect lines further down
-        stray = [ln for ln in lines[len(expected):] if re.match(r"#\s*expect\b", ln)]
+        stray = [ln for ln in lines[len(expected) :] if re.match(r"#\s*expect\b", ln)]
         assert not stray, f"{path.name}: malformed or misplaced expect line(s): {stray}"
         for line_no, col, substring in expected:
             assert 1 <= line_no <= len(lines), f"{path.name}: line {line_no} is past the end"
@@ -162,6 +212,7 @@ def test_python_tag_is_never_executed(cli_results):
 
 
 # --- files written by the tests -------------------------------------------------------------
+
 
 def _minimal_lines() -> list[str]:
     """minimal.yaml without its opening comment, so 'title' is on line 5."""
@@ -201,14 +252,17 @@ GENERATED = {
     "deep_one_line": (make_deep_one_line, [(1, 33, "nested more than 32 deep")]),
     "deep_lines": (make_deep_lines, [(33, 1, "nested more than 32 deep")]),
     # 'Caf' then Latin-1 é: line 5 column 13
-    "non_utf8": (lambda d: _write(d / "latin1.yaml", _with_title(b"Caf\xe9 scenario")),
-                 [(5, 13, "byte 0xe9 is not valid UTF-8")]),
+    "non_utf8": (
+        lambda d: _write(d / "latin1.yaml", _with_title(b"Caf\xe9 scenario")),
+        [(5, 13, "byte 0xe9 is not valid UTF-8")],
+    ),
     # 'Bălan ' (ă is two bytes in UTF-8) then Latin-1 é: character column 16, byte column 17
-    "non_utf8_after_multibyte": (lambda d: _write(d / "latin1_b.yaml", _with_title("Bălan ".encode() + b"\xe9")),
-                                 [(5, 16, "byte 0xe9 is not valid UTF-8")]),
+    "non_utf8_after_multibyte": (
+        lambda d: _write(d / "latin1_b.yaml", _with_title("Bălan ".encode() + b"\xe9")),
+        [(5, 16, "byte 0xe9 is not valid UTF-8")],
+    ),
     # 'Mini' then NUL: line 5 column 14
-    "control_char": (lambda d: _write(d / "nul.yaml", _with_title(b"Mini\x00mal")),
-                     [(5, 14, "not allowed")]),
+    "control_char": (lambda d: _write(d / "nul.yaml", _with_title(b"Mini\x00mal")), [(5, 14, "not allowed")]),
 }
 
 GENERATED_BUGS: dict[str, str] = {}
@@ -231,8 +285,7 @@ def test_generated_file_is_reported_where_expected(name, tmp_path):
     check_output(run_validate(path), path, expected)
 
 
-@pytest.mark.parametrize("name", ["alias_bomb.yaml", "python_tag.yaml", "oversize", "deep_one_line",
-                                  "deep_lines"])
+@pytest.mark.parametrize("name", ["alias_bomb.yaml", "python_tag.yaml", "oversize", "deep_one_line", "deep_lines"])
 def test_malicious_file_fails_fast_in_little_memory(name, tmp_path):
     path = BROKEN / name if name.endswith(".yaml") else GENERATED[name][0](tmp_path)
     PWNED.unlink(missing_ok=True)
@@ -261,6 +314,7 @@ def test_a_fifo_is_refused_without_reading_it(tmp_path):
 
 # --- whole command --------------------------------------------------------------------------
 
+
 def test_valid_scenarios_pass():
     files = sorted((ROOT / "scenarios").glob("*.yaml")) + [MINIMAL]
     result = run_validate(*(p.relative_to(ROOT) for p in files))
@@ -279,8 +333,7 @@ def test_several_files_in_one_call_each_reported():
     for path in paths:
         for line_no, col, substring in expectations(ROOT / path):
             prefix = f"{path}:{line_no}:{col}: "
-            assert any(ln.startswith(prefix) and substring in ln for ln in result.stdout.splitlines()), \
-                result.stdout
+            assert any(ln.startswith(prefix) and substring in ln for ln in result.stdout.splitlines()), result.stdout
     assert f"{MINIMAL.relative_to(ROOT)}: ok" in result.stdout
     assert "4 file(s) checked, 3 with problems" in result.stderr
 

@@ -23,25 +23,65 @@ from engine.scenario.comfort import check_hmd
 from engine.scenario.properties import PROPERTIES
 from tests.engine.scenario_text import LEVELS
 
-FUZZ = settings(max_examples=150, derandomize=True, database=None, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=150, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 WIND = Path(__file__).resolve().parent / "scenarios" / "wind.wav"
 PROBLEM = re.compile(r"^(.+):(\d+):(\d+): .+")
 
-IDS = ["a", "b", "c", "lift", "viewpoint", "ghost"]        # 'ghost' is never defined
+IDS = ["a", "b", "c", "lift", "viewpoint", "ghost"]  # 'ghost' is never defined
 TYPES = ["box", "group", "array", "scatter", "light", "sphere", "sound", "fog", "sky", "plane"]
 PROPS = sorted({name for props in PROPERTIES.values() for name in props} | {"colur", "position.w", ""})
 
 scalars = st.one_of(
-    st.integers(-3, 3).map(str), st.floats(-2, 12, allow_nan=False).map(repr), st.sampled_from(
-        ["0.5", "1e400", "-1e400", ".nan", ".inf", "-.inf", "99999999999999999999999", "true", "null", "~",
-         "red", "'#ff0000'", "'#zz'", "''", "2024-01-01", "0x10", "[]", "{}", "{a: 1}"]))
-wild = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5).map(
-    lambda items: "[" + ", ".join(items) + "]"), max_leaves=8)
+    st.integers(-3, 3).map(str),
+    st.floats(-2, 12, allow_nan=False).map(repr),
+    st.sampled_from(
+        [
+            "0.5",
+            "1e400",
+            "-1e400",
+            ".nan",
+            ".inf",
+            "-.inf",
+            "99999999999999999999999",
+            "true",
+            "null",
+            "~",
+            "red",
+            "'#ff0000'",
+            "'#zz'",
+            "''",
+            "2024-01-01",
+            "0x10",
+            "[]",
+            "{}",
+            "{a: 1}",
+        ]
+    ),
+)
+wild = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=5).map(lambda items: "[" + ", ".join(items) + "]"), max_leaves=8
+)
 unit = st.floats(0, 1).map(lambda x: f"{x:.3g}")
-plausible = st.one_of(unit, st.sampled_from(["true", "false", "2", "[0, 0, 0]", "[0.2, 0.3, 0.4]", "[1, 2, 3]",
-                                             "[0.1, 0.2, 0.3, 0.4]", "[10, 5]", "'#336699'", "[0, -10]"]),
-                      st.lists(unit, min_size=2, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]"))
+plausible = st.one_of(
+    unit,
+    st.sampled_from(
+        [
+            "true",
+            "false",
+            "2",
+            "[0, 0, 0]",
+            "[0.2, 0.3, 0.4]",
+            "[1, 2, 3]",
+            "[0.1, 0.2, 0.3, 0.4]",
+            "[10, 5]",
+            "'#336699'",
+            "[0, -10]",
+        ]
+    ),
+    st.lists(unit, min_size=2, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]"),
+)
 
 
 def mostly(good: st.SearchStrategy[str], bad: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -67,7 +107,9 @@ def bindings(draw: st.DrawFn) -> str:
         pts = draw(st.lists(mostly(pair, values), min_size=draw(mostly(st.just(2), st.just(0))), max_size=4))
         parts.append(f"points: [{', '.join(pts)}]")
     if draw(st.booleans()):
-        parts.append(f"over: {draw(mostly(st.sampled_from(['[0, 1]', '[0.2, 0.8]', '[1, 0]', '[0.5, 0.5]']), st.sampled_from(['0.5', '[0, 2]', '[a, b]', 'null'])))}")
+        parts.append(
+            f"over: {draw(mostly(st.sampled_from(['[0, 1]', '[0.2, 0.8]', '[1, 0]', '[0.5, 0.5]']), st.sampled_from(['0.5', '[0, 2]', '[a, b]', 'null'])))}"
+        )
     if draw(st.booleans()):
         parts.append(f"interpolation: {draw(mostly(st.sampled_from(['linear', 'smooth', 'step']), st.just('cubic')))}")
     return "  - {" + ", ".join(parts) + "}"
@@ -84,7 +126,9 @@ def entity(draw: st.DrawFn, depth: int = 0) -> str:
     if kind == "light":
         parts.append(f"kind: {draw(mostly(st.sampled_from(['ambient', 'point', 'directional']), st.just('disco')))}")
     if kind == "sound":
-        parts.append(f"path: {draw(mostly(st.just('wind.wav'), st.sampled_from(['nothing.wav', 'wind.mp4', 'fuzz.yaml.wav'])))}")
+        parts.append(
+            f"path: {draw(mostly(st.just('wind.wav'), st.sampled_from(['nothing.wav', 'wind.mp4', 'fuzz.yaml.wav'])))}"
+        )
     if kind in ("array", "scatter"):
         parts.append(f"count: {draw(mostly(st.sampled_from(['1', '3', '40']), st.sampled_from(['0', '5000', 'x'])))}")
         parts.append("item: " + (draw(entity(depth + 1)) if depth < 2 else "{type: box}"))
@@ -95,7 +139,9 @@ def entity(draw: st.DrawFn, depth: int = 0) -> str:
         children = draw(st.lists(entity(depth + 1), max_size=3))
         parts.append(f"children: [{', '.join(children)}]")
     if draw(st.integers(0, 3)) == 0 and kind in TRANSFORM:
-        parts.append(f"motion: {{kind: {draw(mostly(st.sampled_from(['sway', 'spin', 'bob', 'wander', 'approach']), st.just('fly')))}, amplitude: 1, speed: 0.2}}")
+        parts.append(
+            f"motion: {{kind: {draw(mostly(st.sampled_from(['sway', 'spin', 'bob', 'wander', 'approach']), st.just('fly')))}, amplitude: 1, speed: 0.2}}"
+        )
     keys = ["position", "colour", "scale", "rotation"] if kind in TRANSFORM else []
     for key in draw(st.lists(st.sampled_from(keys), max_size=2, unique=True)) if keys else []:
         parts.append(f"{key}: {draw(mostly(st.just(GOOD[key]), values))}")
@@ -105,19 +151,31 @@ def entity(draw: st.DrawFn, depth: int = 0) -> str:
 @st.composite
 def viewpoint(draw: st.DrawFn) -> str:
     parts = []
-    for key in draw(st.lists(st.sampled_from(["parent", "position", "rotation", "look", "fov", "eye_height"]),
-                             max_size=4, unique=True)):
-        good = {"parent": st.sampled_from(IDS), "position": st.just("[0, 0, 1.7]"), "rotation": st.just("[30, 10, 5]"),
-                "look": st.just("[20, -10]"), "fov": st.just("90"), "eye_height": st.just("1.2")}[key]
+    for key in draw(
+        st.lists(
+            st.sampled_from(["parent", "position", "rotation", "look", "fov", "eye_height"]), max_size=4, unique=True
+        )
+    ):
+        good = {
+            "parent": st.sampled_from(IDS),
+            "position": st.just("[0, 0, 1.7]"),
+            "rotation": st.just("[30, 10, 5]"),
+            "look": st.just("[20, -10]"),
+            "fov": st.just("90"),
+            "eye_height": st.just("1.2"),
+        }[key]
         parts.append(f"{key}: " + draw(mostly(good, values)))
     return "{" + ", ".join(parts) + "}"
 
 
 def scenario_text(entities: list[str], binds: list[str], view: str) -> str:
-    return (f"format: 1\nscenario: {{id: fuzz, title: Fuzz, phobia: none, author: tests, version: \"1\"}}\n"
-            f"levels:\n{LEVELS}\nviewpoint: {view}\nentities:\n"
-            + "".join(f"  - {e}\n" for e in entities or ["{type: box}"])
-            + "bindings:\n" + ("\n".join(binds) + "\n" if binds else "  []\n"))
+    return (
+        f"format: 1\nscenario: {{id: fuzz, title: Fuzz, phobia: none, author: tests, version: \"1\"}}\n"
+        f"levels:\n{LEVELS}\nviewpoint: {view}\nentities:\n"
+        + "".join(f"  - {e}\n" for e in entities or ["{type: box}"])
+        + "bindings:\n"
+        + ("\n".join(binds) + "\n" if binds else "  []\n")
+    )
 
 
 def assert_problems_inside(exc: ScenarioError, path: Path, text: str) -> None:
@@ -128,8 +186,9 @@ def assert_problems_inside(exc: ScenarioError, path: Path, text: str) -> None:
         assert m and m[1] == str(path), line
         row, col = int(m[2]), int(m[3])
         assert 1 <= row <= max(len(lines), 1), f"line {row} is outside the file:\n{line}\n{text}"
-        assert 1 <= col <= len(lines[row - 1]) + 1 if row <= len(lines) else col == 1, \
+        assert 1 <= col <= len(lines[row - 1]) + 1 if row <= len(lines) else col == 1, (
             f"column {col} is outside line {row}:\n{line}\n{text}"
+        )
 
 
 def validates_cleanly(text: str) -> None:
@@ -145,7 +204,7 @@ def validates_cleanly(text: str) -> None:
             assert exc.problems
             assert_problems_inside(exc, path, text)
         else:
-            for problem in check_hmd(spec):     # ``vrex validate --target hmd`` on what loads
+            for problem in check_hmd(spec):  # ``vrex validate --target hmd`` on what loads
                 assert PROBLEM.match(str(problem)), str(problem)
         # the command's own path too: no internal error disguised as a problem
         assert not any("could not check this file" in ln for ln in check_file(path, "hmd")), text
@@ -159,8 +218,9 @@ def test_random_scenarios_never_crash_the_validator(entities, binds, view):
 
 def test_the_fuzzer_reaches_valid_files_too(tmp_path):
     """A fuzzer that only ever writes broken files tests only the first error path."""
-    text = scenario_text(["{type: box, id: a}"], ["  - {target: a.colour, range: [[0, 0, 0], [1, 1, 1]]}"],
-                         "{position: [0, 0, 1.7]}")
+    text = scenario_text(
+        ["{type: box, id: a}"], ["  - {target: a.colour, range: [[0, 0, 0], [1, 1, 1]]}"], "{position: [0, 0, 1.7]}"
+    )
     path = tmp_path / "ok.yaml"
     path.write_text(text)
     (tmp_path / "wind.wav").write_bytes(WIND.read_bytes())
@@ -174,14 +234,30 @@ def test_the_fuzzer_reaches_valid_files_too(tmp_path):
 # each real target of a valid scene, driven by values of every shape (the colour crash of
 # issue 14, `{target: ambient.colour, range: [0.2, 0.5]}`, is one of them).
 
-VALID_ENTITIES = ["{type: light, id: ambient, kind: ambient}", "{type: light, id: sun, kind: directional}",
-                  "{type: box, id: a}", "{type: group, id: lift, children: [{type: box}]}",
-                  "{type: array, id: row, count: 3, item: {type: box}}", "{type: sky, id: sky}",
-                  "{type: fog, id: haze, density: 0.01}", "{type: sound, id: wind, path: wind.wav}"]
-ENTITY_TYPE = {"ambient": "light", "sun": "light", "a": "box", "lift": "group", "row": "array", "sky": "sky",
-               "haze": "fog", "wind": "sound"}
-TARGETS = sorted({f"{eid}.{p}" for eid, kind in ENTITY_TYPE.items() for p in PROPERTIES.get(kind, ())}
-                 | {f"viewpoint.{p}" for p in PROPERTIES.get("viewpoint", ())})
+VALID_ENTITIES = [
+    "{type: light, id: ambient, kind: ambient}",
+    "{type: light, id: sun, kind: directional}",
+    "{type: box, id: a}",
+    "{type: group, id: lift, children: [{type: box}]}",
+    "{type: array, id: row, count: 3, item: {type: box}}",
+    "{type: sky, id: sky}",
+    "{type: fog, id: haze, density: 0.01}",
+    "{type: sound, id: wind, path: wind.wav}",
+]
+ENTITY_TYPE = {
+    "ambient": "light",
+    "sun": "light",
+    "a": "box",
+    "lift": "group",
+    "row": "array",
+    "sky": "sky",
+    "haze": "fog",
+    "wind": "sound",
+}
+TARGETS = sorted(
+    {f"{eid}.{p}" for eid, kind in ENTITY_TYPE.items() for p in PROPERTIES.get(kind, ())}
+    | {f"viewpoint.{p}" for p in PROPERTIES.get("viewpoint", ())}
+)
 
 
 @st.composite

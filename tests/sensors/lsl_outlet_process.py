@@ -35,15 +35,22 @@ def main() -> None:
     parser.add_argument("--lifetime", type=float, default=60.0)
     args = parser.parse_args()
 
-    spec = StreamSpec(args.name, args.type, args.rate, args.channels, "double64", args.source_id,
-                      labels=tuple(f"ch{i + 1}" for i in range(args.channels)),
-                      units=(args.unit,) * args.channels)
+    spec = StreamSpec(
+        args.name,
+        args.type,
+        args.rate,
+        args.channels,
+        "double64",
+        args.source_id,
+        labels=tuple(f"ch{i + 1}" for i in range(args.channels)),
+        units=(args.unit,) * args.channels,
+    )
     outlet = lsl.make_outlet(spec, max_buffered=30)
     t0 = lsl.local_clock()
     sent = 0
     print("ready", flush=True)
     while lsl.local_clock() - t0 < args.lifetime:
-        due = int((lsl.local_clock() - t0) * args.rate) + 1       # sample 0 is due at t0
+        due = int((lsl.local_clock() - t0) * args.rate) + 1  # sample 0 is due at t0
         if due > sent:
             index = np.arange(sent, due, dtype=np.float64)
             values = np.repeat(index[:, None], args.channels, axis=1)

@@ -25,7 +25,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 PHYSIONET = DATA / "physionet_a103l_ecg_ppg_250hz.npz"
 REFERENCE = DATA / "a103l_stream_reference.npz"
 FS = 250.0
-HR_S, SPAN_S = 10.0, 30.0              # as sensors.features.extract: HR over 10 s, RMSSD over 30 s
+HR_S, SPAN_S = 10.0, 30.0  # as sensors.features.extract: HR over 10 s, RMSSD over 30 s
 FIRST_TICK, TICK_S = 30.0, 1.0
 EDA_S, RESP_S = 60.0, 30.0
 # The features pinned (Features.NAMES when the reference was made; new ones are not pinned).
@@ -57,6 +57,7 @@ def chunks(n: int, plan: str, seed: int = 0):
 def beats(kind: str, plan: str, *, seed: int = 0) -> np.ndarray:
     from sensors.peaks import RPeakDetector
     from sensors.pulse import PulseDetector
+
     t, x = record()
     x = x[kind]
     det = (RPeakDetector if kind == "ecg" else PulseDetector)(FS)
@@ -68,11 +69,11 @@ def _digest(*arrays: np.ndarray) -> int:
     h = hashlib.sha256()
     for a in arrays:
         h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
-    return int.from_bytes(h.digest()[:7], "little")    # fits an int64 exactly
+    return int.from_bytes(h.digest()[:7], "little")  # fits an int64 exactly
 
 
 def _reason(q) -> int:
-    return REASONS.index(q.reason) if q.reason in REASONS else -1     # -1: a reason not pinned
+    return REASONS.index(q.reason) if q.reason in REASONS else -1  # -1: a reason not pinned
 
 
 def ticks(plan: str = "second", *, seed: int = 0) -> dict[str, np.ndarray]:
@@ -85,6 +86,7 @@ def ticks(plan: str = "second", *, seed: int = 0) -> dict[str, np.ndarray]:
     from sensors.pulse import PulseDetector
     from sensors.quality import beat_correlations, signal_quality
     from sensors.types import Window
+
     t, x = record()
     dets = {"ecg": RPeakDetector(FS), "ppg": PulseDetector(FS)}
     fx = FeatureExtractor({"ecg": FS, "ppg": FS})
@@ -96,15 +98,18 @@ def ticks(plan: str = "second", *, seed: int = 0) -> dict[str, np.ndarray]:
         end = int(np.searchsorted(t, now, side="right"))
         for a, b in chunks(end - pos, plan, seed + pos):
             for k, det in dets.items():
-                found[k].append(det.push(t[pos + a:pos + b], x[k][pos + a:pos + b]))
-                fx.push(k, t[pos + a:pos + b], x[k][pos + a:pos + b])
+                found[k].append(det.push(t[pos + a : pos + b], x[k][pos + a : pos + b]))
+                fx.push(k, t[pos + a : pos + b], x[k][pos + a : pos + b])
         pos = end
         if now >= FIRST_TICK:
             start = int(np.searchsorted(t, now - SPAN_S, side="right"))
             wins = {k: Window(t[start:end], x[k][start:end], FS) for k in dets}
             f = fx.tick(now, wins)
-            row = {"time": now, "features": [getattr(f, n) for n in FEATURES],
-                   "source": ["", "ecg", "ppg", "rr"].index(f.hr_source)}
+            row = {
+                "time": now,
+                "features": [getattr(f, n) for n in FEATURES],
+                "source": ["", "ecg", "ppg", "rr"].index(f.hr_source),
+            }
             for k in dets:
                 b = np.concatenate(found[k])
                 h0 = int(np.searchsorted(t, now - HR_S, side="right"))
@@ -112,14 +117,22 @@ def ticks(plan: str = "second", *, seed: int = 0) -> dict[str, np.ndarray]:
                 bt, r = beat_correlations(wins[k], b, k)
                 hr = heart_rate(b, now)
                 fq = f.quality[k]
-                row.update({
-                    f"{k}_quality": [q.index, _reason(q)],
-                    f"{k}_corr": [bt.size, float(r.sum()) if r.size else 0.0],
-                    f"{k}_corr_digest": _digest(bt, r),
-                    f"{k}_heart": [hr.hr_bpm, hr.rmssd_ms, hr.quality.index, _reason(hr.quality),
-                                   hr.n_intervals, hr.n_rejected],
-                    f"{k}_tick_quality": [fq.index, _reason(fq)],
-                })
+                row.update(
+                    {
+                        f"{k}_quality": [q.index, _reason(q)],
+                        f"{k}_corr": [bt.size, float(r.sum()) if r.size else 0.0],
+                        f"{k}_corr_digest": _digest(bt, r),
+                        f"{k}_heart": [
+                            hr.hr_bpm,
+                            hr.rmssd_ms,
+                            hr.quality.index,
+                            _reason(hr.quality),
+                            hr.n_intervals,
+                            hr.n_rejected,
+                        ],
+                        f"{k}_tick_quality": [fq.index, _reason(fq)],
+                    }
+                )
             for key, v in row.items():
                 rows.setdefault(key, []).append(v)
         now += TICK_S
@@ -129,9 +142,14 @@ def ticks(plan: str = "second", *, seed: int = 0) -> dict[str, np.ndarray]:
 def slow_signals() -> dict[str, np.ndarray]:
     """A synthetic EDA (32 Hz) and respiration (25 Hz) recording, made once and stored."""
     from sensors.waveforms import Artefacts, PhysiologySynth
+
     duration = 150.0
-    synth = PhysiologySynth(lambda s: 0.5 - 0.5 * np.cos(2 * np.pi * np.asarray(s) / duration),
-                            artefacts=Artefacts(noise=0.02), rates={"eda": 32.0, "resp": 25.0}, seed=3)
+    synth = PhysiologySynth(
+        lambda s: 0.5 - 0.5 * np.cos(2 * np.pi * np.asarray(s) / duration),
+        artefacts=Artefacts(noise=0.02),
+        rates={"eda": 32.0, "resp": 25.0},
+        seed=3,
+    )
     parts = [synth.chunk(a, a + 1.0) for a in np.arange(0.0, duration, 1.0)]
     return {f"{k}_{i}": np.concatenate([p[k][i] for p in parts]) for k in ("eda", "resp") for i in (0, 1)}
 
@@ -141,6 +159,7 @@ def slow_ticks(sig: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     from sensors.eda import eda_features
     from sensors.resp import respiration_rate
     from sensors.types import Window
+
     out: dict[str, list] = {"slow_eda": [], "slow_eda_digest": [], "slow_resp": []}
     now = 60.0
     while now <= min(sig["eda_0"][-1], sig["resp_0"][-1]):
@@ -150,8 +169,7 @@ def slow_ticks(sig: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             w = Window(t[a:b], v[a:b], rate, "uS" if k == "eda" else "")
             if k == "eda":
                 e = eda_features(w)
-                out["slow_eda"].append([e.tonic_us, e.scr_per_min, e.scr_amplitude_us, e.quality.index,
-                                        e.onsets.size])
+                out["slow_eda"].append([e.tonic_us, e.scr_per_min, e.scr_amplitude_us, e.quality.index, e.onsets.size])
                 out["slow_eda_digest"].append(_digest(e.onsets, e.amplitudes))
             else:
                 r = respiration_rate(w)

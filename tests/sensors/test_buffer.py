@@ -13,7 +13,7 @@ def stamps(start, n, rate):
 def test_window_by_seconds_across_the_wrap():
     buf = RingBuffer(seconds=2.0, rate=10.0, channels=2, unit="mV")
     assert buf.capacity == 21
-    for k in range(7):                                    # 7 chunks of 5 -> wraps
+    for k in range(7):  # 7 chunks of 5 -> wraps
         t = stamps(k * 0.5, 5, 10.0)
         buf.push(t, np.column_stack([t, -t]))
     assert len(buf) == 21 and buf.total == 35
@@ -87,6 +87,7 @@ def test_tape_keeps_the_same_samples_as_concatenating_and_trimming():
     """The detectors' preallocated histories against the concatenation they replace: random
     chunk sizes (including ones larger than the array), drops, compactions and growth."""
     from sensors.buffer import Tape
+
     rng = np.random.default_rng(4)
     tape = Tape(2, keep=50)
     ref_a, ref_b = np.empty(0), np.empty(0)

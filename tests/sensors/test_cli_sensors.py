@@ -13,15 +13,35 @@ from tests.conftest import ROOT
 
 
 def vrex(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_simulate_publishes_streams_that_streams_lists():
     prefix = f"cli-{uuid.uuid4().hex[:8]}"
-    sim = subprocess.Popen([sys.executable, "-m", "engine.cli", "simulate", "--seconds", "20", "--prefix", prefix,
-                            "--electrode-loss", "5-8", "--dropout", "9-10", "--motion", "2-3"],
-                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    sim = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "simulate",
+            "--seconds",
+            "20",
+            "--prefix",
+            prefix,
+            "--electrode-loss",
+            "5-8",
+            "--dropout",
+            "9-10",
+            "--motion",
+            "2-3",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert "publishing" in sim.stdout.readline()
         listing = ""

@@ -52,7 +52,7 @@ def test_features_of_a_trickling_stream_are_nan_with_the_reason(eda):
     t, x, _ = synth_ecg(30.0, 250.0, hr_bpm=70.0, seed=2)
     now = float(t[-1])
     ecg = Window(t, x, 250.0, "mV")
-    eda = Window(eda.times + now - eda.times[-1], eda.values, 32.0, "uS")     # ends with the ECG
+    eda = Window(eda.times + now - eda.times[-1], eda.values, 32.0, "uS")  # ends with the ECG
     whole = extract(now, {"ecg": ecg, "eda": eda})
     assert math.isfinite(whole.hr_bpm) and math.isfinite(whole.eda_tonic_us)
     trickle = extract(now, {"ecg": thinned(ecg, 250), "eda": thinned(eda, 32)})
@@ -61,8 +61,9 @@ def test_features_of_a_trickling_stream_are_nan_with_the_reason(eda):
     assert "incomplete: receiving 1.0 samples/s of 32 nominal" in trickle.reasons["eda_tonic_us"]
 
 
-def deliver(dog: Watchdog, clock: Clock, start: float, stop: float, rate: float, every: int = 1,
-            poll: float = 0.02) -> None:
+def deliver(
+    dog: Watchdog, clock: Clock, start: float, stop: float, rate: float, every: int = 1, poll: float = 0.02
+) -> None:
     """Samples stamped at ``rate`` (every ``every``-th one sent), delivered as they fall due."""
     n = int(round(start * rate))
     t = start
@@ -79,7 +80,7 @@ def deliver(dog: Watchdog, clock: Clock, start: float, stop: float, rate: float,
 def test_watchdog_judges_the_delivered_rate_once_a_window_has_arrived():
     clock = Clock()
     dog = Watchdog("EDA", 32.0, clock=clock)
-    deliver(dog, clock, 1000.0, 1004.0, 32.0, every=32)       # 1 sample/s, less than a window
+    deliver(dog, clock, 1000.0, 1004.0, 32.0, every=32)  # 1 sample/s, less than a window
     assert dog.status is Status.OK and not dog.incomplete and math.isnan(dog.delivered_rate)
     deliver(dog, clock, 1004.0, 1008.0, 32.0, every=32)
     assert dog.status is Status.OK and dog.incomplete and not dog.usable
@@ -88,7 +89,7 @@ def test_watchdog_judges_the_delivered_rate_once_a_window_has_arrived():
     assert kinds(events) == ["incomplete"]
     assert "receiving 1.0 samples/s of 32 nominal" in events[0].message
     assert "incomplete: receiving 1.0 samples/s of 32 nominal" in dog.describe()
-    deliver(dog, clock, 1008.0, 1014.0, 32.0)                 # the link heals
+    deliver(dog, clock, 1008.0, 1014.0, 32.0)  # the link heals
     assert not dog.incomplete and dog.usable and dog.delivered_rate == pytest.approx(32.0, rel=0.02)
     assert kinds(dog.pop_events()) == ["complete"]
 
@@ -108,7 +109,7 @@ def test_a_gap_is_staleness_not_incompleteness():
     deliver(dog, clock, 1000.0, 1006.0, 64.0)
     clock.t = 1010.0
     assert dog.check() is Status.STALE
-    deliver(dog, clock, 1010.0, 1013.0, 64.0)                 # back, with a 4 s hole behind it
+    deliver(dog, clock, 1010.0, 1013.0, 64.0)  # back, with a 4 s hole behind it
     assert dog.status is Status.OK and not dog.incomplete
     assert kinds(dog.pop_events()) == ["stale", "gap", "recovered"]
 
@@ -121,8 +122,9 @@ def test_a_trickling_lsl_stream_is_judged_incomplete_and_a_whole_one_is_not(uid,
     outlets, readers = {}, {}
     for key in ("trickle", "whole"):
         sid = uid()
-        outlets[key] = closing(lsl.make_outlet(StreamSpec(f"vrex-test-eda-{key}", "EDA", 32.0, 1, "float32",
-                                                          sid, units=("uS",))))
+        outlets[key] = closing(
+            lsl.make_outlet(StreamSpec(f"vrex-test-eda-{key}", "EDA", 32.0, 1, "float32", sid, units=("uS",)))
+        )
         inlet = closing(lsl.find_stream(source_id=sid, timeout=RESOLVE_S).open(timeout=RESOLVE_S))
         assert outlets[key].wait_for_consumers(RESOLVE_S)
         readers[key] = StreamReader(inlet, completeness_window=2.0)
@@ -133,8 +135,8 @@ def test_a_trickling_lsl_stream_is_judged_incomplete_and_a_whole_one_is_not(uid,
         t0 = lsl.local_clock()
         sent = 0
         while not stop.is_set() and (now := lsl.local_clock()) - t0 < duration:
-            outlets["trickle"].push([[5.0]], now)              # 4 a second, declared 32
-            due = int((now - t0) * 32.0) + 1                   # the whole one: every sample due
+            outlets["trickle"].push([[5.0]], now)  # 4 a second, declared 32
+            due = int((now - t0) * 32.0) + 1  # the whole one: every sample due
             if due > sent:
                 index = np.arange(sent, due, dtype=np.float64)
                 outlets["whole"].push((5.0 + 0.01 * np.sin(index))[:, None], t0 + index / 32.0)

@@ -17,7 +17,7 @@ AMPS = [0.05, 0.3, 0.8, 0.15, 0.4]
 
 
 @pytest.mark.parametrize("rate", [4.0, 8.0, 32.0])
-@pytest.mark.parametrize("drift", [0.0, 0.6, -0.6])          # µS per minute
+@pytest.mark.parametrize("drift", [0.0, 0.6, -0.6])  # µS per minute
 def test_scrs_found_with_their_onsets_and_amplitudes(rate, drift):
     t, x, tonic = synth_eda(60, rate, ONSETS, AMPS, drift_us_per_min=drift, seed=int(rate))
     f = eda_features(Window(t, x, rate))
@@ -41,8 +41,8 @@ def test_no_responses_means_zero_count_and_the_plain_level():
 
 def test_slow_rise_and_fast_step_are_not_responses():
     t = np.arange(0, 60, 1 / 16)
-    x = 3.0 + np.clip((t - 10) / 12, 0, 1) * 0.5          # 12 s rise: tonic, not an SCR
-    x = x + np.where(t > 40, 0.3, 0.0)                     # instantaneous step: an artefact
+    x = 3.0 + np.clip((t - 10) / 12, 0, 1) * 0.5  # 12 s rise: tonic, not an SCR
+    x = x + np.where(t > 40, 0.3, 0.0)  # instantaneous step: an artefact
     f = eda_features(Window(t, x, 16.0))
     assert f.onsets.size == 0, f.onsets
 
@@ -67,7 +67,7 @@ def test_respiration_rate(rate, bpm):
         m = (t > end - window) & (t <= end)
         r = respiration_rate(Window(t[m], x[m], rate))
         o = onsets[(onsets > end - window) & (onsets <= end)]
-        true = 60.0 / np.mean(np.diff(o))                  # the breaths actually in the window
+        true = 60.0 / np.mean(np.diff(o))  # the breaths actually in the window
         assert r.quality.usable
         # A breath miscounted in the window is off by ≥ 6 %; edge cycles alone by up to 5 %.
         assert r.rate_bpm == pytest.approx(true, abs=max(1.0, 0.05 * true)), (end, r, true)
@@ -92,9 +92,10 @@ def test_respiration_needs_two_breaths():
 
 def test_noise_riding_on_a_zero_crossing_counts_once():
     from sensors.resp import _upward_crossings
+
     t = np.linspace(0, 10, 1001)
-    s = -np.sin(2 * np.pi * 0.2 * t)                         # upward zero crossings at 2.5 and 7.5 s
-    s += 0.05 * np.sin(2 * np.pi * 7 * t)                    # jitter that re-crosses zero
+    s = -np.sin(2 * np.pi * 0.2 * t)  # upward zero crossings at 2.5 and 7.5 s
+    s += 0.05 * np.sin(2 * np.pi * 7 * t)  # jitter that re-crosses zero
     on = _upward_crossings(s, t, 0.25 * float(np.median(np.abs(s))))
     assert on.size == 2 and np.allclose(on, [2.5, 7.5], atol=0.05), on
 
@@ -105,9 +106,10 @@ def test_breaths_too_scattered_to_average_are_refused_without_a_numpy_warning(mo
     import warnings
 
     import sensors.resp as resp
+
     t, x, _ = synth_resp(30, 25.0, 12.0, seed=1)
     monkeypatch.setattr(resp, "_upward_crossings", lambda s, t, h: np.array([0.0, 2.0, 12.0]))
     with warnings.catch_warnings():
-        warnings.simplefilter("error")                      # a RuntimeWarning fails the test
+        warnings.simplefilter("error")  # a RuntimeWarning fails the test
         r = respiration_rate(Window(t, x, 25.0))
     assert math.isnan(r.rate_bpm) and not r.quality.usable and "scatter" in r.reason

@@ -22,8 +22,8 @@ def ticks():
     out = []
     step = int(fs)
     for k in range(0, t.size, step):
-        fx.push("ecg", t[k:k + step], ecg[k:k + step])
-        fx.push("ppg", t[k:k + step], ppg[k:k + step])
+        fx.push("ecg", t[k : k + step], ecg[k : k + step])
+        fx.push("ppg", t[k : k + step], ppg[k : k + step])
         now = t[min(k + step, t.size) - 1]
         if (k // step + 1) % 10 == 0:
             m = (t > now - 30.0) & (t <= now)

@@ -66,8 +66,8 @@ def spoil(sig, kind, how, start=30.0):
         x[m] = x[m][0]
     elif how == "clip":
         hi = np.percentile(x, 80)
-        x = np.minimum(x * 3, hi * 3 * 0.5)       # amplified into the rail
-    elif how == "nan":                            # inside every feature's window
+        x = np.minimum(x * 3, hi * 3 * 0.5)  # amplified into the rail
+    elif how == "nan":  # inside every feature's window
         x[np.flatnonzero(t >= 52.0)[:5]] = np.nan
     elif how == "inf":
         x[np.flatnonzero(t >= 52.0)[10]] = np.inf
@@ -77,20 +77,35 @@ def spoil(sig, kind, how, start=30.0):
     return {**sig, kind: (t, x)}
 
 
-FEATURES_OF = {"ecg": ("hr_bpm", "rmssd_ms"), "ppg": ("hr_bpm", "rmssd_ms"),
-               "eda": ("eda_tonic_us", "scr_per_min", "scr_amplitude_us"), "resp": ("resp_rate_bpm",)}
-REASON = {"flat": "flat line", "clip": "clipping", "nan": "implausible values",
-          "inf": "implausible values", "noise": "noisy"}
+FEATURES_OF = {
+    "ecg": ("hr_bpm", "rmssd_ms"),
+    "ppg": ("hr_bpm", "rmssd_ms"),
+    "eda": ("eda_tonic_us", "scr_per_min", "scr_amplitude_us"),
+    "resp": ("resp_rate_bpm",),
+}
+REASON = {
+    "flat": "flat line",
+    "clip": "clipping",
+    "nan": "implausible values",
+    "inf": "implausible values",
+    "noise": "noisy",
+}
 
 
 # EDA clipping is the device's range: test_device_limits_count_as_clipping.
-@pytest.mark.parametrize("kind, how", [(k, h) for k in ("ecg", "ppg", "eda", "resp")
-                                       for h in ("flat", "clip", "nan", "inf", "noise")
-                                       if (k, h) != ("eda", "clip")])
+@pytest.mark.parametrize(
+    "kind, how",
+    [
+        (k, h)
+        for k in ("ecg", "ppg", "eda", "resp")
+        for h in ("flat", "clip", "nan", "inf", "noise")
+        if (k, h) != ("eda", "clip")
+    ],
+)
 def test_spoilt_signal_is_named_and_its_features_are_nan(clean, kind, how):
     sig = spoil(clean, kind, how)
     other = {"ecg": "ppg", "ppg": "ecg"}.get(kind)
-    if other:                                        # HR would fall back to the other source
+    if other:  # HR would fall back to the other source
         sig = {k: v for k, v in sig.items() if k != other}
     f = features(sig, 59.99)
     assert not f.quality[kind].usable and f.quality[kind].reason == REASON[how], f.quality[kind]
@@ -114,10 +129,11 @@ def test_device_limits_count_as_clipping():
 
 def test_lead_off_code_recurring_in_the_record_is_clipping():
     from tests.sensors.test_features_synthetic import PHYSIONET
+
     d = np.load(PHYSIONET)
     x = d["ecg_ii_mV"].astype(float)
     t = np.arange(x.size) / 250.0
-    m = (t > 300) & (t <= 310)                       # the monitor writes -0.504 mV between samples
+    m = (t > 300) & (t <= 310)  # the monitor writes -0.504 mV between samples
     assert signal_quality(Window(t[m], x[m], 250.0), "ecg").reason == "clipping"
     m = (t > 100) & (t <= 110)
     assert signal_quality(Window(t[m], x[m], 250.0), "ecg").reason == "ok"
@@ -140,7 +156,7 @@ def test_beat_quality_tells_beats_from_noise():
 
 def test_stale_and_empty_streams(clean):
     w = windows(clean)
-    f = extract(65.0, w)                              # newest samples are 5 s old
+    f = extract(65.0, w)  # newest samples are 5 s old
     assert all(q.reason == "stale" for q in f.quality.values())
     assert f.age_s["ecg"] == pytest.approx(5.0, abs=0.01)
     assert np.isnan(f.to_array()).all()
@@ -164,7 +180,7 @@ def test_feature_extractor_streams_beats_and_ticks(clean):
     for k in ("ecg", "ppg", "eda", "resp"):
         t, x = sig[k]
         for a in range(0, t.size, 37):
-            fx.push(k, t[a:a + 37], x[a:a + 37])
+            fx.push(k, t[a : a + 37], x[a : a + 37])
     f = fx.tick(59.99, windows(sig))
     assert f.hr_source == "ecg" and f.hr_bpm == pytest.approx(70.0, abs=4.0)
     offline = features(sig, 59.99)
@@ -174,6 +190,7 @@ def test_feature_extractor_streams_beats_and_ticks(clean):
 def test_rmssd_survives_a_noise_burst_inside_its_span():
     # Beats found in the burst are misplaced; the template and interval rules drop them.
     from sensors.heart import heart_rate
+
     for seed in (6, 7):
         t, x, truth = synth_ecg(40, 250.0, hr_bpm=70.0, seed=seed)
         x = x.copy()

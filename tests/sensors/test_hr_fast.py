@@ -16,7 +16,7 @@ from sensors.hr_fast import RUN_INTERVALS, fast_heart_rate, fast_heart_rate_from
 from sensors.types import Features, Window
 from sensors.waveforms import Artefacts, Person
 
-CEILING = 1.40                      # adaptation's default hr_ceiling_rel: 40 % over baseline
+CEILING = 1.40  # adaptation's default hr_ceiling_rel: 40 % over baseline
 
 
 def sinus(seconds: float, bpm: float, seed: int, start: float = 0.0, sd_ms: float = 30.0) -> np.ndarray:
@@ -59,7 +59,7 @@ def test_a_5_s_ramp_is_seen_within_seconds_of_crossing_the_ceiling(seed):
         beats.append(t)
         t += 60.0 / bpm + rng.normal(0.0, 0.02)
     beats = np.asarray(beats)
-    crossing = 60.0 + 5.0 * (70 * CEILING - 70.0) / 60.0          # the true HR passes 98 bpm
+    crossing = 60.0 + 5.0 * (70 * CEILING - 70.0) / 60.0  # the true HR passes 98 bpm
     seen = first_over(beats, 70 * CEILING, 50.0)
     assert crossing < seen < crossing + 2.5
 
@@ -76,9 +76,9 @@ def ectopic_and_missed(seconds: float, bpm: float, seed: int, every: int = 17):
             k += 1
             if k % 2:
                 short = r * rng.uniform(0.55, 0.8)
-                out += [short, 2 * r - short]               # ectopic: short, then the pause
+                out += [short, 2 * r - short]  # ectopic: short, then the pause
             else:
-                out.append(r + rr[i - 1])                   # missed: one beat not seen
+                out.append(r + rr[i - 1])  # missed: one beat not seen
         else:
             out.append(r)
     return np.cumsum(out)
@@ -89,8 +89,8 @@ def test_isolated_ectopic_and_missed_beats_are_never_fast(bpm):
     beats = ectopic_and_missed(600, bpm, seed=int(bpm))
     hrs = [fast_heart_rate_from_beats(beats, float(t)).hr_bpm for t in beats[5:]]
     known = np.array([h for h in hrs if h == h])
-    assert known.size > len(hrs) / 2                         # the clean runs are reported
-    assert known.max() < bpm * 1.15                          # and none of the faults is a surge
+    assert known.size > len(hrs) / 2  # the clean runs are reported
+    assert known.max() < bpm * 1.15  # and none of the faults is a surge
     # a run holding a fault is unknown, not fast: the ectopic's short interval alone
     # (0.55 × normal) would be +80 % if it were believed
     assert sum(h != h for h in hrs) >= 4 * (len(beats) // 17) // 2
@@ -100,6 +100,7 @@ def test_the_ectopic_runs_would_alarm_without_the_neighbour_rule(monkeypatch):
     """The test above can fail: with the neighbour rule off, an ectopic beat's short
     interval drags runs past the ceiling."""
     import sensors.hr_fast as hf
+
     monkeypatch.setattr(hf, "NEIGHBOUR_FRACTION", 10.0)
     beats = ectopic_and_missed(600, 90.0, seed=90, every=5)
     hrs = np.array([hf.fast_heart_rate_from_beats(beats, float(t)).hr_bpm for t in beats[5:]])
@@ -187,7 +188,7 @@ def test_a_surge_in_the_waveforms_reaches_features_within_seconds(kind):
 
     synth = FaultyHeartSynth(rest, Person(hr_rest=70.0), Artefacts(noise=0.02), seed=4, extra_bpm=extra)
     ticks = run_pipeline(synth, 80.0)
-    crossing = onset if kind == "step" else onset + 5.0 * 28.0 / 60.0    # true HR passes 98 bpm
+    crossing = onset if kind == "step" else onset + 5.0 * 28.0 / 60.0  # true HR passes 98 bpm
     seen = min((t for t, f in ticks if over(f)), default=math.inf)
     assert crossing < seen < crossing + 3.5
     assert not any(over(f) for t, f in ticks if t < onset)
@@ -201,16 +202,26 @@ def test_ectopic_missed_and_motion_artefacts_in_the_waveforms_are_not_surges():
     """10 minutes with an ectopic and a missed beat every ~20 s each and a motion burst
     every minute: the beat-to-beat HR is never over the ceiling."""
     motion = [(s, s + d) for s, d in zip(range(70, 600, 60), (2, 5, 8, 12, 15, 3, 6, 9, 11))]
-    synth = FaultyHeartSynth(rest, Person(hr_rest=72.0), Artefacts(noise=0.02, motion=motion), seed=6,
-                             ectopic_per_hour=180.0, missed_per_hour=180.0)
+    synth = FaultyHeartSynth(
+        rest,
+        Person(hr_rest=72.0),
+        Artefacts(noise=0.02, motion=motion),
+        seed=6,
+        ectopic_per_hour=180.0,
+        missed_per_hour=180.0,
+    )
     ticks = run_pipeline(synth, 600.0)
     kinds = {k for _, k in synth.faults}
     assert kinds == {"ectopic", "missed"} and len(synth.faults) > 40
     assert not [(t, f.hr_fast_bpm, f.hr_fast_source) for t, f in ticks if over(f)]
     # during motion no beat-to-beat HR comes from beats the spoiled waveforms gave (a run
     # that ended before the burst may stand until its newest beat is 2 s old)
-    spoiled = [(t, f.hr_fast_source, f.hr_fast_age_s) for t, f in ticks for a, b in motion
-               if a <= t <= b and f.hr_fast_source in ("ecg", "ppg") and t - f.hr_fast_age_s > a]
+    spoiled = [
+        (t, f.hr_fast_source, f.hr_fast_age_s)
+        for t, f in ticks
+        for a, b in motion
+        if a <= t <= b and f.hr_fast_source in ("ecg", "ppg") and t - f.hr_fast_age_s > a
+    ]
     assert not spoiled
     # and it is there most of the time: a detector that never reports cannot fail this test
     assert np.mean([f.hr_fast_bpm == f.hr_fast_bpm for _, f in ticks]) > 0.6
@@ -222,10 +233,10 @@ def test_stale_or_missing_streams_give_no_beat_to_beat_hr():
     t, x = chunk["ecg"]
     fresh = extract(30.0, {"ecg": Window(t, x, 250.0)})
     assert fresh.hr_fast_bpm == pytest.approx(120.0, rel=0.1) and fresh.hr_fast_source == "ecg"
-    stale = extract(32.0, {"ecg": Window(t, x, 250.0)})               # newest sample 2 s old
+    stale = extract(32.0, {"ecg": Window(t, x, 250.0)})  # newest sample 2 s old
     assert math.isnan(stale.hr_fast_bpm) and stale.hr_fast_source == ""
     assert "ecg stale" in stale.reasons["hr_fast_bpm"]
-    flat = extract(30.0, {"ecg": Window(t, np.where(t > 22.0, 0.0, x), 250.0)})   # electrode off
+    flat = extract(30.0, {"ecg": Window(t, np.where(t > 22.0, 0.0, x), 250.0)})  # electrode off
     assert math.isnan(flat.hr_fast_bpm) and "flat line" in flat.reasons["hr_fast_bpm"]
     none = extract(30.0, {})
     assert math.isnan(none.hr_fast_bpm) and none.reasons["hr_fast_bpm"] == "no ECG, PPG or RR stream"

@@ -16,7 +16,7 @@ from sensors.publish import RecordingPublisher
 from sensors.recordings import load_recording
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "physionet_a103l_ecg_ppg_250hz.npz"
-SPEED = 10.0          # 330 s of recording in 33 s; both sides run on the same session clock
+SPEED = 10.0  # 330 s of recording in 33 s; both sides run on the same session clock
 
 
 @pytest.mark.slow
@@ -31,11 +31,14 @@ def test_ecg_and_ppg_heart_rates_agree_through_lsl(tmp_path, uid, closing):
     # the samples' stamps, so the readers see an ordinary session.
     clock = lambda: publisher.start + (lsl.local_clock() - publisher.start) * SPEED
     sources = {o.outlet.spec.type: o.outlet.spec.source_id for o, _, _ in publisher.outs}
-    live = closing(LivePhysiology.open({"ecg": {"source_id": sources["ECG"]},
-                                        "ppg": {"source_id": sources["PPG"]}}, timeout=10, clock=clock))
+    live = closing(
+        LivePhysiology.open(
+            {"ecg": {"source_id": sources["ECG"]}, "ppg": {"source_id": sources["PPG"]}}, timeout=10, clock=clock
+        )
+    )
     assert not live.failed, live.failed
     time.sleep(0.5)
-    publisher.start = lsl.local_clock()      # the session starts now that both inlets listen
+    publisher.start = lsl.local_clock()  # the session starts now that both inlets listen
     start = publisher.start
     ecg_hr, ppg_hr = [], []
     next_tick = clock() + 10.0
@@ -53,8 +56,10 @@ def test_ecg_and_ppg_heart_rates_agree_through_lsl(tmp_path, uid, closing):
         time.sleep(0.01)
     ecg_hr, ppg_hr = np.array(ecg_hr), np.array(ppg_hr)
     both = np.isfinite(ecg_hr) & np.isfinite(ppg_hr)
-    print(f"\n{both.sum()} windows; median HR ECG {np.median(ecg_hr[both]):.1f} PPG {np.median(ppg_hr[both]):.1f} bpm; "
-          f"median |ECG-PPG| {np.median(np.abs(ecg_hr[both] - ppg_hr[both])):.2f} bpm")
+    print(
+        f"\n{both.sum()} windows; median HR ECG {np.median(ecg_hr[both]):.1f} PPG {np.median(ppg_hr[both]):.1f} bpm; "
+        f"median |ECG-PPG| {np.median(np.abs(ecg_hr[both] - ppg_hr[both])):.2f} bpm"
+    )
     assert both.sum() >= 25, f"only {both.sum()} windows had both heart rates"
-    assert np.median(ecg_hr[both]) == pytest.approx(126.5, abs=2.5)   # the record's known rate
+    assert np.median(ecg_hr[both]) == pytest.approx(126.5, abs=2.5)  # the record's known rate
     assert np.median(np.abs(ecg_hr[both] - ppg_hr[both])) <= 2.0

@@ -14,7 +14,7 @@ from sensors.errors import SensorError, StreamFormatError, StreamNotFound
 from sensors.types import StreamSpec
 from sensors.watchdog import Status
 
-RESOLVE_S = 15.0          # generous: a loaded 2-core CI machine
+RESOLVE_S = 15.0  # generous: a loaded 2-core CI machine
 
 
 def wait_until(predicate, timeout=10.0, step=0.01):
@@ -56,10 +56,16 @@ def test_missing_stream_times_out_and_lists_the_streams_found(uid, closing):
     with pytest.raises(StreamNotFound) as err:
         lsl.find_stream("ECG", name=name + "x", timeout=0.5)
     elapsed = time.monotonic() - start
-    assert 0.5 <= elapsed < 0.5 + lsl.LIST_WAIT_S + 30.0     # it gives up (a loaded machine is slow, not stuck)
+    assert 0.5 <= elapsed < 0.5 + lsl.LIST_WAIT_S + 30.0  # it gives up (a loaded machine is slow, not stuck)
     message = str(err.value)
-    for part in ("within 0.5 s", f"Did you mean '{name}'?", f"'{name}' (ECG, 130 Hz, 1 ch",
-                 f"source '{sid}'", f"on {host}", "Start the missing device"):
+    for part in (
+        "within 0.5 s",
+        f"Did you mean '{name}'?",
+        f"'{name}' (ECG, 130 Hz, 1 ch",
+        f"source '{sid}'",
+        f"on {host}",
+        "Start the missing device",
+    ):
         assert part in message, part
 
 
@@ -85,9 +91,19 @@ def test_names_with_quotes_are_escaped(uid, closing):
 # --- metadata -----------------------------------------------------------------------------
 def test_labels_and_units_are_read_back_and_converted(uid, closing):
     sid = uid()
-    out = closing(lsl.make_outlet(spec(uid("vrex-test-bitalino"), "GSR", 100.0, sid, channels=2,
-                                       labels=("EDA hand", "EDA foot"),
-                                       units=("\u03bcS", "kOhm"))))
+    out = closing(
+        lsl.make_outlet(
+            spec(
+                uid("vrex-test-bitalino"),
+                "GSR",
+                100.0,
+                sid,
+                channels=2,
+                labels=("EDA hand", "EDA foot"),
+                units=("\u03bcS", "kOhm"),
+            )
+        )
+    )
     inlet = connect(out, sid, closing)
     assert inlet.spec.labels == ("EDA hand", "EDA foot")
     assert inlet.spec.units == ("\u03bcS", "kOhm")
@@ -128,8 +144,9 @@ def test_several_rates_and_irregular_rr_at_once(uid, closing):
     outlets, readers = {}, {}
     for rate in RATES:
         sid = uid()
-        outlets[rate] = closing(lsl.make_outlet(spec(f"vrex-test-ecg-{rate:g}", "ECG", rate, sid,
-                                                     channels=2, units=("uV", "mV"))))
+        outlets[rate] = closing(
+            lsl.make_outlet(spec(f"vrex-test-ecg-{rate:g}", "ECG", rate, sid, channels=2, units=("uV", "mV")))
+        )
         readers[rate] = StreamReader(connect(outlets[rate], sid, closing))
     rr_sid = uid()
     rr_out = closing(lsl.make_outlet(spec("vrex-test-rr", "RR", 0.0, rr_sid, units=("s",))))
@@ -164,18 +181,24 @@ def test_several_rates_and_irregular_rr_at_once(uid, closing):
     # every stream was alive throughout (the last poll while data still flowed)
     assert all(status is Status.OK for status in statuses[-2].values()), statuses[-2]
     assert not any(Status.STALE in polled.values() for polled in statuses)
-    assert wait_until(lambda: [r.poll() for r in readers.values()] and all(
-        readers[rate].buffer.total == sent[rate] for rate in RATES) and rr.poll()
-        and rr.buffer.total == len(rr_sent), timeout=5.0)
+    assert wait_until(
+        lambda: (
+            [r.poll() for r in readers.values()]
+            and all(readers[rate].buffer.total == sent[rate] for rate in RATES)
+            and rr.poll()
+            and rr.buffer.total == len(rr_sent)
+        ),
+        timeout=5.0,
+    )
     for rate, reader in readers.items():
         w = reader.window(60.0)
-        np.testing.assert_allclose(w.values, np.arange(sent[rate]) * 1e-3)      # uV -> mV
+        np.testing.assert_allclose(w.values, np.arange(sent[rate]) * 1e-3)  # uV -> mV
         np.testing.assert_allclose(reader.window(60.0, 1).values, -np.arange(sent[rate]))
         if sent[rate] > 1:
             np.testing.assert_allclose(np.diff(w.times), 1.0 / rate, atol=1e-4)
         assert reader.buffer.rate == rate
     assert sent[1.0] >= 3 and sent[2000.0] >= 4000
-    np.testing.assert_allclose(rr.window(60.0).values, np.array(rr_sent) * 1e3)    # s -> ms
+    np.testing.assert_allclose(rr.window(60.0).values, np.array(rr_sent) * 1e3)  # s -> ms
 
 
 # --- markers --------------------------------------------------------------------------------
@@ -190,8 +213,9 @@ def test_markers_text_and_numeric(uid, closing):
     out.push_marker("intensity 0.30 (therapist)", now)
     out.push_marker("stop \u2013 calm", now + 0.001)
     codes.push_sample([7])
-    assert wait_until(lambda: reader.poll() and code_reader.poll() and len(reader.markers) == 2
-                      and len(code_reader.markers) == 1)
+    assert wait_until(
+        lambda: reader.poll() and code_reader.poll() and len(reader.markers) == 2 and len(code_reader.markers) == 1
+    )
     assert [m[1] for m in reader.markers] == ["intensity 0.30 (therapist)", "stop \u2013 calm"]
     assert reader.markers[0][0] == pytest.approx(now, abs=1e-3)
     assert code_reader.markers[0][1] == "7"
@@ -204,9 +228,12 @@ def test_nan_and_inf_are_flagged_and_other_streams_go_on(uid, closing):
     ecg_sid, eda_sid = uid(), uid()
     ecg = closing(lsl.make_outlet(spec(uid("vrex-test-ecg"), "ECG", 250.0, ecg_sid, units=("mV",))))
     eda = closing(lsl.make_outlet(spec(uid("vrex-test-eda"), "EDA", 4.0, eda_sid, units=("uS",))))
-    acq = closing(Acquisition.open({"ecg": {"kind": "ECG", "source_id": ecg_sid},
-                                    "eda": {"kind": "EDA", "source_id": eda_sid}},
-                                   timeout=RESOLVE_S))
+    acq = closing(
+        Acquisition.open(
+            {"ecg": {"kind": "ECG", "source_id": ecg_sid}, "eda": {"kind": "EDA", "source_id": eda_sid}},
+            timeout=RESOLVE_S,
+        )
+    )
     assert set(acq.readers) == {"ecg", "eda"} and not acq.failed
     assert ecg.wait_for_consumers(RESOLVE_S) and eda.wait_for_consumers(RESOLVE_S)
     values = np.arange(10.0)
@@ -214,8 +241,11 @@ def test_nan_and_inf_are_flagged_and_other_streams_go_on(uid, closing):
     ecg.push(values)
     eda.push([5.0, 5.1])
     polls = []
-    assert wait_until(lambda: polls.append(acq.poll()) or (
-        acq.readers["ecg"].buffer.total == 10 and acq.readers["eda"].buffer.total == 2))
+    assert wait_until(
+        lambda: (
+            polls.append(acq.poll()) or (acq.readers["ecg"].buffer.total == 10 and acq.readers["eda"].buffer.total == 2)
+        )
+    )
     nonfinite = [e for p in polls for e in p["ecg"].events if e.kind == "nonfinite"]
     assert sum(p["ecg"].nonfinite for p in polls) == 3 and nonfinite
     assert "stream 'vrex-test-ecg-" in nonfinite[0].message and "ch1" in nonfinite[0].message
@@ -258,9 +288,11 @@ def test_a_stream_lost_while_running_fails_alone(uid, closing):
     name, sid = uid("vrex-test-norecover"), uid()
     doomed = lsl.make_outlet(spec(name, "ECG", 100.0, ""))
     keeper = closing(lsl.make_outlet(spec(uid("vrex-test-keeper"), "EDA", 4.0, sid)))
-    acq = closing(Acquisition.open({"ecg": {"kind": "ECG", "name": name},
-                                    "eda": {"kind": "EDA", "source_id": sid}},
-                                   timeout=RESOLVE_S))
+    acq = closing(
+        Acquisition.open(
+            {"ecg": {"kind": "ECG", "name": name}, "eda": {"kind": "EDA", "source_id": sid}}, timeout=RESOLVE_S
+        )
+    )
     assert doomed.wait_for_consumers(RESOLVE_S) and keeper.wait_for_consumers(RESOLVE_S)
     doomed.close()
     results = []
@@ -282,14 +314,14 @@ def test_polling_never_waits_for_liblsl(uid, closing):
     reader.poll()
     assert time.monotonic() - start < 0.3
     assert wait_until(lambda: reader.poll() and reader.buffer.total == 50)
-    assert reader.inlet.offset == pytest.approx(0.0, abs=0.01)      # same machine, same clock
+    assert reader.inlet.offset == pytest.approx(0.0, abs=0.01)  # same machine, same clock
 
 
 def test_outlet_push_checks_shapes(uid, closing):
     out = closing(lsl.make_outlet(spec("vrex-test-shape", "ECG", 100.0, uid(), channels=2)))
     with pytest.raises(StreamFormatError, match=r"2 channel\(s\); got values of shape \(3, 3\)"):
         out.push(np.zeros((3, 3)))
-    out.push(np.zeros((0, 2)))                   # nothing to send is not an error
+    out.push(np.zeros((0, 2)))  # nothing to send is not an error
     out.close()
     with pytest.raises(SensorError, match="closed"):
         out.push(np.zeros((1, 2)))

@@ -29,8 +29,8 @@ class Poller:
 
     def __init__(self, reader: StreamReader):
         self.reader = reader
-        self.polls = []                      # (time, Poll)
-        self.stale_gap = None                # interval before the poll that noticed staleness
+        self.polls = []  # (time, Poll)
+        self.stale_gap = None  # interval before the poll that noticed staleness
 
     def until(self, predicate, timeout: float, what: str):
         end = lsl.local_clock() + timeout
@@ -57,17 +57,16 @@ def open_reader(sid, closing):
 
 def check_detection(poller: Poller, t_event: float) -> float:
     dog = poller.reader.watchdog
-    expected = dog.last_time + dog.expected_interval        # the sample that never came
+    expected = dog.last_time + dog.expected_interval  # the sample that never came
     latency = dog.detected_at - expected
     assert latency <= BOUND_S + poller.stale_gap, (latency, poller.stale_gap)
     assert dog.detected_at - t_event <= BOUND_S + poller.stale_gap
-    assert dog.detected_at - dog.last_time >= dog.stale_after          # and not too early
+    assert dog.detected_at - dog.last_time >= dog.stale_after  # and not too early
     return dog.detected_at - t_event
 
 
 @pytest.mark.parametrize("rate", [250.0, 4.0])
-def test_outlet_killed_then_restarted_with_the_same_source_id(rate, uid, outlet_process,
-                                                              closing):
+def test_outlet_killed_then_restarted_with_the_same_source_id(rate, uid, outlet_process, closing):
     sid = uid()
     proc = outlet_process(sid, rate=rate)
     reader = open_reader(sid, closing)
@@ -78,7 +77,7 @@ def test_outlet_killed_then_restarted_with_the_same_source_id(rate, uid, outlet_
     os.kill(proc.pid, signal.SIGKILL)
     poller.until(lambda p: p.status is Status.STALE, 10.0, "staleness after kill -9")
     latency = check_detection(poller, t_kill)
-    assert reader.inlet.smoothing_resets >= 1           # dejitter restarts with the next data
+    assert reader.inlet.smoothing_resets >= 1  # dejitter restarts with the next data
 
     t_restart = lsl.local_clock()
     outlet_process(sid, rate=rate)
@@ -94,8 +93,10 @@ def test_outlet_killed_then_restarted_with_the_same_source_id(rate, uid, outlet_
     assert reader.status is Status.OK and -0.05 < reader.age() < reader.watchdog.stale_after
     fresh = reader.window(1.5)
     np.testing.assert_allclose(np.diff(fresh.times[-3:]), 1.0 / rate, rtol=0.05)
-    print(f"\n{rate:g} Hz kill -9: stale {latency:.3f} s after the kill; recovered "
-          f"{t_recovered - t_restart:.2f} s after the restart")
+    print(
+        f"\n{rate:g} Hz kill -9: stale {latency:.3f} s after the kill; recovered "
+        f"{t_recovered - t_restart:.2f} s after the restart"
+    )
 
 
 def test_outlet_frozen_then_resumed_flags_the_backlog_as_old(uid, outlet_process, closing):
@@ -115,17 +116,18 @@ def test_outlet_frozen_then_resumed_flags_the_backlog_as_old(uid, outlet_process
 
     t_cont = lsl.local_clock()
     os.kill(proc.pid, signal.SIGCONT)
-    recovered = poller.until(lambda p: any(e.kind == "recovered" for e in p.events), 10.0,
-                             "recovery")
+    recovered = poller.until(lambda p: any(e.kind == "recovered" for e in p.events), 10.0, "recovery")
     after = [p for t, p in poller.polls if t >= t_cont]
     old = sum(p.old for p in after)
     assert old >= 0.5 * (freeze - reader.watchdog.stale_after) * rate, old
     kinds = [e.kind for p in after for e in p.events]
     assert "old" in kinds and kinds.index("old") < kinds.index("recovered")
-    assert recovered.new - recovered.old >= reader.watchdog.confirm      # fresh data did it
+    assert recovered.new - recovered.old >= reader.watchdog.confirm  # fresh data did it
     # nothing was lost: the device's sample counter runs on without a gap through the freeze
     index = reader.window(60.0).values
     assert np.all(np.diff(index) == 1.0) and index[-1] >= (freeze + 1.0) * rate * 0.9
     assert reader.status is Status.OK
-    print(f"\nSIGSTOP: stale {latency:.3f} s after the freeze; backlog {old} old samples; "
-          f"recovered {poller.polls[-1][0] - t_cont:.3f} s after SIGCONT")
+    print(
+        f"\nSIGSTOP: stale {latency:.3f} s after the freeze; backlog {old} old samples; "
+        f"recovered {poller.polls[-1][0] - t_cont:.3f} s after SIGCONT"
+    )

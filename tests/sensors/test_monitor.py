@@ -6,14 +6,21 @@ from engine.commands.monitor import render
 from sensors.types import Features, Quality
 
 
-class FakeLive:                       # only what render() reads
+class FakeLive:  # only what render() reads
     failed = {"EDA": RuntimeError("no EDA stream found within 3 s")}
 
 
 def test_render_shows_values_reasons_and_quality():
-    f = Features(time=0.0, hr_bpm=72.4, hr_source="ecg", rmssd_ms=41.0, resp_rate_bpm=math.nan,
-                 quality={"ecg": Quality(1.0), "resp": Quality(0.0, "flat line")}, age_s={"ecg": 0.2},
-                 reasons={"resp_rate_bpm": "resp flat line"})
+    f = Features(
+        time=0.0,
+        hr_bpm=72.4,
+        hr_source="ecg",
+        rmssd_ms=41.0,
+        resp_rate_bpm=math.nan,
+        quality={"ecg": Quality(1.0), "resp": Quality(0.0, "flat line")},
+        age_s={"ecg": 0.2},
+        reasons={"resp_rate_bpm": "resp flat line"},
+    )
     text = "\n".join(render(f, FakeLive()))
     assert "72.4 bpm   from ecg" in text
     assert "resp flat line" in text

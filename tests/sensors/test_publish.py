@@ -44,14 +44,14 @@ def test_simulated_streams_carry_their_metadata_samples_and_timing(uid, closing)
     ecg = closing(lsl.find_stream(source_id=f"{source}-ecg", timeout=10).open())
     rr = closing(lsl.find_stream(source_id=f"{source}-rr", timeout=10).open())
     assert ecg.spec.units == ("mV",) and ecg.spec.rate == 250.0 and rr.spec.units == ("ms",)
-    time.sleep(0.3)                              # let the inlets subscribe before anything is sent
-    clock.now += 4.0             # four seconds of session at once (the control inlet holds 5 s)
+    time.sleep(0.3)  # let the inlets subscribe before anything is sent
+    clock.now += 4.0  # four seconds of session at once (the control inlet holds 5 s)
     pub.step()
     times, values = drain(ecg, want=1000)
     assert len(times) == 1000
     assert times[0] == pytest.approx(clock.now - 4.0, abs=0.01)
     assert np.diff(times) == pytest.approx(np.full(999, 1 / 250), abs=1e-3)
-    assert values.max() > 0.8                    # R peaks about 1 mV
+    assert values.max() > 0.8  # R peaks about 1 mV
     rr_times, rr_ms = drain(rr, want=3)
     assert len(rr_ms) >= 3 and np.all((rr_ms > 600) & (rr_ms < 1000))
 
@@ -59,6 +59,7 @@ def test_simulated_streams_carry_their_metadata_samples_and_timing(uid, closing)
 def test_a_dropout_silences_rr_too(uid, closing):
     """A dropout means no samples at all: RR intervals must not keep the heart 'fresh'."""
     from sensors.waveforms import Artefacts
+
     source = uid("sim")
     clock = HandClock()
     synth = PhysiologySynth(lambda t: np.full(np.shape(t), 0.2), artefacts=Artefacts(dropouts=[(3.0, 9.0)]), seed=3)
@@ -82,7 +83,7 @@ def test_a_recording_replays_with_its_values_and_spacing(tmp_path, uid, closing)
     source = pub.outs[0][0].outlet.spec.source_id
     inlet = closing(lsl.find_stream(source_id=source, timeout=10).open())
     time.sleep(0.3)
-    clock.now += 2.0                             # half the recording
+    clock.now += 2.0  # half the recording
     pub.step()
     assert not pub.finished
     clock.now += 5.0

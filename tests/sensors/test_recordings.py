@@ -36,21 +36,36 @@ def test_csv(tmp_path):
 def test_xdf(tmp_path):
     path = tmp_path / "rec.xdf"
     times = 100.0 + np.arange(64) / 64
-    write_xdf(path, [{"name": "Shimmer", "type": "EDA", "rate": 64, "times": times,
-                      "values": np.linspace(2, 3, 64)[:, None], "labels": ["gsr"], "units": ["microsiemens"]}])
+    write_xdf(
+        path,
+        [
+            {
+                "name": "Shimmer",
+                "type": "EDA",
+                "rate": 64,
+                "times": times,
+                "values": np.linspace(2, 3, 64)[:, None],
+                "labels": ["gsr"],
+                "units": ["microsiemens"],
+            }
+        ],
+    )
     rec = load_recording(path)
     (stream,) = rec.streams
     assert stream.spec.name == "Shimmer" and stream.spec.units == ("microsiemens",)
     assert np.allclose(stream.times, times) and stream.values.shape == (64, 1)
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("junk.xdf", b"this is not xdf at all" * 10, "not a readable XDF file"),
-    ("junk.npz", b"PK\x03\x04 broken zip", "not a readable NPZ recording"),
-    ("notes.txt", b"hello", "not a recording format"),
-    ("bad.csv", b"ecg_mV,time\n1,2\n", "first column must be 'time'"),
-    ("text.csv", b"time,ecg_mV\n0,1\n0.004,oops\n", "text.csv:3:"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("junk.xdf", b"this is not xdf at all" * 10, "not a readable XDF file"),
+        ("junk.npz", b"PK\x03\x04 broken zip", "not a readable NPZ recording"),
+        ("notes.txt", b"hello", "not a recording format"),
+        ("bad.csv", b"ecg_mV,time\n1,2\n", "first column must be 'time'"),
+        ("text.csv", b"time,ecg_mV\n0,1\n0.004,oops\n", "text.csv:3:"),
+    ],
+)
 def test_foreign_files_are_refused_by_name(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
@@ -84,9 +99,14 @@ def test_unknown_signal_names_say_how_to_name_them(tmp_path):
 def test_truncated_xdf_loads_up_to_the_cut(tmp_path):
     path = tmp_path / "cut.xdf"
     times = np.arange(1000) / 250
-    write_xdf(path, [{"name": "ECG", "type": "ECG", "rate": 250, "times": times, "values": np.ones((1000, 1))},
-                     {"name": "PPG", "type": "PPG", "rate": 250, "times": times, "values": np.ones((1000, 1))}])
+    write_xdf(
+        path,
+        [
+            {"name": "ECG", "type": "ECG", "rate": 250, "times": times, "values": np.ones((1000, 1))},
+            {"name": "PPG", "type": "PPG", "rate": 250, "times": times, "values": np.ones((1000, 1))},
+        ],
+    )
     data = path.read_bytes()
-    path.write_bytes(data[: len(data) - 5000])          # the second stream's samples are cut
+    path.write_bytes(data[: len(data) - 5000])  # the second stream's samples are cut
     rec = load_recording(path)
     assert "ECG" in {s.spec.name for s in rec.streams}

@@ -26,7 +26,7 @@ def test_negative_rr_intervals_never_raise_quality_into_usable():
 
 
 def test_a_slow_heart_on_an_rr_stream_is_not_called_stale_between_beats():
-    ends = np.arange(1, 16) * 1.5                       # 40 bpm
+    ends = np.arange(1, 16) * 1.5  # 40 bpm
     f = extract(ends[-1] + 1.6, rr(ends, np.full(15, 1500.0)))
     assert f.hr_bpm == 40.0 and f.quality["rr"].usable
 
@@ -40,12 +40,19 @@ def test_rates_the_detectors_cannot_use_give_nan_not_a_crash():
 
 def test_a_stream_too_slow_for_its_detector_fails_alone(uid, closing):
     source = uid("slow")
-    ecg = closing(lsl.make_outlet(StreamSpec(f"{source}-ecg", "ECG", 50.0, 1, "float32", f"{source}-ecg",
-                                             labels=("II",), units=("mV",))))
-    eda = closing(lsl.make_outlet(StreamSpec(f"{source}-eda", "EDA", 4.0, 1, "float32", f"{source}-eda",
-                                             labels=("palm",), units=("uS",))))
-    live = closing(LivePhysiology.open({"ecg": {"source_id": f"{source}-ecg"},
-                                        "eda": {"source_id": f"{source}-eda"}}, timeout=10))
+    ecg = closing(
+        lsl.make_outlet(
+            StreamSpec(f"{source}-ecg", "ECG", 50.0, 1, "float32", f"{source}-ecg", labels=("II",), units=("mV",))
+        )
+    )
+    eda = closing(
+        lsl.make_outlet(
+            StreamSpec(f"{source}-eda", "EDA", 4.0, 1, "float32", f"{source}-eda", labels=("palm",), units=("uS",))
+        )
+    )
+    live = closing(
+        LivePhysiology.open({"ecg": {"source_id": f"{source}-ecg"}, "eda": {"source_id": f"{source}-eda"}}, timeout=10)
+    )
     assert "ecg" in live.failed and "50" in str(live.failed["ecg"])
     assert list(live.signals) == ["eda"]
     assert ecg and eda

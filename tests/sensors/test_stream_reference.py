@@ -29,8 +29,10 @@ def assert_same(out: dict, pinned: dict, plan: str) -> None:
             bad = np.flatnonzero(~((got == want) | (np.isnan(got) & np.isnan(want))).reshape(len(got), -1).all(axis=1))
             first = int(bad[0])
             where = f"tick at {pinned['time'][first]:g} s" if "beats" not in key else f"beat {first}"
-            pytest.fail(f"{plan}: '{key}' differs from the reference in {bad.size} row(s), first at "
-                        f"{where}: got {got[first]!r}, pinned {want[first]!r}")
+            pytest.fail(
+                f"{plan}: '{key}' differs from the reference in {bad.size} row(s), first at "
+                f"{where}: got {got[first]!r}, pinned {want[first]!r}"
+            )
 
 
 @pytest.mark.parametrize("plan", ["whole", "second", "pull", "random"])
@@ -48,14 +50,15 @@ def test_beats_one_sample_at_a_time_through_the_lead_off(pinned):
         t, x = ref.record()
         from sensors.peaks import RPeakDetector
         from sensors.pulse import PulseDetector
+
         det = (RPeakDetector if kind == "ecg" else PulseDetector)(ref.FS)
         split = int(250 * ref.FS)
-        out = [det.push(t[a:a + 250], x[kind][a:a + 250]) for a in range(0, split, 250)]
-        out += [det.push(t[i:i + 1], x[kind][i:i + 1]) for i in range(split, int(300 * ref.FS))]
+        out = [det.push(t[a : a + 250], x[kind][a : a + 250]) for a in range(0, split, 250)]
+        out += [det.push(t[i : i + 1], x[kind][i : i + 1]) for i in range(split, int(300 * ref.FS))]
         got = np.concatenate(out)
         want = pinned[f"{kind}_beats"]
         # Beats in the last ~0.5 s are confirmed only by later samples.
-        assert got.size > 500 and np.array_equal(got, want[:got.size]), kind
+        assert got.size > 500 and np.array_equal(got, want[: got.size]), kind
         assert want[got.size] > 299.0, (kind, want[got.size])
 
 

@@ -39,11 +39,11 @@ def test_stale_within_bound_of_last_expected_sample(rate):
     assert dog.status is Status.OK
     last = dog.last_time
     clock.t = last + dog.stale_after - 0.001
-    assert dog.check() is Status.OK                    # not a moment too early
+    assert dog.check() is Status.OK  # not a moment too early
     poll = 0.05
     while dog.check() is not Status.STALE:
         clock.t += poll
-    latency = dog.detected_at - (last + 1.0 / rate)      # from the sample that never came
+    latency = dog.detected_at - (last + 1.0 / rate)  # from the sample that never came
     assert latency <= 1.5 + poll
     assert dog.stale_since == pytest.approx(last + dog.stale_after)
     assert kinds(dog.pop_events()) == ["stale"]
@@ -63,12 +63,12 @@ def test_backlog_is_old_and_does_not_count_as_recovery():
     assert kinds(dog.pop_events()) == ["old"]
     # then data from now on
     arrival = dog.arrived(np.array([1004.995]))
-    assert arrival.fresh == 1 and dog.status is Status.STALE    # one straggler is not enough
+    assert arrival.fresh == 1 and dog.status is Status.STALE  # one straggler is not enough
     clock.t = 1005.01
     dog.arrived(np.array([1005.005]))
     assert dog.status is Status.OK
     events = dog.pop_events()
-    assert kinds(events) == ["gap", "recovered"]      # 1003.9 .. 1004.995 never arrived
+    assert kinds(events) == ["gap", "recovered"]  # 1003.9 .. 1004.995 never arrived
     assert "stale" in events[-1].message
 
 
@@ -79,7 +79,7 @@ def test_burst_with_fresh_tail_flags_old_then_recovers():
     clock.t = 1003.0
     dog.check()
     dog.pop_events()
-    arrival = dog.arrived(np.arange(1001.0, 1003.0, 0.004))     # 2 s backlog up to now
+    arrival = dog.arrived(np.arange(1001.0, 1003.0, 0.004))  # 2 s backlog up to now
     assert arrival.old == pytest.approx(250, abs=2) and arrival.fresh == pytest.approx(250, abs=2)
     assert kinds(dog.pop_events()) == ["old", "recovered"]
 
@@ -92,7 +92,7 @@ def test_a_lone_straggler_resets_confirmation():
     dog.check()
     dog.arrived(np.array([1003.9]))
     clock.t = 1006.0
-    dog.check()                                # the straggler went stale too
+    dog.check()  # the straggler went stale too
     dog.arrived(np.array([1005.9]))
     assert dog.status is Status.STALE
     dog.arrived(np.array([1005.95]))
@@ -102,7 +102,7 @@ def test_a_lone_straggler_resets_confirmation():
 def test_future_timestamps_cannot_keep_a_dead_stream_alive():
     clock = Clock()
     dog = Watchdog("ECG", 100.0, clock=clock)
-    arrival = dog.arrived(np.array([1000.0, 1003.0]))      # second one 3 s ahead
+    arrival = dog.arrived(np.array([1000.0, 1003.0]))  # second one 3 s ahead
     assert arrival.future == 1 and dog.last_time == 1000.0
     assert kinds(dog.pop_events()) == ["future"]
     clock.t = 1000.0 + dog.stale_after + 0.01
@@ -125,7 +125,7 @@ def test_irregular_streams_need_an_expected_interval():
 def test_only_old_data_explains_the_clock():
     clock = Clock()
     dog = Watchdog("E4 EDA", 4.0, clock=clock)
-    dog.arrived(np.array([10.0, 10.25]))              # stamped on some other clock
+    dog.arrived(np.array([10.0, 10.25]))  # stamped on some other clock
     assert dog.status is Status.NO_DATA and not dog.usable
     assert "local_clock" in dog.describe()
     assert math.isinf(dog.age())
@@ -136,7 +136,7 @@ def test_gap_in_timestamps_is_reported_even_if_never_seen_stale():
     dog = Watchdog("ECG", 100.0, clock=clock)
     dog.arrived(np.array([999.98, 999.99]))
     clock.t = 1003.0
-    dog.arrived(np.array([1002.99]))                  # the reader itself was away 3 s
+    dog.arrived(np.array([1002.99]))  # the reader itself was away 3 s
     assert "gap" in kinds(dog.pop_events())
     assert dog.check() is Status.OK
 

@@ -55,14 +55,15 @@ def test_eda_rises_with_arousal_and_non_responders_have_no_scrs():
     responder = collect(PhysiologySynth(ramp, seed=5), 90, 1.0)["eda"][1]
     flat = collect(PhysiologySynth(ramp, person=Person(scr_responder=False), seed=5), 90, 1.0)["eda"][1]
     assert responder[-32:].mean() > responder[:32].mean() + 3.0
-    assert np.all(np.diff(flat) >= -1e-12)           # tonic only: never a response's decay
-    assert np.any(np.diff(responder) < -1e-4)         # responses rise and fall
+    assert np.all(np.diff(flat) >= -1e-12)  # tonic only: never a response's decay
+    assert np.any(np.diff(responder) < -1e-4)  # responses rise and fall
 
 
 def test_breathing_speeds_up_with_arousal():
     def breaths(level):
         t, v = collect(PhysiologySynth(steady(level), seed=6), 60, 1.0)["resp"]
         return int(np.sum((v[:-1] < 0) & (v[1:] >= 0)))
+
     assert 12 <= breaths(0.0) <= 14 and 21 <= breaths(1.0) <= 23
 
 

@@ -15,7 +15,7 @@ import numpy as np
 def _varlen(n: int) -> bytes:
     if n < 256:
         return struct.pack("<BB", 1, n)
-    if n < 2 ** 32:
+    if n < 2**32:
         return struct.pack("<BI", 4, n)
     return struct.pack("<BQ", 8, n)
 
@@ -31,12 +31,16 @@ def write_xdf(path: Path, streams: list[dict]) -> None:
     out += _chunk(1, b'<?xml version="1.0"?><info><version>1.0</version></info>')
     for sid, s in enumerate(streams, start=1):
         values = np.asarray(s["values"], np.float32)
-        channels = "".join(f"<channel><label>{lb}</label><unit>{u}</unit></channel>"
-                           for lb, u in zip(s.get("labels", []), s.get("units", [])))
-        xml = (f'<?xml version="1.0"?><info><name>{s["name"]}</name><type>{s["type"]}</type>'
-               f'<channel_count>{values.shape[1]}</channel_count><nominal_srate>{s["rate"]}</nominal_srate>'
-               f'<channel_format>float32</channel_format><source_id>{s["name"]}-sid</source_id>'
-               f'<desc><channels>{channels}</channels></desc></info>')
+        channels = "".join(
+            f"<channel><label>{lb}</label><unit>{u}</unit></channel>"
+            for lb, u in zip(s.get("labels", []), s.get("units", []))
+        )
+        xml = (
+            f'<?xml version="1.0"?><info><name>{s["name"]}</name><type>{s["type"]}</type>'
+            f'<channel_count>{values.shape[1]}</channel_count><nominal_srate>{s["rate"]}</nominal_srate>'
+            f'<channel_format>float32</channel_format><source_id>{s["name"]}-sid</source_id>'
+            f'<desc><channels>{channels}</channels></desc></info>'
+        )
         out += _chunk(2, struct.pack("<I", sid) + xml.encode())
         samples = bytearray(_varlen(len(values)))
         for t, row in zip(s["times"], values):

@@ -44,11 +44,20 @@ def chromium(width: int = 1600, height: int = 1060):
     """A headless Chromium under Selenium, Debian's binaries."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
     options = webdriver.ChromeOptions()
     options.binary_location = find(CHROMIUM, "chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                f"--window-size={width},{height}", "--force-device-scale-factor=1", "--no-first-run",
-                "--disable-extensions", "--disable-background-networking"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={width},{height}",
+        "--force-device-scale-factor=1",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+    ):
         options.add_argument(arg)
     return webdriver.Chrome(service=Service(executable_path=find(DRIVER, "chromedriver")), options=options)
 
@@ -58,12 +67,40 @@ class Demo:
 
     def __init__(self, out: Path, *args: str, speed: float = 10.0, baseline: float = 30.0, minutes: float = 30.0):
         self.out = Path(out)
-        cmd = [sys.executable, "-m", "engine.cli", "demo", "--speed", f"{speed:g}", "--baseline", f"{baseline:g}",
-               "--minutes", f"{minutes:g}", "--recovery", "10", "--out", str(self.out), "--display", "offscreen",
-               "--renderer", "p3tinydisplay", "--console-port", "0", "--no-report", *args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "demo",
+            "--speed",
+            f"{speed:g}",
+            "--baseline",
+            f"{baseline:g}",
+            "--minutes",
+            f"{minutes:g}",
+            "--recovery",
+            "10",
+            "--out",
+            str(self.out),
+            "--display",
+            "offscreen",
+            "--renderer",
+            "p3tinydisplay",
+            "--console-port",
+            "0",
+            "--no-report",
+            *args,
+        ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     preexec_fn=_ctrl_c_works)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            preexec_fn=_ctrl_c_works,
+        )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -105,6 +142,7 @@ class Demo:
 
     def events(self) -> list[dict]:
         from engine.session.events import read_events
+
         return read_events(self.folder / "events.jsonl")[0]
 
     def stop(self, timeout: float = 60.0) -> int:
@@ -114,7 +152,7 @@ class Demo:
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.proc.send_signal(signal.SIGUSR1)    # vrex prints where each thread is stuck
+                self.proc.send_signal(signal.SIGUSR1)  # vrex prints where each thread is stuck
                 time.sleep(2.0)
                 self.proc.kill()
                 self.proc.wait(10)
@@ -136,7 +174,7 @@ def wait_for(predicate, timeout: float, what: str, poll: float = 0.1):
     while time.monotonic() < end:
         try:
             last = predicate()
-        except Exception as exc:           # noqa: BLE001 — a page still loading; try again
+        except Exception as exc:  # noqa: BLE001 — a page still loading; try again
             last = exc
         else:
             if last:

@@ -43,11 +43,21 @@ def main() -> int:
 
 
 def shoot(args: argparse.Namespace) -> bool:
-    demo = Demo(Path(tempfile.mkdtemp(prefix="vrex-shot-")), "--seed", "2", "--inject", "dropout@300:20",
-                "--inject", "hr_surge@400:45:50", speed=10.0, baseline=60.0)
+    demo = Demo(
+        Path(tempfile.mkdtemp(prefix="vrex-shot-")),
+        "--seed",
+        "2",
+        "--inject",
+        "dropout@300:20",
+        "--inject",
+        "hr_surge@400:45:50",
+        speed=10.0,
+        baseline=60.0,
+    )
     browser = chromium(1600, 1000)
     try:
         from selenium.webdriver.common.by import By
+
         browser.get(demo.url)
         t = lambda: browser.execute_script("return window.vrexConsole.state && window.vrexConsole.state.t") or 0  # noqa: E731
         wait_for(lambda: t() > 200, 120, "session second 200")
@@ -57,18 +67,20 @@ def shoot(args: argparse.Namespace) -> bool:
         if browser.execute_script("return window.vrexConsole.state.top_reached") < 3:
             return False
         wait_for(lambda: t() > 380, 120, "session second 380")
-        ack_all = browser.find_element(By.ID, "ack-all")      # the therapist has seen the dropout's alerts
+        ack_all = browser.find_element(By.ID, "ack-all")  # the therapist has seen the dropout's alerts
         if ack_all.is_displayed():
             ack_all.click()
         wait_for(lambda: t() > args.at - 30, 120, f"session second {args.at - 30:.0f}")
         browser.find_element(By.ID, "ask").click()
         wait_for(lambda: t() > args.at, 120, f"session second {args.at:.0f}")
         time.sleep(0.5)
-        browser.execute_script("document.documentElement.style.overflow = 'hidden'")   # no scroll bar in the picture
+        browser.execute_script("document.documentElement.style.overflow = 'hidden'")  # no scroll bar in the picture
         height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                {"width": 1600, "height": int(height), "deviceScaleFactor": 1, "mobile": False})
-        time.sleep(0.6)                                      # a redraw at the new size
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1600, "height": int(height), "deviceScaleFactor": 1, "mobile": False},
+        )
+        time.sleep(0.6)  # a redraw at the new size
         args.out.parent.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(args.out))
         print(f"written {args.out} ({height} px high)")

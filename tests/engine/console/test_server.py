@@ -33,10 +33,10 @@ def test_the_page_needs_the_token(client):
         assert "token" in r.text and "STOP" not in r.text
     r = client.get(f"/?token={TOKEN}")
     assert r.status_code == 200 and "STOP" in r.text
-    assert "<!--JS-->" not in r.text and "<!--CSS-->" not in r.text      # script and style are inlined
+    assert "<!--JS-->" not in r.text and "<!--CSS-->" not in r.text  # script and style are inlined
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert r.headers["x-frame-options"] == "DENY"
-    assert TOKEN not in r.text                                          # the page reads it from its URL
+    assert TOKEN not in r.text  # the page reads it from its URL
 
 
 def test_the_page_loads_nothing_from_elsewhere(client):
@@ -58,44 +58,52 @@ def test_state_needs_the_token(client, loop):
     assert r.status_code == 200 and r.json()["state"]["phase"] in ("baseline", "exposure")
 
 
-@pytest.mark.parametrize("headers,params", [({}, {}), ({"X-Vrex-Token": "wrong"}, {}), ({"X-Vrex-Token": ""}, {}),
-                                            ({}, {"token": TOKEN})])            # a query token is not enough for a command
+@pytest.mark.parametrize(
+    "headers,params", [({}, {}), ({"X-Vrex-Token": "wrong"}, {}), ({"X-Vrex-Token": ""}, {}), ({}, {"token": TOKEN})]
+)  # a query token is not enough for a command
 def test_a_command_without_the_token_is_refused_and_changes_nothing(client, loop, headers, params):
     in_exposure(loop)
     before = loop.call(lambda: (loop.core.target, loop.core.therapist, loop.log.count))
     r = post(client, {"command": "stop"}, headers=headers, params=params)
     assert r.status_code == 401 and "token" in r.json()["error"]
-    r = post(client, "not json at all", headers=headers, params=params)     # refused before it is even parsed
+    r = post(client, "not json at all", headers=headers, params=params)  # refused before it is even parsed
     assert r.status_code == 401
-    loop.call(lambda: None)                                     # a frame has passed since
+    loop.call(lambda: None)  # a frame has passed since
     assert loop.runner.commands.empty()
     assert not loop.events("command")
     target, therapist, _ = loop.call(lambda: (loop.core.target, loop.core.therapist, loop.log.count))
     assert therapist is Therapist.NONE and before[1] is Therapist.NONE and target >= before[0]
 
 
-@pytest.mark.parametrize("body,status,says", [
-    ("{not json", 400, "not JSON"),
-    ("[1, 2]", 422, "JSON object"),
-    ({"command": "launch"}, 422, "unknown command 'launch'"),
-    ({"command": "patient_stop"}, 422, "patient_stop is sent by the patient only, not by the console"),
-    ({"command": "stop", "args": {"now": True}}, 422, "unknown argument(s) 'now'"),
-    ({"command": "stop", "extra": 1}, 422, "unknown field(s) 'extra'"),
-    ({"command": "set_level"}, 422, "missing argument(s) 'level'"),
-    ({"command": "set_level", "args": {"level": 0}}, 422, "level 0 does not exist: give a whole number from 1 to 11"),
-    ({"command": "set_level", "args": {"level": 12}}, 422, "level 12 does not exist"),
-    ({"command": "set_level", "args": {"level": "3"}}, 422, "level '3' does not exist"),
-    ({"command": "set_level", "args": {"level": 2.5}}, 422, "does not exist"),
-    ({"command": "set_level", "args": {"level": True}}, 422, "does not exist"),
-    ({"command": "set_level", "args": [3]}, 422, "must be a JSON object"),
-    ({"command": "mode", "args": {"mode": "turbo"}}, 422, "mode 'turbo' is not one of manual, suggest, auto"),
-    ({"command": "suds", "args": {"value": 101}}, 422, "SUDS 101 is not a number from 0 to 100"),
-    ({"command": "suds", "args": {"value": "high"}}, 422, "not a number"),
-    ({"command": "note", "args": {"text": "   "}}, 422, "a note is text of 1 to 2000 characters"),
-    ({"command": "note", "args": {"text": "x" * 2001}}, 422, "1 to 2000"),
-    ({"command": "ack", "args": {"index": -1}}, 422, "alert -1 does not exist"),
-    ("x" * 20000, 413, "too large"),
-])
+@pytest.mark.parametrize(
+    "body,status,says",
+    [
+        ("{not json", 400, "not JSON"),
+        ("[1, 2]", 422, "JSON object"),
+        ({"command": "launch"}, 422, "unknown command 'launch'"),
+        ({"command": "patient_stop"}, 422, "patient_stop is sent by the patient only, not by the console"),
+        ({"command": "stop", "args": {"now": True}}, 422, "unknown argument(s) 'now'"),
+        ({"command": "stop", "extra": 1}, 422, "unknown field(s) 'extra'"),
+        ({"command": "set_level"}, 422, "missing argument(s) 'level'"),
+        (
+            {"command": "set_level", "args": {"level": 0}},
+            422,
+            "level 0 does not exist: give a whole number from 1 to 11",
+        ),
+        ({"command": "set_level", "args": {"level": 12}}, 422, "level 12 does not exist"),
+        ({"command": "set_level", "args": {"level": "3"}}, 422, "level '3' does not exist"),
+        ({"command": "set_level", "args": {"level": 2.5}}, 422, "does not exist"),
+        ({"command": "set_level", "args": {"level": True}}, 422, "does not exist"),
+        ({"command": "set_level", "args": [3]}, 422, "must be a JSON object"),
+        ({"command": "mode", "args": {"mode": "turbo"}}, 422, "mode 'turbo' is not one of manual, suggest, auto"),
+        ({"command": "suds", "args": {"value": 101}}, 422, "SUDS 101 is not a number from 0 to 100"),
+        ({"command": "suds", "args": {"value": "high"}}, 422, "not a number"),
+        ({"command": "note", "args": {"text": "   "}}, 422, "a note is text of 1 to 2000 characters"),
+        ({"command": "note", "args": {"text": "x" * 2001}}, 422, "1 to 2000"),
+        ({"command": "ack", "args": {"index": -1}}, 422, "alert -1 does not exist"),
+        ("x" * 20000, 413, "too large"),
+    ],
+)
 def test_malformed_or_impossible_commands_are_refused_with_a_reason(client, loop, body, status, says):
     in_exposure(loop)
     r = post(client, body)
@@ -114,7 +122,7 @@ def test_hold_reaches_the_session_and_is_logged_as_the_consoles(client, loop):
     assert loop.call(lambda: loop.core.therapist) is Therapist.HOLD
     (c,) = loop.events("command")
     assert c["source"] == "console" and c["command"] == "hold" and c["accepted"] is True and isinstance(c["t"], float)
-    assert TOKEN not in loop.path.read_text()                   # the token never goes into the log
+    assert TOKEN not in loop.path.read_text()  # the token never goes into the log
 
 
 def test_a_command_the_session_refuses_comes_back_with_its_reason(client, loop):
@@ -153,6 +161,7 @@ def test_an_alert_stays_until_acknowledged(client, loop):
 
 def test_the_websocket_needs_the_token(client):
     from starlette.testclient import WebSocketDenialResponse
+
     for url in ("/ws", "/ws?token=wrong"):
         with pytest.raises(WebSocketDenialResponse) as denied:
             with client.websocket_connect(url):
@@ -173,11 +182,11 @@ def test_the_websocket_streams_state_points_and_events(client, loop):
         seen, last_n = [], first["points"][-1][0]
         for _ in range(40):
             m = ws.receive_json()
-            assert all(p[0] > last_n for p in m["points"])        # each point is sent once
+            assert all(p[0] > last_n for p in m["points"])  # each point is sent once
             last_n = m["points"][-1][0] if m["points"] else last_n
             seen += m["events"]
             if m["state"]["therapist"] == "hold" and any(e["kind"] == "command" for e in seen):
                 break
         assert m["state"]["therapist"] == "hold"
         assert [e["command"] for e in seen if e["kind"] == "command"] == ["hold"]
-        assert not [e for e in seen if e["kind"] == "tick"]          # the page's log leaves ticks out
+        assert not [e for e in seen if e["kind"] == "tick"]  # the page's log leaves ticks out

@@ -19,8 +19,11 @@ from tests.engine.console.conftest import LEVELS, TOKEN
 
 
 def request(url: str, body: dict | None = None, token: str | None = None) -> tuple[int, str]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"X-Vrex-Token": token} if token else {})
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"X-Vrex-Token": token} if token else {},
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, r.read().decode()
@@ -37,6 +40,7 @@ def served(app):
 
 def test_served_from_a_thread_and_stopped(served, loop):
     from engine.session.core import Phase
+
     loop.until(lambda: loop.core.phase is Phase.EXPOSURE, what="exposure")
     assert served.url == f"http://127.0.0.1:{served.port}/?token={TOKEN}" and served.warning is None
     assert request(served.url)[0] == 200
@@ -44,6 +48,7 @@ def test_served_from_a_thread_and_stopped(served, loop):
     status, text = request(served.url.split("?")[0] + "api/command", {"command": "hold"}, TOKEN)
     assert status == 200 and json.loads(text)["accepted"] is True
     from websockets.sync.client import connect
+
     with connect(f"ws://127.0.0.1:{served.port}/ws?token={TOKEN}", open_timeout=10) as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "hello"
         assert json.loads(ws.recv(timeout=10))["state"]["therapist"] == "hold"
@@ -61,16 +66,18 @@ def test_two_concurrent_resumes_each_get_their_own_verdict(served, loop):
     sent at once after a hold, one resumes and the other is told there is nothing to resume."""
     import threading
     from engine.session.core import Phase
+
     loop.until(lambda: loop.core.phase is Phase.EXPOSURE, what="exposure")
     url = served.url.split("?")[0] + "api/command"
     assert json.loads(request(url, {"command": "hold"}, TOKEN)[1])["accepted"] is True
-    loop.frozen.set()                                # both land in the queue before the session looks
+    loop.frozen.set()  # both land in the queue before the session looks
     answers: list[dict] = []
     barrier = threading.Barrier(2)
 
     def send() -> None:
         barrier.wait()
         answers.append(json.loads(request(url, {"command": "resume"}, TOKEN)[1]))
+
     threads = [threading.Thread(target=send) for _ in range(2)]
     for t in threads:
         t.start()
@@ -80,7 +87,7 @@ def test_two_concurrent_resumes_each_get_their_own_verdict(served, loop):
     assert sorted(a["accepted"] for a in answers) == [False, True]
     assert len({a["request"] for a in answers}) == 2
     logged = {e["request"]: e for e in loop.events("command") if e["command"] == "resume"}
-    for a in answers:                                # each answer is its own request's line in the log
+    for a in answers:  # each answer is its own request's line in the log
         assert logged[a["request"]]["accepted"] is a["accepted"] and logged[a["request"]]["reason"] == a["reason"]
 
 
@@ -114,7 +121,7 @@ def test_an_unknown_host_is_refused():
 
 
 def test_another_address_prints_the_lsl_warning(app):
-    server = ConsoleServer(app, bind("0.0.0.0", 0), TOKEN)         # listening only; this test talks to 127.0.0.1
+    server = ConsoleServer(app, bind("0.0.0.0", 0), TOKEN)  # listening only; this test talks to 127.0.0.1
     try:
         assert server.warning is not None and "LSL itself is unencrypted" in server.warning
         assert server.url.startswith(f"http://{socket.gethostname()}:") and server.url.endswith(TOKEN)
@@ -125,8 +132,10 @@ def test_another_address_prints_the_lsl_warning(app):
 
 def test_start_console_registers_its_observer(loop, tmp_path):
     from adaptation.shield import ShieldConfig
-    opts = SimpleNamespace(patient="T1", scenario=tmp_path / "heights.yaml", shield=ShieldConfig(), demo=True,
-                           speed=1.0, controller="up")
+
+    opts = SimpleNamespace(
+        patient="T1", scenario=tmp_path / "heights.yaml", shield=ShieldConfig(), demo=True, speed=1.0, controller="up"
+    )
     folder = SimpleNamespace(session_id="s1", events=loop.path, info={"scenario": {"title": "Heights"}})
     session = SimpleNamespace(opts=opts, core=loop.core, runner=loop.runner, folder=folder)
     server = start_console(session, "127.0.0.1", 0)
@@ -140,24 +149,45 @@ def test_start_console_registers_its_observer(loop, tmp_path):
 
 
 def test_the_console_never_imports_panda3d():
-    code = ("import sys, engine.console.server, engine.console.service, engine.console.state; "
-            "assert not [m for m in sys.modules if m.startswith(('panda3d', 'direct'))], 'panda3d imported'")
+    code = (
+        "import sys, engine.console.server, engine.console.service, engine.console.state; "
+        "assert not [m for m in sys.modules if m.startswith(('panda3d', 'direct'))], 'panda3d imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 def test_cli_flags(tmp_path):
     from engine.cli import build_parser
     from engine.commands.session import options_from
+
     p = build_parser()
     demo = options_from(p.parse_args(["demo", "--display", "offscreen", "--out", str(tmp_path)]), demo=True)
     assert demo.console is True and demo.console_host == "127.0.0.1" and demo.console_port is None
     off = options_from(p.parse_args(["demo", "--display", "offscreen", "--no-console"]), demo=True)
     assert off.console is False
-    session = options_from(p.parse_args(["session", "--scenario", "heights", "--patient", "P1", "--display",
-                                         "offscreen"]), demo=False)
+    session = options_from(
+        p.parse_args(["session", "--scenario", "heights", "--patient", "P1", "--display", "offscreen"]), demo=False
+    )
     assert session.console is False
-    on = options_from(p.parse_args(["session", "--scenario", "heights", "--patient", "P1", "--display", "offscreen",
-                                    "--console", "--console-host", "0.0.0.0", "--console-port", "9000"]), demo=False)
+    on = options_from(
+        p.parse_args(
+            [
+                "session",
+                "--scenario",
+                "heights",
+                "--patient",
+                "P1",
+                "--display",
+                "offscreen",
+                "--console",
+                "--console-host",
+                "0.0.0.0",
+                "--console-port",
+                "9000",
+            ]
+        ),
+        demo=False,
+    )
     assert (on.console, on.console_host, on.console_port) == (True, "0.0.0.0", 9000)
     with pytest.raises(VrexError, match="--console-port 70000"):
         options_from(p.parse_args(["demo", "--display", "offscreen", "--console-port", "70000"]), demo=True)

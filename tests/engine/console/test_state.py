@@ -22,15 +22,15 @@ def step(lp: Loop, frames: int) -> None:
 
 
 def test_a_snapshot_is_strict_json_with_what_the_page_shows(tmp_path):
-    lp = Loop(tmp_path, seconds_per_frame=0.5, baseline_s=35.0)     # 35 HR values: a baseline
-    lp.state.period = 0.0                          # a snapshot every frame
+    lp = Loop(tmp_path, seconds_per_frame=0.5, baseline_s=35.0)  # 35 HR values: a baseline
+    lp.state.period = 0.0  # a snapshot every frame
     step(lp, 80)
     s = lp.state.latest
-    json.dumps(s, allow_nan=False)                 # no NaN anywhere: JSON.parse would refuse it
+    json.dumps(s, allow_nan=False)  # no NaN anywhere: JSON.parse would refuse it
     assert s["phase"] == "exposure" and s["mode"] == "auto" and s["therapist"] == "none"
     assert s["t"] == pytest.approx(40.0) and s["phase_length"] == 3600.0 and 0 < s["progress"] < 0.02
     assert s["level_name"] == "L%d" % (s["level"] + 1)
-    assert s["vitals"]["hr"] == 70.0 and s["vitals"]["resp"] is None   # NaN → None
+    assert s["vitals"]["hr"] == 70.0 and s["vitals"]["resp"] is None  # NaN → None
     assert s["hr_baseline"] == pytest.approx(70.0)
     assert {x["signal"]: x["status"] for x in s["sensors"]} == {"ecg": "fresh", "eda": "fresh"}
     assert s["decision"]["reason"] == "always up" and s["decision"]["source"] == "up"
@@ -73,13 +73,19 @@ def test_sensor_health_lost_waiting_stale_and_poor(tmp_path):
     assert {x["signal"]: x["status"] for x in lp.state.latest["sensors"]}["ecg"] in ("fresh", "waiting")
 
     def bad(t):
-        return Features(time=t, hr_bpm=math.nan, quality={"ecg": Quality(0.1, "noisy"), "eda": Quality(1.0, "stale")},
-                        age_s={"ecg": 0.1, "eda": 9.0}, relative={})
-    for k in range(12):                              # past the health's 2 s settling time
+        return Features(
+            time=t,
+            hr_bpm=math.nan,
+            quality={"ecg": Quality(0.1, "noisy"), "eda": Quality(1.0, "stale")},
+            age_s={"ecg": 0.1, "eda": 9.0},
+            relative={},
+        )
+
+    for k in range(12):  # past the health's 2 s settling time
         lp.t = 20.0 + k
         lp.runner.features = bad(lp.t)
         lp.core.tick(lp.t, lp.runner.features, 0.0)
-        if k == 0:                                   # not settled yet: the chip still says fresh, "now" does not
+        if k == 0:  # not settled yet: the chip still says fresh, "now" does not
             lp.state(lp.runner)
             ecg = {x["signal"]: x for x in lp.state.latest["sensors"]}["ecg"]
             assert (ecg["status"], ecg["now"]) == ("fresh", "poor") and "noisy" in ecg["now_why"]
@@ -93,7 +99,9 @@ def test_sensor_health_lost_waiting_stale_and_poor(tmp_path):
 
 
 def test_a_proposal_in_suggest_mode_is_shown_with_its_reason(tmp_path):
-    lp = Loop(tmp_path, mode=Mode.SUGGEST, seconds_per_frame=1.0, baseline_s=35.0)   # with a baseline the shield lets it raise
+    lp = Loop(
+        tmp_path, mode=Mode.SUGGEST, seconds_per_frame=1.0, baseline_s=35.0
+    )  # with a baseline the shield lets it raise
     lp.state.period = 0.0
     step(lp, 40)
     assert lp.core.phase is Phase.EXPOSURE
@@ -119,7 +127,7 @@ def test_a_failure_in_the_console_never_reaches_the_session(capsys):
     state = ConsoleState()
     broken = SimpleNamespace(features=object(), core=None, driver=None, live=None)
     state(broken)
-    state(broken)                                  # said once, not every frame
+    state(broken)  # said once, not every frame
     assert state.latest is None
     assert capsys.readouterr().err.count("the console could not read the session") == 1
 
@@ -135,14 +143,26 @@ def test_the_series_keep_their_window(tmp_path):
 
 def test_a_decision_with_interventions(tmp_path):
     from engine.console.state import decision
-    d = decision(Decision(0.2, "HR 45 % above baseline: step down", "shield", ("HR ceiling: step down",)),
-                 tuple(i / 10 for i in range(11)))
-    assert d == {"target": 0.2, "level": 2, "reason": "HR 45 % above baseline: step down", "source": "shield",
-                 "interventions": ["HR ceiling: step down"]}
+
+    d = decision(
+        Decision(0.2, "HR 45 % above baseline: step down", "shield", ("HR ceiling: step down",)),
+        tuple(i / 10 for i in range(11)),
+    )
+    assert d == {
+        "target": 0.2,
+        "level": 2,
+        "reason": "HR 45 % above baseline: step down",
+        "source": "shield",
+        "interventions": ["HR ceiling: step down"],
+    }
 
 
 def test_the_console_passes_an_ssq_with_subscales_and_refuses_unknown_ones():
     from engine.console.validate import Refused, check
-    assert check({"command": "ssq", "args": {"total": 22.4, "nausea": 9.5}}, 11) == ("ssq", {"total": 22.4, "nausea": 9.5})
+
+    assert check({"command": "ssq", "args": {"total": 22.4, "nausea": 9.5}}, 11) == (
+        "ssq",
+        {"total": 22.4, "nausea": 9.5},
+    )
     with pytest.raises(Refused, match="unknown argument"):
         check({"command": "ssq", "args": {"total": 22.4, "dizzy": 3}}, 11)

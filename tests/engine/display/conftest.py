@@ -9,7 +9,7 @@ from engine.app import FrameGrabber, SceneRunner
 from engine.display import QUEST3_LIKE, make_display
 from engine.display.head import StillHead
 
-SCALE = 0.125                 # 258×276 per eye: enough pixels to measure, cheap on a CPU
+SCALE = 0.125  # 258×276 per eye: enough pixels to measure, cheap on a CPU
 
 
 class Rendered:
@@ -22,7 +22,7 @@ class Rendered:
 
     def images(self) -> dict[str, np.ndarray]:
         self.base.graphicsEngine.renderFrame()
-        self.base.graphicsEngine.renderFrame()        # a copy to RAM lags one frame on some pipes
+        self.base.graphicsEngine.renderFrame()  # a copy to RAM lags one frame on some pipes
         if self.grabber is not None:
             return {"mono": self.grabber.grab().astype(float)}
         return {eye: self.runner.display.eye_image(eye).astype(float) for eye in self.eyes}

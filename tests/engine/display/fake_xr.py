@@ -22,50 +22,56 @@ from collections import deque
 from typing import Any
 
 GL_RGBA8, GL_SRGB8_ALPHA8 = 0x8058, 0x8C43
-PERIOD_NS = 11_111_111                 # a 90 Hz headset
+PERIOD_NS = 11_111_111  # a 90 Hz headset
 
 
 class FakeXr:
-    def __init__(self, real: Any, *, size: tuple[int, int] = (64, 48), formats=(GL_RGBA8, GL_SRGB8_ALPHA8),
-                 spaces=("VIEW", "LOCAL", "STAGE"),
-                 extensions=("XR_KHR_opengl_enable", "XR_MNDX_egl_enable")):
+    def __init__(
+        self,
+        real: Any,
+        *,
+        size: tuple[int, int] = (64, 48),
+        formats=(GL_RGBA8, GL_SRGB8_ALPHA8),
+        spaces=("VIEW", "LOCAL", "STAGE"),
+        extensions=("XR_KHR_opengl_enable", "XR_MNDX_egl_enable"),
+    ):
         self._real = real
         self.size, self.formats, self.spaces, self.extensions = size, formats, spaces, extensions
         self.calls: list[str] = []
-        self.infos: dict[str, list[Any]] = {}     # what each function was given (its info struct)
+        self.infos: dict[str, list[Any]] = {}  # what each function was given (its info struct)
         self.events: deque = deque()
         self.should_render = True
         self.tracked = True
         self.discard_next = False
-        self.fail: dict[str, tuple[BaseException, int]] = {}   # name → (error, calls to let through first)
+        self.fail: dict[str, tuple[BaseException, int]] = {}  # name → (error, calls to let through first)
         self.delay: dict[str, float] = {}
         half_ipd = 0.032
         self.view_poses = [((-half_ipd, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0)), ((half_ipd, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0))]
-        self.view_fovs = [(-0.96, 0.83, 0.82, -0.86), (-0.83, 0.96, 0.82, -0.86)]       # radians
-        self.gl_images: list[list[int]] = []      # per swapchain, in creation order: GL texture names
+        self.view_fovs = [(-0.96, 0.83, 0.82, -0.86), (-0.83, 0.96, 0.82, -0.86)]  # radians
+        self.gl_images: list[list[int]] = []  # per swapchain, in creation order: GL texture names
         self.gl_min_version = (3, 3)
-        self._keep: list[Any] = []                # ctypes callbacks handed out as function pointers
+        self._keep: list[Any] = []  # ctypes callbacks handed out as function pointers
         self.names: dict[int, str] = {}
         self._next = 0x1000
         self._time = 1_000_000_000
         self._acquired: dict[str, int] = {}
-        self.session_state = "IDLE"               # the last state event the display read
-        self.refuse: set[str] = set()             # interaction profiles this runtime lacks
-        self.suggested: dict[str, list[tuple[str, str]]] = {}   # profile → (action, path) it took
-        self.actions: dict[str, str] = {}         # action name → its type's name
-        self.bound: dict[str, str] = {}           # hand → interaction profile path
+        self.session_state = "IDLE"  # the last state event the display read
+        self.refuse: set[str] = set()  # interaction profiles this runtime lacks
+        self.suggested: dict[str, list[tuple[str, str]]] = {}  # profile → (action, path) it took
+        self.actions: dict[str, str] = {}  # action name → its type's name
+        self.bound: dict[str, str] = {}  # hand → interaction profile path
         self.buttons: dict[str, bool] = {}
         self.sticks: dict[str, tuple[float, float]] = {}
         self.attached = 0
         self._paths: dict[str, int] = {}
-        self._synced: dict[str, Any] = {}         # action → its value at the last sync
+        self._synced: dict[str, Any] = {}  # action → its value at the last sync
         self._changed: dict[str, bool] = {}
 
     def __getattr__(self, name: str) -> Any:
         # types, enums, constants and exceptions are pyopenxr's; a function that is not faked
         # below is a call the display was not expected to make
         value = getattr(self._real, name)
-        if name[:1].islower() and callable(value) and name != "check_result":    # (that one is pure Python)
+        if name[:1].islower() and callable(value) and name != "check_result":  # (that one is pure Python)
             raise AttributeError(f"FakeXr does not fake xr.{name}")
         return value
 
@@ -77,8 +83,9 @@ class FakeXr:
             self.events.append(event)
 
     def push_recentre(self, space: str = "LOCAL") -> None:
-        self.events.append(self._real.EventDataReferenceSpaceChangePending(
-            reference_space_type=self._real.ReferenceSpaceType[space]))
+        self.events.append(
+            self._real.EventDataReferenceSpaceChangePending(reference_space_type=self._real.ReferenceSpaceType[space])
+        )
 
     def push_instance_loss(self) -> None:
         self.events.append(self._real.EventDataInstanceLossPending())
@@ -90,8 +97,15 @@ class FakeXr:
         self.fail[name] = (error, after)
 
     def frame_calls(self) -> list[str]:
-        frame = {"wait_frame", "begin_frame", "locate_views", "acquire_swapchain_image", "wait_swapchain_image",
-                 "release_swapchain_image", "end_frame"}
+        frame = {
+            "wait_frame",
+            "begin_frame",
+            "locate_views",
+            "acquire_swapchain_image",
+            "wait_swapchain_image",
+            "release_swapchain_image",
+            "end_frame",
+        }
         return [c for c in self.calls if c.split(":")[0] in frame]
 
     def name_of(self, handle: Any) -> str:
@@ -142,6 +156,7 @@ class FakeXr:
             out.contents.max_api_version_supported = real.Version(4, 6, 0)
             self._call("xrGetOpenGLGraphicsRequirementsKHR")
             return real.Result.SUCCESS.value
+
         self._keep.append(real.PFN_xrGetOpenGLGraphicsRequirementsKHR(requirements))
         return ctypes.cast(self._keep[-1], real.PFN_xrVoidFunction)
 
@@ -203,8 +218,11 @@ class FakeXr:
         self._call("release_swapchain_image", self.name_of(swapchain))
 
     def begin_session(self, session: Any, info: Any) -> None:
-        self._call("begin_session", self.name_of(session),
-                   info=self._real.ViewConfigurationType(info.primary_view_configuration_type).name)
+        self._call(
+            "begin_session",
+            self.name_of(session),
+            info=self._real.ViewConfigurationType(info.primary_view_configuration_type).name,
+        )
 
     def end_session(self, session: Any) -> None:
         self._call("end_session", self.name_of(session))
@@ -223,8 +241,9 @@ class FakeXr:
     def wait_frame(self, session: Any, info: Any = None) -> Any:
         self._call("wait_frame")
         self._time += PERIOD_NS
-        return self._real.FrameState(predicted_display_time=self._time, predicted_display_period=PERIOD_NS,
-                                     should_render=int(self.should_render))
+        return self._real.FrameState(
+            predicted_display_time=self._time, predicted_display_period=PERIOD_NS, should_render=int(self.should_render)
+        )
 
     def begin_frame(self, session: Any, info: Any = None) -> None:
         self._call("begin_frame")
@@ -235,8 +254,11 @@ class FakeXr:
     def locate_views(self, session: Any, info: Any) -> tuple[Any, Any]:
         self._call("locate_views", info=(info.display_time, self.name_of(info.space)))
         real = self._real
-        flags = (real.ViewStateFlags.ORIENTATION_VALID_BIT | real.ViewStateFlags.POSITION_VALID_BIT
-                 if self.tracked else real.ViewStateFlags.NONE)
+        flags = (
+            real.ViewStateFlags.ORIENTATION_VALID_BIT | real.ViewStateFlags.POSITION_VALID_BIT
+            if self.tracked
+            else real.ViewStateFlags.NONE
+        )
         views = (real.View * 2)()
         for view, (pos, quat), fov in zip(views, self.view_poses, self.view_fovs):
             view.pose = real.Posef(orientation=real.Quaternionf(*quat), position=real.Vector3f(*pos))
@@ -248,11 +270,16 @@ class FakeXr:
         for i in range(info.layer_count):
             layer = ctypes.cast(info.layers[i], ctypes.POINTER(self._real.CompositionLayerProjection)).contents
             views = [layer.views[v] for v in range(layer.view_count)]
-            layers.append({"space": self.name_of(layer.space),
-                           "swapchains": [self.name_of(v.sub_image.swapchain) for v in views],
-                           "extents": [(v.sub_image.image_rect.extent.width, v.sub_image.image_rect.extent.height)
-                                       for v in views],
-                           "fov_left": [v.fov.angle_left for v in views]})
+            layers.append(
+                {
+                    "space": self.name_of(layer.space),
+                    "swapchains": [self.name_of(v.sub_image.swapchain) for v in views],
+                    "extents": [
+                        (v.sub_image.image_rect.extent.width, v.sub_image.image_rect.extent.height) for v in views
+                    ],
+                    "fov_left": [v.fov.angle_left for v in views],
+                }
+            )
         self._call("end_frame", info=(info.display_time, layers))
 
     # -- actions ----------------------------------------------------------------------------------
@@ -286,8 +313,9 @@ class FakeXr:
             raise self._real.ActionsetsAlreadyAttachedError()
         if profile in self.refuse:
             raise self._real.PathUnsupportedError()
-        self.suggested[profile] = [(self.name_of(b.action), self.path_to_string(instance, b.binding))
-                                   for b in info.suggested_bindings]
+        self.suggested[profile] = [
+            (self.name_of(b.action), self.path_to_string(instance, b.binding)) for b in info.suggested_bindings
+        ]
 
     def attach_session_action_sets(self, session: Any, info: Any) -> None:
         self._call("attach_session_action_sets", ",".join(self.name_of(s) for s in info.action_sets))
@@ -308,15 +336,19 @@ class FakeXr:
 
     def get_action_state_boolean(self, session: Any, info: Any) -> Any:
         name = self.name_of(info.action)
-        return self._real.ActionStateBoolean(current_state=int(self._synced.get(name, False)),
-                                             changed_since_last_sync=int(self._changed.get(name, False)),
-                                             is_active=int(bool(self.bound)))
+        return self._real.ActionStateBoolean(
+            current_state=int(self._synced.get(name, False)),
+            changed_since_last_sync=int(self._changed.get(name, False)),
+            is_active=int(bool(self.bound)),
+        )
 
     def get_action_state_vector2f(self, session: Any, info: Any) -> Any:
         name = self.name_of(info.action)
-        return self._real.ActionStateVector2f(current_state=self._real.Vector2f(*self._synced.get(name, (0.0, 0.0))),
-                                              changed_since_last_sync=int(self._changed.get(name, False)),
-                                              is_active=int(bool(self.bound)))
+        return self._real.ActionStateVector2f(
+            current_state=self._real.Vector2f(*self._synced.get(name, (0.0, 0.0))),
+            changed_since_last_sync=int(self._changed.get(name, False)),
+            is_active=int(bool(self.bound)),
+        )
 
     def get_current_interaction_profile(self, session: Any, top_level_user_path: Any) -> Any:
         self._call("get_current_interaction_profile")

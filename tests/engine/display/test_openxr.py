@@ -18,8 +18,13 @@ import pytest
 from panda3d.core import Camera, CardMaker, LVecBase4f, PythonCallbackObject
 
 from engine.display.openxr import OpenXRDisplay, fov_from_xr, require_runtime
-from engine.display.openxr_gl import (GL_SRGB8_ALPHA8, GlGraphics, SwapchainBlit, choose_swapchain_format,
-                                      current_context)
+from engine.display.openxr_gl import (
+    GL_SRGB8_ALPHA8,
+    GlGraphics,
+    SwapchainBlit,
+    choose_swapchain_format,
+    current_context,
+)
 from engine.display.openxr_input import PROFILES, describe
 from engine.display.openxr_state import XrSessionState
 from engine.display.panel import WorldPanel
@@ -48,17 +53,18 @@ def anchor(base):
 def display(base, anchor, fake):
     d = OpenXRDisplay(xr_module=fake, graphics=FakeGraphics(), idle_sleep_s=0.0)
     d.open(base, anchor, 0.1, 100.0, (0.2, 0.4, 0.6, 1.0))
-    assert [k for k, _ in d.notices()] == ["waiting"]    # held until the scene is seen (its own test below)
+    assert [k for k, _ in d.notices()] == ["waiting"]  # held until the scene is seen (its own test below)
     yield d
     d.close()
 
 
 def test_a_new_session_says_it_waits_for_the_headset_so_the_session_holds(base, anchor, fake):
     from engine.session.runner import HEADSET_AWAY
+
     d = OpenXRDisplay(xr_module=fake, graphics=FakeGraphics(), idle_sleep_s=0.0)
     d.open(base, anchor, 0.1, 100.0, (0.2, 0.4, 0.6, 1.0))
     try:
-        (kind, text), = d.notices()
+        ((kind, text),) = d.notices()
         assert kind == "waiting" and kind in HEADSET_AWAY and "held" in text
         assert {"tracking_lost", "focus_lost", "hidden", "headset_lost"} <= HEADSET_AWAY
     finally:
@@ -73,21 +79,22 @@ def frames(display, n=1):
 
 # -- the session's states, alone ----------------------------------------------------------------
 
+
 def test_state_machine_says_what_to_do_and_what_to_tell():
     heard = []
     s = XrSessionState(on_notice=lambda kind, text: heard.append(kind))
     assert [s.on_state(n) for n in FOCUS] == ["begin", None, None, None]
-    assert s.running and s.visible and s.focused and heard == []        # the first showing is no news
-    s.on_state("VISIBLE")                                                # the system menu opened
+    assert s.running and s.visible and s.focused and heard == []  # the first showing is no news
+    s.on_state("VISIBLE")  # the system menu opened
     s.on_state("FOCUSED")
     s.on_state("VISIBLE")
-    s.on_state("SYNCHRONIZED")                                           # headset taken off
+    s.on_state("SYNCHRONIZED")  # headset taken off
     assert heard == ["focus_lost", "focus_back", "focus_lost", "hidden"]
     assert "possible escape" in dict(s.notices())["focus_lost"]
     assert s.on_state("STOPPING") == "end" and not s.running
     assert s.on_state("IDLE") is None
     assert s.on_state("EXITING") == "exit" and s.ended
-    assert s.on_state("READY") is None and not s.running                # ended: no new beginning
+    assert s.on_state("READY") is None and not s.running  # ended: no new beginning
     assert [k for k, _ in s.notices()] == ["stopped", "exiting"]
 
 
@@ -108,12 +115,13 @@ def test_state_machine_loss_and_tracking_are_told_once():
 
 # -- the frame loop against the fake runtime ------------------------------------------------------
 
+
 def test_open_asks_for_a_stereo_hmd_and_makes_eye_sized_swapchains(display, fake):
     assert fake.infos["create_instance"][0] == ["XR_KHR_opengl_enable"]
     assert fake.infos["get_system"][0] == "HEAD_MOUNTED_DISPLAY"
     assert "enumerate_view_configuration_views:PRIMARY_STEREO" in fake.calls
     assert "create_reference_space:LOCAL" in fake.calls
-    assert fake.infos["create_swapchain"] == [(GL_SRGB8_ALPHA8, 64, 48, 1)] * 2   # sRGB preferred to RGBA8
+    assert fake.infos["create_swapchain"] == [(GL_SRGB8_ALPHA8, 64, 48, 1)] * 2  # sRGB preferred to RGBA8
     assert [(e.name, e.size) for e in display.eyes] == [("left", (64, 48)), ("right", (64, 48))]
     assert display.overlay is not None and display.rig is not None
 
@@ -132,19 +140,33 @@ def test_each_frame_waits_begins_locates_renders_and_ends(base, display, fake):
     blits = display._graphics.blits
     for i in range(3):
         display.begin_frame(i / 90)
-        assert [b.target for b in blits] == [100 + i, 200 + i]   # the acquired images, ready for the copy
+        assert [b.target for b in blits] == [100 + i, 200 + i]  # the acquired images, ready for the copy
         assert all(e.buffer.isActive() for e in display._sim.eyes.values())
         display.end_frame()
-        assert [b.target for b in blits] == [None, None]         # released: not to be drawn into
-    one = ["wait_frame", "begin_frame", "locate_views",
-           "acquire_swapchain_image:swapchain-0", "wait_swapchain_image:swapchain-0",
-           "acquire_swapchain_image:swapchain-1", "wait_swapchain_image:swapchain-1",
-           "release_swapchain_image:swapchain-0", "release_swapchain_image:swapchain-1", "end_frame"]
+        assert [b.target for b in blits] == [None, None]  # released: not to be drawn into
+    one = [
+        "wait_frame",
+        "begin_frame",
+        "locate_views",
+        "acquire_swapchain_image:swapchain-0",
+        "wait_swapchain_image:swapchain-0",
+        "acquire_swapchain_image:swapchain-1",
+        "wait_swapchain_image:swapchain-1",
+        "release_swapchain_image:swapchain-0",
+        "release_swapchain_image:swapchain-1",
+        "end_frame",
+    ]
     assert fake.frame_calls() == one * 3
     for (located, space), (shown, layers) in zip(fake.infos["locate_views"], fake.infos["end_frame"]):
-        assert located == shown and space == "space-LOCAL"        # located and shown at the predicted time
-        assert layers == [{"space": "space-LOCAL", "swapchains": ["swapchain-0", "swapchain-1"],
-                           "extents": [(64, 48)] * 2, "fov_left": pytest.approx([-0.96, -0.83])}]
+        assert located == shown and space == "space-LOCAL"  # located and shown at the predicted time
+        assert layers == [
+            {
+                "space": "space-LOCAL",
+                "swapchains": ["swapchain-0", "swapchain-1"],
+                "extents": [(64, 48)] * 2,
+                "fov_left": pytest.approx([-0.96, -0.83]),
+            }
+        ]
     assert display.stats["rendered"] == 3 and display.stats["skipped"] == 0
     assert display.stats["display_period_ms"] == pytest.approx(11.111, abs=1e-3)
 
@@ -192,7 +214,7 @@ def test_focus_lost_and_back_are_notices(display, fake):
     fake.push_state("FOCUSED")
     frames(display)
     assert [k for k, _ in display.notices()] == ["focus_back"]
-    assert fake.calls.count("end_frame") == 3                   # VISIBLE still gets frames
+    assert fake.calls.count("end_frame") == 3  # VISIBLE still gets frames
 
 
 def test_loss_pending_is_told_and_frames_stop(display, fake):
@@ -204,13 +226,14 @@ def test_loss_pending_is_told_and_frames_stop(display, fake):
     assert [k for k, _ in display.notices()] == ["headset_lost"]
 
 
-@pytest.mark.parametrize("call,after", [("wait_frame", 1), ("locate_views", 1), ("acquire_swapchain_image", 2),
-                                        ("end_frame", 1)])
+@pytest.mark.parametrize(
+    "call,after", [("wait_frame", 1), ("locate_views", 1), ("acquire_swapchain_image", 2), ("end_frame", 1)]
+)
 def test_a_frame_call_reporting_loss_stops_frames(display, fake, call, after):
     fake.push_state(*FOCUS)
-    fake.fail_on(call, xr.SessionLossPending(), after=after)      # in the second frame
+    fake.fail_on(call, xr.SessionLossPending(), after=after)  # in the second frame
     frames(display, 4)
-    assert fake.calls.count("wait_frame") == 2                      # and none after it
+    assert fake.calls.count("wait_frame") == 2  # and none after it
     assert [k for k, _ in display.notices()] == ["headset_lost"]
     assert [b.target for b in display._graphics.blits] == [None, None]
     assert not any(e.buffer.isActive() for e in display._sim.eyes.values())
@@ -227,14 +250,21 @@ def test_recentre_and_instance_loss_are_notices(display, fake):
 
 def test_a_second_begin_without_end_sends_the_first_frame_empty(display, fake):
     fake.push_state(*FOCUS)
-    display.begin_frame(0.0)                  # SceneRunner begins once when it is made…
-    display.begin_frame(0.0)                  # …and again on its first tick
+    display.begin_frame(0.0)  # SceneRunner begins once when it is made…
+    display.begin_frame(0.0)  # …and again on its first tick
     display.end_frame()
-    assert fake.frame_calls()[:10] == ["wait_frame", "begin_frame", "locate_views",
-                                       "acquire_swapchain_image:swapchain-0", "wait_swapchain_image:swapchain-0",
-                                       "acquire_swapchain_image:swapchain-1", "wait_swapchain_image:swapchain-1",
-                                       "release_swapchain_image:swapchain-0", "release_swapchain_image:swapchain-1",
-                                       "end_frame"]
+    assert fake.frame_calls()[:10] == [
+        "wait_frame",
+        "begin_frame",
+        "locate_views",
+        "acquire_swapchain_image:swapchain-0",
+        "wait_swapchain_image:swapchain-0",
+        "acquire_swapchain_image:swapchain-1",
+        "wait_swapchain_image:swapchain-1",
+        "release_swapchain_image:swapchain-0",
+        "release_swapchain_image:swapchain-1",
+        "end_frame",
+    ]
     assert [len(layers) for _, layers in fake.infos["end_frame"]] == [0, 1]
 
 
@@ -247,10 +277,10 @@ def test_a_discarded_frame_is_counted_and_goes_on(display, fake):
 
 def test_head_and_eyes_follow_the_located_views(display, fake, anchor):
     fake.push_state(*FOCUS)
-    q = turn_y(30.0)                                          # the patient turned 30° to the left
+    q = turn_y(30.0)  # the patient turned 30° to the left
     c, s = math.cos(math.radians(30)), math.sin(math.radians(30))
     head = (0.10, 0.05, -0.20)
-    eyes = [(head[0] + d * c, head[1], head[2] - d * s) for d in (-0.032, 0.032)]   # the eyes turn with it
+    eyes = [(head[0] + d * c, head[1], head[2] - d * s) for d in (-0.032, 0.032)]  # the eyes turn with it
     fake.view_poses = [(eyes[0], q), (eyes[1], q)]
     pose = display.begin_frame(0.0)
     display.end_frame()
@@ -279,28 +309,39 @@ def test_close_destroys_swapchains_then_space_session_and_instance(base, anchor,
     d = OpenXRDisplay(xr_module=fake, graphics=FakeGraphics(), idle_sleep_s=0.0)
     d.open(base, anchor, 0.1, 100.0, (0, 0, 0, 1))
     fake.push_state(*FOCUS)
-    d.begin_frame(0.0)                        # closed mid-frame: that frame is ended first
+    d.begin_frame(0.0)  # closed mid-frame: that frame is ended first
     d.close()
-    d.close()                                 # twice is harmless
+    d.close()  # twice is harmless
     destroyed = [c for c in fake.calls if c.startswith("destroy_") or c == "end_frame"]
-    assert destroyed == ["end_frame", "destroy_swapchain:swapchain-1", "destroy_swapchain:swapchain-0",
-                         "destroy_action_set:vrex", "destroy_space:space-LOCAL", "destroy_session:session",
-                         "destroy_instance:instance"]
+    assert destroyed == [
+        "end_frame",
+        "destroy_swapchain:swapchain-1",
+        "destroy_swapchain:swapchain-0",
+        "destroy_action_set:vrex",
+        "destroy_space:space-LOCAL",
+        "destroy_session:session",
+        "destroy_instance:instance",
+    ]
     assert all(b.detached for b in d._graphics.blits)
     assert base.graphicsEngine.getNumWindows() == windows_before and base.camNode.isActive()
 
 
 def test_open_failing_halfway_leaves_nothing_behind(base, anchor, fake):
     windows_before = base.graphicsEngine.getNumWindows()
-    fake.fail_on("create_swapchain", xr.OutOfMemoryError(), after=1)    # the right eye's swapchain
+    fake.fail_on("create_swapchain", xr.OutOfMemoryError(), after=1)  # the right eye's swapchain
     d = OpenXRDisplay(xr_module=fake, graphics=FakeGraphics(), idle_sleep_s=0.0)
     with pytest.raises(VrexError, match="runtime refused"):
         d.open(base, anchor, 0.1, 100.0, (0, 0, 0, 1))
     destroyed = [c for c in fake.calls if c.startswith("destroy_")]
-    assert destroyed == ["destroy_swapchain:swapchain-0", "destroy_action_set:vrex", "destroy_space:space-LOCAL",
-                         "destroy_session:session", "destroy_instance:instance"]
+    assert destroyed == [
+        "destroy_swapchain:swapchain-0",
+        "destroy_action_set:vrex",
+        "destroy_space:space-LOCAL",
+        "destroy_session:session",
+        "destroy_instance:instance",
+    ]
     assert base.graphicsEngine.getNumWindows() == windows_before and base.camNode.isActive()
-    assert d.begin_frame(0.0) == d.head_pose()                # a display that failed to open does nothing
+    assert d.begin_frame(0.0) == d.head_pose()  # a display that failed to open does nothing
     d.close()
 
 
@@ -328,6 +369,7 @@ def test_opengl_extensions_follow_panda3d_pipe():
 def test_runtime_fov_projects_as_openxr_reference():
     """XrFovf (radians) → EyeFov (degrees) → Panda3D lens equals pyopenxr's OpenGL matrix."""
     from xr.utils import GraphicsAPI, Matrix4x4f
+
     near, far = 0.05, 300.0
     for angles in ((-0.96, 0.83, 0.82, -0.86), (-0.70, 0.70, 0.61, -0.61), (-1.05, 0.35, 0.20, -1.20)):
         fov = xr.Fovf(*angles)
@@ -359,10 +401,12 @@ def test_actions_are_suggested_for_each_profile_and_attached_once_before_frames(
     assert fake.actions == {"stop": "BOOLEAN_INPUT", "suds_move": "VECTOR2F_INPUT", "suds_answer": "BOOLEAN_INPUT"}
     assert set(fake.suggested) == {SIMPLE, TOUCH, INDEX, VIVE}
     stops = {p: sorted(path for action, path in b if action == "stop") for p, b in fake.suggested.items()}
-    assert stops == {SIMPLE: ["/user/hand/left/input/select/click", "/user/hand/right/input/select/click"],
-                     TOUCH: ["/user/hand/left/input/x/click", "/user/hand/right/input/a/click"],
-                     INDEX: ["/user/hand/left/input/a/click", "/user/hand/right/input/a/click"],
-                     VIVE: ["/user/hand/left/input/menu/click", "/user/hand/right/input/menu/click"]}
+    assert stops == {
+        SIMPLE: ["/user/hand/left/input/select/click", "/user/hand/right/input/select/click"],
+        TOUCH: ["/user/hand/left/input/x/click", "/user/hand/right/input/a/click"],
+        INDEX: ["/user/hand/left/input/a/click", "/user/hand/right/input/a/click"],
+        VIVE: ["/user/hand/left/input/menu/click", "/user/hand/right/input/menu/click"],
+    }
     assert ("suds_move", "/user/hand/right/input/thumbstick") in fake.suggested[TOUCH]
     assert ("suds_answer", "/user/hand/left/input/thumbstick/click") in fake.suggested[TOUCH]
     fake.push_state(*FOCUS)
@@ -370,21 +414,22 @@ def test_actions_are_suggested_for_each_profile_and_attached_once_before_frames(
     assert fake.calls.count("attach_session_action_sets:vrex") == 1
     order = [c.split(":")[0] for c in fake.calls]
     assert order.index("create_session") < order.index("attach_session_action_sets") < order.index("wait_frame")
-    assert max(i for i, c in enumerate(order) if c == "suggest_interaction_profile_bindings") < \
-        order.index("attach_session_action_sets")                # suggestions after attaching are refused
+    assert max(i for i, c in enumerate(order) if c == "suggest_interaction_profile_bindings") < order.index(
+        "attach_session_action_sets"
+    )  # suggestions after attaching are refused
 
 
 def test_actions_are_synced_only_while_focused(display, fake):
     fake.push_state("READY", "SYNCHRONIZED", "VISIBLE")
     frames(display, 2)
-    assert "sync_actions:vrex" not in fake.calls                 # not focused: no input is delivered
+    assert "sync_actions:vrex" not in fake.calls  # not focused: no input is delivered
     fake.push_state("FOCUSED")
     frames(display, 2)
-    fake.push_state("VISIBLE")                                   # the system menu took focus
+    fake.push_state("VISIBLE")  # the system menu took focus
     frames(display, 2)
     assert fake.calls.count("sync_actions:vrex") == 2
     synced = fake.calls.index("sync_actions:vrex")
-    assert fake.calls[synced - 1] == "begin_frame"               # after xrBeginFrame, in the frame
+    assert fake.calls[synced - 1] == "begin_frame"  # after xrBeginFrame, in the frame
     assert display.inputs() == []
 
 
@@ -393,13 +438,13 @@ def test_a_press_is_one_patient_stop_and_holding_does_not_repeat(display, fake):
     fake.push_state(*FOCUS)
     frames(display)
     assert display.inputs() == []
-    press(display, fake, "stop", frames_held=5)                 # held for five frames: one stop
+    press(display, fake, "stop", frames_held=5)  # held for five frames: one stop
     assert display.inputs() == [("patient_stop", {})]
     frames(display, 3)
-    assert display.inputs() == []                                # said once
+    assert display.inputs() == []  # said once
     press(display, fake, "stop")
     press(display, fake, "stop")
-    assert display.inputs() == [("patient_stop", {}), ("patient_stop", {})]   # two presses, two stops
+    assert display.inputs() == [("patient_stop", {}), ("patient_stop", {})]  # two presses, two stops
 
 
 def test_a_profile_the_runtime_refuses_is_logged_and_the_others_work(base, anchor, caplog):
@@ -420,17 +465,18 @@ def test_a_profile_the_runtime_refuses_is_logged_and_the_others_work(base, ancho
 
 def test_what_the_runtime_bound_is_told_once(display, fake):
     fake.push_state(*FOCUS)
-    frames(display, 2)                                           # not bound yet: no "no controller" at once
+    frames(display, 2)  # not bound yet: no "no controller" at once
     fake.bound = {"left": TOUCH, "right": TOUCH}
     fake.push_profile_changed()
     frames(display, 3)
     told = [n for n in display.notices() if "controller" in n[0]]
-    assert told == [("controller", "controllers: Oculus Touch on both hands — the patient's stop is "
-                                   "X (left) or A (right)")]
+    assert told == [
+        ("controller", "controllers: Oculus Touch on both hands — the patient's stop is X (left) or A (right)")
+    ]
     asked = fake.calls.count("get_current_interaction_profile")
     frames(display, 3)
-    assert fake.calls.count("get_current_interaction_profile") == asked       # asked again only on change
-    fake.bound = {}                                              # the controllers were switched off
+    assert fake.calls.count("get_current_interaction_profile") == asked  # asked again only on change
+    fake.bound = {}  # the controllers were switched off
     fake.push_profile_changed()
     display._controls.grace_s = 0.0
     frames(display)
@@ -446,8 +492,9 @@ def test_no_controller_is_told_after_a_grace(display, fake):
     clock[0] = 2.5
     frames(display, 3)
     notices = display.notices()
-    assert notices == [("no_controller", "no controller: the patient's stop is the keyboard's space or the "
-                                         "therapist's")]
+    assert notices == [
+        ("no_controller", "no controller: the patient's stop is the keyboard's space or the therapist's")
+    ]
 
 
 def test_controllers_are_described_for_the_therapist():
@@ -455,7 +502,8 @@ def test_controllers_are_described_for_the_therapist():
     assert describe({"right": TOUCH}) == ("Oculus Touch (right hand only)", "A (right)")
     assert describe({"left": VIVE, "right": "/interaction_profiles/x/pad"}) == (
         "left hand HTC Vive, right hand /interaction_profiles/x/pad",
-        "menu button (left) or the button the runtime chose (see its bindings) (right)")
+        "menu button (left) or the button the runtime chose (see its bindings) (right)",
+    )
     assert all(set(p.stop) == {"left", "right"} for p in PROFILES.values())
 
 
@@ -470,7 +518,7 @@ def test_actions_the_runtime_refuses_leave_the_headset_usable(base, anchor):
         frames(d, 2)
         assert d.stats["rendered"] == 2 and d.inputs() == []
         assert "sync_actions:vrex" not in fake.calls
-        assert [k for k, _ in d.notices()] == ["no_controller", "waiting"]   # the actions fail while opening
+        assert [k for k, _ in d.notices()] == ["no_controller", "waiting"]  # the actions fail while opening
     finally:
         d.close()
     assert "destroy_action_set:vrex" in fake.calls
@@ -505,36 +553,36 @@ def test_suds_is_chosen_on_the_panel_and_answered_once(display, fake, panel):
     fake.bound = {"left": TOUCH, "right": TOUCH}
     fake.push_state(*FOCUS)
     frames(display, 2)
-    assert text() == "How anxious are you right now?"             # the question is not open
+    assert text() == "How anxious are you right now?"  # the question is not open
     press(display, fake, "suds_answer")
     panel.show()
     frames(display)
     assert text().endswith("\n\npush a stick up or down to choose")
-    press(display, fake, "suds_answer")                          # nothing chosen yet: no answer
+    press(display, fake, "suds_answer")  # nothing chosen yet: no answer
     assert display.inputs() == []
     stick(display, fake, 0.9)
-    assert text().endswith("\n\n50   -   press the stick in to answer")     # the first push: the middle
+    assert text().endswith("\n\n50   -   press the stick in to answer")  # the first push: the middle
     fake.sticks["suds_move"] = (0.0, 0.95)
-    frames(display, 4)                                           # held up: one step, not one per frame
+    frames(display, 4)  # held up: one step, not one per frame
     fake.sticks["suds_move"] = (0.0, 0.0)
     frames(display)
     stick(display, fake, 0.8)
     stick(display, fake, -0.7)
     assert text().endswith("\n\n60   -   press the stick in to answer")
     fake.sticks["suds_move"] = (0.0, 0.9)
-    press(display, fake, "suds_answer")                          # clicked while pushing: part of the push
+    press(display, fake, "suds_answer")  # clicked while pushing: part of the push
     fake.sticks["suds_move"] = (0.0, 0.0)
     frames(display)
     assert display.inputs() == [] and "70" in text()
     press(display, fake, "suds_answer")
     assert display.inputs() == [("suds", {"value": 70})]
     assert text().endswith("\n\n70   -   sent")
-    press(display, fake, "suds_answer")                          # before the question closes: not twice
+    press(display, fake, "suds_answer")  # before the question closes: not twice
     assert display.inputs() == []
     panel.hide()
     frames(display)
     assert text() == "How anxious are you right now?"
-    panel.show()                                                 # the next question: a fresh dial
+    panel.show()  # the next question: a fresh dial
     frames(display)
     assert text().endswith("\n\npush a stick up or down to choose")
 
@@ -564,6 +612,7 @@ def test_without_a_panel_the_controllers_give_only_the_stop(display, fake):
 
 # -- the OpenGL copy, for real on the test renderer ------------------------------------------------
 
+
 def in_gl(base, fn):
     """``fn()``'s result, run once inside a draw callback (Panda3D's GL context current)."""
     buffer = base.win.makeTextureBuffer("gl-helper", 8, 8)
@@ -583,6 +632,7 @@ def in_gl(base, fn):
 
 def make_textures(n, size):
     from OpenGL import GL
+
     ids = [int(t) for t in np.atleast_1d(GL.glGenTextures(n))]
     for t in ids:
         GL.glBindTexture(GL.GL_TEXTURE_2D, t)
@@ -593,36 +643,42 @@ def make_textures(n, size):
 
 def read_texture(texture, size):
     from OpenGL import GL
+
     GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
     data = GL.glGetTexImage(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE)
     GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
-    return np.frombuffer(data, np.uint8).reshape(size[1], size[0], 4)[::-1, :, :3]     # top row first, RGB
+    return np.frombuffer(data, np.uint8).reshape(size[1], size[0], 4)[::-1, :, :3]  # top row first, RGB
 
 
 def test_each_eye_is_copied_into_its_swapchain_image(base, anchor):
     try:
         GlGraphics(base)
     except VrexError as exc:
-        pytest.skip(str(exc))                                   # the software renderer has no GL
+        pytest.skip(str(exc))  # the software renderer has no GL
     size = (64, 48)
     textures = in_gl(base, lambda: make_textures(6, size))
     fake = FakeXr(xr, size=size)
     card = CardMaker("red")
-    card.setFrame(-0.6, 0.6, -0.3, 0.3)         # (the eyes look 9° outwards: asymmetric FOVs)
+    card.setFrame(-0.6, 0.6, -0.3, 0.3)  # (the eyes look 9° outwards: asymmetric FOVs)
     red = anchor.attachNewNode(card.generate())
     red.setPos(0.0, 2.0, 0.0)
     red.setColor(1, 0, 0, 1)
-    fake.gl_images = [textures[:3], textures[3:]]                 # stand-ins for the runtime's images
+    fake.gl_images = [textures[:3], textures[3:]]  # stand-ins for the runtime's images
     graphics = GlGraphics(base)
     d = OpenXRDisplay(xr_module=fake, graphics=graphics, idle_sleep_s=0.0)
     d.open(base, anchor, 0.1, 100.0, (0.2, 0.4, 0.6, 1.0))
     try:
-        binding = ctypes.cast(fake.infos["create_session"][0], ctypes.POINTER(
-            xr.GraphicsBindingEGLMNDX if graphics.api == "egl" else xr.GraphicsBindingOpenGLXlibKHR)).contents
-        handles = ((binding.display, binding.context, binding.config) if graphics.api == "egl"
-                   else (binding.x_display, binding.glx_context))
-        assert all(ctypes.cast(h, ctypes.c_void_p).value for h in handles)   # Panda3D's own context, handed on
-        assert "xrGetOpenGLGraphicsRequirementsKHR" in fake.calls     # before the session, as runtimes demand
+        binding = ctypes.cast(
+            fake.infos["create_session"][0],
+            ctypes.POINTER(xr.GraphicsBindingEGLMNDX if graphics.api == "egl" else xr.GraphicsBindingOpenGLXlibKHR),
+        ).contents
+        handles = (
+            (binding.display, binding.context, binding.config)
+            if graphics.api == "egl"
+            else (binding.x_display, binding.glx_context)
+        )
+        assert all(ctypes.cast(h, ctypes.c_void_p).value for h in handles)  # Panda3D's own context, handed on
+        assert "xrGetOpenGLGraphicsRequirementsKHR" in fake.calls  # before the session, as runtimes demand
         assert fake.calls.index("xrGetOpenGLGraphicsRequirementsKHR") < fake.calls.index("create_session")
         fake.push_state(*FOCUS)
         d.begin_frame(0.0)
@@ -646,7 +702,7 @@ def test_contexts_are_read_for_what_they_are(base):
     other = "glx" if api == "egl" else "egl"
     ours, theirs = in_gl(base, lambda: (current_context(api), current_context(other)))
     assert ours["context"] and ours["display"]
-    assert theirs["context"] == 0                             # Panda3D's context is not mistaken for the other kind
+    assert theirs["context"] == 0  # Panda3D's context is not mistaken for the other kind
 
 
 def test_a_runtime_wanting_newer_opengl_is_refused(base, anchor):
@@ -667,16 +723,22 @@ def test_the_copy_puts_back_the_gl_state_it_changes(base, anchor):
     except VrexError as exc:
         pytest.skip(str(exc))
     from OpenGL import GL
+
     [target] = in_gl(base, lambda: make_textures(1, (8, 8)))
 
     def blit_and_compare():
         GL.glEnable(GL.GL_SCISSOR_TEST)
+
         def state():
-            return (int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING)),
-                    int(GL.glGetIntegerv(GL.GL_READ_FRAMEBUFFER_BINDING)),
-                    bool(GL.glIsEnabled(GL.GL_SCISSOR_TEST)), bool(GL.glIsEnabled(GL.GL_FRAMEBUFFER_SRGB)))
+            return (
+                int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING)),
+                int(GL.glGetIntegerv(GL.GL_READ_FRAMEBUFFER_BINDING)),
+                bool(GL.glIsEnabled(GL.GL_SCISSOR_TEST)),
+                bool(GL.glIsEnabled(GL.GL_FRAMEBUFFER_SRGB)),
+            )
+
         before = state()
-        SwapchainBlit((8, 8)).blit(target)                       # the copy alone, from the helper buffer
+        SwapchainBlit((8, 8)).blit(target)  # the copy alone, from the helper buffer
         return before, state(), GL.glGetError()
 
     before, after, error = in_gl(base, blit_and_compare)
@@ -702,8 +764,14 @@ print(f"{{t1 - t0:.3f}} {{time.perf_counter() - t1:.3f}}")
 
 def run_probe(prelude: str) -> tuple[str, float, float]:
     env = {k: v for k, v in os.environ.items() if k != "XR_LOADER_DEBUG"}
-    out = subprocess.run([sys.executable, "-c", PROBE.format(prelude=prelude)], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(prelude=prelude)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     first, probe = (float(v) for v in out.stdout.split())
     return out.stderr, first, probe
 
@@ -739,19 +807,28 @@ def test_no_pyopenxr_is_one_line_naming_the_extra():
 
 
 def test_pyopenxr_and_pyopengl_are_imported_only_when_used():
-    out = subprocess.run([sys.executable, "-c", "import sys, engine.display.openxr; from engine.display import "
-                          "make_display; make_display('openxr'); print('xr' in sys.modules, 'OpenGL' in sys.modules)"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, engine.display.openxr; from engine.display import "
+            "make_display; make_display('openxr'); print('xr' in sys.modules, 'OpenGL' in sys.modules)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.stdout.split() == ["False", "False"], out.stderr
 
 
 def test_no_headset_is_said(monkeypatch, fake):
-    monkeypatch.delenv("XR_LOADER_DEBUG", raising=False)      # the probe sets it; restored afterwards
+    monkeypatch.delenv("XR_LOADER_DEBUG", raising=False)  # the probe sets it; restored afterwards
     monkeypatch.setitem(sys.modules, "xr", fake)
     fake.fail_on("get_system", xr.FormFactorUnavailableError())
     with pytest.raises(VrexError, match="sees no headset"):
         require_runtime()
-    assert fake.calls[-1] == "destroy_instance:instance"      # the probe's instance is not left open
+    assert fake.calls[-1] == "destroy_instance:instance"  # the probe's instance is not left open
 
 
 def test_a_runtime_without_opengl_is_refused(monkeypatch):
@@ -795,8 +872,9 @@ def test_a_real_runtime_runs_frames(base, anchor, monkeypatch):
         d.close()
 
 
-@pytest.mark.parametrize("error", [xr.RuntimeFailureError(), xr.SessionLossPending()],
-                         ids=["a controller read fails", "the headset is lost"])
+@pytest.mark.parametrize(
+    "error", [xr.RuntimeFailureError(), xr.SessionLossPending()], ids=["a controller read fails", "the headset is lost"]
+)
 def test_a_stop_read_before_a_later_call_fails_is_never_dropped(display, fake, error):
     """A press is reported by one sync only: if asking which controllers are bound fails (or
     reports the headset's loss) in the same frame, the stop read just before must still go out."""
@@ -806,8 +884,8 @@ def test_a_stop_read_before_a_later_call_fails_is_never_dropped(display, fake, e
     display.inputs()
     fake.fail_on("get_current_interaction_profile", error)
     fake.buttons["stop"] = True
-    display._controls._due = True          # the profiles are asked again in this frame (a change was reported)
+    display._controls._due = True  # the profiles are asked again in this frame (a change was reported)
     asked = sum(c.startswith("get_current_interaction_profile") for c in fake.calls)
     frames(display)
-    assert sum(c.startswith("get_current_interaction_profile") for c in fake.calls) > asked   # it did fail
+    assert sum(c.startswith("get_current_interaction_profile") for c in fake.calls) > asked  # it did fail
     assert ("patient_stop", {}) in display.inputs()

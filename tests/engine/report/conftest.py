@@ -19,13 +19,15 @@ def vrex(monkeypatch, capsys):
     commands are added to the CLI's list here if cli.py does not register them yet."""
     from engine import cli
     from engine.commands import history, report
+
     monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + tuple(c for c in (report, history) if c not in cli.COMMANDS))
 
     def run(*args):
         try:
             code = cli.main([str(a) for a in args])
-        except SystemExit as exc:           # argparse's usage errors
+        except SystemExit as exc:  # argparse's usage errors
             code = exc.code
         out = capsys.readouterr()
         return code, out.out, out.err
+
     return run

@@ -11,12 +11,14 @@ def test_report_writes_into_the_session_folder_and_prints_the_paths(vrex, sessio
     assert f"report: {session / 'report.html'}" in out
     assert str(session / "plots" / "timeline.png") in out and str(session / "plots" / "levels.png") in out
     assert (session / "report.html").stat().st_size > 50_000
-    assert "recording.xdf: missing" in err           # what is missing is said on the terminal too
+    assert "recording.xdf: missing" in err  # what is missing is said on the terminal too
 
 
 def test_report_out_writes_elsewhere(vrex, session, tmp_path):
     code, out, _ = vrex("report", session, "--out", tmp_path / "r")
-    assert code == 0 and (tmp_path / "r" / "report.html").is_file() and (tmp_path / "r" / "plots" / "levels.png").is_file()
+    assert (
+        code == 0 and (tmp_path / "r" / "report.html").is_file() and (tmp_path / "r" / "plots" / "levels.png").is_file()
+    )
     assert not (session / "report.html").exists()
 
 
@@ -43,8 +45,7 @@ def test_report_into_an_unwritable_place_says_so(vrex, session, tmp_path):
 
 def test_history_prints_the_table_and_progress(vrex, tmp_path):
     root = tmp_path / "sessions"
-    write_session(root / "p01" / "20261113-090000-heights", started="2026-11-13T09:00:00Z",
-                  schedule=[(120, 480, 1)])
+    write_session(root / "p01" / "20261113-090000-heights", started="2026-11-13T09:00:00Z", schedule=[(120, 480, 1)])
     write_session(root / "p01" / "20261120-090000-heights", started="2026-11-20T09:00:00Z")
     code, out, err = vrex("history", "p01", "--root", root)
     assert code == 0, err

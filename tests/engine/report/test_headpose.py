@@ -17,8 +17,8 @@ from tests.conftest import SCENARIOS
 from tests.engine.report.synth import write_session
 from tests.engine.report.xdf_writer import write_xdf
 
-LSL0 = 5000.0                 # synth.py's events have lsl = 5000 + t
-SWITCH = 300.15               # the head turns from A to B here (between two sampling instants)
+LSL0 = 5000.0  # synth.py's events have lsl = 5000 + t
+SWITCH = 300.15  # the head turns from A to B here (between two sampling instants)
 A, B = (12.0, -7.0), (-42.0, 22.0)
 
 
@@ -46,9 +46,9 @@ def test_samples_per_cell_are_counted_at_a_fixed_rate_not_per_frame():
     # instants 120.0, 120.3, ..., 479.7 (1200): up to 300.0 (601 of them) the head is at A,
     # from 300.3 (599) at B, although A had three times as many frames a second
     assert heat.samples == 1200 and bin_of(heat, *A) == 601 and bin_of(heat, *B) == 599
-    assert heat.counts.sum() == bin_of(heat, *A) + bin_of(heat, *B)      # nothing anywhere else
+    assert heat.counts.sum() == bin_of(heat, *A) + bin_of(heat, *B)  # nothing anywhere else
     assert heat.seconds.sum() == pytest.approx(360.0)
-    assert heat.near_target == 601                      # A is 13.9° from straight ahead, B 47°: looking away
+    assert heat.near_target == 601  # A is 13.9° from straight ahead, B 47°: looking away
 
 
 def test_a_gap_in_the_frames_counts_as_unknown_not_as_the_last_head():
@@ -60,8 +60,11 @@ def test_a_gap_in_the_frames_counts_as_unknown_not_as_the_last_head():
 
 
 def test_only_the_windows_count_and_headings_wrap():
-    head = track(np.array([LSL0 + 0.0, LSL0 + 50.0]), np.array([[0, 0, 0, 170.0, 0, 0], [0, 0, 0, 190.0, 5, 0]]),
-                 [{"t": 0.0, "lsl": LSL0}])
+    head = track(
+        np.array([LSL0 + 0.0, LSL0 + 50.0]),
+        np.array([[0, 0, 0, 170.0, 0, 0], [0, 0, 0, 190.0, 5, 0]]),
+        [{"t": 0.0, "lsl": LSL0}],
+    )
     heading, pitch = sample(head, [Span(0.0, 0.9), Span(50.0, 50.6)])
     assert heading.tolist() == [170.0] * 3 + [-170.0] * 2 and pitch.tolist() == [0.0] * 3 + [5.0] * 2
 
@@ -81,7 +84,7 @@ def test_the_report_draws_the_heat_map_and_says_how_much_was_near_the_target(tmp
 @pytest.mark.parametrize("recording", ["still", "none"])
 def test_a_session_without_head_movement_has_no_heat_map_and_a_whole_report(tmp_path, recording):
     folder = write_session(tmp_path / "p01" / "20261120-090000-heights")
-    if recording == "still":                            # a desktop session: the head is all zeros
+    if recording == "still":  # a desktop session: the head is all zeros
         t = LSL0 + np.arange(0.0, 600.0, 1 / 60)
         write_xdf(folder / "recording.xdf", [("vrex-headpose", "HeadPose", t, np.zeros((len(t), 6)))])
     report = write_report(folder)
@@ -92,6 +95,7 @@ def test_a_session_without_head_movement_has_no_heat_map_and_a_whole_report(tmp_
 
 def test_the_gaze_target_of_a_headset_session_comes_from_its_unchanged_scenario(tmp_path):
     from engine.session.folder import file_sha256
+
     spiders = SCENARIOS / "spiders.yaml"
     meta = {"display": {"kind": "hmd-sim"}, "scenario": {"file": str(spiders), "sha256": file_sha256(spiders)}}
     target, how = gaze_target(meta)
@@ -101,7 +105,7 @@ def test_the_gaze_target_of_a_headset_session_comes_from_its_unchanged_scenario(
     target, how = gaze_target({**meta, "scenario": {"file": str(tmp_path / "gone.yaml")}})
     assert target is None and "not on this machine" in how
     assert gaze_target({"display": {"kind": "window"}})[0] == (0.0, 0.0)
-    assert gaze_target({})[0] == (0.0, 0.0)              # before headsets: every session was on a screen
+    assert gaze_target({})[0] == (0.0, 0.0)  # before headsets: every session was on a screen
 
 
 def test_looking_away_seconds_per_level(tmp_path):
@@ -115,9 +119,22 @@ def test_looking_away_seconds_per_level(tmp_path):
     added = [(110.0, True), (125.0, False), (235.5, True), (244.0, False), (470.0, True)]
     with open(events, "a") as f:
         for i, (t, away) in enumerate(added):
-            f.write(json.dumps({"seq": seq + i, "t": t, "lsl": LSL0 + t, "wall": "2026-11-20T09:00:00Z",
-                                "source": "patient", "kind": "looked_away" if away else "looked_back",
-                                "reason": "", "looking_away": away, "angle_deg": 40.0 if away else 10.0}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "seq": seq + i,
+                        "t": t,
+                        "lsl": LSL0 + t,
+                        "wall": "2026-11-20T09:00:00Z",
+                        "source": "patient",
+                        "kind": "looked_away" if away else "looked_back",
+                        "reason": "",
+                        "looking_away": away,
+                        "angle_deg": 40.0 if away else 10.0,
+                    }
+                )
+                + "\n"
+            )
     s = summarise(load_session(folder))
     away = {r.level: r.away_s for r in s.levels}
     assert away == pytest.approx({0: 5.0, 1: 4.5, 2: 4.0, 3: 7.0 + 6.0 + 10.0})
@@ -125,4 +142,5 @@ def test_looking_away_seconds_per_level(tmp_path):
 
 def test_the_heat_maps_looking_away_circle_is_the_sessions():
     from engine.session import stages
+
     assert LOOK_AWAY_DEG == stages.LOOK_AWAY_DEG

@@ -8,21 +8,36 @@ from engine.errors import VrexError
 from engine.report.history import format_history, patient_history, validate_patient
 from tests.engine.report.synth import write_session
 
-EARLY = [(120, 200, 0), (200, 300, 1), (300, 480, 2)]                 # held 2, reached 2
-LATE = [(120, 180, 1), (180, 240, 3), (240, 480, 5)]                  # held 5, reached 5
+EARLY = [(120, 200, 0), (200, 300, 1), (300, 480, 2)]  # held 2, reached 2
+LATE = [(120, 180, 1), (180, 240, 3), (240, 480, 5)]  # held 5, reached 5
 
 
 @pytest.fixture
 def root(tmp_path):
     """p01: three heights sessions and one spiders session, written out of time order; q17: one."""
     root = tmp_path / "sessions"
-    write_session(root / "p01" / "20261127-090000-heights", started="2026-11-27T09:00:00Z", schedule=LATE,
-                  suds=[(200, 60), (300, 65)])
-    write_session(root / "p01" / "20261113-090000-heights", started="2026-11-13T09:00:00Z", schedule=EARLY,
-                  suds=[(250, 70), (400, 90)])
+    write_session(
+        root / "p01" / "20261127-090000-heights",
+        started="2026-11-27T09:00:00Z",
+        schedule=LATE,
+        suds=[(200, 60), (300, 65)],
+    )
+    write_session(
+        root / "p01" / "20261113-090000-heights",
+        started="2026-11-13T09:00:00Z",
+        schedule=EARLY,
+        suds=[(250, 70), (400, 90)],
+    )
     write_session(root / "p01" / "20261120-090000-heights", started="2026-11-20T09:00:00Z")
-    write_session(root / "p01" / "20261121-100000-spiders", started="2026-11-21T10:00:00Z", scenario="spiders",
-                  schedule=[(120, 480, 1)], stop_at=None, escape_at=300, end_reason="escaped")
+    write_session(
+        root / "p01" / "20261121-100000-spiders",
+        started="2026-11-21T10:00:00Z",
+        scenario="spiders",
+        schedule=[(120, 480, 1)],
+        stop_at=None,
+        escape_at=300,
+        end_reason="escaped",
+    )
     write_session(root / "q17" / "20261122-090000-heights", patient="q17", started="2026-11-22T09:00:00Z")
     (root / "p03-empty").mkdir()
     return root
@@ -30,8 +45,12 @@ def root(tmp_path):
 
 def test_sessions_are_listed_oldest_first_with_their_numbers(root):
     h = patient_history(root, "p01")
-    assert [r.folder.name for r in h.rows] == ["20261113-090000-heights", "20261120-090000-heights",
-                                               "20261121-100000-spiders", "20261127-090000-heights"]
+    assert [r.folder.name for r in h.rows] == [
+        "20261113-090000-heights",
+        "20261120-090000-heights",
+        "20261121-100000-spiders",
+        "20261127-090000-heights",
+    ]
     assert [r.highest_held for r in h.rows] == [2, 2, 1, 5]
     assert [r.highest_reached for r in h.rows] == [2, 3, 1, 5]
     assert [r.peak_suds for r in h.rows] == [90, 80, 80, 65]
@@ -59,8 +78,8 @@ def test_a_session_with_a_corrupt_session_json_is_dated_by_its_folder(root):
     write_session(folder, started="2026-11-10T09:00:00Z")
     (folder / "session.json").write_text("{broken")
     h = patient_history(root, "p01")
-    assert h.rows[0].folder == folder and h.rows[0].problems == 2      # session.json and no recording.xdf
-    assert h.rows[0].scenario == "heights"                            # from the session_start event
+    assert h.rows[0].folder == folder and h.rows[0].problems == 2  # session.json and no recording.xdf
+    assert h.rows[0].scenario == "heights"  # from the session_start event
 
 
 def test_an_unknown_patient_lists_the_patients_there(root):
@@ -89,8 +108,9 @@ def test_good_patient_ids_pass():
 def test_one_session_is_one_session_and_the_sessions_folder_has_one_name(tmp_path, capsys):
     from engine.cli import main
     from tests.engine.report.synth import write_session
+
     write_session(tmp_path / "p01" / "20261120-090000-heights")
     assert main(["history", "p01", "--sessions", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "1 session" in out and "1 sessions" not in out
-    assert main(["history", "p01", "--root", str(tmp_path)]) == 0          # the older name still works
+    assert main(["history", "p01", "--root", str(tmp_path)]) == 0  # the older name still works

@@ -59,20 +59,27 @@ def test_the_page_is_self_contained_and_holds_its_plots(session):
     for uri, plot in zip(refs.images, report.plots):
         width, height = png_size(uri)
         assert width >= 800 and height >= 300
-        assert base64.b64decode(uri.split(",", 1)[1]) == plot.read_bytes()      # the same figure as the PNG
+        assert base64.b64decode(uri.split(",", 1)[1]) == plot.read_bytes()  # the same figure as the PNG
 
 
 def test_the_page_shows_the_summary_and_the_metadata(session):
     refs = parse(write_report(session).html)
-    for heading in ("Summary", "Levels", "Notes", "Events of note", "Simulator sickness (SSQ)", "Recording",
-                    "Session details"):
+    for heading in (
+        "Summary",
+        "Levels",
+        "Notes",
+        "Events of note",
+        "Simulator sickness (SSQ)",
+        "Recording",
+        "Session details",
+    ):
         assert heading in refs.headings
     page = refs.page
-    assert "3 third floor (240 s without dropping below it)" in page          # highest held
-    assert "1 (at 8:00 by therapist)" in page                                 # one stop
+    assert "3 third floor (240 s without dropping below it)" in page  # highest held
+    assert "1 (at 8:00 by therapist)" in page  # one stop
     assert "hr_ceiling × 1, rate_limit × 1" in page
-    assert "ab" * 32 in page and "sha256:" + "cd" * 32 in page                # scenario and controller hashes
-    assert "hr_bpm 150.0" in page                                             # ceilings
+    assert "ab" * 32 in page and "sha256:" + "cd" * 32 in page  # scenario and controller hashes
+    assert "hr_bpm 150.0" in page  # ceilings
     assert "patient says the wind feels real" in page
     assert "step_up (refused — patient asked to wait)" in page
 

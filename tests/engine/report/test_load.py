@@ -27,7 +27,7 @@ def test_a_last_line_cut_short_is_reported_and_the_rest_read(session):
     path = session / "events.jsonl"
     n = len(path.read_text().splitlines())
     with open(path, "a") as f:
-        f.write('{"seq": 99999, "t": 600.5, "kind": "ti')          # killed mid-write: no newline
+        f.write('{"seq": 99999, "t": 600.5, "kind": "ti')  # killed mid-write: no newline
     data = load_session(session)
     cut = messages(data, "events.jsonl")
     assert any(f"line {n + 1}, the last, is cut short" in m for m in cut), cut
@@ -65,7 +65,7 @@ def test_missing_session_json_falls_back_to_the_start_event(session):
     assert data.meta == {"patient": "p01", "scenario": "heights", "mode": "auto", "controller": "policy"}
     s = summarise(data)
     assert s.highest_held == EXPECTED["highest_held"] and s.end_reason == "stopped"
-    assert s.levels[1].name == "first floor"          # names from the intensity events
+    assert s.levels[1].name == "first floor"  # names from the intensity events
 
 
 def test_corrupt_session_json_is_said_to_be_corrupt(session):
@@ -73,7 +73,7 @@ def test_corrupt_session_json_is_said_to_be_corrupt(session):
     data = load_session(session)
     [message] = messages(data, "session.json")
     assert message.startswith("not valid JSON") and "line 1" in message
-    assert data.meta["patient"] == "p01"             # from the session_start event
+    assert data.meta["patient"] == "p01"  # from the session_start event
 
 
 def test_wrong_format_is_read_anyway_but_said(session):
@@ -101,7 +101,7 @@ def test_an_empty_events_file_holds_no_events(session):
 
 def test_a_session_that_did_not_end_is_said_so(session):
     path = session / "events.jsonl"
-    lines = [ln for ln in path.read_text().splitlines() if json.loads(ln)["t"] < 360]    # killed at 6:00
+    lines = [ln for ln in path.read_text().splitlines() if json.loads(ln)["t"] < 360]  # killed at 6:00
     path.write_text("\n".join(lines) + "\n")
     meta = json.loads((session / "session.json").read_text())
     meta.update(ended_utc=None, end_reason=None)
@@ -110,7 +110,7 @@ def test_a_session_that_did_not_end_is_said_so(session):
     assert any("did not end normally" in m and "t = 359 s" in m for m in messages(data, "events.jsonl"))
     s = summarise(data)
     assert s.end_reason is None
-    assert s.exposure[0].end == 359          # exposure runs to the last event written
+    assert s.exposure[0].end == 359  # exposure runs to the last event written
 
 
 def test_a_recording_that_is_not_xdf_cannot_be_read_but_the_rest_is(session):
@@ -121,11 +121,14 @@ def test_a_recording_that_is_not_xdf_cannot_be_read_but_the_rest_is(session):
     assert data.streams == [] and summarise(data).highest_reached == EXPECTED["highest_reached"]
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda p: p / "nowhere", "no such folder"),
-    (lambda p: (p / "file.txt").write_text("x") and p / "file.txt", "not a folder"),
-    (lambda p: (p / "empty").mkdir() or p / "empty", "this one holds nothing"),
-])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda p: p / "nowhere", "no such folder"),
+        (lambda p: (p / "file.txt").write_text("x") and p / "file.txt", "not a folder"),
+        (lambda p: (p / "empty").mkdir() or p / "empty", "this one holds nothing"),
+    ],
+)
 def test_not_a_session_folder_is_a_clear_error(tmp_path, make, expected):
     path = make(tmp_path)
     with pytest.raises(VrexError) as info:

@@ -11,7 +11,7 @@ import pytest
 from engine.report import load_session, summarise, write_report
 from tests.engine.report.synth import EXPECTED, write_session
 
-pytestmark = pytest.mark.slow        # LabRecorder takes about 5 s to close a file
+pytestmark = pytest.mark.slow  # LabRecorder takes about 5 s to close a file
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +22,10 @@ def recorded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("xdf")
     lines = (write_session(folder / "source") / "events.jsonl").read_text().splitlines()
     uid = uuid.uuid4().hex
-    infos = [pylsl.StreamInfo("vrex-events", "VrexEvents", 1, 0, "string", f"vrex-events-{uid}"),
-             pylsl.StreamInfo("sim-ecg", "ECG", 1, 100.0, "float32", f"sim-ecg-{uid}")]
+    infos = [
+        pylsl.StreamInfo("vrex-events", "VrexEvents", 1, 0, "string", f"vrex-events-{uid}"),
+        pylsl.StreamInfo("sim-ecg", "ECG", 1, 100.0, "float32", f"sim-ecg-{uid}"),
+    ]
     outlets = [pylsl.StreamOutlet(info) for info in infos]
     # LabRecorder re-resolves what it is given; handed freshly made StreamInfos it crashed the process
     # here (labrecorder 1.0.0rc0 bundles liblsl 1.17.5 beside pylsl's 1.18), so it gets resolved ones.
@@ -34,11 +36,11 @@ def recorded(tmp_path_factory):
     events, ecg = outlets
     for line in lines:
         events.push_sample([line])
-    for i in range(20):                                  # about 2 s of a 100 Hz signal
+    for i in range(20):  # about 2 s of a 100 Hz signal
         ecg.push_chunk([[float(k % 50)] for k in range(i * 10, i * 10 + 10)])
         time.sleep(0.1)
     recording.stop()
-    del recording                                        # closes the file (waits for its threads)
+    del recording  # closes the file (waits for its threads)
     del outlets, events, ecg
     return path, lines
 
@@ -46,7 +48,7 @@ def recorded(tmp_path_factory):
 def session_with(tmp_path, xdf, *, cut: float = 1.0):
     folder = write_session(tmp_path / "p01" / "20261120-090000-heights")
     data = xdf.read_bytes()
-    (folder / "recording.xdf").write_bytes(data[:int(len(data) * cut)])
+    (folder / "recording.xdf").write_bytes(data[: int(len(data) * cut)])
     return folder
 
 
@@ -84,4 +86,3 @@ def test_a_lost_events_file_is_replaced_by_the_recorded_events(tmp_path, recorde
     s = summarise(data)
     assert {r.level: r.time_s for r in s.levels} == pytest.approx(EXPECTED["time_at_level"])
     assert s.highest_held == EXPECTED["highest_held"] and s.stops == [(480.0, "therapist")]
-

@@ -1,3 +1,3 @@
 """Session-layer constants; the ``uid`` and ``closing`` fixtures are in tests/conftest.py."""
 
-RESOLVE_S = 15.0          # generous: a loaded 2-core CI machine
+RESOLVE_S = 15.0  # generous: a loaded 2-core CI machine

@@ -41,8 +41,7 @@ def main() -> None:
     if not outlets.wait_for_consumers(60.0):
         sys.exit("LabRecorder did not subscribe within 60 s")
     start = time.monotonic()
-    log = EventLog(args.dir / "events.jsonl", lambda: time.monotonic() - start,
-                   publish=outlets.event)
+    log = EventLog(args.dir / "events.jsonl", lambda: time.monotonic() - start, publish=outlets.event)
     print(f"ready {recorder.pid}", flush=True)
 
     frames = ticks = 0

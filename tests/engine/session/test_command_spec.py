@@ -25,8 +25,9 @@ def test_modes_are_the_cores():
 
 
 def test_the_docs_table_is_the_spec():
-    assert markdown() in (ROOT / "docs" / "commands.md").read_text(encoding="utf-8"), \
+    assert markdown() in (ROOT / "docs" / "commands.md").read_text(encoding="utf-8"), (
         "docs/commands.md is out of date: paste engine.session.command_spec.markdown() into it"
+    )
 
 
 def test_every_key_in_the_spec_is_bound_and_sends_its_command():
@@ -38,24 +39,28 @@ def test_every_key_in_the_spec_is_bound_and_sends_its_command():
         for key in spec.keys:
             sent.clear()
             keys[key]()
-            assert [(c.name, c.origin) for c in sent] == [(spec.name, "patient" if spec.name == "patient_stop"
-                                                           else "therapist")]
-            assert spec.check(sent[0].args, sent[0].origin, 11) == {}      # what a key sends, the session takes
+            assert [(c.name, c.origin) for c in sent] == [
+                (spec.name, "patient" if spec.name == "patient_stop" else "therapist")
+            ]
+            assert spec.check(sent[0].args, sent[0].origin, 11) == {}  # what a key sends, the session takes
     sent.clear()
     keys["f3"]()
     assert sent[0].name == "set_level" and sent[0].args == {"level": 3}
 
 
-@pytest.mark.parametrize("name,args,origin,says", [
-    ("patient_stop", {}, "console", "sent by the patient only"),
-    ("end", {}, "patient", "not by the patient"),
-    ("ssq", {"total": 20, "nausea": 1e400}, "console", "SSQ nausea"),
-    ("ssq", {"total": 20, "oculomotor": float("nan")}, "console", "SSQ oculomotor"),
-    ("ssq", {"total": 20, "disorientation": 10 ** 400}, "therapist", "SSQ disorientation"),
-    ("ssq", {"total": 20, "nausea": 201}, "therapist", "at most 200.34"),
-    ("suds", {"value": float("inf")}, "patient", "0 to 100"),
-    ("set_level", {"level": 12}, "therapist", "from 1 to 11"),
-])
+@pytest.mark.parametrize(
+    "name,args,origin,says",
+    [
+        ("patient_stop", {}, "console", "sent by the patient only"),
+        ("end", {}, "patient", "not by the patient"),
+        ("ssq", {"total": 20, "nausea": 1e400}, "console", "SSQ nausea"),
+        ("ssq", {"total": 20, "oculomotor": float("nan")}, "console", "SSQ oculomotor"),
+        ("ssq", {"total": 20, "disorientation": 10**400}, "therapist", "SSQ disorientation"),
+        ("ssq", {"total": 20, "nausea": 201}, "therapist", "at most 200.34"),
+        ("suds", {"value": float("inf")}, "patient", "0 to 100"),
+        ("set_level", {"level": 12}, "therapist", "from 1 to 11"),
+    ],
+)
 def test_refused_with_what_to_send(name, args, origin, says):
     with pytest.raises(Refused, match=says):
         check(name, args, origin, 11)
@@ -72,5 +77,6 @@ def test_the_console_and_the_session_refuse_alike():
 
 def test_a_command_carries_a_fresh_request_id():
     from engine.session.runner import Command
+
     a, b = Command("stop"), Command("stop")
     assert a.request != b.request and len(a.request) >= 12

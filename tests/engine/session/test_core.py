@@ -35,8 +35,14 @@ class Log:
 
 
 def calm(t: float, hr: float = 70.0, rel: float = 0.0, q: float = 1.0, age: float = 0.2) -> Features:
-    return Features(time=t, hr_bpm=hr, hr_source="ecg", quality={"ecg": Quality(q, "ok" if q >= 0.5 else "noisy")},
-                    age_s={"ecg": age}, relative={"hr_bpm": rel})
+    return Features(
+        time=t,
+        hr_bpm=hr,
+        hr_source="ecg",
+        quality={"ecg": Quality(q, "ok" if q >= 0.5 else "noisy")},
+        age_s={"ecg": age},
+        relative={"hr_bpm": rel},
+    )
 
 
 # The shield's wait for a SUDS rating at each level is left out unless a test is about it:
@@ -79,7 +85,7 @@ def test_baseline_then_exposure_records_resting_values():
 def test_baseline_is_extended_while_heart_rate_is_missing():
     core, log = make()
     run(core, 0, 60, feats=lambda t: calm(t, hr=math.nan, q=0.0))
-    assert core.phase is Phase.BASELINE          # no HR yet: keeps recording rest (up to twice as long)
+    assert core.phase is Phase.BASELINE  # no HR yet: keeps recording rest (up to twice as long)
     run(core, 60, 82, feats=lambda t: calm(t, hr=math.nan, q=0.0))
     assert core.phase is Phase.EXPOSURE
     assert "no HR baseline" in log.kinds("baseline")[0]["reason"]
@@ -100,9 +106,9 @@ def test_a_raise_waits_for_the_patients_rating_at_this_level():
     core, log = make(shield=ShieldConfig())
     run(core, 0, 41)
     run(core, 41, 60)
-    assert core.target == pytest.approx(0.1)                 # first step from calm: no rating needed
+    assert core.target == pytest.approx(0.1)  # first step from calm: no rating needed
     assert any("no SUDS rating at this level" in e["reason"] for e in log.kinds("decision"))
-    core.suds_answer(25)                                     # the patient rates level 1
+    core.suds_answer(25)  # the patient rates level 1
     run(core, 60, 66)
     assert core.target == pytest.approx(0.2)
     assert log.kinds("intensity")[-1]["reason"] == "always up"
@@ -117,10 +123,10 @@ def test_hr_over_ceiling_lowers_the_target_at_the_next_tick_not_the_next_decisio
     assert core.target < high
     assert log.kinds("intensity")[-1]["source"] == "shield"
     assert log.kinds("shield")
-    (alert,) = [a for a in core.alerts if a["kind"] == "shield"]            # the therapist is told, once
+    (alert,) = [a for a in core.alerts if a["kind"] == "shield"]  # the therapist is told, once
     assert "above baseline" in alert["text"] and not alert["acknowledged"]
     core.tick(101.0, calm(101.0, hr=105.0, rel=0.5), core.target)
-    assert len([a for a in core.alerts if a["kind"] == "shield"]) == 1      # not again at every tick
+    assert len([a for a in core.alerts if a["kind"] == "shield"]) == 1  # not again at every tick
 
 
 class CountingDown:
@@ -144,12 +150,12 @@ def test_an_alarm_between_decisions_is_the_shields_alone_the_controller_keeps_it
     only holds), the shield looks at every tick but the controller is asked every 5 s only:
     a policy asked every second would step down five times faster than it was trained."""
     core, log = into_exposure()
-    run(core, 41, 81)                             # decisions at 41, 46, …, 76; the next at 81
+    run(core, 41, 81)  # decisions at 41, 46, …, 76; the next at 81
     high = core.target
     down = CountingDown()
     core.shield.guard.controller = down
     run(core, 81, 91, feats=lambda t: calm(t, age=10.0))
-    assert down.calls == 2                        # 10 alarming ticks → decisions at 81 and 86
+    assert down.calls == 2  # 10 alarming ticks → decisions at 81 and 86
     assert core.target == pytest.approx(high - 0.2)
     assert [e["reason"] for e in log.kinds("intensity")[-2:]] == ["always down"] * 2
 
@@ -158,11 +164,11 @@ def test_stale_heart_holds_then_ramps_down():
     core, log = into_exposure()
     run(core, 41, 100)
     high = core.target
-    stale = lambda t: calm(t, age=10.0)        # noqa: E731
+    stale = lambda t: calm(t, age=10.0)  # noqa: E731
     run(core, 100, 112, feats=stale)
-    assert core.target == pytest.approx(high)   # hold first (15 s)
+    assert core.target == pytest.approx(high)  # hold first (15 s)
     run(core, 112, 140, feats=stale)
-    assert core.target < high                   # then ramp down
+    assert core.target < high  # then ramp down
     assert any(e["kind"] == "sensor" and e["status"] == "stale" for e in log.events)
     assert any(a["kind"] == "sensor" for a in core.alerts)
 
@@ -183,19 +189,21 @@ def test_no_raise_while_the_picture_is_frozen_a_stop_still_acts_and_raises_resum
     core, log = into_exposure()
     run(core, 41, 60)
     raised_to = core.target
-    assert raised_to > 0.0                                    # the controller raises when frames come
-    core.stalled = True                                       # the runner's frame watchdog: a stall
+    assert raised_to > 0.0  # the controller raises when frames come
+    core.stalled = True  # the runner's frame watchdog: a stall
     run(core, 60, 120)
-    assert core.target == raised_to                           # no raise during it
+    assert core.target == raised_to  # no raise during it
     core.pending = (Decision(raised_to + 0.1, "up", "up"), core.time, core.target)
-    assert core.command("accept") == (False, "not raised: the picture is frozen (a stall): no raise until "
-                                             "frames come again")
-    ok, _ = core.command("stop")                              # a stop acts during it
+    assert core.command("accept") == (
+        False,
+        "not raised: the picture is frozen (a stall): no raise until frames come again",
+    )
+    ok, _ = core.command("stop")  # a stop acts during it
     assert ok and core.target == 0.0 and core.calm_requests == 1
     core.command("resume")
     core.stalled = False
     run(core, 120, 240)
-    assert core.target > 0.0                                  # raises again after it
+    assert core.target > 0.0  # raises again after it
 
 
 def test_stop_goes_calm_at_once_and_no_decision_is_taken_while_stopped():
@@ -206,7 +214,7 @@ def test_stop_goes_calm_at_once_and_no_decision_is_taken_while_stopped():
     n = len(log.kinds("decision"))
     run(core, 90, 150)
     assert core.target == 0.0 and len(log.kinds("decision")) == n
-    assert core.command("hold")[0] is False              # stopped: resume first
+    assert core.command("hold")[0] is False  # stopped: resume first
     assert core.command("resume")[0] is True
     run(core, 150, 170)
     assert core.target > 0.0
@@ -230,7 +238,7 @@ def test_suggest_mode_waits_for_the_therapist():
     ok, why = core.command("accept")
     assert ok and core.target == pytest.approx(0.1)
     run(core, 47, 53)
-    assert core.pending is None            # an accepted raise counts: 10 s before the next one
+    assert core.pending is None  # an accepted raise counts: 10 s before the next one
     run(core, 53, 58)
     assert core.command("reject")[0] is True and core.target == pytest.approx(0.1)
     assert core.command("reject") == (False, "no proposal to reject")
@@ -241,7 +249,7 @@ def test_a_proposal_made_before_the_shield_lowered_the_target_cannot_be_accepted
     core.command("set_level", {"level": 5})
     run(core, 41, 52)
     assert core.pending is not None
-    core.tick(52.0, calm(52.0, hr=110.0, rel=0.6), core.target)         # the shield lowers at once
+    core.tick(52.0, calm(52.0, hr=110.0, rel=0.6), core.target)  # the shield lowers at once
     lowered = core.target
     assert lowered < 0.4 and core.pending is None
     core.tick(53.0, calm(53.0), core.target)
@@ -254,8 +262,12 @@ def test_a_proposed_raise_cannot_be_accepted_while_a_high_suds_and_the_body_agre
     core, log = into_exposure(Mode.SUGGEST)
     run(core, 41, 43)
     assert core.pending is not None and core.pending[0].target > core.target
-    aroused = replace(calm(43.0), relative={"hr_bpm": 0.0, "eda_tonic_us": 0.4},
-                      quality={"ecg": Quality(1.0), "eda": Quality(1.0)}, age_s={"ecg": 0.2, "eda": 0.3})
+    aroused = replace(
+        calm(43.0),
+        relative={"hr_bpm": 0.0, "eda_tonic_us": 0.4},
+        quality={"ecg": Quality(1.0), "eda": Quality(1.0)},
+        age_s={"ecg": 0.2, "eda": 0.3},
+    )
     core.suds_answer(65)
     core.tick(43.0, aroused, core.target)
     ok, why = core.command("accept")
@@ -271,7 +283,7 @@ def test_raises_by_hand_or_by_accept_count_for_the_controllers_spacing():
     assert ok
     by_hand = core.target
     core.command("resume")
-    run(core, 60, 69)                                    # < 10 s after the therapist's raise
+    run(core, 60, 69)  # < 10 s after the therapist's raise
     assert core.target == by_hand
     run(core, 69, 76)
     assert core.target > by_hand
@@ -304,26 +316,31 @@ def test_manual_mode_only_advises():
     assert log.kinds("decision") and not any(d["applied"] for d in log.kinds("decision"))
 
 
-@pytest.mark.parametrize("name,args,expected", [
-    ("set_level", {"level": 0}, "does not exist"),
-    ("set_level", {"level": 12}, "does not exist"),
-    ("set_level", {"level": "3"}, "does not exist"),
-    ("set_level", {"level": True}, "does not exist"),
-    ("mode", {"mode": "fast"}, "not one of"),
-    ("launch", {}, "unknown command"),
-    ("suds", {"value": 101}, "0 to 100"),
-    ("suds", {"value": "high"}, "0 to 100"),
-    ("note", {"text": ""}, "1 to 2000"),
-    ("ssq", {"total": 300}, "0 to 235.62"),
-    ("ssq", {"total": 20, "nausea": -1}, "0 or more"),
-    ("accept", {}, "no proposal"),
-])
+@pytest.mark.parametrize(
+    "name,args,expected",
+    [
+        ("set_level", {"level": 0}, "does not exist"),
+        ("set_level", {"level": 12}, "does not exist"),
+        ("set_level", {"level": "3"}, "does not exist"),
+        ("set_level", {"level": True}, "does not exist"),
+        ("mode", {"mode": "fast"}, "not one of"),
+        ("launch", {}, "unknown command"),
+        ("suds", {"value": 101}, "0 to 100"),
+        ("suds", {"value": "high"}, "0 to 100"),
+        ("note", {"text": ""}, "1 to 2000"),
+        ("ssq", {"total": 300}, "0 to 235.62"),
+        ("ssq", {"total": 20, "nausea": -1}, "0 or more"),
+        ("accept", {}, "no proposal"),
+    ],
+)
 def test_bad_commands_are_refused_logged_and_change_nothing(name, args, expected):
     core, log = into_exposure()
     before = (core.target, core.mode, core.therapist, core.suds)
     ok, why = core.command(name, args)
     assert not ok and expected in why
-    assert (core.target, core.mode, core.therapist, core.suds) == before or (math.isnan(core.suds) and math.isnan(before[3]))
+    assert (core.target, core.mode, core.therapist, core.suds) == before or (
+        math.isnan(core.suds) and math.isnan(before[3])
+    )
     assert log.kinds("command")[-1]["accepted"] is False
 
 
@@ -341,15 +358,15 @@ def test_ceiling_refuses_a_level_above_it():
 def test_suds_prompts_every_minute_and_after_a_level_change():
     core, log = into_exposure(Mode.MANUAL)
     run(core, 41, 42)
-    assert len(log.kinds("prompt")) == 1            # at the start of exposure
+    assert len(log.kinds("prompt")) == 1  # at the start of exposure
     core.suds_answer(30)
     run(core, 42, 70)
     assert len(log.kinds("prompt")) == 1
     core.command("set_level", {"level": 3})
-    run(core, 70, 95)                                # shown at the new level from 70 s: prompt ~20 s later
+    run(core, 70, 95)  # shown at the new level from 70 s: prompt ~20 s later
     assert len(log.kinds("prompt")) == 2
     core.suds_answer(55)
-    assert core.peak_suds_at_level == 55 and log.kinds("suds")[-1]["level"] == 2   # 0-based: level 3 is index 2
+    assert core.peak_suds_at_level == 55 and log.kinds("suds")[-1]["level"] == 2  # 0-based: level 3 is index 2
 
 
 def test_exposure_then_recovery_then_done():

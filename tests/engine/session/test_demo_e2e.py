@@ -30,28 +30,54 @@ import pytest
 pyxdf = pytest.importorskip("pyxdf")
 
 ROOT = Path(__file__).resolve().parents[3]
-SURGE = (330.0, 40.0, 60.0)         # start, seconds, extra bpm
-DROPOUT = (480.0, 50.0)             # start, seconds
-EXPOSURE_START = 60.0               # --baseline 60
+SURGE = (330.0, 40.0, 60.0)  # start, seconds, extra bpm
+DROPOUT = (480.0, 50.0)  # start, seconds
+EXPOSURE_START = 60.0  # --baseline 60
 
 pytestmark = pytest.mark.slow
 
 
 def vrex(*args: str, **kw) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "engine.cli", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kw,
+    )
 
 
 def events_of(folder: Path) -> list[dict]:
     from engine.session.events import read_events
+
     events, problems = read_events(folder / "events.jsonl")
     return events
 
 
 def run_demo(out: Path, *extra: str) -> tuple[Path, list[dict], str]:
-    p = vrex("demo", "--speed", "10", "--seed", "2", "--minutes", "10", "--baseline", str(EXPOSURE_START),
-             "--recovery", "20", "--out", str(out), "--display", "offscreen", "--renderer", "p3tinydisplay", *extra)
+    p = vrex(
+        "demo",
+        "--speed",
+        "10",
+        "--seed",
+        "2",
+        "--minutes",
+        "10",
+        "--baseline",
+        str(EXPOSURE_START),
+        "--recovery",
+        "20",
+        "--out",
+        str(out),
+        "--display",
+        "offscreen",
+        "--renderer",
+        "p3tinydisplay",
+        *extra,
+    )
     output, _ = p.communicate(timeout=600)
     assert p.returncode == 0, output[-3000:]
     (folder,) = [d for d in (out / "demo").iterdir() if d.is_dir()]
@@ -69,8 +95,9 @@ def demo_dropout(tmp_path_factory):
     """Every physiological stream stops for 50 s. The fixed schedule is the controller here
     because it keeps asking to go up whatever the sensors say, so what holds and then lowers
     the scene can only be the shield (the policy steps down by itself when it sees nothing)."""
-    return run_demo(tmp_path_factory.mktemp("sessions"), "--controller", "fixed",
-                    "--inject", "dropout@{:g}:{:g}".format(*DROPOUT))
+    return run_demo(
+        tmp_path_factory.mktemp("sessions"), "--controller", "fixed", "--inject", "dropout@{:g}:{:g}".format(*DROPOUT)
+    )
 
 
 def ticks(events):
@@ -87,15 +114,17 @@ def story(events, t0: float, t1: float) -> str:
         if e["kind"] == "intensity":
             lines.append(f'{e["t"]:7.1f} {e["previous"]:.3f}->{e["target"]:.3f} {e["source"]}: {e["reason"][:120]}')
         elif e["kind"] in ("suds", "sensor", "pace", "escape"):
-            lines.append(f'{e["t"]:7.1f} {e["kind"]} {e.get("value", e.get("status", ""))} {e.get("signal", "")} '
-                         f'{e["reason"][:120]}')
+            lines.append(
+                f'{e["t"]:7.1f} {e["kind"]} {e.get("value", e.get("status", ""))} {e.get("signal", "")} '
+                f'{e["reason"][:120]}'
+            )
     return "\n".join(lines)
 
 
 def test_demo_prints_where_the_recording_and_report_are(demo):
     folder, events, output = demo
     assert str(folder) in output and "report" in output
-    assert "decision:" in output            # the live status line, printed per minute on a pipe
+    assert "decision:" in output  # the live status line, printed per minute on a pipe
 
 
 def test_intensity_rose_as_the_patient_habituated(demo):
@@ -105,10 +134,12 @@ def test_intensity_rose_as_the_patient_habituated(demo):
     early = [e["target"] for e in before_surge if e["t"] < EXPOSURE_START + 30]
     late = [e["target"] for e in before_surge if e["t"] > SURGE[0] - 60]
     assert max(late) >= 0.3 and sum(late) / len(late) > sum(early) / len(early) + 0.2, story(events, 0, SURGE[0])
-    rises = [e for e in events if e["kind"] == "intensity" and e["source"] == "controller" and e["target"] > e["previous"]]
+    rises = [
+        e for e in events if e["kind"] == "intensity" and e["source"] == "controller" and e["target"] > e["previous"]
+    ]
     assert len(rises) >= 3
     h = [(e["t"], e["habituation"]) for e in truth]
-    at = lambda t: min(h, key=lambda x: abs(x[0] - t))[1]   # noqa: E731
+    at = lambda t: min(h, key=lambda x: abs(x[0] - t))[1]  # noqa: E731
     # habituated while it rose: by the surge, 0.04–0.06 in runs on a loaded 2-core machine since
     # heights climbs at walking pace (1.4 m/s, a headset's comfort limit); none would be 0
     assert at(SURGE[0]) > at(EXPOSURE_START) + 0.02
@@ -118,7 +149,7 @@ def test_an_hr_surge_lowers_intensity_within_two_control_ticks(demo):
     folder, events, _ = demo
     exposure = ticks(events)
     crossing = next(e for e in exposure if e["t"] >= SURGE[0] and (e["relative"].get("hr_bpm") or 0) > 0.4)
-    assert crossing["t"] < SURGE[0] + 15                     # the detectors saw it
+    assert crossing["t"] < SURGE[0] + 15  # the detectors saw it
     around = story(events, SURGE[0] - 60, SURGE[0] + SURGE[1])
     assert crossing["target"] > 0.0, "the scene must be above calm for the test to mean anything\n" + around
     after = [e for e in exposure if e["t"] > crossing["t"]][:2]
@@ -136,9 +167,13 @@ def test_a_lost_stream_holds_then_ramps_down(demo_dropout):
     assert {e["signal"] for e in stale} >= {"ecg"}
     lost_at = min(e["t"] for e in stale)
     window = [e for e in events if lost_at <= e["t"] <= start + seconds]
-    assert not any(e["kind"] == "intensity" and e["target"] > e["previous"] for e in window)   # never up
-    holds = [e for e in window if e["kind"] == "shield" and any("stale" in i or "untrustworthy" in i or "hold" in i
-                                                                 for i in e["interventions"])]
+    assert not any(e["kind"] == "intensity" and e["target"] > e["previous"] for e in window)  # never up
+    holds = [
+        e
+        for e in window
+        if e["kind"] == "shield"
+        and any("stale" in i or "untrustworthy" in i or "hold" in i for i in e["interventions"])
+    ]
     assert holds
     # the shield's 15 s hold counts from the last tick with a trustworthy heart rate
     last_heart = max(e["t"] for e in ticks(events) if e["t"] <= lost_at and e["hr_bpm"] is not None)
@@ -159,7 +194,7 @@ def test_xdf_and_event_log_load_and_agree(demo):
     by_name = {s["info"]["name"][0]: s for s in streams}
     assert {"vrex-events", "vrex-markers", "vrex-intensity", "vrex-features", "vrex-frames"} <= set(by_name)
     assert any(s["info"]["type"][0] == "ECG" for s in streams)
-    for name in ("vrex-frames", "vrex-intensity"):          # stamped by the frame thread, on the session's clock
+    for name in ("vrex-frames", "vrex-intensity"):  # stamped by the frame thread, on the session's clock
         stamps = by_name[name]["time_stamps"]
         assert len(stamps) > 100 and (stamps[1:] >= stamps[:-1]).all(), f"{name}: stamps go backwards"
     recorded = [json.loads(x[0]) for x in by_name["vrex-events"]["time_series"]]
@@ -170,11 +205,11 @@ def test_xdf_and_event_log_load_and_agree(demo):
     shown = [e for e in events if e["kind"] == "shown"]
     markers = [json.loads(x[0]) for x in by_name["vrex-markers"]["time_series"]]
     levels = [m["level"] for m in markers if m["kind"] == "shown"]
-    assert levels == [e["level"] for e in shown][:len(levels)] and len(levels) >= len(shown) - 1
+    assert levels == [e["level"] for e in shown][: len(levels)] and len(levels) >= len(shown) - 1
     # every change of target is announced, with its cause, in the order the log has them
     changes = [(m["target"], m["cause"]) for m in markers if m["kind"] == "change"]
     logged = [(round(e["target"], 4), e["source"]) for e in events if e["kind"] == "intensity"]
-    assert changes == logged[:len(changes)] and len(changes) >= len(logged) - 2
+    assert changes == logged[: len(changes)] and len(changes) >= len(logged) - 2
 
 
 def test_report_exists_with_its_plots(demo):
@@ -190,8 +225,25 @@ def test_sigkill_leaves_a_recording_that_loads_up_to_the_last_second(tmp_path):
     """kill -9 of a running session (real time, speed 1): what is on disk loads and reaches
     to within a second of the kill, in the event log and in the XDF."""
     from sensors.lsl import local_clock
-    p = vrex("demo", "--speed", "1", "--seed", "2", "--baseline", "5", "--minutes", "5", "--out", str(tmp_path),
-             "--display", "offscreen", "--renderer", "p3tinydisplay", "--quiet")
+
+    p = vrex(
+        "demo",
+        "--speed",
+        "1",
+        "--seed",
+        "2",
+        "--baseline",
+        "5",
+        "--minutes",
+        "5",
+        "--out",
+        str(tmp_path),
+        "--display",
+        "offscreen",
+        "--renderer",
+        "p3tinydisplay",
+        "--quiet",
+    )
     try:
         deadline = time.monotonic() + 120
         log = None
@@ -218,13 +270,17 @@ def test_sigkill_leaves_a_recording_that_loads_up_to_the_last_second(tmp_path):
         time.sleep(0.5)
     from engine.session.events import read_events
     from sensors.recorder import load_xdf
+
     events, problems = read_events(folder / "events.jsonl")
     assert events and not [p for p in problems if "cut short" not in p], problems
     streams, _ = load_xdf(folder / "recording.xdf")
     newest = {s["info"]["name"][0]: float(s["time_stamps"][-1]) for s in streams if len(s["time_stamps"])}
     ecg = [v for k, v in newest.items() if k.endswith("-ecg")]
-    lag = {"events.jsonl": killed_at - max(e["lsl"] for e in events), "xdf ecg": killed_at - ecg[0],
-           **{f"xdf {k}": killed_at - newest[k] for k in ("vrex-frames", "vrex-intensity", "vrex-features")}}
+    lag = {
+        "events.jsonl": killed_at - max(e["lsl"] for e in events),
+        "xdf ecg": killed_at - ecg[0],
+        **{f"xdf {k}": killed_at - newest[k] for k in ("vrex-frames", "vrex-intensity", "vrex-features")},
+    }
     print("seconds lost before the kill:", {k: round(v, 3) for k, v in lag.items()})
     assert all(v <= 1.0 for v in lag.values()), lag
-    assert json.loads((folder / "session.json").read_text())["ended_utc"] is None   # it never ended cleanly
+    assert json.loads((folder / "session.json").read_text())["ended_utc"] is None  # it never ended cleanly

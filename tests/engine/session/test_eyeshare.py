@@ -38,25 +38,38 @@ def whole(p) -> bool:
 
 def test_a_picture_round_trips_with_what_it_shows():
     share = EyeShare()
-    assert share.read() is None and share.seq == 0                  # nothing written yet
+    assert share.read() is None and share.seq == 0  # nothing written yet
     rng = np.random.default_rng(1)
     image = rng.integers(0, 256, (300, 240, 3), dtype=np.uint8)
-    share.write(image[::2, ::2], stamp=1234.5, frame=77, head=(10.0, -5.0, 2.0), gaze=(0.0, -28.0),   # a strided
-                gaze_off_deg=24.9, tangents=(-1.1, 0.9, 1.0, -1.2), stereo=True)                 # view, as the mirror's
+    share.write(
+        image[::2, ::2],
+        stamp=1234.5,
+        frame=77,
+        head=(10.0, -5.0, 2.0),
+        gaze=(0.0, -28.0),  # a strided
+        gaze_off_deg=24.9,
+        tangents=(-1.1, 0.9, 1.0, -1.2),
+        stereo=True,
+    )  # view, as the mirror's
     p = share.read()
     assert p.seq == 1 and share.seq == 1
     assert np.array_equal(p.pixels, image[::2, ::2]) and (p.width, p.height) == (120, 150)
     assert (p.stamp, p.frame, p.head, p.gaze, p.gaze_off_deg) == (1234.5, 77, (10.0, -5.0, 2.0), (0.0, -28.0), 24.9)
     assert p.tangents == (-1.1, 0.9, 1.0, -1.2) and p.stereo and 0.0 <= p.age() < 5.0
-    assert share.read(after=1) is None                               # nothing newer than the one read
-    p.pixels[:] = 0                                                  # the reader's copy is its own
+    assert share.read(after=1) is None  # nothing newer than the one read
+    p.pixels[:] = 0  # the reader's copy is its own
     assert np.array_equal(share.read().pixels, image[::2, ::2])
 
 
-@pytest.mark.parametrize("bad,says", [(np.zeros((10, MAX_W + 1, 3), np.uint8), "does not fit"),
-                                      (np.zeros((MAX_H + 1, 10, 3), np.uint8), "does not fit"),
-                                      (np.zeros((10, 10, 4), np.uint8), "uint8 RGB"),
-                                      (np.zeros((10, 10, 3), np.float32), "uint8 RGB")])
+@pytest.mark.parametrize(
+    "bad,says",
+    [
+        (np.zeros((10, MAX_W + 1, 3), np.uint8), "does not fit"),
+        (np.zeros((MAX_H + 1, 10, 3), np.uint8), "does not fit"),
+        (np.zeros((10, 10, 4), np.uint8), "uint8 RGB"),
+        (np.zeros((10, 10, 3), np.float32), "uint8 RGB"),
+    ],
+)
 def test_a_picture_that_does_not_fit_is_refused_by_name(bad, says):
     with pytest.raises(ValueError, match=says):
         EyeShare().write(bad)
@@ -65,11 +78,11 @@ def test_a_picture_that_does_not_fit_is_refused_by_name(bad, says):
 def test_a_reader_never_takes_a_picture_being_written():
     share = EyeShare()
     share.write(picture(1), stamp=1, frame=1)
-    share.a[H_SEQ] += 1.0                          # the writer is caught between its two halves ...
-    share.px[:100] = 99                            # ... having overwritten part of the pixels
-    assert share.read() is None                    # no picture rather than a torn one
+    share.a[H_SEQ] += 1.0  # the writer is caught between its two halves ...
+    share.px[:100] = 99  # ... having overwritten part of the pixels
+    assert share.read() is None  # no picture rather than a torn one
     share.a[H_SEQ] += 1.0
-    assert share.read().seq == 2                   # whole again (this test's scribble is the "new" picture)
+    assert share.read().seq == 2  # whole again (this test's scribble is the "new" picture)
 
 
 def test_no_torn_picture_while_a_thread_writes():
@@ -83,7 +96,7 @@ def test_no_torn_picture_while_a_thread_writes():
             share.write(picture(k), stamp=k, frame=k)
 
     switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)                    # switch threads as often as CPython allows: mid-write reads
+    sys.setswitchinterval(1e-6)  # switch threads as often as CPython allows: mid-write reads
     thread = threading.Thread(target=writer, daemon=True)
     thread.start()
     try:
@@ -123,8 +136,11 @@ def test_no_torn_picture_while_another_process_writes():
     share = EyeShare.create()
     name = share.name
     try:
-        proc = subprocess.Popen([sys.executable, "-c", WRITER.format(root=str(ROOT), name=name, seconds=3.0)],
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER.format(root=str(ROOT), name=name, seconds=3.0)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         seen, last, end = 0, 0, time.monotonic() + 60
         while proc.poll() is None and time.monotonic() < end:
             p = share.read(after=last)
@@ -139,10 +155,11 @@ def test_no_torn_picture_while_another_process_writes():
     finally:
         share.close(unlink=True)
     with pytest.raises(FileNotFoundError):
-        EyeShare.attach(name)                          # the owner unlinked it
+        EyeShare.attach(name)  # the owner unlinked it
 
 
 # -- the frame thread's mirror ------------------------------------------------------------
+
 
 class Display:
     def __init__(self, size=(2064, 2208), stereo=True, fail=None):
@@ -167,16 +184,30 @@ class Display:
 
 def stage_with(display, fov=EyeFov(-40.0, 50.0, 45.0, -55.0)):
     share = FrameShare()
-    runner = SimpleNamespace(display=display, gaze=lambda: (0.0, -28.0), lens=None,
-                             eyes=[EyeSpec("left", display.size, fov, -0.03)] if fov else [])
+    runner = SimpleNamespace(
+        display=display,
+        gaze=lambda: (0.0, -28.0),
+        lens=None,
+        eyes=[EyeSpec("left", display.size, fov, -0.03)] if fov else [],
+    )
     return SimpleNamespace(share=share, scene_runner=runner)
 
 
 def test_the_mirror_takes_a_small_picture_of_the_frame_with_its_head_and_gaze():
     display = Display()
     stage = stage_with(display)
-    stage.share.frame_done(812.25, 3.0, 0.5, 0.0, False, 0, (0.01, 0.0, 0.0, 35.0, -10.0, 3.0),
-                           clock_start=0.0, pose_stamp=812.2, gaze_off_deg=41.5)
+    stage.share.frame_done(
+        812.25,
+        3.0,
+        0.5,
+        0.0,
+        False,
+        0,
+        (0.01, 0.0, 0.0, 35.0, -10.0, 3.0),
+        clock_start=0.0,
+        pose_stamp=812.2,
+        gaze_off_deg=41.5,
+    )
     eyes = EyeShare()
     assert EyeMirror(eyes)(stage) and display.eye == "left"
     p = eyes.read()
@@ -206,7 +237,7 @@ def test_five_pictures_a_second_at_most_whatever_the_frame_rate():
     mirror = EyeMirror(eyes, period_s=0.2)
     end = time.perf_counter() + 1.0
     frames = 0
-    while time.perf_counter() < end:               # frames as fast as the machine goes
+    while time.perf_counter() < end:  # frames as fast as the machine goes
         mirror(stage)
         frames += 1
     assert frames > 50 and 4 <= mirror.taken <= 6, (frames, mirror.taken)
@@ -232,11 +263,22 @@ def test_the_renderer_process_shares_its_left_eye_five_times_a_second(kind, size
     from engine.scenario import load_scenario
     from engine.session.render_process import ProcessFrames, RenderConfig
     from tests.conftest import SCENARIOS
+
     spec = load_scenario(SCENARIOS / "spiders.yaml")
     display = DisplayConfig(kind=kind, scale=0.125, head="look-around") if kind == "hmd-sim" else DisplayConfig()
-    frames = ProcessFrames(RenderConfig(scenario=SCENARIOS / "spiders.yaml", offscreen=True, size=(640, 360),
-                                        renderer="p3tinydisplay", title="t", start=1.0, levels=len(spec.levels),
-                                        fps=30.0, display=display))
+    frames = ProcessFrames(
+        RenderConfig(
+            scenario=SCENARIOS / "spiders.yaml",
+            offscreen=True,
+            size=(640, 360),
+            renderer="p3tinydisplay",
+            title="t",
+            start=1.0,
+            levels=len(spec.levels),
+            fps=30.0,
+            display=display,
+        )
+    )
     name = frames.eyes.name
     try:
         end = time.monotonic() + 30
@@ -247,7 +289,7 @@ def test_the_renderer_process_shares_its_left_eye_five_times_a_second(kind, size
         rate = (frames.eyes.seq - first) / (time.monotonic() - start)
         p = frames.eyes.read()
         assert p is not None and (p.width, p.height) == size and p.stereo == (kind == "hmd-sim")
-        assert p.pixels.std() > 1.0                              # a scene, not an empty buffer
+        assert p.pixels.std() > 1.0  # a scene, not an empty buffer
         assert p.age() < 1.0 and math.isfinite(p.stamp)
         assert 3.5 <= rate <= 5.5, f"{rate:.1f} pictures a second"
     finally:
@@ -259,9 +301,10 @@ def test_the_renderer_process_shares_its_left_eye_five_times_a_second(kind, size
 def test_a_slow_picture_slows_the_mirror_not_the_frames():
     """Reading a full-resolution eye back can take tens of ms: the mirror then takes pictures
     less often, so that they never take more than 2 % of the frame thread's time, and says so."""
+
     class Slow(Display):
         def eye_image(self, eye, step=1):
-            time.sleep(0.02)                       # 20 ms a picture: at most one a second
+            time.sleep(0.02)  # 20 ms a picture: at most one a second
             return super().eye_image(eye, step)
 
     display = Slow(size=(64, 48))
@@ -270,7 +313,7 @@ def test_a_slow_picture_slows_the_mirror_not_the_frames():
     end = time.perf_counter() + 1.5
     while time.perf_counter() < end:
         mirror(stage)
-    assert 1 <= mirror.taken <= 2 and mirror.period_s >= 1.0     # at once, then (about) a second later, not 7
+    assert 1 <= mirror.taken <= 2 and mirror.period_s >= 1.0  # at once, then (about) a second later, not 7
     assert eyes.read().period_s == pytest.approx(mirror.period_s, rel=0.5)
 
 

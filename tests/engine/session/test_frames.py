@@ -20,7 +20,7 @@ def test_the_frame_ring_keeps_order_and_counts_what_it_lost():
         share.frame_done(100.0 + i, 1.0 + i, 0.1 * i, 0.0, False, 0)
     n, rows, lost = share.frames_since(0)
     assert n == 10 and lost == 0 and list(rows[:, 0]) == [100.0 + i for i in range(10)]
-    for i in range(10, 10 + RING + 5):                # the reader fell behind by more than the ring
+    for i in range(10, 10 + RING + 5):  # the reader fell behind by more than the ring
         share.frame_done(100.0 + i, 1.0, 0.0, 0.0, False, 0)
     n2, rows, lost = share.frames_since(n)
     assert n2 == 10 + RING + 5 and len(rows) == RING and lost == 5
@@ -31,9 +31,9 @@ def test_a_snapshot_caught_mid_write_is_the_last_whole_one_never_a_torn_one():
     share = FrameShare()
     share.publish(0.3, 1, 5.0, True)
     first = share.snapshot()
-    share.a[frameshare.C_SEQ] += 1.0                 # the writer preempted half way through
+    share.a[frameshare.C_SEQ] += 1.0  # the writer preempted half way through
     share.a[frameshare.C_TARGET] = 0.9
-    assert share.snapshot() == first                 # not 0.9 with the old calm count
+    assert share.snapshot() == first  # not 0.9 with the old calm count
     share.a[frameshare.C_SEQ] += 1.0
     assert share.snapshot().target == 0.9
 
@@ -61,9 +61,9 @@ def test_the_pacer_waits_for_the_next_frame_and_never_bursts_to_catch_up():
     pacer = Pacer(50.0)
     slept = pacer.wait()
     assert 0.0 < slept <= 0.02 + 1e-6
-    time.sleep(0.1)                                   # five frames late
-    assert pacer.wait() == 0.0                        # no wait now...
-    assert pacer.wait() > 0.0                         # ...and the next frame is a whole period later
+    time.sleep(0.1)  # five frames late
+    assert pacer.wait() == 0.0  # no wait now...
+    assert pacer.wait() > 0.0  # ...and the next frame is a whole period later
     assert Pacer(None).wait() == 0.0 and Pacer(0).wait() == 0.0
 
 
@@ -81,19 +81,20 @@ def test_a_calm_asked_during_a_stall_is_drawn_covered_on_the_first_frame_after(b
     runner = SceneRunner(scene, driver, base)
     runner.stop()
     share, t = FrameShare(), [0.0]
-    stage = FrameStage(share, base, runner, driver, now=lambda snap: t[0], stamp=lambda snap, x: x,
-                       speed=lambda snap: 1.0)
+    stage = FrameStage(
+        share, base, runner, driver, now=lambda snap: t[0], stamp=lambda snap, x: x, speed=lambda snap: 1.0
+    )
     try:
         share.publish(0.5, 0, 0.0, False)
         t[0] += 0.02
         stage.step()
-        share.publish(0.5, 1, time.monotonic(), False)        # a stop, seen at once
+        share.publish(0.5, 1, time.monotonic(), False)  # a stop, seen at once
         t[0] += 0.02
         stage.step()
-        assert 0.0 < driver.veil < 1.0 and driver.intensity == pytest.approx(0.5, abs=1e-3)   # an ordinary blink starts
+        assert 0.0 < driver.veil < 1.0 and driver.intensity == pytest.approx(0.5, abs=1e-3)  # an ordinary blink starts
         driver.jump_to(0.5)
         driver.veil, driver._blink = 0.0, None
-        late = time.monotonic() - spec.calm.fade_seconds             # a stop asked a whole fade ago (a stall)
+        late = time.monotonic() - spec.calm.fade_seconds  # a stop asked a whole fade ago (a stall)
         share.publish(0.5, 2, late, False)
         t[0] += 3.0
         stage.step()
@@ -107,8 +108,17 @@ def test_a_calm_asked_during_a_stall_is_drawn_covered_on_the_first_frame_after(b
 def test_a_renderer_that_cannot_start_says_why_before_anything_else_opens(tmp_path):
     from engine.session.render_process import ProcessFrames, RenderConfig
     from tests.conftest import SCENARIOS
-    cfg = RenderConfig(scenario=SCENARIOS / "heights.yaml", offscreen=True, size=(64, 36), renderer="nosuchpipe",
-                       title="t", start=0.0, levels=11, fps=30.0)
+
+    cfg = RenderConfig(
+        scenario=SCENARIOS / "heights.yaml",
+        offscreen=True,
+        size=(64, 36),
+        renderer="nosuchpipe",
+        title="t",
+        start=0.0,
+        levels=11,
+        fps=30.0,
+    )
     with pytest.raises(VrexError, match="the renderer could not start: unknown display 'nosuchpipe'"):
         ProcessFrames(cfg)
 
@@ -120,6 +130,7 @@ def test_a_script_without_a_main_guard_can_start_the_renderer(tmp_path):
     import sys
     from pathlib import Path
     from tests.conftest import SCENARIOS
+
     root = Path(__file__).resolve().parents[3]
     script = tmp_path / "session_script.py"
     script.write_text(f"""

@@ -30,8 +30,8 @@ pytestmark = pytest.mark.slow
 
 HELPER = Path(__file__).with_name("record_process.py")
 ROOT = Path(__file__).resolve().parents[3]
-START_S = 90.0            # a cold start of two Pythons and LabRecorder on a loaded machine
-FINISH_S = 60.0           # the recorder finishing the file alone (measured about 6 s)
+START_S = 90.0  # a cold start of two Pythons and LabRecorder on a loaded machine
+FINISH_S = 60.0  # the recorder finishing the file alone (measured about 6 s)
 FPS = 60
 
 
@@ -49,15 +49,22 @@ def run_and_kill(tmp_path: Path, session_id: str, *, kill_recorder: bool):
     recorder too if asked). Returns (pushed lines as (received, frames, ticks), kill time,
     recorder pid)."""
     stderr = open(tmp_path / "process.stderr", "w")
-    proc = subprocess.Popen([sys.executable, str(HELPER), str(tmp_path), session_id],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(HELPER), str(tmp_path), session_id],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
     recorder_pid = None
     try:
         ready, _, _ = select.select([proc.stdout], [], [], START_S)
         first = proc.stdout.readline().split() if ready else []
-        assert first[:1] == ["ready"], (f"record_process did not start within {START_S} s "
-                                        f"(exit code {proc.poll()}); "
-                                        f"see {tmp_path / 'process.stderr'}")
+        assert first[:1] == ["ready"], (
+            f"record_process did not start within {START_S} s "
+            f"(exit code {proc.poll()}); "
+            f"see {tmp_path / 'process.stderr'}"
+        )
         recorder_pid = int(first[1])
         pushed = []
         while len(pushed) < 4:
@@ -65,7 +72,7 @@ def run_and_kill(tmp_path: Path, session_id: str, *, kill_recorder: bool):
             words = proc.stdout.readline().split() if ready else []
             assert words[:1] == ["pushed"], f"record_process stopped reporting: {words}"
             pushed.append((time.monotonic(), int(words[1]), int(words[2])))
-        time.sleep(0.5)                           # kill in the middle of a second
+        time.sleep(0.5)  # kill in the middle of a second
         if kill_recorder:
             os.kill(recorder_pid, signal.SIGKILL)
         proc.kill()
@@ -106,10 +113,18 @@ def check_folder(tmp_path, pushed, killed, record_property, *, finished: bool):
     path = tmp_path / "recording.xdf"
     streams, _ = load_xdf(path, synchronize_clocks=False, dejitter_timestamps=False)
     got = {s["info"]["name"][0]: s for s in streams}
-    assert set(got) == {"vrex-intensity", "vrex-markers", "vrex-events", "vrex-features",
-                        "vrex-headpose", "vrex-frames"}
-    frames = {name: check_prefix(got[name]["time_series"][:, 0], name)
-              for name in ("vrex-frames", "vrex-intensity", "vrex-headpose")}
+    assert set(got) == {
+        "vrex-intensity",
+        "vrex-markers",
+        "vrex-events",
+        "vrex-features",
+        "vrex-headpose",
+        "vrex-frames",
+    }
+    frames = {
+        name: check_prefix(got[name]["time_series"][:, 0], name)
+        for name in ("vrex-frames", "vrex-intensity", "vrex-headpose")
+    }
     ticks_xdf = check_prefix(got["vrex-features"]["time_series"][:, 0], "vrex-features")
     lines = [json.loads(s[0]) for s in got["vrex-events"]["time_series"]]
     events_xdf = check_prefix([e["n"] for e in lines], "vrex-events")
@@ -117,21 +132,23 @@ def check_folder(tmp_path, pushed, killed, record_property, *, finished: bool):
     assert problems == []
     ticks_file = check_prefix([e["n"] for e in events if e["kind"] == "tick"], "events.jsonl")
 
-    pushed_at_kill = last_frames + (killed - last_at) * FPS       # estimated
+    pushed_at_kill = last_frames + (killed - last_at) * FPS  # estimated
     lost_s = {name: round((pushed_at_kill - n) / FPS, 2) for name, n in frames.items()}
     record_property("xdf_seconds_lost_before_kill", lost_s)
     record_property("events_jsonl_ticks", ticks_file)
     record_property("xdf_bytes_whole_of_total", (intact_length(path), path.stat().st_size))
-    print(f"\nrecorder {'finished the file' if finished else 'killed too'}: seconds lost "
-          f"before the kill {lost_s}; reference line had {ref_frames} frames, {ref_ticks} "
-          f"ticks; recorded {frames}, features {ticks_xdf}, vrex-events {events_xdf}, "
-          f"events.jsonl {ticks_file}")
+    print(
+        f"\nrecorder {'finished the file' if finished else 'killed too'}: seconds lost "
+        f"before the kill {lost_s}; reference line had {ref_frames} frames, {ref_ticks} "
+        f"ticks; recorded {frames}, features {ticks_xdf}, vrex-events {events_xdf}, "
+        f"events.jsonl {ticks_file}"
+    )
 
-    assert ticks_file >= ref_ticks                # flushed every line: never behind
+    assert ticks_file >= ref_ticks  # flushed every line: never behind
     if finished:
         assert all(n >= ref_frames for n in frames.values()), frames
         assert ticks_xdf >= ref_ticks and events_xdf >= ref_ticks
-        assert all("footer" in s for s in streams)   # the recorder closed the file properly
+        assert all("footer" in s for s in streams)  # the recorder closed the file properly
         assert intact_length(path) == path.stat().st_size
     return frames
 

@@ -28,8 +28,7 @@ from .conftest import RESOLVE_S
 
 
 def load(path):
-    streams, _ = pyxdf.load_xdf(str(path), synchronize_clocks=False, dejitter_timestamps=False,
-                                verbose=False)
+    streams, _ = pyxdf.load_xdf(str(path), synchronize_clocks=False, dejitter_timestamps=False, verbose=False)
     return {s["info"]["name"][0]: s for s in streams}
 
 
@@ -39,15 +38,17 @@ def labels(stream):
 
 
 def device(uid, closing, rate=250.0):
-    spec = StreamSpec("vrex-test-ecg", "ECG", rate, 1, "float32", uid("device"),
-                      labels=("lead II",), units=("mV",))
+    spec = StreamSpec("vrex-test-ecg", "ECG", rate, 1, "float32", uid("device"), labels=("lead II",), units=("mV",))
     return closing(lsl.make_outlet(spec))
 
 
-FORMAT_TABLE = {   # docs/session-format.md: name -> (type, channels, channel format)
-    "vrex-intensity": ("VrexIntensity", 2, "float32"), "vrex-markers": ("Markers", 1, "string"),
-    "vrex-events": ("VrexEvents", 1, "string"), "vrex-features": ("VrexFeatures", 9, "float32"),
-    "vrex-headpose": ("HeadPose", 6, "float32"), "vrex-frames": ("VrexFrames", 1, "float32"),
+FORMAT_TABLE = {  # docs/session-format.md: name -> (type, channels, channel format)
+    "vrex-intensity": ("VrexIntensity", 2, "float32"),
+    "vrex-markers": ("Markers", 1, "string"),
+    "vrex-events": ("VrexEvents", 1, "string"),
+    "vrex-features": ("VrexFeatures", 9, "float32"),
+    "vrex-headpose": ("HeadPose", 6, "float32"),
+    "vrex-frames": ("VrexFrames", 1, "float32"),
 }
 
 
@@ -67,8 +68,7 @@ def test_two_sessions_with_the_same_id_never_share_a_source_id(uid, closing):
     session = uid("20261127-081500-heights")
     first, second = closing(VrexOutlets(session)), closing(VrexOutlets(session))
     assert not {s.source_id for s in first.specs()} & {s.source_id for s in second.specs()}
-    found = lsl.find_each([lsl.stream_predicate(source_id=s.source_id) for s in first.specs()],
-                          RESOLVE_S)
+    found = lsl.find_each([lsl.stream_predicate(source_id=s.source_id) for s in first.specs()], RESOLVE_S)
     assert [len(r) for r in found] == [1] * 6
 
 
@@ -76,7 +76,7 @@ def test_features_refuse_unknown_names(uid, closing):
     outlets = closing(VrexOutlets(uid("session")))
     with pytest.raises(KeyError, match="hr") as err:
         outlets.features({"hr": 70.0})
-    assert "hr_bpm" in str(err.value)          # the message lists the real channel names
+    assert "hr_bpm" in str(err.value)  # the message lists the real channel names
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +85,9 @@ def recorded(tmp_path_factory):
     values and time stamps, stopped; shared by the tests that read it."""
     session = f"test-{uuid.uuid4().hex[:12]}"
     outlets = VrexOutlets(session)
-    ecg = lsl.make_outlet(StreamSpec("vrex-test-ecg", "ECG", 250.0, 1, "float32",
-                                     f"device-{session}", labels=("lead II",), units=("mV",)))
+    ecg = lsl.make_outlet(
+        StreamSpec("vrex-test-ecg", "ECG", 250.0, 1, "float32", f"device-{session}", labels=("lead II",), units=("mV",))
+    )
     try:
         ecg_stream = lsl.find_stream(source_id=ecg.spec.source_id, timeout=RESOLVE_S)
         path = tmp_path_factory.mktemp("recorded") / "recording.xdf"
@@ -102,8 +103,10 @@ def recorded(tmp_path_factory):
                 outlets.headpose(i, 1.5, -2.0, 90.0, -10.0, 0.5, ts=t0 + i)
             outlets.features({"hr_bpm": 72.5, "eda_tonic_us": 3.25, "ecg_quality": 1.0}, ts=t0)
             outlets.features({"hr_bpm": None, "resp_quality": 0.0}, ts=t0 + 1)
-            shown = outlets.marker({"kind": "shown", "intensity": 0.4, "level": 2,
-                                    "level_name": "railing low", "cause": "controller"}, ts=t0 + 2)
+            shown = outlets.marker(
+                {"kind": "shown", "intensity": 0.4, "level": 2, "level_name": "railing low", "cause": "controller"},
+                ts=t0 + 2,
+            )
             lines = [json.dumps({"seq": i, "kind": "note", "text": f"n{i}"}) for i in range(5)]
             for i, line in enumerate(lines):
                 outlets.event(line, ts=t0 + i)
@@ -120,16 +123,21 @@ def test_every_stream_is_recorded_with_every_sample(recorded):
     rec, t0 = recorded["rec"], recorded["t0"]
     assert recorded["running"] and recorded["pid"]
     assert not rec.running and rec.stop_seconds > 0
-    assert {s.name for s in rec.streams} == {"vrex-test-ecg", "vrex-intensity", "vrex-markers",
-                                             "vrex-events", "vrex-features", "vrex-headpose",
-                                             "vrex-frames"}
+    assert {s.name for s in rec.streams} == {
+        "vrex-test-ecg",
+        "vrex-intensity",
+        "vrex-markers",
+        "vrex-events",
+        "vrex-features",
+        "vrex-headpose",
+        "vrex-frames",
+    }
     got = load(recorded["path"])
     assert set(got) == {s.name for s in rec.streams}
     assert all("footer" in s for s in got.values())
     np.testing.assert_array_equal(got["vrex-test-ecg"]["time_series"][:, 0], np.arange(500))
     np.testing.assert_allclose(got["vrex-test-ecg"]["time_stamps"], t0 + np.arange(500) / 250.0)
-    np.testing.assert_allclose(got["vrex-intensity"]["time_series"],
-                               [[i / 20, 0.5] for i in range(20)], rtol=1e-6)
+    np.testing.assert_allclose(got["vrex-intensity"]["time_series"], [[i / 20, 0.5] for i in range(20)], rtol=1e-6)
     np.testing.assert_allclose(got["vrex-intensity"]["time_stamps"], t0 + np.arange(20))
     np.testing.assert_allclose(got["vrex-frames"]["time_series"][:, 0], 11.0 + np.arange(20))
     np.testing.assert_allclose(got["vrex-headpose"]["time_series"][7], [7, 1.5, -2, 90, -10, 0.5])
@@ -139,8 +147,13 @@ def test_every_stream_is_recorded_with_every_sample(recorded):
     assert math.isnan(features[0, 1]) and math.isnan(features[1, 0]) and features[1, 8] == 0.0
     shown = recorded["shown"]
     assert got["vrex-markers"]["time_series"] == [[shown]]
-    assert json.loads(shown) == {"kind": "shown", "intensity": 0.4, "level": 2,
-                                 "level_name": "railing low", "cause": "controller"}
+    assert json.loads(shown) == {
+        "kind": "shown",
+        "intensity": 0.4,
+        "level": 2,
+        "level_name": "railing low",
+        "cause": "controller",
+    }
     assert [s[0] for s in got["vrex-events"]["time_series"]] == recorded["lines"]
     assert labels(got["vrex-headpose"]) == ["x", "y", "z", "heading", "pitch", "roll"]
     assert got["vrex-events"]["info"]["type"] == ["VrexEvents"]
@@ -163,11 +176,11 @@ def test_a_file_cut_anywhere_loads_up_to_its_last_whole_chunk(recorded, tmp_path
         assert 4 <= whole <= cut
         boundaries.append(whole)
         streams, _ = load_xdf(cut_file, synchronize_clocks=False, dejitter_timestamps=False)
-        for s in streams:                     # every stream holds a beginning of the full one
+        for s in streams:  # every stream holds a beginning of the full one
             name = s["info"]["name"][0]
             n = len(s["time_stamps"])
             np.testing.assert_array_equal(s["time_stamps"], full[name]["time_stamps"][:n])
-    assert len(set(boundaries)) > 10              # the cuts fell in many different chunks
+    assert len(set(boundaries)) > 10  # the cuts fell in many different chunks
     with pytest.raises(SensorError, match="not an XDF file"):
         cut_file.write_bytes(b"XD")
         intact_length(cut_file)
@@ -177,8 +190,15 @@ def test_a_file_cut_anywhere_loads_up_to_its_last_whole_chunk(recorded, tmp_path
 def test_a_stream_given_twice_is_recorded_once(tmp_path, uid, closing):
     ecg = device(uid, closing)
     found = lsl.find_stream(source_id=ecg.spec.source_id, timeout=RESOLVE_S)
-    rec = closing(XdfRecorder.start(tmp_path / "r.xdf", [found, ecg.spec, ecg.spec.source_id],
-                                    watch=[ecg.spec.source_id], timeout=RESOLVE_S, log=None))
+    rec = closing(
+        XdfRecorder.start(
+            tmp_path / "r.xdf",
+            [found, ecg.spec, ecg.spec.source_id],
+            watch=[ecg.spec.source_id],
+            timeout=RESOLVE_S,
+            log=None,
+        )
+    )
     assert len(rec.streams) == 1 and rec.watching == ()
     assert ecg.wait_for_consumers(RESOLVE_S)
     ecg.push(np.arange(10, dtype=np.float32))
@@ -232,7 +252,7 @@ def test_a_dead_recorder_is_reported(tmp_path, uid, closing):
     assert not rec.running
     with pytest.raises(SensorError, match="had died"):
         rec.stop()
-    rec.stop()                                    # reported once; then nothing to do
+    rec.stop()  # reported once; then nothing to do
 
 
 def sigterm_blocked_by_thread(pid: int) -> dict[int, bool]:
@@ -241,7 +261,7 @@ def sigterm_blocked_by_thread(pid: int) -> dict[int, bool]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             status = (task / "status").read_text()
-        except (FileNotFoundError, ProcessLookupError):     # that thread ended meanwhile
+        except (FileNotFoundError, ProcessLookupError):  # that thread ended meanwhile
             continue
         fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
         out[int(task.name)] = bool(int(fields["SigBlk"], 16) >> (signal.SIGTERM - 1) & 1)
@@ -253,6 +273,7 @@ def test_the_worker_stops_waiting_on_a_stop_line_end_of_stdin_or_the_sigterm_fla
     polled wait must notice though nothing arrives on stdin."""
     import threading
     from sensors import recorder_worker as worker
+
     monkeypatch.setattr(worker, "POLL_S", 0.01)
     monkeypatch.setattr(worker, "_stop_asked", False)
 
@@ -268,11 +289,11 @@ def test_the_worker_stops_waiting_on_a_stop_line_end_of_stdin_or_the_sigterm_fla
     quiet_r, quiet_w = os.pipe()
     by_line, by_eof, by_flag = waiting(line_r), waiting(eof_r), waiting(quiet_r)
     by_line.join(10.0), by_eof.join(10.0), by_flag.join(0.3)
-    assert not by_line.is_alive() and not by_eof.is_alive()   # a stop line; end of stdin (vrex gone)
-    assert by_flag.is_alive()                                 # nothing yet: it waits
+    assert not by_line.is_alive() and not by_eof.is_alive()  # a stop line; end of stdin (vrex gone)
+    assert by_flag.is_alive()  # nothing yet: it waits
     worker._on_term(signal.SIGTERM, None)
     by_flag.join(10.0)
-    assert worker._stop_asked and not by_flag.is_alive()      # nothing on stdin: the flag stopped it
+    assert worker._stop_asked and not by_flag.is_alive()  # nothing on stdin: the flag stopped it
     for fd in (line_r, line_w, eof_r, quiet_r, quiet_w):
         os.close(fd)
 
@@ -294,7 +315,7 @@ def test_sigterm_to_the_recorder_finishes_the_file(tmp_path, uid, closing):
     os.kill(rec.pid, signal.SIGTERM)
     rec._process.wait(timeout=60)
     assert not rec.running
-    rec.stop()                                    # it said it finished: no error
+    rec.stop()  # it said it finished: no error
     got = load(tmp_path / "r.xdf")
     assert "footer" in got["vrex-test-ecg"]
     np.testing.assert_array_equal(got["vrex-test-ecg"]["time_series"][:, 0], np.arange(50))
@@ -304,8 +325,7 @@ def test_sigterm_to_the_recorder_finishes_the_file(tmp_path, uid, closing):
 def test_a_late_stream_joins_through_the_watch_list(tmp_path, uid, closing):
     ecg = device(uid, closing)
     late_id = uid("late")
-    rec = closing(XdfRecorder.start(tmp_path / "r.xdf", [ecg.spec], watch=[late_id],
-                                    timeout=RESOLVE_S))
+    rec = closing(XdfRecorder.start(tmp_path / "r.xdf", [ecg.spec], watch=[late_id], timeout=RESOLVE_S))
     assert rec.watching == (late_id,)
     late = closing(lsl.make_outlet(StreamSpec("vrex-test-late", "EDA", 0.0, 1, "float32", late_id)))
     # LabRecorder's watcher looks every 5 s; what was pushed before it subscribed is lost.
@@ -325,10 +345,10 @@ def test_a_restarted_device_stays_in_the_same_stream(tmp_path, uid, closing):
     rec = closing(XdfRecorder.start(tmp_path / "r.xdf", [spec], timeout=RESOLVE_S))
     assert first.wait_for_consumers(RESOLVE_S)
     first.push(np.arange(5, dtype=np.float32))
-    time.sleep(1.0)                               # LabRecorder pulls every 0.5 s
+    time.sleep(1.0)  # LabRecorder pulls every 0.5 s
     first.close()
     del first
-    second = closing(lsl.make_outlet(spec))       # the device app restarted
+    second = closing(lsl.make_outlet(spec))  # the device app restarted
     assert second.wait_for_consumers(30.0), "LabRecorder did not reconnect within 30 s"
     second.push(np.arange(5, 10, dtype=np.float32))
     rec.stop()

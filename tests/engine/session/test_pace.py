@@ -24,12 +24,12 @@ def test_falling_behind_is_said_once_with_advice_and_catching_up_once():
     assert "--speed 20" in said[0] and "100 ms apart" in said[0] and "lower --speed (e.g. 5)" in said[0]
     assert feed(w, [0.3] * (ON_PACE_FRAMES - 1)) == [] and w.behind
     assert feed(w, [0.3]) == ["frames are on time again"] and not w.behind
-    assert len(feed(w, [2.0] * LATE_FRAMES)) == 1                 # a new episode is said again
+    assert len(feed(w, [2.0] * LATE_FRAMES)) == 1  # a new episode is said again
 
 
 def test_the_advice_follows_the_typical_gap_not_one_outlier():
     w = PaceWatch(speed=60.0)
-    (said,) = feed(w, [12.0] + [1.5] * (LATE_FRAMES - 1))         # e.g. a first frame after set-up
+    (said,) = feed(w, [12.0] + [1.5] * (LATE_FRAMES - 1))  # e.g. a first frame after set-up
     assert "3.6 s of session time" in said and "(e.g. 8)" in said
 
 

@@ -43,8 +43,9 @@ def modes(root: Path) -> dict[str, int]:
 
 
 def assert_private(root: Path) -> None:
-    wrong = {name: oct(mode) for name, mode in modes(root).items()
-             if mode != (0o700 if (root / name).is_dir() else 0o600)}
+    wrong = {
+        name: oct(mode) for name, mode in modes(root).items() if mode != (0o700 if (root / name).is_dir() else 0o600)
+    }
     assert not wrong, f"not 0700 folders / 0600 files: {wrong}"
 
 
@@ -63,11 +64,12 @@ def session_with_events(root: Path) -> SessionFolder:
     folder = SessionFolder.create(root, "demo", "heights", NOW, **meta)
     now = [0.0]
     with EventLog(folder.events, lambda: now[0], lsl_clock=lambda: 5000.0 + now[0]) as events:
-        for t, source, kind, extra in synth._events("demo", "heights", synth.SCHEDULE, synth.SUDS,
-                                                    480, None, "stopped", 600):
+        for t, source, kind, extra in synth._events(
+            "demo", "heights", synth.SCHEDULE, synth.SUDS, 480, None, "stopped", 600
+        ):
             now[0] = t
             events.log(source, kind, extra.pop("reason", ""), **extra)
-        folder.update(events_chain=events.head)     # as a session's end does
+        folder.update(events_chain=events.head)  # as a session's end does
     return folder
 
 
@@ -75,16 +77,19 @@ def test_a_session_folder_is_closed_from_creation_whatever_the_umask(tmp_path, u
     root = tmp_path / "out" / "sessions"
     folder = session_with_events(root)
     from engine.report import write_report
+
     write_report(folder.path)
     assert (folder.path / "report.html").exists() and list((folder.path / "plots").glob("*.png"))
-    assert stat.S_IMODE(root.stat().st_mode) == 0o700            # the root vrex made
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700  # the root vrex made
     assert_private(root)
 
 
 def test_files_are_never_chmodded_after_creation(tmp_path, umask_022, monkeypatch):
     """No window: the modes come from os.open/os.mkdir themselves."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("chmod after creation leaves a window another user can open in")
+
     monkeypatch.setattr(os, "chmod", refuse)
     monkeypatch.setattr(os, "fchmod", refuse)
     test_a_session_folder_is_closed_from_creation_whatever_the_umask(tmp_path, None)
@@ -107,6 +112,7 @@ def test_a_link_at_the_recorders_log_is_refused(tmp_path, uid, closing):
     spec = StreamSpec("vrex-test-ecg", "ECG", 250.0, 1, "float32", uid("device"))
     ecg = closing(lsl.make_outlet(spec))
     from sensors.errors import SensorError
+
     with pytest.raises(SensorError, match="recording.log.*symbolic link"):
         XdfRecorder.start(tmp_path / "recording.xdf", [ecg.spec], timeout=RESOLVE_S)
     assert target.read_bytes() == VICTIM
@@ -121,9 +127,10 @@ def test_vrex_report_never_writes_through_a_planted_link(tmp_path, planted):
     link.parent.mkdir(exist_ok=True)
     link.symlink_to(target)
     from engine import cli
+
     assert cli.main(["report", str(folder.path)]) == 0
     assert target.read_bytes() == VICTIM
-    if planted != "report.html.tmp":                  # replaced by vrex's own file, not followed
+    if planted != "report.html.tmp":  # replaced by vrex's own file, not followed
         assert not link.is_symlink() and link.stat().st_mode & 0o077 == 0
 
 
@@ -134,6 +141,7 @@ def test_vrex_report_refuses_a_plots_folder_that_is_a_link(tmp_path):
     (elsewhere / "timeline.png").write_bytes(VICTIM)
     (folder.path / "plots").symlink_to(elsewhere)
     from engine.report import write_report
+
     with pytest.raises(VrexError, match="plots is a symbolic link"):
         write_report(folder.path)
     assert (elsewhere / "timeline.png").read_bytes() == VICTIM
@@ -157,7 +165,7 @@ def test_events_jsonl_that_is_a_link_is_refused_naming_it(tmp_path):
     with pytest.raises(VrexError, match=r"events\.jsonl is a symbolic link.*move the link away"):
         EventLog(link, lambda: 0.0, lsl_clock=lambda: 0.0)
     dangling = tmp_path / "other.jsonl"
-    dangling.symlink_to(tmp_path / "not-yet")          # would be created through the link
+    dangling.symlink_to(tmp_path / "not-yet")  # would be created through the link
     with pytest.raises(VrexError, match="symbolic link"):
         EventLog(dangling, lambda: 0.0, lsl_clock=lambda: 0.0)
     assert target.read_bytes() == VICTIM and not (tmp_path / "not-yet").exists()

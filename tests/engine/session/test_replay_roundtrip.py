@@ -40,10 +40,10 @@ pyxdf = pytest.importorskip("pyxdf")
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[3]
-HEART = {"ecg": "ECG", "ppg": "PPG", "rr": "RR"}     # role -> stream type in a demo recording
-SPEED = 5.0          # replay: 100 s of recording in 20 s; the inlets' 5 s buffers hold 1 s of wall time
-MARGIN_S = 1.0       # a tick is computed once this much later data has arrived: every beat before it is
-                     # confirmed (the detectors confirm within 0.4 s), as the reference has them all
+HEART = {"ecg": "ECG", "ppg": "PPG", "rr": "RR"}  # role -> stream type in a demo recording
+SPEED = 5.0  # replay: 100 s of recording in 20 s; the inlets' 5 s buffers hold 1 s of wall time
+MARGIN_S = 1.0  # a tick is computed once this much later data has arrived: every beat before it is
+# confirmed (the detectors confirm within 0.4 s), as the reference has them all
 WINDOW_S = 60.0
 BUFFER_S = 30
 
@@ -53,10 +53,36 @@ def recording_path(tmp_path_factory) -> Path:
     """The real `vrex demo`, short: 20 s baseline, 1 min exposure, 10 s recovery at 10× speed."""
     out = tmp_path_factory.mktemp("sessions")
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    r = subprocess.run([sys.executable, "-m", "engine.cli", "demo", "--speed", "10", "--baseline", "20",
-                        "--minutes", "1", "--recovery", "10", "--display", "offscreen", "--renderer", "p3tinydisplay",
-                        "--no-console", "--no-report", "--quiet", "--out", str(out)],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "demo",
+            "--speed",
+            "10",
+            "--baseline",
+            "20",
+            "--minutes",
+            "1",
+            "--recovery",
+            "10",
+            "--display",
+            "offscreen",
+            "--renderer",
+            "p3tinydisplay",
+            "--no-console",
+            "--no-report",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     (folder,) = [d for d in (out / "demo").iterdir() if d.is_dir()]
     return folder / "recording.xdf"
@@ -70,8 +96,11 @@ def logged_heart_rates(rec: Recording) -> list[tuple[float, float]]:
     (features,) = [s for s in rec.streams if s.spec.type == "VrexFeatures"]
     column = features.spec.labels.index("hr_bpm")
     end = min(float(s.times[-1]) for s in rec.streams if s.spec.type in HEART.values())
-    return [(float(t), float(v)) for t, v in zip(features.times, features.values[:, column])
-            if math.isfinite(v) and t + MARGIN_S + 1.0 <= end]
+    return [
+        (float(t), float(v))
+        for t, v in zip(features.times, features.values[:, column])
+        if math.isfinite(v) and t + MARGIN_S + 1.0 <= end
+    ]
 
 
 def recorded_heart_rates(rec: Recording, times: list[float]) -> list[float]:
@@ -89,7 +118,7 @@ def recorded_heart_rates(rec: Recording, times: list[float]) -> list[float]:
         for role in fed:
             stamps, values = signals[role][:2]
             end = int(np.searchsorted(stamps, t + MARGIN_S, side="right"))
-            extractor.push(role, stamps[fed[role]:end], values[fed[role]:end])
+            extractor.push(role, stamps[fed[role] : end], values[fed[role] : end])
             fed[role] = end
         windows = {}
         for role, (stamps, values, rate, unit) in signals.items():
@@ -100,22 +129,25 @@ def recorded_heart_rates(rec: Recording, times: list[float]) -> list[float]:
 
 
 def test_the_replayed_heart_rate_is_the_recordings(recording_path, closing):
-    rec = load_recording(recording_path)             # crashed here or in the publisher before the fix
+    rec = load_recording(recording_path)  # crashed here or in the publisher before the fix
     logged = logged_heart_rates(rec)
     assert len(logged) >= 30, f"the demo logged only {len(logged)} heart rates"
 
     publisher = closing(RecordingPublisher(rec, speed=SPEED))
     # Both sides run on one session clock, SPEED times faster from the publisher's start (the
     # origin of the replayed stamps), as in tests/sensors/test_live_physionet.py.
-    clock = lambda: publisher.start + (lsl.local_clock() - publisher.start) * SPEED   # noqa: E731
+    clock = lambda: publisher.start + (lsl.local_clock() - publisher.start) * SPEED  # noqa: E731
     sources = {role: next(s.spec.source_id for s in rec.streams if s.spec.type == kind) for role, kind in HEART.items()}
     # Inlets holding 30 s of stream (6 s of wall time at SPEED), not a session's 5 s: a loaded
     # machine that stalls this loop for a second must not lose samples and so change the result.
     # No dejitter: the replayed stamps are the recording's own, exact; smoothing (for devices'
     # jitter) restarts after a stall and then moves them.
-    readers = {role: make_reader(lsl.find_stream(source_id=sid, timeout=10).open(max_buflen=BUFFER_S, dejitter=False),
-                                 clock=clock)
-               for role, sid in sources.items()}
+    readers = {
+        role: make_reader(
+            lsl.find_stream(source_id=sid, timeout=10).open(max_buflen=BUFFER_S, dejitter=False), clock=clock
+        )
+        for role, sid in sources.items()
+    }
     live = closing(LivePhysiology(Acquisition(readers), clock=clock))
     assert set(live.signals) == set(HEART), live.failed
     # An inlet passes nothing on until liblsl has measured its clock offset (0.64 s after it
@@ -126,8 +158,8 @@ def test_the_replayed_heart_rate_is_the_recordings(recording_path, closing):
         for r in readers.values():
             r.inlet.pull()
         time.sleep(0.05)
-    publisher.start = lsl.local_clock()              # the replay starts now that the inlets listen
-    on_replay = lambda t: publisher.start + (t - rec.start)   # noqa: E731  recording time -> replay clock
+    publisher.start = lsl.local_clock()  # the replay starts now that the inlets listen
+    on_replay = lambda t: publisher.start + (t - rec.start)  # noqa: E731  recording time -> replay clock
     pending = list(logged)
     ticks = []
     deadline = time.monotonic() + rec.duration / SPEED + 120
@@ -138,11 +170,13 @@ def test_the_replayed_heart_rate_is_the_recordings(recording_path, closing):
         # none is stale. Publisher and readers share this thread: when a loaded machine stalls it,
         # the clock runs on, samples are still in transit and the readers call the streams stale
         # until the catch-up arrives. A session ticks at the present; this test ticks the past.
-        while pending and all(r.status is not Status.STALE and r.buffer.newest_time >= on_replay(pending[0][0])
-                              + MARGIN_S for r in readers.values()):
+        while pending and all(
+            r.status is not Status.STALE and r.buffer.newest_time >= on_replay(pending[0][0]) + MARGIN_S
+            for r in readers.values()
+        ):
             ticks.append(live.tick(now=on_replay(pending.pop(0)[0])))
         time.sleep(0.01)
-    live.close()                                     # inlets before their outlets: no liblsl complaints
+    live.close()  # inlets before their outlets: no liblsl complaints
     assert not pending, f"{len(pending)} ticks never came: the replay stalled"
 
     reference = recorded_heart_rates(rec, [t for t, _ in logged])
@@ -150,24 +184,35 @@ def test_the_replayed_heart_rate_is_the_recordings(recording_path, closing):
     session = np.array([hr for _, hr in logged])
     both = np.isfinite(reference)
     assert both.sum() >= 0.9 * len(logged), f"the recording itself gives a heart rate at only {both.sum()} ticks"
-    differ = [f"{t - rec.start:.1f} s: replay {f.hr_bpm:.1f} ({f.hr_source or f.reasons.get('hr_bpm')}; "
-              f"{ {k: q.reason for k, q in f.quality.items()} }), recording {ref:.1f}"
-              for (t, _), f, ref in zip(logged, ticks, reference) if math.isfinite(f.hr_bpm) != math.isfinite(ref)]
+    differ = [
+        f"{t - rec.start:.1f} s: replay {f.hr_bpm:.1f} ({f.hr_source or f.reasons.get('hr_bpm')}; "
+        f"{ {k: q.reason for k, q in f.quality.items()} }), recording {ref:.1f}"
+        for (t, _), f, ref in zip(logged, ticks, reference)
+        if math.isfinite(f.hr_bpm) != math.isfinite(ref)
+    ]
     assert not differ, "a heart rate on one side only, at:\n" + "\n".join(differ)
     off = np.abs(replayed[both] - reference[both])
     off_session = np.abs(replayed[both] - session[both])
-    print(f"\n{both.sum()} ticks; replayed vs recorded HR: max {off.max():.3f} bpm, median {np.median(off):.3f}; "
-          f"vs the session's logged HR: max {off_session.max():.2f}, median {np.median(off_session):.2f} bpm")
+    print(
+        f"\n{both.sum()} ticks; replayed vs recorded HR: max {off.max():.3f} bpm, median {np.median(off):.3f}; "
+        f"vs the session's logged HR: max {off_session.max():.2f}, median {np.median(off_session):.2f} bpm"
+    )
     assert off.max() <= 1.0, f"replayed HR differs from the recording's by up to {off.max():.2f} bpm"
-    assert np.median(off_session) <= 1.0, \
+    assert np.median(off_session) <= 1.0, (
         f"replayed HR differs from the logged one by {np.median(off_session):.2f} bpm (median)"
+    )
 
 
 def test_vrex_replay_plays_the_recording_to_the_end(recording_path):
     """The command a user runs on a session folder's recording."""
     rec = load_recording(recording_path)
-    r = subprocess.run([sys.executable, "-m", "engine.cli", "replay", str(recording_path), "--speed", "100"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "replay", str(recording_path), "--speed", "100"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     assert "Traceback" not in r.stderr
     assert f"replayed {rec.duration:.1f} s of {len(rec.streams)} stream(s)" in r.stdout

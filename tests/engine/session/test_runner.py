@@ -61,8 +61,14 @@ class Live:
         return {}
 
     def tick(self, now):
-        return Features(time=now, hr_bpm=70.0, hr_source="ecg", quality={"ecg": Quality(1.0)},
-                        age_s={"ecg": 0.1}, relative={"hr_bpm": 0.0})
+        return Features(
+            time=now,
+            hr_bpm=70.0,
+            hr_source="ecg",
+            quality={"ecg": Quality(1.0)},
+            age_s={"ecg": 0.1},
+            relative={"hr_bpm": 0.0},
+        )
 
 
 class Recorder:
@@ -78,7 +84,7 @@ class Recorder:
     def sync(self):
         pass
 
-    def __getattr__(self, name):          # outlets: intensity, marker, frame, features, headpose
+    def __getattr__(self, name):  # outlets: intensity, marker, frame, features, headpose
         return lambda *a, **k: self.calls.append((name, a, k))
 
 
@@ -93,8 +99,15 @@ def session(base, scene_root):
     plan = Plan(tuple(lv.intensity for lv in spec.levels), tuple(lv.name for lv in spec.levels), baseline_s=35.0)
     core = SessionCore(plan, Stay(), events.log, mode=Mode.AUTO, shield=ShieldConfig())
     clock = HandClock()
-    stage = FrameStage(FrameShare(), base, scene_runner, driver, now=lambda snap: clock.now(),
-                       stamp=lambda snap, t: clock.lsl_time(t), speed=lambda snap: clock.speed)
+    stage = FrameStage(
+        FrameShare(),
+        base,
+        scene_runner,
+        driver,
+        now=lambda snap: clock.now(),
+        stamp=lambda snap, t: clock.lsl_time(t),
+        speed=lambda snap: clock.speed,
+    )
     runner = SessionRunner(core, clock=clock, live=Live(), frames=InlineFrames(stage), events=events, outlets=outlets)
     runner.base = base
     core.start(0.0)
@@ -114,11 +127,11 @@ def test_a_stop_on_the_queue_is_on_screen_at_the_next_frame(session):
     frames(runner, clock, 36)
     assert runner.core.phase is Phase.EXPOSURE
     runner.commands.put(Command("set_level", {"level": 5}))
-    frames(runner, clock, 35)              # the lift climbs 35 m at walking pace: about 28 s
+    frames(runner, clock, 35)  # the lift climbs 35 m at walking pace: about 28 s
     assert runner.shown.intensity == pytest.approx(0.4)
     runner.commands.put(Command("stop"))
     clock.t += 0.01
-    runner.step()                                   # the very next frame
+    runner.step()  # the very next frame
     assert runner.shown.veil > 0.0 and runner.shown.calming
     assert [e for e in events.events if e["kind"] == "command"][-1]["command"] == "stop"
 
@@ -127,15 +140,15 @@ def test_each_new_level_is_announced_when_it_is_first_shown(session):
     runner, clock, events, outlets = session
     frames(runner, clock, 36)
     runner.commands.put(Command("set_level", {"level": 4}))
-    frames(runner, clock, 25)              # 20 m up at walking pace: about 16 s
+    frames(runner, clock, 25)  # 20 m up at walking pace: about 16 s
     shown = [e for e in events.events if e["kind"] == "shown"]
-    assert [e["level"] for e in shown] == [1, 2, 3]          # every level on the way up, once
+    assert [e["level"] for e in shown] == [1, 2, 3]  # every level on the way up, once
     markers = [c[1][0] for c in outlets.calls if c[0] == "marker"]
     assert [m["level"] for m in markers if m["kind"] == "shown"] == [1, 2, 3]
-    (change,) = [m for m in markers if m["kind"] == "change"]     # one target change: the therapist's
+    (change,) = [m for m in markers if m["kind"] == "change"]  # one target change: the therapist's
     assert change["target"] == pytest.approx(0.3) and change["cause"] == "therapist"
-    assert markers.index(change) == 0                             # announced before the levels it leads to
-    for e in shown:                                          # at the frame that shows it, not before
+    assert markers.index(change) == 0  # announced before the levels it leads to
+    for e in shown:  # at the frame that shows it, not before
         assert e["intensity"] >= runner.core.plan.levels[e["level"]] - 1e-9
 
 
@@ -143,7 +156,7 @@ def test_ticks_follow_session_time_and_every_frame_goes_out(session):
     runner, clock, events, outlets = session
     frames(runner, clock, 10.0)
     ticks = [e for e in events.events if e["kind"] == "tick"]
-    assert 9 <= len(ticks) <= 11                             # one per second of session time
+    assert 9 <= len(ticks) <= 11  # one per second of session time
     n_frames = len([c for c in outlets.calls if c[0] == "frame"])
     assert n_frames == runner.frame_count == 100
     assert len([c for c in outlets.calls if c[0] == "intensity"]) == 100
@@ -159,7 +172,7 @@ def test_a_machine_that_falls_behind_the_session_clock_says_so_once(session):
     (pace,) = [e for e in events.events if e["kind"] == "pace"]
     assert pace["behind"] and pace["frame_gap_s"] == pytest.approx(1.5) and "1.5 s apart" in pace["reason"]
     assert [a["kind"] for a in runner.core.alerts].count("pace") == 1
-    frames(runner, clock, 6.0)                                # 60 frames on time again
+    frames(runner, clock, 6.0)  # 60 frames on time again
     assert [e["behind"] for e in events.events if e["kind"] == "pace"] == [True, False]
 
 
@@ -168,15 +181,15 @@ def test_head_pose_goes_out_and_looking_away_is_logged(session):
     frames(runner, clock, 36)
     assert runner.core.phase is Phase.EXPOSURE
     poses = [c for c in outlets.calls if c[0] == "headpose"]
-    assert poses and all(abs(p[1][3]) < 1e-6 for p in poses)      # a screen: the viewpoint itself
-    assert len(poses) == runner.frame_count                       # one per frame drawn, at its stamp
+    assert poses and all(abs(p[1][3]) < 1e-6 for p in poses)  # a screen: the viewpoint itself
+    assert len(poses) == runner.frame_count  # one per frame drawn, at its stamp
     head = Turning()
-    runner.frames.stage.scene_runner.display.rig.source = head    # as a tracked head would turn
+    runner.frames.stage.scene_runner.display.rig.source = head  # as a tracked head would turn
     head.heading = 28.0
-    frames(runner, clock, 1)                                      # under the threshold: nothing
+    frames(runner, clock, 1)  # under the threshold: nothing
     head.heading = 45.0
     frames(runner, clock, 1)
-    head.heading = 27.0                                           # back under 30° but not under 25°: still away
+    head.heading = 27.0  # back under 30° but not under 25°: still away
     frames(runner, clock, 1)
     head.heading = 0.0
     frames(runner, clock, 1)
@@ -184,7 +197,7 @@ def test_head_pose_goes_out_and_looking_away_is_logged(session):
     assert [e["kind"] for e in turns] == ["looked_away", "looked_back"]
     assert turns[0]["angle_deg"] == pytest.approx(45.0)
     first_away = next(p for p in poses_after(outlets) if abs(p[1][3] - 45.0) < 1e-6)
-    assert turns[0]["frame_t"] == pytest.approx(clock.session_time(first_away[2]["ts"]))   # that very frame
+    assert turns[0]["frame_t"] == pytest.approx(clock.session_time(first_away[2]["ts"]))  # that very frame
 
 
 class Turning:
@@ -192,6 +205,7 @@ class Turning:
 
     def pose(self, t):
         from engine.display.head import HeadPose
+
         return HeadPose(heading=self.heading)
 
 
@@ -201,6 +215,7 @@ def poses_after(outlets):
 
 def test_escape_quits_only_when_pressed_twice():
     from engine.session.keys import bindings
+
     quits = []
     keys = bindings(lambda c: None, 11, quit=lambda: quits.append(1), prompt_open=lambda: False)
     keys["escape"]()
@@ -214,6 +229,7 @@ def test_a_failing_observer_is_dropped_with_an_alert_and_the_session_goes_on(ses
 
     def broken(r):
         raise RuntimeError("boom")
+
     runner.observers.append(broken)
     frames(runner, clock, 1.0)
     assert broken not in runner.observers and runner.frame_count == 10
@@ -243,7 +259,7 @@ def test_a_headset_that_loses_focus_holds_at_once_and_alerts(session):
     runner.step()
     headset = [e for e in events.events if e["kind"] == "headset"]
     assert [e["state"] for e in headset] == ["focus_lost", "focus_back"]
-    assert runner.core.therapist.value == "hold"                  # the therapist resumes, after checking
+    assert runner.core.therapist.value == "hold"  # the therapist resumes, after checking
     hold = [e for e in events.events if e["kind"] == "command" and e["command"] == "hold"]
     assert hold and hold[-1]["source"] == "session" and hold[-1]["accepted"]
 
@@ -256,7 +272,7 @@ def test_recentre_reaches_the_frame_thread_once_per_request(session):
     scene_runner.recentre = lambda: turned.append(clock.t)
     runner.commands.put(Command("recentre", {}, "patient"))
     frames(runner, clock, 0.5)
-    assert len(turned) == 1                                   # at the next frame, and only once
+    assert len(turned) == 1  # at the next frame, and only once
     (verdict,) = [e for e in events.events if e["kind"] == "command" and e["command"] == "recentre"]
     assert verdict["accepted"] and verdict["source"] == "patient"
 
@@ -270,7 +286,7 @@ def test_a_controller_stop_is_calm_on_the_next_frame_and_logged_as_the_patients(
     pressed = [[("patient_stop", {})]]
     display.inputs = lambda: pressed.pop(0) if pressed else []
     clock.t += 0.01
-    runner.step()                                             # the very next frame
+    runner.step()  # the very next frame
     assert runner.shown.veil > 0.0 and runner.shown.calming
     (stop,) = [e for e in events.events if e["kind"] == "command" and e["command"] == "patient_stop"]
     assert stop["source"] == "patient" and stop["accepted"]

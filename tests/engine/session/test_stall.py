@@ -28,8 +28,12 @@ STALL_S = 3.0
 
 
 def post(url: str, token: str, body: dict) -> dict:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json", "X-Vrex-Token": token})
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Vrex-Token": token},
+    )
     with urllib.request.urlopen(req, timeout=20) as r:
         return json.loads(r.read())
 
@@ -44,13 +48,27 @@ def until(predicate, timeout: float, what: str) -> None:
 
 
 def test_a_stall_holding_the_gil_is_caught_and_a_console_stop_during_it_shows_calm_first(tmp_path):
-    opts = SessionOptions(scenario=SCENARIOS / "heights.yaml", patient="T-stall", controller="fixed", demo=True,
-                          seed=2, speed=4.0, root=tmp_path, baseline_s=8.0, exposure_s=600.0, recovery_s=5.0,
-                          status=False, console=True, console_port=0, size=(160, 90), renderer="p3tinydisplay")
+    opts = SessionOptions(
+        scenario=SCENARIOS / "heights.yaml",
+        patient="T-stall",
+        controller="fixed",
+        demo=True,
+        seed=2,
+        speed=4.0,
+        root=tmp_path,
+        baseline_s=8.0,
+        exposure_s=600.0,
+        recovery_s=5.0,
+        status=False,
+        console=True,
+        console_port=0,
+        size=(160, 90),
+        renderer="p3tinydisplay",
+    )
     rows: list[tuple] = []
     seen = [0]
 
-    def frames_seen(runner) -> None:                 # every frame the renderer drew, as the control side got it
+    def frames_seen(runner) -> None:  # every frame the renderer drew, as the control side got it
         n, new, _lost = runner.share.frames_since(seen[0])
         seen[0] = n
         rows.extend(tuple(map(float, r)) for r in new)
@@ -81,9 +99,9 @@ def test_a_stall_holding_the_gil_is_caught_and_a_console_stop_during_it_shows_ca
     # stall: the stall that matters is the one the stop was sent in
     start = [e for e in events if e["kind"] == "stall" and e["state"] == "start" and e["seq"] < stop["seq"]][-1]
     end = next(e for e in events if e["kind"] == "stall" and e["state"] == "end" and e["seq"] > stop["seq"])
-    assert start["waited_s"] <= 1.0                   # noticed within 1 s of the last frame
+    assert start["waited_s"] <= 1.0  # noticed within 1 s of the last frame
     assert any(a["kind"] == "stall" for a in s.core.alerts)
-    assert start["seq"] < stop["seq"] < end["seq"]    # the stop was applied and logged during the stall
+    assert start["seq"] < stop["seq"] < end["seq"]  # the stop was applied and logged during the stall
     assert stop["accepted"] and stop["source"] == "console"
     assert end["length_s"] >= 0.8 * STALL_S * opts.speed
     # the first frame drawn after the stall: calm and fully covered
@@ -91,14 +109,27 @@ def test_a_stall_holding_the_gil_is_caught_and_a_console_stop_during_it_shows_ca
     assert gaps, "no frame gap of the stall's length among the frames"
     first = rows[gaps[0]]
     before = rows[gaps[0] - 1]
-    assert before[2] > s.core.plan.calm + 0.05        # a level above calm when it froze
+    assert before[2] > s.core.plan.calm + 0.05  # a level above calm when it froze
     assert first[2] == pytest.approx(s.core.plan.calm) and first[3] == pytest.approx(1.0)
 
 
 def test_a_control_loop_that_raises_shows_calm_says_why_and_closes_the_recording(tmp_path):
-    opts = SessionOptions(scenario=SCENARIOS / "heights.yaml", patient="T-crash", controller="fixed", demo=True,
-                          seed=2, speed=4.0, root=tmp_path, baseline_s=8.0, exposure_s=600.0, recovery_s=5.0,
-                          status=False, size=(160, 90), renderer="p3tinydisplay", max_wall_s=120.0)
+    opts = SessionOptions(
+        scenario=SCENARIOS / "heights.yaml",
+        patient="T-crash",
+        controller="fixed",
+        demo=True,
+        seed=2,
+        speed=4.0,
+        root=tmp_path,
+        baseline_s=8.0,
+        exposure_s=600.0,
+        recovery_s=5.0,
+        status=False,
+        size=(160, 90),
+        renderer="p3tinydisplay",
+        max_wall_s=120.0,
+    )
     with pytest.raises(RuntimeError, match="sensor driver fell over"):
         with OpenSession(opts) as s:
             tick = s.live.tick
@@ -107,13 +138,15 @@ def test_a_control_loop_that_raises_shows_calm_says_why_and_closes_the_recording
                 if s.core.phase.value == "exposure" and s.runner.shown.intensity > s.core.plan.calm + 0.05:
                     raise RuntimeError("sensor driver fell over")
                 return tick(now)
+
             s.live.tick = failing
             original = s.core.enter
 
-            def enter(phase, *a, **k):                      # the therapist sets level 3 as exposure begins
+            def enter(phase, *a, **k):  # the therapist sets level 3 as exposure begins
                 original(phase, *a, **k)
                 if phase.value == "exposure":
                     s.runner.commands.put(Command("set_level", {"level": 3}))
+
             s.core.enter = enter
             s.run()
     events, problems = read_events(s.folder.events)
@@ -121,7 +154,7 @@ def test_a_control_loop_that_raises_shows_calm_says_why_and_closes_the_recording
     error = next(e for e in events if e["kind"] == "control_error")
     assert "sensor driver fell over" in error["reason"] and "calm" in error["reason"]
     assert any(a["kind"] == "control" for a in s.core.alerts)
-    assert s.frames.last_report.calm_seen == s.core.calm_requests >= 1   # the renderer drew the calm request
+    assert s.frames.last_report.calm_seen == s.core.calm_requests >= 1  # the renderer drew the calm request
     assert s.frames.last_report.calming
     end = json.loads((s.folder.path / "session.json").read_text())
     assert end["end_reason"].startswith("error: RuntimeError: sensor driver fell over")
@@ -141,8 +174,11 @@ def test_a_silent_control_loop_is_alerted_within_a_second():
     logged, alerts = [], []
     share = FrameShare()
     share.control_beat()
-    runner = SimpleNamespace(share=share, core=SimpleNamespace(alert=lambda kind, text: alerts.append(kind)),
-                             events=SimpleNamespace(log=lambda *a, **k: logged.append((a, k))))
+    runner = SimpleNamespace(
+        share=share,
+        core=SimpleNamespace(alert=lambda kind, text: alerts.append(kind)),
+        events=SimpleNamespace(log=lambda *a, **k: logged.append((a, k))),
+    )
     watch = ControlWatch(runner, period_s=0.05)
     try:
         until(lambda: logged, 30, "the control-stall event")
@@ -158,9 +194,22 @@ def test_a_silent_control_loop_is_alerted_within_a_second():
 
 def test_the_renderer_goes_calm_when_the_control_side_falls_silent_and_its_exit_is_reported(tmp_path):
     from engine.session.render_process import CONTROL_LOST_S
-    opts = SessionOptions(scenario=SCENARIOS / "heights.yaml", patient="T-silent", controller="fixed", demo=True,
-                          seed=2, speed=4.0, root=tmp_path, baseline_s=8.0, exposure_s=600.0, recovery_s=5.0,
-                          status=False, size=(160, 90), renderer="p3tinydisplay")
+
+    opts = SessionOptions(
+        scenario=SCENARIOS / "heights.yaml",
+        patient="T-silent",
+        controller="fixed",
+        demo=True,
+        seed=2,
+        speed=4.0,
+        root=tmp_path,
+        baseline_s=8.0,
+        exposure_s=600.0,
+        recovery_s=5.0,
+        status=False,
+        size=(160, 90),
+        renderer="p3tinydisplay",
+    )
     with OpenSession(opts) as s:
         s.begin()
 
@@ -172,19 +221,23 @@ def test_the_renderer_goes_calm_when_the_control_side_falls_silent_and_its_exit_
                     return
                 time.sleep(0.01)
             raise AssertionError(f"timed out waiting for {what}")
+
         drive(lambda: s.core.phase.value == "exposure", 60, "exposure")
         s.runner.commands.put(Command("set_level", {"level": 3}))
-        drive(lambda: s.runner.shown.intensity > s.core.plan.calm + 0.05 and not s.runner.shown.calming, 30,
-              "level 3 on screen")
-        time.sleep(CONTROL_LOST_S + 1.5)                 # the control side says nothing at all
+        drive(
+            lambda: s.runner.shown.intensity > s.core.plan.calm + 0.05 and not s.runner.shown.calming,
+            30,
+            "level 3 on screen",
+        )
+        time.sleep(CONTROL_LOST_S + 1.5)  # the control side says nothing at all
         report = s.frames.share.report()
-        assert report.intensity == pytest.approx(s.core.plan.calm)      # the renderer went calm on its own
-        s.runner.step()                                  # back: the target is made calm too, and said
+        assert report.intensity == pytest.approx(s.core.plan.calm)  # the renderer went calm on its own
+        s.runner.step()  # back: the target is made calm too, and said
         assert s.core.target == pytest.approx(s.core.plan.calm)
         assert any(a["kind"] == "control" and "silent" in a["text"] for a in s.core.alerts)
         time.sleep(1.0)
-        assert s.frames.share.report().intensity == pytest.approx(s.core.plan.calm)   # and it stays calm
-        s.frames.process.terminate()                     # the renderer dies
+        assert s.frames.share.report().intensity == pytest.approx(s.core.plan.calm)  # and it stays calm
+        s.frames.process.terminate()  # the renderer dies
         s.frames.process.wait(10)
         drive(lambda: any(a["kind"] == "renderer" for a in s.core.alerts), 10, "the renderer's exit to be told")
         s.end_reason = "test over"

@@ -37,14 +37,14 @@ def test_a_terminal_that_stops_reading_does_not_block_the_caller():
     display = StatusDisplay(out, every_s=0.0)
     snap = core_snapshot()
     start = time.monotonic()
-    for i in range(200):                             # a blocked write would hang here
+    for i in range(200):  # a blocked write would hang here
         display.update(snap, None, 0.0)
         display.say(f"ALERT test: {i}")
     assert time.monotonic() - start < 5.0
     out.go.set()
     display.flush(10.0)
     text = out.getvalue()
-    assert "ALERT test: 0" in text and "ALERT test: 199" in text       # every alert, in order
+    assert "ALERT test: 0" in text and "ALERT test: 199" in text  # every alert, in order
     assert text.index("ALERT test: 0") < text.index("ALERT test: 199")
 
 

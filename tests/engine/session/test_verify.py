@@ -84,7 +84,7 @@ def test_an_inserted_line_is_named(session, capsys, line):
 
 def test_an_inserted_line_with_a_forged_prev_is_named(session, capsys):
     raw = lines(session)
-    fake = dict(json.loads(raw[4]), kind="note", text="never said")   # prev = link to line 4
+    fake = dict(json.loads(raw[4]), kind="note", text="never said")  # prev = link to line 4
     raw.insert(4, json.dumps(fake, separators=(",", ":")).encode())
     rewrite(session, raw)
     code, out = verify(capsys, session)
@@ -103,7 +103,7 @@ def test_a_log_reopened_after_a_crash_cut_its_last_line_still_verifies(tmp_path)
     with EventLog(path, lambda: 0.0, lsl_clock=lambda: 0.0) as events:
         events.log("session", "session_start")
     with open(path, "ab") as f:
-        f.write(b'{"seq":1,"t":0.5,"sour')                         # kill -9 mid-line
+        f.write(b'{"seq":1,"t":0.5,"sour')  # kill -9 mid-line
     with EventLog(path, lambda: 1.0, lsl_clock=lambda: 0.0) as events:
         events.log("session", "session_end")
         head = events.head
@@ -119,8 +119,12 @@ def test_a_missing_session_folder_is_named(tmp_path, capsys):
 
 def test_the_chain_costs_microseconds_per_event(tmp_path):
     """EventLog.log runs on the control thread; the chain's sha256 of one line is tiny."""
-    raw = json.dumps({"seq": 1234, "t": 12.5, "source": "sensors", "kind": "tick",
-                      "hr_bpm": 71.2, "quality": {"ecg": 0.9}}).encode() * 3
+    raw = (
+        json.dumps(
+            {"seq": 1234, "t": 12.5, "source": "sensors", "kind": "tick", "hr_bpm": 71.2, "quality": {"ecg": 0.9}}
+        ).encode()
+        * 3
+    )
     n = 20000
     start = time.perf_counter()
     for _ in range(n):
