@@ -1,7 +1,7 @@
 """Frame time of every scenario at its top level: a desktop view (mono) and a headset's two
 eyes (stereo, ``hmd-sim`` at the profile's full resolution), offscreen, in one run.
 
-    python benchmarks/render_fps.py [--display both|offscreen|hmd-sim] [--size 1280x720]
+    python benchmarks/render_fps.py [--display both|offscreen|hmd-sim] [--size 1280x720] [--quality low,high]
                                     [--hmd-scale 1] [--msaa 0,4] [--renderers p3headlessgl,p3tinydisplay]
                                     [--seconds 5] [--json OUT]
 
@@ -11,6 +11,11 @@ the frame, and nothing is read back. p3tinydisplay renders on the CPU and is fin
 ``renderFrame`` returns. Each (scenario, renderer, display, msaa) runs in its own process,
 because Panda3D allows one ShowBase per process. Goal (issue 13): stereo p99 ≤ 8.9 ms at
 2×2064×2208 on a GPU, with and without 4× MSAA; on a CPU the figure is for comparison only.
+Each run is also per quality tier (``--quality``, default low,high; issue 14): ``low`` must
+stay within 1.5× the flat-coloured scenes' frame time on llvmpipe, ``high`` is for GPUs
+(p3tinydisplay has no shaders: high is not run there). ``cpu_ms`` is the process's CPU time
+per frame (all threads, llvmpipe's included): on a shared machine it compares tiers where
+wall-clock times swing with the neighbours' load.
 """
 
 from __future__ import annotations
@@ -43,28 +48,39 @@ def gl_finish_function():
 
 
 def measure(
-    scenario: str, renderer: str, display: str, size: tuple[int, int], seconds: float, scale: float, msaa: int
+    scenario: str,
+    renderer: str,
+    display: str,
+    size: tuple[int, int],
+    seconds: float,
+    scale: float,
+    msaa: int,
+    quality: str = "low",
 ) -> dict:
     import numpy as np
+
     from engine.app import SceneRunner, open_base, renderer_name
     from engine.display import QUEST3_LIKE, make_display
     from engine.display.head import ScriptedHead
     from engine.easing import IntensityDriver
-    from engine.scene import Scene
     from engine.scenario import load_scenario
+    from engine.scene import Scene
 
     spec = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml")
     stereo = display == "hmd-sim"
     base = open_base(offscreen=True, size=(64, 64) if stereo else size, display=renderer)
-    name = renderer_name(base)
+    name = renderer_name(base).rsplit(", quality", 1)[0]  # the tier run is in "quality"
     software = "tiny" in base.pipe.getType().getName().lower()
     finish = None if software else gl_finish_function()
     top = spec.levels[-1].intensity
     scene = Scene(spec, base.render)
     profile = QUEST3_LIKE.scaled(scale)
     backend = make_display("hmd-sim", profile=profile, head=ScriptedHead(0), msaa=msaa) if stereo else None
-    runner = SceneRunner(scene, IntensityDriver(spec.comfort, spec.calm, start=top), base, display=backend)
+    runner = SceneRunner(
+        scene, IntensityDriver(spec.comfort, spec.calm, start=top), base, display=backend, quality=quality
+    )
     runner.stop()
+    runner_quality = runner.quality  # the tier in use (high falls back to low where it cannot run)
     dt = 1 / (profile.refresh_hz if stereo else 60)
     for _ in range(10):  # warm-up: shaders, textures, first uploads
         runner.tick(dt)
@@ -72,6 +88,7 @@ def measure(
     if finish is not None:
         finish()
     times = []
+    cpu0 = time.process_time()  # CPU seconds of this process, all its threads (llvmpipe's too)
     start = time.perf_counter()
     while time.perf_counter() - start < seconds or len(times) < 5:
         t0 = time.perf_counter()
@@ -80,6 +97,7 @@ def measure(
         if finish is not None:
             finish()
         times.append(time.perf_counter() - t0)
+    cpu = time.process_time() - cpu0
     pixels = runner.display.eye_image("left") if stereo else None  # once, after timing: it drew something
     runner.close()
     base.destroy()
@@ -92,12 +110,16 @@ def measure(
         "display": display,
         "size": f"2x{eye[0]}x{eye[1]}" if stereo else f"{size[0]}x{size[1]}",
         "msaa": msaa if stereo else 0,
+        "quality": runner_quality,
         "level": spec.levels[-1].name,
         "frames": len(times),
         "finish": "glFinish" if finish is not None else ("cpu" if software else "none (no GL library found)"),
         "fps": round(len(times) / sum(times), 1),
         "ms_p50": round(float(np.percentile(ms, 50)), 2),
         "ms_p99": round(float(np.percentile(ms, 99)), 2),
+        # CPU work per frame: on a shared, loaded machine wall-clock times vary with the
+        # neighbours' load; the CPU seconds a frame takes do not (much), so tiers compare by it
+        "cpu_ms": round(cpu * 1000 / len(times), 2),
         "budget_ms": round(1000 / profile.refresh_hz, 1) if stereo else None,
         "drew": bool(pixels is None or pixels.std() > 1.0),
     }
@@ -116,29 +138,36 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--scenarios", default=",".join(scenarios()))
     parser.add_argument("--renderers", "--displays", dest="renderers", default=",".join(RENDERERS))
+    parser.add_argument("--quality", default="low,high", help="quality tiers to run (default low,high)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument(
-        "--one", nargs=5, metavar=("SCENARIO", "RENDERER", "DISPLAY", "SCALE", "MSAA"), help=argparse.SUPPRESS
+        "--one",
+        nargs=6,
+        metavar=("SCENARIO", "RENDERER", "DISPLAY", "SCALE", "MSAA", "QUALITY"),
+        help=argparse.SUPPRESS,
     )
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     if args.one:
-        scenario, renderer, display, scale, msaa = args.one
-        print(json.dumps(measure(scenario, renderer, display, size, args.seconds, float(scale), int(msaa))))
+        scenario, renderer, display, scale, msaa, quality = args.one
+        print(json.dumps(measure(scenario, renderer, display, size, args.seconds, float(scale), int(msaa), quality)))
         return 0
     runs = []
     for scenario in args.scenarios.split(","):
         for renderer in args.renderers.split(","):
-            if args.display in ("both", "offscreen"):
-                runs.append((scenario, renderer, "offscreen", 1.0, 0))
-            if args.display in ("both", "hmd-sim"):
-                runs += [
-                    (scenario, renderer, "hmd-sim", args.hmd_scale, int(m))
-                    for m in args.msaa.split(",")
-                    if not (renderer == "p3tinydisplay" and int(m))
-                ]  # software: no multisampling
+            for quality in args.quality.split(","):
+                if renderer == "p3tinydisplay" and quality == "high":
+                    continue  # no shaders in the software rasteriser
+                if args.display in ("both", "offscreen"):
+                    runs.append((scenario, renderer, "offscreen", 1.0, 0, quality))
+                if args.display in ("both", "hmd-sim"):
+                    runs += [
+                        (scenario, renderer, "hmd-sim", args.hmd_scale, int(m), quality)
+                        for m in args.msaa.split(",")
+                        if not (renderer == "p3tinydisplay" and int(m))
+                    ]  # software: no multisampling
     rows = []
-    for scenario, renderer, display, scale, msaa in runs:
+    for scenario, renderer, display, scale, msaa, quality in runs:
         proc = subprocess.run(
             [
                 sys.executable,
@@ -149,6 +178,7 @@ def main() -> int:
                 display,
                 str(scale),
                 str(msaa),
+                quality,
                 "--size",
                 args.size,
                 "--seconds",
@@ -165,21 +195,24 @@ def main() -> int:
                     "renderer": renderer,
                     "display": display,
                     "msaa": msaa,
+                    "quality": quality,
                     "error": proc.stderr.strip()[-300:],
                 }
             )
             continue
         rows.append(json.loads(lines[-1]))
     print(
-        f"{'scenario':10} {'renderer':14} {'display':9} {'size':16} {'msaa':>4} {'fps':>7} {'p50 ms':>8} {'p99 ms':>8}  pipe"
+        f"{'scenario':10} {'renderer':14} {'display':9} {'quality':7} {'size':16} {'msaa':>4} {'fps':>7} "
+        f"{'p50 ms':>8} {'p99 ms':>8} {'cpu ms':>8}  pipe"
     )
     for r in rows:
         if "error" in r:
-            print(f"{r['scenario']:10} {r['renderer']:14} {r['display']:9} failed: {r['error']}")
+            print(f"{r['scenario']:10} {r['renderer']:14} {r['display']:9} {r['quality']:7} failed: {r['error']}")
         else:
             print(
-                f"{r['scenario']:10} {r['renderer']:14} {r['display']:9} {r['size']:16} {r['msaa']:>4} "
-                f"{r['fps']:7.1f} {r['ms_p50']:8.2f} {r['ms_p99']:8.2f}  {r['pipe']}"
+                f"{r['scenario']:10} {r['renderer']:14} {r['display']:9} {r['quality']:7} {r['size']:16} "
+                f"{r['msaa']:>4} "
+                f"{r['fps']:7.1f} {r['ms_p50']:8.2f} {r['ms_p99']:8.2f} {r['cpu_ms']:8.2f}  {r['pipe']}"
             )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

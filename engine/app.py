@@ -10,17 +10,15 @@ import os
 import sys
 from typing import Any
 
-import numpy as np
 from panda3d.core import (
     CardMaker,
     ClockObject,
-    GraphicsOutput,
     PerspectiveLens,
-    Texture,
     TransparencyAttrib,
     loadPrcFileData,
 )
 
+from engine.display.grab import FrameGrabber  # noqa: F401 — previews, view and tests import it from here
 from engine.easing import Frame, IntensityDriver
 from engine.errors import VrexError
 from engine.scene import Scene
@@ -89,26 +87,12 @@ def open_base(
 
 
 def renderer_name(base: Any) -> str:
+    """What draws the frames, as session records keep it: the pipe, the GL renderer and the
+    quality tier that --quality (or auto) gives on it (engine/scene/quality.py)."""
+    from engine.scene.quality import resolve
+
     gsg = base.win.getGsg()
-    return f"{base.pipe.getType().getName()} ({gsg.getDriverRenderer() or 'software'})"
-
-
-class FrameGrabber:
-    """Copies each rendered frame to RAM; ``grab()`` gives it as numpy (height, width, 3)
-    uint8 RGB, top row first, without further copies (valid until the next frame)."""
-
-    def __init__(self, base: Any):
-        self.base = base
-        self.texture = Texture("frame")
-        base.win.addRenderTexture(self.texture, GraphicsOutput.RTMCopyRam)
-
-    def grab(self) -> np.ndarray:
-        tex = self.texture
-        if not tex.hasRamImage():
-            raise VrexError("no frame has been rendered yet")
-        pixels = np.frombuffer(memoryview(tex.getRamImage()), np.uint8)
-        pixels = pixels.reshape(tex.getYSize(), tex.getXSize(), tex.getNumComponents())
-        return pixels[::-1, :, 2::-1]  # Panda3D keeps rows bottom-up and channels as BGR(A)
+    return f"{base.pipe.getType().getName()} ({gsg.getDriverRenderer() or 'software'}), quality {resolve(None, base)}"
 
 
 class CalmVeil:
@@ -155,8 +139,19 @@ class SceneRunner:
     only the viewpoint's position and heading: the head is the patient's own.
     """
 
-    def __init__(self, scene: Scene, driver: IntensityDriver, base: Any, clock: Any = None, display: Any = None):
+    def __init__(
+        self,
+        scene: Scene,
+        driver: IntensityDriver,
+        base: Any,
+        clock: Any = None,
+        display: Any = None,
+        quality: str | None = None,
+    ):
+        """``quality``: auto, low or high (engine/scene/quality.py); None: what --quality
+        asked for (``VREX_QUALITY``), else auto. ``self.quality`` is the tier in use."""
         from engine.display import DesktopDisplay
+        from engine.scene.quality import apply_quality
 
         self.scene = scene
         self.driver = driver
@@ -183,6 +178,8 @@ class SceneRunner:
             self.lens = lens
         base.setBackgroundColor(*scene.background)
         self.eyes = self.display.open(base, anchor, vp.near, vp.far, scene.background)
+        msaa = getattr(self.display, "msaa", 0) if self.display.stereo else 4
+        self.quality, self._high = apply_quality(quality, base, scene, self.display, msaa)
         self.veil = CalmVeil(self.display.overlay, scene.spec.calm.colour)
         self.audio3d = self._place_sounds(base)
         scene.apply(driver.intensity)
@@ -205,6 +202,8 @@ class SceneRunner:
             self._follow_rig()
         self._apply_lens()
         self.display.begin_frame(self.time)
+        if self._high is not None:
+            self._high.update()
         return self.frame
 
     def _update(self, task: Any) -> int:
@@ -283,6 +282,9 @@ class SceneRunner:
     def close(self) -> None:
         """Stop, remove the veil and close the display, before the scene is destroyed."""
         self.stop()
+        if self._high is not None:  # its buffers draw into the display's: they go first
+            self._high.close()
+            self._high = None
         self.veil.remove()
         if self.audio3d is not None:
             self.audio3d.disable()  # its listener task, before the head goes

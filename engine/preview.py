@@ -18,8 +18,8 @@ from engine.app import FrameGrabber, SceneRunner, open_base
 from engine.display.head import HeadPose
 from engine.easing import IntensityDriver
 from engine.errors import VrexError
-from engine.scene import Scene
 from engine.scenario.spec import ScenarioSpec
+from engine.scene import Scene
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,14 @@ def render_previews(
     base: Any = None,
     columns: int = 3,
     headset: Any = None,
+    quality: str | None = None,
 ) -> PreviewResult:
     """Render every level of ``spec`` offscreen into ``out``; return the files written.
     ``display`` is the offscreen renderer. With ``headset`` (a ``DisplayConfig`` for
     hmd-sim) each level gets a left and a right eye image (``..._left.png``,
     ``..._right.png``), the head looking where the scenario asks the patient to look (its
-    gaze target); the contact sheet shows the left eyes. ``images`` are the left eyes then."""
+    gaze target); the contact sheet shows the left eyes. ``images`` are the left eyes then.
+    ``quality``: auto, low or high (engine/scene/quality.py); None: what --quality asked."""
     writable_folder(out)
     own_base = base is None
     base = base or open_base(offscreen=True, size=(64, 64) if headset else size, display=display)
@@ -62,7 +64,7 @@ def render_previews(
     driver = IntensityDriver(spec.comfort, spec.calm)
     gazing = LookingWhereAsked()
     backend = headset.backend(head=gazing) if headset is not None else None
-    runner = SceneRunner(scene, driver, base, display=backend)
+    runner = SceneRunner(scene, driver, base, display=backend, quality=quality)  # None: --quality's
     runner.stop()  # frames are rendered one by one below
     gazing.gaze = runner.gaze
     grabber = FrameGrabber(base) if backend is None else None

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from engine.errors import VrexError
+
+QUALITIES = ("auto", "low", "high")  # engine/scene/quality.py; not imported here: --help stays light
+QUALITY_ENV = "VREX_QUALITY"
 
 DISPLAY_KINDS = ("window", "offscreen", "hmd-sim", "openxr")
 RENDERERS = ("p3headlessgl", "p3tinydisplay")
@@ -68,6 +72,13 @@ def add_display_arguments(
         metavar="M",
         help="hmd-sim with --space stage: the simulated patient's eyes above the floor (default 1.65)",
     )
+    p.add_argument(
+        "--quality",
+        choices=QUALITIES,
+        default=None,
+        help="rendering: low (fixed-function, textures; cheap on software renderers), high (PBR, shadows, "
+        "tone mapping, MSAA, fog) or auto (default: low on a software renderer, high on a GPU)",
+    )
     if head:
         p.add_argument(
             "--head",
@@ -84,6 +95,9 @@ def display_from(args: argparse.Namespace, demo: bool = False) -> tuple[Any, boo
     from engine.app import display_available
     from engine.display import SHARED_HEAD, DisplayConfig
 
+    quality = getattr(args, "quality", None)
+    if quality is not None:  # the environment carries it to the runner, and to a session's render process
+        os.environ[QUALITY_ENV] = quality
     kind, renderer = args.display, args.renderer
     if kind in RENDERERS:  # the old spelling
         if renderer not in (None, kind):

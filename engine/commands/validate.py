@@ -1,5 +1,9 @@
 """``vrex validate FILE...``: check scenario files, print every problem as FILE:LINE:COL.
 
+Every stage runs in one pass (reading, the schema, the checks across the file, the sound and
+model files, which are loaded by the session's own loaders); a problem that only follows
+from one already reported is not repeated (``engine/scenario/salvage.py``).
+
 ``--target hmd`` also reports where a scenario would move the patient's head in a headset
 (``engine/scenario/comfort.py`` has the rules, their limits and sources).
 """
@@ -7,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -14,6 +19,7 @@ from engine.scenario import ScenarioError, load_scenario
 from engine.scenario.comfort import check_hmd
 
 TARGETS = ("desktop", "hmd")
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,9 +49,12 @@ def check_file(path: Path, target: str = "desktop") -> list[str]:
     except ScenarioError as exc:
         return [str(p) for p in exc.problems]
     except Exception as exc:  # never show an author a traceback; the line still says where
+        log.debug("checking %s failed", path, exc_info=True)
         return [
-            f"{path}:1:1: vrex could not check this file ({type(exc).__name__}: {exc}) — "
-            "please report this with the file attached"
+            (
+                f"{path}:1:1: vrex could not check this file ({type(exc).__name__}: {exc}) — "
+                "please report this with the file attached"
+            )
         ]
     return []
 

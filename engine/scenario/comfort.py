@@ -2,7 +2,7 @@
 
 ``vrex validate --target hmd`` adds these checks to the ordinary ones. In a headset the head
 belongs to the patient: the scene places a level **rig** (position and heading, from the
-viewpoint) and the headset's own head pose is added under it (design/architecture.md,
+viewpoint) and the headset's own head pose is added under it (docs/architecture.md,
 "Display backends"). Whatever else a scenario does to the viewpoint either turns the
 patient's head for them or is lost, so each of these is reported, with what to write:
 
@@ -10,7 +10,7 @@ patient's head for them or is lost, so each of these is reported, with what to w
    and bindings of ``viewpoint.rotation.p``/``.r`` (or of ``viewpoint.rotation``) with a
    non-zero pitch or roll. Write the direction as ``viewpoint.look`` instead: a gaze target
    the patient turns their own head to. Meta's locomotion guidelines: never rotate or pitch
-   the user's view (design/headset.md, "Comfort"); Oculus Best Practices: "the camera should
+   the user's view (docs/headset.md, "Comfort"); Oculus Best Practices: "the camera should
    rotate and move in a manner consistent with head movements", and "user and camera
    movements should never be decoupled" (developer.oculus.com/design/latest/concepts/bp_app_motion/).
 2. **Field of view** — bindings of ``viewpoint.fov``. A headset's field of view is fixed by

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.scenario import format as fmt
+from engine.scenario.creatures import ANIMATION
+from engine.scenario.flashes import FLICKER
+from engine.scenario.material import MATERIAL
 from engine.scenario.properties import PROPERTIES
 from engine.scenario.schema import REQUIRED, Field, Record, Type
 
@@ -82,6 +85,9 @@ def markdown_tables() -> str:
         ("calm", fmt.CALM),
         ("bindings[]", fmt.BINDING),
         ("motion (inside an entity)", fmt.MOTION),
+        ("material (inside a box, plane, cylinder or sphere)", MATERIAL),
+        ("flicker (inside a light)", FLICKER),
+        ("animation (inside a model)", ANIMATION),
     ):
         out += _table(title, record)
     for kind, record in fmt.ENTITY.variants.items():

@@ -9,20 +9,13 @@ Exception tree::
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from engine.errors import VrexError
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A 1-based line and column in a file, as editors count them."""
-
-    line: int
-    col: int
+from vrexbase.words import did_you_mean  # noqa: F401 — scenario code imports it from here
+from vrexbase.yamlsafe import Mark  # noqa: F401 — scenario code imports Mark from here
 
 
 @dataclass(frozen=True)
@@ -73,11 +66,3 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise ScenarioError(self.items)
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean 'colour'?)' for a near miss, '' when nothing is close."""
-    if len(word) > 64:  # difflib is quadratic; nobody misspells a 64-letter key
-        return ""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.scenario.creatures import EntityList, model_variant, spiders_variant
 from engine.scenario.errors import Mark, Problems
+from engine.scenario.flashes import FLICKER
+from engine.scenario.material import MATERIAL
+from engine.scenario.people import people_variant
 from engine.scenario.properties import LOOK_BOUNDS
 from engine.scenario.schema import INVALID, Any_, Bool, Colour, Field, ListOf, Num, Record, Str, Tagged, Type, Vec
 from engine.scenario.spec import Binding, Calm, Comfort, Entity, Level, Meta, Motion, Viewpoint
+from engine.scenario.text import ALIGN, MAX_CHARS, Label
 from engine.scenario.yamlsafe import YNode, YSeq
 
 FORMAT_VERSION = 1
@@ -46,6 +51,22 @@ class Scale(Type):
 
     def json(self) -> dict[str, Any]:
         return {"oneOf": [{"type": "number", "minimum": 0}, Vec(3, Num(0)).json()]}
+
+
+class FormatVersion(Num):
+    """``format:``: any other whole number is a version this engine does not read, said so."""
+
+    def check(self, node: YNode, p: Problems) -> Any:
+        value = Num(integer=True).check(node, Problems(p.path))  # its own problems are said below
+        if value is INVALID or value == FORMAT_VERSION:
+            return super().check(node, p)
+        p.add(
+            node.mark,
+            f"format {value} is not a version this engine reads (it reads format {FORMAT_VERSION})",
+            f"'format: {FORMAT_VERSION}' for a file written for this vrex; a file written for a newer "
+            "format needs a newer vrex",
+        )
+        return INVALID
 
 
 class Look(Type):
@@ -252,6 +273,22 @@ ENTITY.variants.update(
                 "scale_max": Field(Vec(3, Num(0)), (1.0, 1.0, 1.0), "Largest random scale per axis."),
                 "random_heading": Field(Bool(), False, "Turn each copy to a random heading."),
                 "colour_jitter": Field(UNIT, 0.0, "Random brightness change per copy (fraction)."),
+                "min_spacing": Field(
+                    Num(0, 1000, unit="m"),
+                    0.0,
+                    "Keep copies at least this far apart (m, between their positions); 0: anywhere.",
+                ),
+            },
+        ),
+        "text": _variant(
+            "text",
+            "Words in the scene (a sign, a floor indicator), upright and facing along its rotation.",
+            {
+                "text": Field(Label(), doc=f"What it says: 1 to {MAX_CHARS} characters; '\\n' starts a new line."),
+                "size": Field(Num(0, 100, min_exclusive=True, unit="m"), 0.3, "Letter height: one line (m)."),
+                "align": Field(Str(ALIGN), "centre", "Which end of each line sits on the position."),
+                "billboard": Field(Bool(), False, "Always turn to face the viewer (rotation ignored)."),
+                "lit": Field(Bool(), False, "Whether lights shade it; off: it glows in its colour, like a display."),
             },
         ),
         "light": _variant(
@@ -260,6 +297,7 @@ ENTITY.variants.update(
             {
                 "kind": Field(Str(("ambient", "directional", "point")), doc="Which light."),
                 "strength": Field(Num(0, 10), 1.0, "Multiplies the colour."),
+                "flicker": Field(FLICKER, None, "Optional flicker: dips 'rate' times a second (at most 3 flashes/s)."),
             },
             common=("id", "parent", "position", "rotation", "colour", "visible"),
         ),
@@ -299,6 +337,13 @@ ENTITY.variants.update(
     }
 )
 ENTITY.variants["fog"].fields["colour"] = Field(Colour(), (0.8, 0.85, 0.9, 1.0), "Fog colour.")
+ENTITY.variants["people"] = people_variant(COMMON, _entity_builder("people"))  # keys: engine/scenario/people.py
+ENTITY.variants["spiders"] = spiders_variant(COMMON, _entity_builder("spiders"))  # engine/scenario/creatures.py
+ENTITY.variants["model"] = model_variant(ENTITY.variants["model"])  # adds 'animation' (a clip of the file)
+for _shape in ("box", "plane", "cylinder", "sphere"):  # optional: old files mean what they did
+    ENTITY.variants[_shape].fields["material"] = Field(
+        MATERIAL, None, "Surface: texture, roughness, metalness, emission, tiling (see 'material')."
+    )
 
 
 def _build_binding(values: dict[str, Any], marks: dict[str, Mark], mark: Mark) -> Any:
@@ -412,12 +457,12 @@ CALM = Record(
 )
 
 SCENARIO_FIELDS = {
-    "format": Field(Num(1, 1, integer=True), doc="Format version; this engine reads 1."),
+    "format": Field(FormatVersion(1, 1, integer=True), doc="Format version; this engine reads 1."),
     "scenario": Field(META, doc="Metadata."),
     "levels": Field(ListOf(LEVEL, 8, 12), doc="The fear hierarchy: 8 to 12 levels in increasing intensity."),
     "viewpoint": Field(VIEWPOINT, None, "The patient's eye."),
     "comfort": Field(COMFORT, None, "Comfort limits."),
     "calm": Field(CALM, None, "The calm state."),
-    "entities": Field(ListOf(ENTITY, 1), doc="What the scene is made of."),
+    "entities": Field(EntityList(ENTITY, 1), doc="What the scene is made of."),  # EntityList: checks 'avoid' ids
     "bindings": Field(ListOf(BINDING), [], "How intensity changes the scene."),
 }

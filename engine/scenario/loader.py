@@ -14,12 +14,15 @@ from typing import Any
 import numpy as np
 
 from engine.scenario import format as fmt
-from engine.scenario import media
+from engine.scenario import media, mediaload
 from engine.scenario.errors import Mark, Problems, ScenarioError, did_you_mean
+from engine.scenario.flashes import check_flicker
 from engine.scenario.properties import PROPERTIES, Prop, check_value
+from engine.scenario.salvage import Partial, salvage_top
 from engine.scenario.schema import INVALID, Record
-from engine.scenario.spec import Binding, Entity, ScenarioSpec
-from engine.scenario.yamlsafe import read_yaml
+from engine.scenario.spacing import spacing_problem
+from engine.scenario.spec import Binding, Entity, Meta, ScenarioSpec
+from engine.scenario.yamlsafe import YMap, read_yaml
 
 MODEL_SUFFIXES = (".gltf", ".glb", ".bam", ".egg")
 SOUND_SUFFIXES = (".wav", ".ogg", ".flac", ".mp3")
@@ -30,37 +33,52 @@ def _defaults(record: Record) -> Any:
 
 
 def load_scenario(path: str | Path) -> ScenarioSpec:
-    """Read and validate one scenario file; raise ``ScenarioError`` with every problem found."""
+    """Read and validate one scenario file; raise ``ScenarioError`` with every problem found.
+
+    Every stage runs: a schema problem does not stop the checks that need the whole file;
+    they run on what is valid (``salvage``) and skip what depends on a part already reported."""
     path = Path(path)
     problems = Problems(path)
     tree = read_yaml(path, problems)
-    problems.raise_if_any()
+    if tree is None or not isinstance(tree, YMap) or any(not _benign(q.what) for q in problems.items):
+        problems.raise_if_any()  # the tree is not what the author wrote: later checks would guess
     top = Record("scenario file", fmt.SCENARIO_FIELDS, lambda v, m, mark: (v, m))
     checked = top.check(tree, problems)
+    partial = Partial()
     if checked is INVALID:
-        raise ScenarioError(problems.items)
+        if not isinstance(tree, YMap):
+            raise ScenarioError(problems.items)
+        checked = salvage_top(fmt.SCENARIO_FIELDS, tree, partial)
     values, marks = checked
     spec = ScenarioSpec(
         path=path,
-        format=values["format"],
-        meta=values["scenario"],
-        levels=tuple(values["levels"]),
+        format=values["format"] or fmt.FORMAT_VERSION,
+        meta=values["scenario"] or Meta("?", "?", "?", "?", "?"),
+        levels=tuple(values["levels"] or ()),
         viewpoint=values["viewpoint"] or _defaults(fmt.VIEWPOINT),
         comfort=values["comfort"] or _defaults(fmt.COMFORT),
         calm=values["calm"] or _defaults(fmt.CALM),
-        entities=tuple(values["entities"]),
-        bindings=tuple(values["bindings"]),
+        entities=tuple(values["entities"] or ()),
+        bindings=tuple(values["bindings"] or ()),
         marks=marks,
     )
-    spec = _check(spec, problems)
+    spec = _check(spec, problems, partial)
     problems.raise_if_any()
     return spec
 
 
-def _check(spec: ScenarioSpec, p: Problems) -> ScenarioSpec:
+def _benign(what: str) -> bool:
+    # a duplicate key keeps its first value, which is what the author reads first: the checks
+    # after reading still see the file as written
+    return what.startswith("duplicate key")
+
+
+def _check(spec: ScenarioSpec, p: Problems, partial: Partial | None = None) -> ScenarioSpec:
+    partial = partial or Partial()
     _check_levels(spec, p)
-    ids = _check_entities(spec, p)
-    bindings = tuple(_check_binding(b, ids, spec, p) for b in spec.bindings)
+    ids = _check_entities(spec, p, partial)
+    bindings = tuple(_check_binding(b, ids, spec, p, partial) for b in spec.bindings)
+    check_flicker(spec.walk(), bindings, p)  # WCAG 2.3.1: needs the checked bindings
     for i, b in enumerate(bindings):
         if not b.prop:
             continue  # already reported: the target names no property
@@ -98,7 +116,7 @@ def _check_levels(spec: ScenarioSpec, p: Problems) -> None:
             )
 
 
-def _check_entities(spec: ScenarioSpec, p: Problems) -> dict[str, Entity]:
+def _check_entities(spec: ScenarioSpec, p: Problems, partial: Partial) -> dict[str, Entity]:
     ids: dict[str, Entity] = {}
     singletons: dict[str, Entity] = {}
     for e in spec.walk():
@@ -125,7 +143,9 @@ def _check_entities(spec: ScenarioSpec, p: Problems) -> dict[str, Entity]:
     up = _up_links(spec)
     for e in spec.walk():
         parent = e.get("parent")
-        if parent is not None and parent not in ids:
+        if parent is not None and partial.dropped(parent, ids):
+            pass  # it names an entity that was reported and dropped
+        elif parent is not None and parent not in ids:
             p.add(
                 e.marks["parent"],
                 f"parent '{parent}' is not an entity id{did_you_mean(parent, ids)}",
@@ -141,7 +161,7 @@ def _check_entities(spec: ScenarioSpec, p: Problems) -> dict[str, Entity]:
             _check_scatter_room(e, p)
     _check_copies(spec, p)
     vp_parent = spec.viewpoint.parent
-    if vp_parent is not None and vp_parent not in ids:
+    if vp_parent is not None and vp_parent not in ids and not partial.dropped(vp_parent, ids):
         p.add(
             spec.viewpoint.marks["parent"],
             f"viewpoint parent '{vp_parent}' is not an entity id{did_you_mean(vp_parent, ids)}",
@@ -185,6 +205,10 @@ def _check_scatter_room(e: Entity, p: Problems) -> None:
             f"exclude_radius {r:g} m leaves {free:.0%} of the {w:g} × {d:g} m area for copies",
             "a smaller exclude_radius or a larger area (at least 5 % must stay free)",
         )
+    elif e["min_spacing"] > 0:
+        wrong = spacing_problem(e["count"], (w, d), r, e["min_spacing"], free)
+        if wrong:
+            p.add(e.marks.get("min_spacing", e.mark), *wrong)
 
 
 MAX_COPIES = 20_000  # every copy is a node: more would make frame times unpredictable
@@ -249,8 +273,17 @@ def _check_file_content(e: Entity, rel: Path, full: Path, p: Problems) -> None:
         wrong = media.size_problem(full, e.type) or (
             media.model_problem(full) if e.type == "model" else media.sound_problem(full)
         )
+        channels = 0
+        if not wrong:  # it looks right: now load it as the session will
+            wrong, channels = mediaload.load_problem(full, e.type)
     except OSError as exc:
         wrong = f"cannot be read ({exc.strerror or exc})"
+    if not wrong and e.type == "sound" and e.get("positional") and channels > 1:
+        p.add(
+            e.marks.get("positional", e.marks["path"]),
+            f"sound file '{rel}' has {channels} channels; a positional sound is heard from one place",
+            "a mono file, or 'positional: false'",
+        )
     if wrong:
         fix = (
             "a glTF (.gltf/.glb) or Panda3D (.bam/.egg) model exported again from the modelling tool"
@@ -260,7 +293,9 @@ def _check_file_content(e: Entity, rel: Path, full: Path, p: Problems) -> None:
         p.add(e.marks["path"], f"{e.type} file '{rel}' {wrong}", fix)
 
 
-def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Problems) -> Binding:
+def _check_binding(
+    b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Problems, partial: Partial | None = None
+) -> Binding:
     if not b.points:
         p.add(
             b.mark,
@@ -268,49 +303,12 @@ def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Pr
             "'range: [from, to]' for a straight line, or 'points: [[intensity, value], ...]'",
         )
         return b
-    if b.entity == "viewpoint":
-        kind = "viewpoint"
-    elif b.entity in ids:
-        kind = ids[b.entity].type
-    else:
-        p.add(
-            b.marks["target"],
-            f"binding target '{b.target}' names no entity '{b.entity}'"
-            f"{did_you_mean(b.entity, list(ids) + ['viewpoint'])}",
-            "an entity id from this file, or 'viewpoint'",
-        )
-        return b
-    props = PROPERTIES[kind]
-    if not b.prop:
-        p.add(
-            b.marks["target"],
-            f"binding target '{b.target}' names no property",
-            f"'{b.entity}.PROPERTY' with PROPERTY one of: " + ", ".join(props),
-        )
-        return b
-    if b.prop not in props:
-        p.add(
-            b.marks["target"],
-            f"a {kind} has no property '{b.prop}' to bind{did_you_mean(b.prop, props)}",
-            "one of: " + ", ".join(props),
-        )
+    props = _bindable(b, ids, p, partial)
+    if props is None:
         return b
     entity = ids.get(b.entity)
-    if b.prop.startswith("motion.") and entity is not None and entity.get("motion") is None:
-        p.add(b.marks["target"], f"'{b.entity}' has no 'motion' to drive", "add 'motion:' to the entity")
-    for i, (at, _) in enumerate(b.points):
-        if i and at <= b.points[i - 1][0] and "range" in b.marks:
-            p.add(
-                b.marks.get("over", b.mark),
-                f"'over' [{b.points[0][0]:g}, {at:g}] does not run from lower to higher intensity",
-                "'over: [from, to]' with from below to (swap the 'range' values instead)",
-            )
-        elif i and at <= b.points[i - 1][0]:
-            p.add(
-                b.marks.get(f"points[{i}]", b.marks.get("over", b.mark)),
-                f"intensity {at:g} is not above the previous point's {b.points[i - 1][0]:g}",
-                "points in strictly increasing order of intensity",
-            )
+    _check_parts(b, entity, partial.bad_keys(entity) if partial is not None else set(), p)
+    _check_order(b, p)
     prop = props[b.prop]
     points = _checked_points(b, prop, p)
     if points is None:
@@ -335,8 +333,8 @@ def _check_binding(b: Binding, ids: dict[str, Entity], spec: ScenarioSpec, p: Pr
             f"'step' on '{b.target}' would make the patient's view jump",
             "'linear' or 'smooth': the viewpoint (and what carries it) must move continuously",
         )
-    if prop.shape == "bool" and b.interpolation != "step":
-        b = replace(b, interpolation="step")  # true/false cannot be blended
+    if prop.shape in ("bool", "text") and b.interpolation != "step":
+        b = replace(b, interpolation="step")  # true/false and words cannot be blended
     return b
 
 
@@ -377,3 +375,73 @@ def _yaml_text(value: Any) -> str:
     if isinstance(value, str):
         return repr(value[:60])
     return str(value)
+
+
+# A property under one of these needs that part of the entity: (the key, what to add).
+_PARTS = {
+    "motion.": ("motion", "add 'motion:' to the entity"),
+    "flicker.": ("flicker", "add 'flicker: {rate: 2, depth: 0.3}'"),
+    "animation.": ("animation", "add 'animation: {clip: NAME}' (a clip the model file has)"),
+}
+
+
+def _bindable(b: Binding, ids: dict[str, Entity], p: Problems, partial: Partial | None) -> dict | None:
+    """The properties the binding's target may drive, or None after reporting why it names
+    no entity or no such property (silent for an entity already reported and dropped)."""
+    if b.entity == "viewpoint":
+        kind = "viewpoint"
+    elif b.entity in ids:
+        kind = ids[b.entity].type
+    elif partial is not None and partial.dropped(b.entity, ids):
+        return None  # the entity was reported and dropped: its type, so its properties, are unknown
+    else:
+        p.add(
+            b.marks["target"],
+            f"binding target '{b.target}' names no entity '{b.entity}'"
+            f"{did_you_mean(b.entity, list(ids) + ['viewpoint'])}",
+            "an entity id from this file, or 'viewpoint'",
+        )
+        return None
+    props = PROPERTIES[kind]
+    if not b.prop:
+        p.add(
+            b.marks["target"],
+            f"binding target '{b.target}' names no property",
+            f"'{b.entity}.PROPERTY' with PROPERTY one of: " + ", ".join(props),
+        )
+        return None
+    if b.prop not in props:
+        p.add(
+            b.marks["target"],
+            f"a {kind} has no property '{b.prop}' to bind{did_you_mean(b.prop, props)}",
+            "one of: " + ", ".join(props),
+        )
+        return None
+    return props
+
+
+def _check_parts(b: Binding, entity: Entity | None, unknown: set[str], p: Problems) -> None:
+    """A property of a part (motion, flicker, animation) needs the entity to have that part;
+    a part already reported as wrong (``unknown``) is not reported again."""
+    for prefix, (key, fix) in _PARTS.items():
+        if b.prop.startswith(prefix) and entity is not None and entity.get(key) is None and key not in unknown:
+            p.add(b.marks["target"], f"'{b.entity}' has no '{key}' to drive", fix)
+
+
+def _check_order(b: Binding, p: Problems) -> None:
+    """Points run from lower to higher intensity."""
+    for i, (at, _) in enumerate(b.points):
+        if not i or at > b.points[i - 1][0]:
+            continue
+        if "range" in b.marks:
+            p.add(
+                b.marks.get("over", b.mark),
+                f"'over' [{b.points[0][0]:g}, {at:g}] does not run from lower to higher intensity",
+                "'over: [from, to]' with from below to (swap the 'range' values instead)",
+            )
+        else:
+            p.add(
+                b.marks.get(f"points[{i}]", b.marks.get("over", b.mark)),
+                f"intensity {at:g} is not above the previous point's {b.points[i - 1][0]:g}",
+                "points in strictly increasing order of intensity",
+            )

@@ -6,13 +6,15 @@ scene (so a binding that validated always has a setter).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from engine.scenario.text import as_text
+from vrexbase.real import is_finite
 
 
 @dataclass(frozen=True)
 class Prop:
-    shape: str  # "number", "bool", "vec3", "look", "colour", "count"
+    shape: str  # "number", "bool", "vec3", "look", "colour", "count", "text"
     low: float | None = None
     high: float | None = None
 
@@ -51,14 +53,41 @@ PROPERTIES: dict[str, dict[str, Prop]] = {
     "plane": _SHAPE,
     "cylinder": _SHAPE,
     "sphere": _SHAPE,
-    "model": _SHAPE,
+    "model": {**_SHAPE, "animation.speed": Prop("number", 0.0, 20.0)},  # the clip's play rate
     "group": _SHAPE,
     "array": _COPIES,
     "scatter": _COPIES,
-    "light": {**_TRANSFORM, "colour": Prop("colour"), "strength": Prop("number", 0.0, 10.0), "visible": Prop("bool")},
+    "text": {**_SHAPE, "text": Prop("text")},
+    "light": {
+        **_TRANSFORM,
+        "colour": Prop("colour"),
+        "strength": Prop("number", 0.0, 10.0),
+        "visible": Prop("bool"),
+        "flicker.rate": Prop("number", 0.0, 60.0),
+        "flicker.depth": Prop("number", 0.0, 1.0),
+    },
+    "spiders": {
+        **_TRANSFORM,
+        "colour": Prop("colour"),
+        "opacity": Prop("number", 0.0, 1.0),
+        "visible": Prop("bool"),
+        "count": Prop("count", 0.0),
+        "size": Prop("number", 0.01, 1.0),
+        "speed": Prop("number", 0.0, 2.0),
+        "distance": Prop("number", 0.0, 100.0),
+        "reach": Prop("number", 0.0, 100.0),
+    },
     "fog": {"colour": Prop("colour"), "density": Prop("number", 0.0, 1.0)},
     "sky": {"colour": Prop("colour"), "horizon_colour": Prop("colour")},
     "sound": {"volume": Prop("number", 0.0, 1.0)},
+    "people": {
+        **_TRANSFORM,
+        "visible": Prop("bool"),
+        "count": Prop("count", 0.0),
+        "distance": Prop("number", 0.0),
+        "attention": Prop("number", 0.0, 1.0),
+        "restlessness": Prop("number", 0.0, 1.0),
+    },
     "viewpoint": {
         **_TRANSFORM,
         "look": Prop("look"),
@@ -72,7 +101,7 @@ PROPERTIES: dict[str, dict[str, Prop]] = {
 def _is_number(v: object) -> bool:
     # YAML's true/false are ints to Python; a binding value of 'true' is never a number.
     # Non-finite and absurdly large values would poison interpolation and the scene graph.
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= 1e15
+    return is_finite(v) and abs(v) <= 1e15  # type: ignore[operator]  # is_finite narrows to a real number
 
 
 def _numbers(value: object, n: tuple[int, ...]) -> tuple[float, ...] | None:
@@ -100,6 +129,8 @@ def check_value(prop: Prop, value: object) -> tuple[object, str]:
     """
     if prop.shape == "bool":
         return (value, "") if isinstance(value, bool) else (None, "true or false")
+    if prop.shape == "text":
+        return as_text(value)
     if prop.shape in ("number", "count"):
         if not _is_number(value):
             return None, ("a whole number of copies" if prop.shape == "count" else "a number") + (

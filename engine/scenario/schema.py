@@ -10,12 +10,15 @@ pydantic because neither knows the line and column of a value, nor units.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from engine.scenario.errors import Mark, Problems, did_you_mean
 from engine.scenario.yamlsafe import YMap, YNode, YScalar, YSeq, _clip
 
+# C0 and C1 control characters and DEL; a line break and a tab are text (block scalars)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 INVALID = object()
 REQUIRED = object()
 
@@ -31,6 +34,13 @@ def _kind(node: YNode) -> str:
     if isinstance(v, bool):
         return f"'{str(v).lower()}'"
     return f"'{_clip(v)}'" if isinstance(v, str) else _clip(repr(v))
+
+
+def _plural(name: str) -> str:
+    """'entity' → 'entities', 'level' → 'levels', 'points' stays."""
+    if name.endswith("s"):
+        return name
+    return name[:-1] + "ies" if name.endswith("y") else name + "s"
 
 
 class Type:
@@ -125,6 +135,9 @@ class Str(Type):
             return self.wrong(node, p, f"'{v}' is not a valid name")
         if not self.choices and not v.strip():
             return self.wrong(node, p, "text is empty")
+        bad = CONTROL.search(v)  # an escape code in a name would rewrite the therapist's terminal
+        if bad:
+            return self.wrong(node, p, f"text holds the control character U+{ord(bad.group()):04X}; remove it")
         limit = 64 if self.pattern else 2000
         if len(v) > limit:
             return self.wrong(node, p, f"text of {len(v):,} characters is longer than {limit}")
@@ -315,7 +328,7 @@ class Record(Type):
 
     @property
     def plural(self) -> str:
-        return self.name + "s" if not self.name.endswith("s") else self.name
+        return _plural(self.name)
 
     def expected(self) -> str:
         return f"a mapping ({self.name}) with keys: " + ", ".join(self.fields)
@@ -380,7 +393,7 @@ class Tagged(Type):
 
     @property
     def plural(self) -> str:
-        return self.name + "s"
+        return _plural(self.name)
 
     def expected(self) -> str:
         return f"a mapping ({self.name}) with '{self.key}:' one of " + ", ".join(self.variants)

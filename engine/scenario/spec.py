@@ -6,9 +6,10 @@ that checks made after parsing (references, ordering) can still point at a line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from engine.scenario.errors import Mark
 
@@ -63,7 +64,7 @@ class Entity:
         return self.params.get(key, default)
 
     @property
-    def children(self) -> list["Entity"]:
+    def children(self) -> list[Entity]:
         return list(self.params.get("children") or [])
 
 
@@ -125,13 +126,10 @@ class ScenarioSpec:
     bindings: tuple[Binding, ...]
     marks: dict[str, Mark] = _marks()
 
-    def walk(self) -> Iterator[Entity]:
-        """Every entity, groups' children included (not the templates of arrays/scatters)."""
-        stack = list(reversed(self.entities))
-        while stack:
-            entity = stack.pop()
-            yield entity
-            stack.extend(reversed(entity.children))
+    def walk(self, templates: bool = False) -> Iterator[Entity]:
+        """Every entity, groups' children included, in file order; with ``templates`` also
+        the item an array or scatter copies (and what that item holds)."""
+        return walk_entities(self.entities, templates)
 
     def entity(self, entity_id: str) -> Entity:
         for e in self.walk():
@@ -146,3 +144,15 @@ class ScenarioSpec:
             if level.name == name_or_index:
                 return level
         raise KeyError(name_or_index)
+
+
+def walk_entities(entities: Iterable[Entity], templates: bool = False) -> Iterator[Entity]:
+    """``entities`` and everything inside them, in file order (see ``ScenarioSpec.walk``)."""
+    stack = list(reversed(list(entities)))
+    while stack:
+        entity = stack.pop()
+        yield entity
+        inside = list(entity.children)
+        if templates and entity.type in ("array", "scatter") and entity.get("item") is not None:
+            inside.append(entity["item"])
+        stack.extend(reversed(inside))

@@ -21,8 +21,9 @@ from typing import Any
 from panda3d.core import NodePath, TransformState
 
 from engine.curves import evaluate
-from engine.scene.entities import EntityNode, build_entity
 from engine.scenario.spec import ScenarioSpec
+from engine.scene.build import build_entity
+from engine.scene.entities import EntityNode
 
 Pose = tuple[tuple[float, float, float], tuple[float, ...]]
 RigPose = tuple[tuple[float, float, float], float]

@@ -11,7 +11,7 @@ from engine.scenario import load_scenario
 from tests.conftest import SCENARIOS
 
 
-@pytest.mark.parametrize("name", ["heights", "spiders"])
+@pytest.mark.parametrize("name", ["heights", "spiders", "claustrophobia", "public_speaking"])
 def test_previews_differ_between_levels_and_are_not_blank(name, base, tmp_path):
     spec = load_scenario(SCENARIOS / f"{name}.yaml")
     result = render_previews(spec, tmp_path, base=base)

@@ -13,47 +13,88 @@ from panda3d.core import NodePath
 from engine.app import SceneRunner
 from engine.curves import evaluate
 from engine.easing import IntensityDriver
-from engine.scene import Scene
-from engine.scene import geometry
 from engine.scenario import load_scenario
+from engine.scene import Scene, geometry
 from tests.conftest import SCENARIOS, TEST_SCENARIOS
 
-ALL = [SCENARIOS / "heights.yaml", SCENARIOS / "spiders.yaml", TEST_SCENARIOS / "minimal.yaml"]
+ALL = [
+    SCENARIOS / "heights.yaml",
+    SCENARIOS / "spiders.yaml",
+    SCENARIOS / "claustrophobia.yaml",
+    SCENARIOS / "public_speaking.yaml",
+    TEST_SCENARIOS / "minimal.yaml",
+]
+
+
+_NONE = object()
 
 
 def read_back(scene: Scene, target: str):
     """The value a property has on the scene graph (not what the scene remembers setting)."""
     entity, prop = target.split(".", 1)
     if entity == "viewpoint":
-        np_ = scene.viewpoint
         if prop == "fov":
             return scene.fov
         if prop.startswith("look"):  # read from the eye's direction, seen from the rig
             gaze = scene.gaze()
             return gaze if prop == "look" else gaze["hp".index(prop[-1])]
-    else:
-        node = scene.nodes[entity]
-        np_ = node.outer
-        if prop == "visible":
-            return not np_.isHidden()
-        if prop == "opacity":
-            return np_.getColorScale()[3]
-        if prop == "colour":
-            if node.light is not None:
-                return tuple(node.light.node().getColor())
-            if node.fog is not None:
-                return tuple(node.fog.getColor())[:3]
-            return tuple(np_.getColor())
+        return _transform(scene.viewpoint, prop)
+    node = scene.nodes[entity]
+    for read in (_read_part, _read_plain):
+        value = read(node, prop)
+        if value is not _NONE:
+            return value
+    return _transform(node.outer, prop)
+
+
+def _read_part(node, prop):
+    """A swarm's, a crowd's, a label's or a flicker's property, as drawn."""
+    if node.swarm is not None and prop in ("count", "size", "speed", "distance", "reach"):
+        shown = [s.root for s in node.swarm.spiders if not s.root.isHidden()]
         if prop == "count":
-            return sum(not c.isHidden() for c in node.copies)
-        if prop == "item_scale":
-            return tuple(node.copies[0].getScale())
-        if prop == "density":
-            return node.fog.getExpDensity()
-        if prop == "volume":
-            return node.volume  # null audio in tests: the sound object ignores volume
-        if prop.startswith("motion."):
-            return getattr(node, prop.split(".")[1])
+            return len(shown)
+        if prop == "size":  # drawn: each spider's scale is its span (m)
+            return shown[0].getScale().x if shown else node.swarm.swarm.size
+        return getattr(node.swarm.swarm, prop)
+    if node.crowd is not None and prop in ("count", "distance", "attention", "restlessness"):
+        if prop == "count":  # people drawn
+            return sum(not p.isHidden() for p in node.crowd.persons)
+        return node.crowd.layer.getY() if prop == "distance" else getattr(node.crowd, prop)
+    if prop == "text":
+        return node.label.node().getText()
+    if prop.startswith("flicker."):
+        return getattr(node.flicker, prop.split(".")[1])
+    return _NONE
+
+
+def _read_plain(node, prop):
+    np_ = node.outer
+    readers = {
+        "visible": lambda: not np_.isHidden(),
+        "opacity": lambda: np_.getColorScale()[3],
+        "colour": lambda: _colour(node),
+        "strength": lambda: node.strength,
+        "count": lambda: sum(not c.isHidden() for c in node.copies),
+        "item_scale": lambda: tuple(node.copies[0].getScale()),
+        "density": lambda: node.fog.getExpDensity(),
+        "volume": lambda: node.volume,  # null audio in tests: the sound object ignores volume
+    }
+    if prop in readers:
+        return readers[prop]()
+    if prop.startswith("motion."):
+        return getattr(node, prop.split(".")[1])
+    return _NONE
+
+
+def _colour(node):
+    if node.light is not None:
+        return tuple(node.light.node().getColor())
+    if node.fog is not None:
+        return tuple(node.fog.getColor())[:3]
+    return tuple(node.outer.getColor())
+
+
+def _transform(np_, prop):
     if prop.startswith("position"):
         v = tuple(np_.getPos())
     elif prop.startswith("rotation"):
@@ -126,13 +167,14 @@ def test_spiders_grow_in_number_size_nearness_and_speed(scene_root):
     spiders = scene.nodes["spiders"]
     scene.apply(0.0)
     assert read_back(scene, "spiders.count") == 0
-    low = (read_back(scene, "spiders.position.y"), spiders.speed, read_back(scene, "spiders.item_scale")[0])
+    low = [read_back(scene, f"spiders.{p}") for p in ("distance", "speed", "size")]
     scene.apply(1.0)
     assert read_back(scene, "spiders.count") == 12
-    high = (read_back(scene, "spiders.position.y"), spiders.speed, read_back(scene, "spiders.item_scale")[0])
+    high = [read_back(scene, f"spiders.{p}") for p in ("distance", "speed", "size")]
     assert high[0] < low[0] and high[1] > low[1] and high[2] > low[2]
     # and they really move toward the viewer
-    copy = spiders.copies[0]
+    copy = spiders.swarm.spiders[0].root
+    scene.update(0.0)
     start = copy.getPos(scene.root)
     eye = scene.viewpoint.getPos(scene.root)
     for _ in range(60):

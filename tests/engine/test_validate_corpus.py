@@ -95,6 +95,15 @@ REQUIRED = {
     "model_gltf_no_asset",
     "model_glb_cut_off",
     "model_bam_is_html",
+    # every stage reports in one pass (issue 14): schema problems do not stop the cross-checks,
+    # and what only follows from a dropped part is not repeated
+    "several_stages",
+    "cascade_not_repeated",
+    # files whose headers pass but which do not load (the session's own loaders run)
+    "sound_wav_cut_off",
+    "sound_stereo_positional",
+    "model_glb_bad_json",
+    "model_bam_garbage",
 }
 
 # Genuine engine bugs, reported; strict so that a fix makes the test pass and forces removal.
@@ -122,6 +131,7 @@ def expectations(path: Path) -> list[tuple[int, int, str]]:
 def run_validate(*paths: Path | str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "engine.cli", "validate", *map(str, paths)],
+        check=False,
         cwd=ROOT,
         capture_output=True,
         text=True,
