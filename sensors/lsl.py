@@ -59,13 +59,13 @@ def _quiet_liblsl() -> None:
 
 _quiet_liblsl()
 import pylsl  # noqa: E402  (after the config above)
-from pylsl.lib import fmt2string as _FMT_NAMES
-from pylsl.lib import lib as _liblsl
-from pylsl.lib import string2fmt as _FMT_CODES
+from pylsl.lib import fmt2string as _FMT_NAMES  # noqa: E402
+from pylsl.lib import lib as _liblsl  # noqa: E402
+from pylsl.lib import string2fmt as _FMT_CODES  # noqa: E402
 
-from sensors.errors import SensorError, StreamFormatError, StreamNotFound
-from sensors.types import StreamSpec
-from sensors.units import IRREGULAR, KIND_SYNONYMS, canonical_kind
+from sensors.errors import SensorError, StreamFormatError, StreamNotFound  # noqa: E402
+from sensors.types import StreamSpec  # noqa: E402
+from sensors.units import IRREGULAR, KIND_SYNONYMS, canonical_kind  # noqa: E402
 
 CONTROL_BUFLEN_S = 5  # inlet queue: enough to ride out a stalled frame, no more
 LIST_WAIT_S = 1.0  # how long list_streams listens (LSL advises >= 0.5 s)
@@ -126,7 +126,7 @@ class ResolvedStream:
     def kind(self) -> str | None:
         return canonical_kind(self.spec.type)
 
-    def open(self, **kwargs) -> "Inlet":
+    def open(self, **kwargs) -> Inlet:
         return Inlet(self, **kwargs)
 
 
@@ -160,10 +160,29 @@ def _predicate(kind: str | None, name: str | None, source_id: str | None) -> str
     return " and ".join(parts)
 
 
-def list_streams(timeout: float = LIST_WAIT_S) -> list[StreamSpec]:
-    """Every stream visible on the network, found within ``timeout`` seconds."""
+def list_streams(timeout: float = LIST_WAIT_S, *, full_info_s: float = 0.0) -> list[StreamSpec]:
+    """Every stream visible on the network, found within ``timeout`` seconds. A resolved
+    stream's header carries no ``desc`` (labels, units): with ``full_info_s`` > 0 each stream
+    is asked for its full header, all at once, waiting at most that long; one that does not
+    answer in time is listed from its short header (its units unknown)."""
     infos = pylsl.resolve_streams(wait_time=timeout)
+    if full_info_s > 0 and infos:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(16, len(infos))) as pool:
+            infos = list(pool.map(lambda i: _full_info(i, full_info_s), infos))
     return sorted((spec_from_info(i) for i in infos), key=lambda s: (s.type.lower(), s.name))
+
+
+def _full_info(info: pylsl.StreamInfo, timeout: float) -> pylsl.StreamInfo:
+    inlet = None
+    try:
+        inlet = pylsl.StreamInlet(info, max_buflen=1, recover=False)
+        return inlet.info(timeout)
+    except _LSL_ERRORS:
+        return info
+    finally:
+        del inlet  # pylsl destroys it when unreferenced; no stream was opened
 
 
 def find_streams(
@@ -327,7 +346,8 @@ class Inlet:
         held = max_buflen * (spec.rate if spec.rate > 0 else 100)
         self.max_pull = int(math.ceil(held)) + 64
         self.dtype = np.dtype(self._inlet.np_dtype) if self.numeric else np.dtype(object)
-        self._values = None
+        self._values = np.empty((0, 0))  # a string stream has no numeric buffers
+        self._times = np.empty(0)
         self._no_times = np.empty(0, dtype=np.float64)
         self._pull_c = None
         if self.numeric:
@@ -389,6 +409,7 @@ class Inlet:
             now = pylsl.local_clock() if now is None else now
             if now - self._offset_checked > OFFSET_CHECK_S:
                 self._update_offset(now)
+            assert self.offset is not None  # measured above, before any sample was pulled
             times += self.offset  # our buffer (or pylsl's fresh array)
             lag = now - times[-1]
             if self.dejitter and (lag > LAG_RESET_S or lag < -FUTURE_RESET_S):
@@ -421,6 +442,7 @@ class Inlet:
             now = pylsl.local_clock()
             if now - self._offset_checked > OFFSET_CHECK_S:
                 self._update_offset(now)
+        assert self.offset is not None  # measured above, before any marker was pulled
         return np.asarray(times, dtype=np.float64) + self.offset, texts
 
     def reset_smoothing(self, *, monotonize: bool = False) -> bool:
@@ -441,7 +463,7 @@ class Inlet:
             self._inlet.close_stream()
             self._inlet = None  # pylsl destroys it when unreferenced
 
-    def __enter__(self) -> "Inlet":
+    def __enter__(self) -> Inlet:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -543,7 +565,7 @@ class Outlet:
     def close(self) -> None:
         self._outlet = None  # pylsl destroys it when unreferenced
 
-    def __enter__(self) -> "Outlet":
+    def __enter__(self) -> Outlet:
         return self
 
     def __exit__(self, *exc) -> None:

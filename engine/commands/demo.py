@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from engine.commands import scenario_argument
-from engine.commands.session import add_common, options_from, finish
+from engine.commands.session import add_common, finish, options_from
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

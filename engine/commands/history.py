@@ -23,7 +23,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         dest="root",
         type=Path,
         default=Path("out/sessions"),
-        help="the sessions folder, as for vrex session: one folder per patient (default: out/sessions; --root is its older name)",
+        help="the sessions folder, as for vrex session: one folder per patient "
+        "(default: out/sessions; --root is its older name)",
+    )
+    p.add_argument(
+        "--identity", type=Path, help="the identity file that opens sealed sessions (or $VREX_IDENTITY; vrex keys)"
     )
     p.set_defaults(run=run)
 
@@ -36,5 +40,5 @@ def _patient(value: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    print(format_history(patient_history(args.root, args.patient)))
+    print(format_history(patient_history(args.root, args.patient, args.identity)))
     return 0

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.errors import VrexError
 from engine.report import write_report
 
 
@@ -24,11 +25,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="a session folder, e.g. out/sessions/<patient>/<date>-<scenario>",
     )
     p.add_argument("--out", type=Path, help="write the report here instead of into the session folder")
+    p.add_argument(
+        "--identity",
+        type=Path,
+        help="the identity file that opens a sealed session (or $VREX_IDENTITY; a sealed session's report needs --out)",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    report = write_report(args.session, args.out)
+    from engine.records.keyfiles import identity_path
+    from engine.records.seal import is_sealed
+    from engine.records.unseal import refuse_inside, sealed_message
+
+    if is_sealed(args.session) and identity_path(args.identity) is None:
+        raise VrexError(sealed_message(args.session))
+    if is_sealed(args.session) and args.out is None:
+        raise VrexError(
+            f"{args.session} is sealed: its report would be health data in the clear beside it; give --out DIR "
+            f"(a private folder; delete it when done)"
+        )
+    refuse_inside(args.session, args.out)
+    # a sealed session is read from a private decrypted copy, removed after (load_session)
+    report = write_report(args.session, args.out, identity=args.identity)
     print(f"report: {report.html}")
     for path in report.plots:
         print(f"plot:   {path}")

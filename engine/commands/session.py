@@ -89,6 +89,22 @@ def add_common(p: argparse.ArgumentParser, demo: bool) -> None:
         default=None,
         help="console port (default 8765, or any free port if it is taken; 0: any free port)",
     )
+    p.add_argument(
+        "--console-cert",
+        type=Path,
+        default=None,
+        metavar="PEM",
+        help="the console's TLS certificate (PEM; with --console-key). Beyond this machine the console "
+        "speaks HTTPS: with this pair, or else with a self-signed one made for the session, whose "
+        "fingerprint is printed",
+    )
+    p.add_argument("--console-key", type=Path, default=None, metavar="PEM", help="the private key of --console-cert")
+    p.add_argument(
+        "--console-insecure",
+        action="store_true",
+        help="serve the console in plain HTTP even beyond this machine (anyone on the network path "
+        "can read the token): only on a network you trust",
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -185,6 +201,11 @@ def options_from(args: argparse.Namespace, demo: bool) -> SessionOptions:
         raise VrexError(f"--hr-ceiling/--hr-limit: {exc}") from None
     if args.console_port is not None and not 0 <= args.console_port <= 65535:
         raise VrexError(f"--console-port {args.console_port}: give a port from 1 to 65535 (0: any free port)")
+    if (args.console_cert is None) != (args.console_key is None):
+        raise VrexError("--console-cert and --console-key go together: give both PEM files, or neither")
+    for flag, path in (("--console-cert", args.console_cert), ("--console-key", args.console_key)):
+        if path is not None and not path.is_file():
+            raise VrexError(f"{flag} {path}: no such file; give a PEM file")
     if not args.patient or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", args.patient):
         raise VrexError(
             f"--patient '{args.patient}': use a pseudonymous id of letters, digits, - and _ "
@@ -215,12 +236,21 @@ def options_from(args: argparse.Namespace, demo: bool) -> SessionOptions:
         console=args.console,
         console_host=args.console_host,
         console_port=args.console_port,
+        console_cert=args.console_cert,
+        console_key=args.console_key,
+        console_insecure=args.console_insecure,
         fps=args.fps,
         frame_stalls=parse_stalls(getattr(args, "inject", [])),
     )
 
 
 def finish(args: argparse.Namespace, folder: Path) -> int:
+    if (folder / "sealed.json").is_file():
+        # sealed to the clinic's key as the session closed (ROOT/recipients.txt): a report
+        # written now would be plaintext health data beside the sealed files
+        print(f"session recorded and sealed in {folder}/ (*.age, sealed.json)")
+        print(f"its report: vrex report {folder} --identity IDENTITY_FILE --out DIR")
+        return 0
     print(f"session recorded in {folder}/ (recording.xdf, events.jsonl, session.json)")
     if not args.no_report:
         from engine.report import write_report

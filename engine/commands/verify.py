@@ -29,6 +29,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="SESSION_DIR",
         help="a session folder, e.g. out/sessions/<patient>/<date>-<scenario>",
     )
+    p.add_argument(
+        "--identity",
+        type=Path,
+        help="the identity file that opens a sealed session (or $VREX_IDENTITY); it is read from a private "
+        "decrypted copy, removed afterwards",
+    )
     p.set_defaults(run=run)
 
 
@@ -44,13 +50,29 @@ def _head(folder: Path) -> dict | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.records.unseal import opened
+
+    with opened(args.session, args.identity) as folder:  # a sealed session: decrypted in a private place
+        return _verify(folder)
+
+
+def _verify(folder: Path) -> int:
     from engine.session.verify import verify_events
 
-    folder: Path = args.session
     events = folder / "events.jsonl"
     if not events.is_file():
         raise VrexError(f"{events} does not exist: give a session folder (out/sessions/<patient>/<date>-<scenario>)")
-    verdict = verify_events(events, _head(folder))
+    head = _head(folder)
+    verdict = verify_events(events, head)
+    if verdict.ok and head is not None and verdict.message.startswith("not chained"):
+        # session.json says this session wrote a chain: a log without one was replaced, or had
+        # every line's prev stripped (which would otherwise pass as an old, unchained log)
+        print(
+            f"{events}: no line carries the hash chain, but session.json records one of {head.get('lines')} "
+            f"lines: the log was replaced or every line altered",
+            file=sys.stderr,
+        )
+        return 1
     print(verdict.message, file=sys.stdout if verdict.ok else sys.stderr)
     for note in verdict.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """Which commands the console accepts, checked on the server thread before anything is queued.
 
-The session (``engine/session/commands.py``) has the last word on every command and logs
+The session (``engine/session/handlers.py``) has the last word on every command and logs
 it; this first check, against the same table (``engine/session/command_spec.py``), refuses
 what could never be right, with a reason the therapist can act on, so that a malformed
 message never reaches the session at all: an unknown command, an argument the command does
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.session.command_spec import MAX_NOTE, Refused, check as check_command
+from engine.session.command_spec import MAX_NOTE, Refused
+from engine.session.command_spec import check as check_command
 
 __all__ = ["MAX_BODY", "MAX_NOTE", "Refused", "check"]
 MAX_BODY = 16384  # bytes: a note of 2000 characters fits many times over

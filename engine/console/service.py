@@ -21,11 +21,19 @@ from typing import Any
 from engine.errors import VrexError
 
 DEFAULT_PORT = 8765
+THREAD = "vrex-console"
+ACCEPT_BATCH = 16  # sockets asyncio accepts at once (limits.py)
+QUEUE = 2048  # connections the kernel queues for the console before it refuses more
 LSL_WARNING = (
     "warning: the console listens on {host}, not only on this machine: anyone on the network who "
-    "has the token (in the URL above) can control the session. The console speaks plain HTTP, and "
+    "has the token (in the URL above) can control the session. The console speaks HTTPS, but "
     "LSL itself is unencrypted: the physiology streams can be read by anyone on this network. "
     "Use it only on a network you trust (a clinic's closed network or a direct cable)."
+)
+INSECURE_WARNING = (
+    "warning: the console listens on {host} in plain HTTP (--console-insecure): anyone on the "
+    "network path can read the token in the URL above and control the session, and LSL itself is "
+    "unencrypted. Use it only on a network you trust (a clinic's closed network or a direct cable)."
 )
 
 
@@ -65,27 +73,52 @@ def bind(host: str, port: int | None) -> socket.socket:
 
 
 class ConsoleServer:
-    """uvicorn serving ``app`` on an already bound socket, in a daemon thread."""
+    """uvicorn serving ``app`` on an already bound socket, in a daemon thread, behind the
+    connection limits of ``limits.py`` (and TLS when ``tls`` is given: ``tls.py``)."""
 
-    def __init__(self, app: Any, sock: socket.socket, token: str, state: Any = None):
+    def __init__(
+        self,
+        app: Any,
+        sock: socket.socket,
+        token: str,
+        state: Any = None,
+        tls: Any = None,
+        say: Any = None,
+        gate: Any = None,
+    ):
         import uvicorn
 
-        self.app, self.sock, self.token, self.state = app, sock, token, state
+        from engine.console.limits import Gate, protocol_factory
+        from engine.console.logs import route
+
+        self.app, self.sock, self.token, self.state, self.tls = app, sock, token, state, tls
         self.host, self.port = sock.getsockname()[:2]
-        # log_config None: leave the process's logging alone; access_log off: a URL holds the token
+        self.gate = gate or Gate()
+        self.log = route(say, THREAD)
+        # log_config None: leave the process's logging alone (logs.py routes the server's own);
+        # access_log off: a URL may hold the token. The protocol is uvicorn's h11 one with a
+        # deadline for the request head and a cap on connections (limits.py); TLS is applied
+        # there too, so that unfinished handshakes count against the same cap.
         config = uvicorn.Config(
             app,
+            http=protocol_factory(self.gate, tls.context if tls is not None else None),
             log_config=None,
             log_level="warning",
             access_log=False,
             lifespan="off",
             ws="websockets-sansio",
+            ws_max_size=4096,  # the page sends nothing; a client's message is refused (server.py)
+            timeout_keep_alive=5,
             timeout_graceful_shutdown=2,
+            h11_max_incomplete_event_size=16384,  # a request head larger than this is refused (400)
+            # asyncio accepts up to ``backlog`` sockets in one go before any of them meets the
+            # gate: a small batch keeps a flood from taking every descriptor in between
+            # (then accept fails, and asyncio stops accepting for a whole second). The kernel's
+            # queue is set longer again once serving (``start``), so a STOP is queued, not refused.
+            backlog=ACCEPT_BATCH,
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [sock]}, name="vrex-console", daemon=True
-        )
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, name=THREAD, daemon=True)
 
     @property
     def url(self) -> str:
@@ -94,13 +127,23 @@ class ConsoleServer:
             host = socket.gethostname()  # 0.0.0.0 is not an address to type
         elif ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.port}/?token={self.token}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host}:{self.port}/?token={self.token}"
 
     @property
     def warning(self) -> str | None:
-        return None if ipaddress.ip_address(self.host).is_loopback else LSL_WARNING.format(host=self.host)
+        if ipaddress.ip_address(self.host).is_loopback:
+            return None
+        if self.tls is None:
+            return INSECURE_WARNING.format(host=self.host)
+        return LSL_WARNING.format(host=self.host)
 
-    def start(self, timeout: float = 10.0) -> "ConsoleServer":
+    @property
+    def fingerprint(self) -> str | None:
+        """What the therapist checks against the browser's certificate view (self-signed only)."""
+        return self.tls.fingerprint if self.tls is not None else None
+
+    def start(self, timeout: float = 10.0) -> ConsoleServer:
         self.thread.start()
         end = time.monotonic() + timeout
         while not self.server.started:
@@ -111,6 +154,7 @@ class ConsoleServer:
                     "run without --console, or choose another --console-port"
                 )
             time.sleep(0.01)
+        self.sock.listen(QUEUE)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -130,13 +174,23 @@ class ConsoleServer:
 
 
 def start_console(
-    session: Any, host: str = "127.0.0.1", port: int | None = None, rate_hz: float = 5.0
+    session: Any,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    rate_hz: float = 5.0,
+    cert: Any = None,
+    key: Any = None,
+    insecure: bool = False,
 ) -> ConsoleServer:
-    """Serve the console for an ``OpenSession`` whose runner exists; returns the running server."""
+    """Serve the console for an ``OpenSession`` whose runner exists; returns the running server.
+    Beyond loopback it speaks HTTPS (``cert``/``key``, or a self-signed pair), unless ``insecure``."""
+    from engine.console import tls as tls_
     from engine.console.server import new_token, session_app
     from engine.console.state import ConsoleState
+    from engine.session.terminal import plain
 
     opts, core, runner = session.opts, session.core, session.runner
+    tls = tls_.choose(loopback(host), host, cert, key, insecure)  # before binding: a bad file is told first
     sock = bind(host, port)
     try:
         state = ConsoleState(rate_hz=rate_hz)
@@ -145,7 +199,7 @@ def start_console(
             "patient": opts.patient,
             "session_id": session.folder.session_id,
             "scenario": session.folder.info.get("scenario", {}).get("title") or opts.scenario.stem,
-            "levels": [{"name": n, "intensity": v} for n, v in zip(core.plan.names, core.plan.levels)],
+            "levels": [{"name": plain(n), "intensity": v} for n, v in zip(core.plan.names, core.plan.levels)],
             "ceiling": core.ceiling,
             "hr_ceiling_rel": shield.hr_ceiling_rel,
             "hr_ceiling_bpm": shield.hr_ceiling_bpm,
@@ -162,8 +216,14 @@ def start_console(
         }
         token = new_token()
         eyes = getattr(getattr(session, "frames", None), "eyes", None)  # the renderer's picture, if it shares one
+        status = getattr(runner, "status", None)  # the live status: server messages go above it, never over it
         server = ConsoleServer(
-            session_app(token, state, runner, info, session.folder.events, rate_hz, eyes), sock, token, state
+            session_app(token, state, runner, info, session.folder.events, rate_hz, eyes, hosts=(host,)),
+            sock,
+            token,
+            state,
+            tls=tls,
+            say=(lambda text: status.say(text)) if status is not None else None,
         )
     except BaseException:
         sock.close()

@@ -30,7 +30,8 @@ from collections import deque
 from typing import Any
 
 from adaptation.types import level_of
-from engine.session.terminal import progress
+from engine.session.terminal import plain, progress
+from vrexbase.real import is_finite
 
 SIGNALS = ("ecg", "ppg", "rr", "eda", "resp")  # the order the page lists them in
 MAX_ACKED_ALERTS = 20  # acknowledged alerts kept on the page (all open ones are)
@@ -38,9 +39,7 @@ MAX_ACKED_ALERTS = 20  # acknowledged alerts kept on the page (all open ones are
 
 def num(value: Any, digits: int = 3) -> float | None:
     """A finite number rounded for the page, or None (JSON has no NaN)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return round(float(value), digits)
+    return round(float(value), digits) if is_finite(value) else None
 
 
 class ConsoleState:
@@ -139,7 +138,7 @@ class ConsoleState:
             "therapist": core.therapist.value,
             "stalled": core.stalled,
             "level": level,
-            "level_name": plan.names[level],
+            "level_name": plain(plan.names[level]),
             "target": num(core.target),
             "target_level": level_of(core.target, plan.levels),
             "intensity": num(shown.intensity),

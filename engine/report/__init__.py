@@ -27,14 +27,15 @@ class Report:
     summary: Summary
 
 
-def write_report(folder: str | Path, out: str | Path | None = None) -> Report:
+def write_report(folder: str | Path, out: str | Path | None = None, identity: str | Path | None = None) -> Report:
     """Write ``report.html`` and ``plots/*.png`` for the session in ``folder`` into ``out``
-    (default: the session folder itself)."""
+    (default: the session folder itself). A sealed session is read with ``identity`` (else
+    ``$VREX_IDENTITY``) from a private decrypted copy (``load_session``)."""
     # matplotlib is imported here, not at the top: every `vrex` command imports this package's CLI module.
     from engine.report.html import render_html
     from engine.report.plots import render_plots
 
-    data = load_session(folder)
+    data = load_session(folder, identity=identity)
     summary = summarise(data)
     images = render_plots(data, summary)
     out = Path(out) if out is not None else data.folder

@@ -19,9 +19,10 @@ never moved (a desktop, a recording made before head tracking) has no heat map.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 

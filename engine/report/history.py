@@ -32,6 +32,8 @@ class SessionRow:
     end_reason: str | None
     problems: int
     held_change: int | None  # highest held minus that of the previous session of this scenario
+    sealed: bool = False  # sealed and not opened (no identity): only sealed.json's date and scenario are known
+    ended: str | None = None  # how it ended in a clinician's words (Summary.ending, without the recorded reason)
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,18 @@ def list_patients(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and _session_folders(p))
 
 
-def patient_history(root: str | Path, patient: str) -> History:
+def patient_history(root: str | Path, patient: str, identity: str | Path | None = None) -> History:
+    """``identity``: the file that opens sealed sessions (or ``$VREX_IDENTITY``); without
+    one, sealed sessions are listed from their ``sealed.json`` (date, scenario, duration)."""
+    from engine.records.keyfiles import identity_path
+    from engine.records.seal import is_sealed, read_manifest
+
     root = Path(root)
     validate_patient(patient)
     if not root.is_dir():
         raise VrexError(
             f"{root}: no such folder — sessions are written under out/sessions by `vrex session` and "
-            "`vrex demo`; give the folder that holds the patients' folders with --root"
+            "`vrex demo`; give the folder that holds the patients' folders with --sessions"
         )
     folders = _session_folders(root / patient)
     if not folders:
@@ -87,12 +94,19 @@ def patient_history(root: str | Path, patient: str) -> History:
         )
     loaded = []
     for folder in folders:
-        data = load_session(folder, read_recording=False)  # the XDF adds nothing to a history row
+        if is_sealed(folder) and identity_path(identity) is None:
+            m = read_manifest(folder)
+            loaded.append((_started(m.get("started_utc"), folder.name), folder.name, folder, m))
+            continue
+        data = load_session(folder, read_recording=False, identity=identity)  # the XDF adds nothing to a row
         loaded.append((_started(data.meta.get("started_utc"), folder.name), folder.name, data, summarise(data)))
     # Undated sessions go last, in folder order, rather than being dropped.
-    loaded.sort(key=lambda item: (item[0] is None, item[0] or dt.datetime.min.replace(tzinfo=dt.timezone.utc), item[1]))
+    loaded.sort(key=lambda item: (item[0] is None, item[0] or dt.datetime.min.replace(tzinfo=dt.UTC), item[1]))
     rows, previous = [], {}
     for started, _, data, s in loaded:
+        if isinstance(data, Path):  # sealed, not opened
+            rows.append(_sealed_row(data, started, s))
+            continue
         before = previous.get(data.scenario_id)
         change = s.highest_held - before if s.highest_held is not None and before is not None else None
         rows.append(
@@ -107,6 +121,7 @@ def patient_history(root: str | Path, patient: str) -> History:
                 s.end_reason,
                 len(data.problems),
                 change,
+                ended=s.ending.rsplit(" (", 1)[0] if s.ending else None,
             )
         )
         if s.highest_held is not None:
@@ -126,7 +141,8 @@ def format_history(history: History) -> str:
             display_level(r.highest_held),
             "" if r.held_change is None else f"{r.held_change:+d}",
             _n(r.peak_suds),
-            r.end_reason or "did not end",
+            # the clinician's words: a session the therapist stopped is not "completed" here either
+            "sealed" if r.sealed else (r.ended or r.end_reason or "did not end"),
             str(r.problems or ""),
         ]
         for r in history.rows
@@ -142,10 +158,23 @@ def format_history(history: History) -> str:
         change = f" ({p.last_held - p.first_held:+d})" if p.first_held is not None and p.last_held is not None else ""
         lines.append(
             f"{p.scenario}: {_count(p.sessions, 'session')}; highest level held {display_level(p.first_held)} → "
-            f"{display_level(p.last_held)}{change}, best {display_level(p.best_held)}; peak SUDS {_n(p.first_peak_suds)} → {_n(p.last_peak_suds)}"
+            f"{display_level(p.last_held)}{change}, best {display_level(p.best_held)}; "
+            f"peak SUDS {_n(p.first_peak_suds)} → {_n(p.last_peak_suds)}"
         )
     lines.append("levels count from 1 (the calmest); 'held' = 60 s or more without dropping below it")
+    if any(r.sealed for r in history.rows):
+        lines.append(
+            "sealed sessions show date and scenario only: give --identity FILE (or VREX_IDENTITY) for the rest"
+        )
     return "\n".join(lines)
+
+
+def _sealed_row(folder: Path, started: dt.datetime | None, manifest: dict) -> SessionRow:
+    """What a sealed session's ``sealed.json`` says, without opening it."""
+    ended = _started(manifest.get("ended_utc"), "")
+    duration = (ended - started).total_seconds() if ended and started else 0.0
+    scenario = str(manifest.get("scenario") or "?")
+    return SessionRow(folder, started, scenario, duration, None, None, None, None, 0, None, sealed=True)
 
 
 def _progress(rows: list[SessionRow]) -> list[Progress]:
@@ -171,11 +200,11 @@ def _started(iso: object, folder_name: str) -> dt.datetime | None:
     if isinstance(iso, str):
         try:
             when = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
-            return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+            return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
         except ValueError:
             pass
     try:
-        return dt.datetime.strptime(folder_name[:15], "%Y%m%d-%H%M%S").replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.strptime(folder_name[:15], "%Y%m%d-%H%M%S").replace(tzinfo=dt.UTC)
     except ValueError:
         return None
 
@@ -184,7 +213,9 @@ def _session_folders(patient_folder: Path) -> list[Path]:
     if not patient_folder.is_dir():
         return []
     return sorted(
-        p for p in patient_folder.iterdir() if p.is_dir() and any((p / name).is_file() for name in SESSION_FILES[:2])
+        p
+        for p in patient_folder.iterdir()
+        if p.is_dir() and any((p / name).is_file() for name in (*SESSION_FILES[:2], "sealed.json"))
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Iterable
 from html import escape
-from typing import Any, Iterable
+from typing import Any
 
 from engine.report.load import SessionData
 from engine.report.summary import Summary, display_level
@@ -19,7 +20,8 @@ h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.8em;borde
 th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}th{background:#f4f4f4}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.problems{background:#fff4e5;border:1px solid #f0b46b;
 padding:.4em 1em;border-radius:4px}.problems h2{border:none;margin-top:.4em}img{max-width:100%;height:auto}
-code{font-size:.9em;word-break:break-all}footer{color:#777;font-size:.85em;margin-top:2em}
+code{font-size:.9em;word-break:break-all}.plain{font-size:1.05em;background:#f6f8fa;padding:.6em 1em;
+border-radius:4px}footer{color:#777;font-size:.85em;margin-top:2em}
 """
 _NOTABLE = {"escape", "shield", "note", "ssq", "session_start", "session_end", "phase"}
 
@@ -33,6 +35,7 @@ def render_html(data: SessionData, summary: Summary, images: dict[str, bytes]) -
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f"<p class='sub'>{escape(_subtitle(data, summary))}</p>",
+        f"<p class='plain'>{escape(summary.plain())}</p>",
     ]
     if data.problems:
         parts.append(
@@ -78,7 +81,7 @@ def render_html(data: SessionData, summary: Summary, images: dict[str, bytes]) -
         _streams(data),
         "<h2>Session details</h2>",
         _table(None, _metadata(data)),
-        f"<footer>Written by <code>vrex report</code> on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC "
+        f"<footer>Written by <code>vrex report</code> on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC "
         f"from <code>{escape(str(data.folder))}</code>.</footer></body></html>",
     ]
     return "\n".join(parts)

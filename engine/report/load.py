@@ -9,7 +9,6 @@ path that is not a session folder at all is a ``VrexError``.
 from __future__ import annotations
 
 import json
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from engine.errors import VrexError
+from engine.report.records import EVENTS_STREAM, HEADPOSE_STREAM, Problem, StreamSummary  # noqa: F401 — re-exported
+from vrexbase.real import is_finite
 
 FORMAT = "vrex-session/1"
 SESSION_FILES = ("session.json", "events.jsonl", "recording.xdf")
@@ -26,31 +27,7 @@ WHAT_A_SESSION_HOLDS = (
     "recording.xdf (the LSL streams), written by `vrex session` or `vrex demo` under "
     "out/sessions/<patient>/<date>-<scenario>/"
 )
-EVENTS_STREAM = "vrex-events"  # every events.jsonl line, also recorded in the XDF
-HEADPOSE_STREAM = "vrex-headpose"  # the head the display drew, one sample per frame (report: heat map)
 _MAX_LISTED = 5  # bad lines listed one by one; the rest are counted
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something missing or damaged, named by the file it concerns."""
-
-    file: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.message}"
-
-
-@dataclass(frozen=True)
-class StreamSummary:
-    name: str
-    type: str
-    channels: int
-    samples: int
-    duration_s: float
-    nominal_rate: float
-    complete: bool  # the stream's footer was written, i.e. the recorder closed it
 
 
 @dataclass(frozen=True)
@@ -126,9 +103,20 @@ class SessionData:
         return self.meta.get("end_reason") or (ends[-1].get("end_reason") if ends else None)
 
 
-def load_session(folder: str | Path, *, read_recording: bool = True) -> SessionData:
-    """Read ``folder``; ``read_recording=False`` skips the XDF (history needs only events)."""
+def load_session(folder: str | Path, *, read_recording: bool = True, identity: str | Path | None = None) -> SessionData:
+    """Read ``folder``; ``read_recording=False`` skips the XDF (history needs only events).
+    A sealed folder (engine/records/) is decrypted into a private temporary folder with the
+    ``identity`` file (or ``$VREX_IDENTITY``), read, and that copy removed."""
     folder = Path(folder)
+    from engine.records.seal import is_sealed  # pyrage only when a folder is read
+
+    if is_sealed(folder):
+        from engine.records.unseal import opened
+
+        with opened(folder, identity) as plain:
+            data = load_session(plain, read_recording=read_recording)
+        data.folder = folder  # the session's own folder, not the removed copy
+        return data
     check_session_folder(folder)
     problems: list[Problem] = []
     meta = _read_meta(folder / "session.json", problems)
@@ -330,5 +318,5 @@ def _ticks(events: list[dict[str, Any]]) -> Ticks:
 
 
 def is_number(value: Any) -> bool:
-    """A finite int or float (JSON true/false and NaN are not numbers here)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float (JSON true/false and NaN are not numbers here): vrexbase's rule."""
+    return is_finite(value)

@@ -13,45 +13,18 @@ from typing import Any
 
 import numpy as np
 
+from engine.report.ending import accepted, ending, shield_kind, stall_spans
+from engine.report.ending import stops as _stops
 from engine.report.load import SessionData, is_number
+from engine.report.plain import Vitals, paragraph, vitals
+from engine.report.spans import Span, Step, display_level  # noqa: F401 — display_level: imported from here
 
 HELD_S = 60.0  # a level is "held" after this long without dropping below it
 TICK_S = 1.0  # the control side ticks at least once a second of session time (Plan.tick_s),
 # and more often when heart beats arrive (MIN_BEAT_TICK_S): see level_steps
-STOP_COMMANDS = ("stop", "patient_stop")
-_SAME_INCIDENT_S = 2.0  # a patient_stop this soon after an escape is how the escape stopped the scene
-
-
-def display_level(level: int | None) -> str:
-    """Levels are 0-based in the files and 1-based wherever a person reads them (as in the session console)."""
-    return "—" if level is None else str(level + 1)
 
 
 _EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class Span:
-    start: float
-    end: float
-    label: str = ""
-
-    @property
-    def seconds(self) -> float:
-        return self.end - self.start
-
-
-@dataclass(frozen=True)
-class Step:
-    """The session at ``level`` from ``start`` to ``end`` (session seconds)."""
-
-    start: float
-    end: float
-    level: int
-
-    @property
-    def seconds(self) -> float:
-        return self.end - self.start
 
 
 @dataclass(frozen=True)
@@ -95,9 +68,15 @@ class Summary:
     stalls: list[Span] = field(default_factory=list)  # frames frozen (runner's watchdog), session seconds
     head: Any = None  # headpose.HeatMap over exposure, or None (no head movement recorded)
     ending: str | None = None  # how it ended, in a clinician's words (``ending``)
+    holds: list[tuple[float, str]] = field(default_factory=list)  # (t, who): accepted hold commands
+    vitals: Vitals = field(default_factory=Vitals)  # HR and EDA at rest and at their exposure peak
 
     def name(self, level: int | None) -> str:
         return "—" if level is None else f"{display_level(level)} {self.level_names.get(level, '')}".strip()
+
+    def plain(self) -> str:
+        """The session in plain words: the paragraph a report opens with (``plain.py``)."""
+        return paragraph(self)
 
 
 def summarise(data: SessionData) -> Summary:
@@ -112,7 +91,7 @@ def summarise(data: SessionData) -> Summary:
     suds = [(float(e["t"]), float(e["value"])) for e in data.of("suds") if is_number(e.get("value"))]
     decisions = data.of("decision")
     shield = data.of("shield")
-    kinds = Counter(str(k) for e in shield for k in _listed(e.get("interventions")))
+    kinds = Counter(shield_kind(str(k)) for e in shield for k in _listed(e.get("interventions")))
     avoidance = avoidance_spans(data, end)
     return Summary(
         duration_s=end,
@@ -141,38 +120,9 @@ def summarise(data: SessionData) -> Summary:
         level_names=names,
         stalls=stall_spans(data, end),
         head=_head_map(data, exposure),
+        holds=accepted(data, ("hold",)),
+        vitals=vitals(data, exposure),
     )
-
-
-def ending(data: SessionData, stops: list[tuple[float, str]], stalls: list[Span], end: float) -> str | None:
-    """How the session ended, in a clinician's words: crashed, stalled, or stopped by whom
-    (a STOP that no ``resume`` followed), else the recorded reason ("completed" once said a
-    session the therapist had stopped at 8:00 had simply completed)."""
-    reason = data.end_reason
-    if reason is None:
-        return None
-    if reason.startswith("error"):
-        return f"crashed ({reason})"
-    clock = lambda t: f"{int(t) // 60}:{int(t) % 60:02d}"  # noqa: E731
-    resumes = [
-        float(e["t"])
-        for e in data.of("command")
-        if e.get("command") == "resume" and e.get("accepted", True) is not False
-    ]
-    escapes = [(float(e["t"]), "escape") for e in data.of("escape")]  # a panic: the patient's own stop
-    last_stop = max(stops + escapes, default=None)
-    if last_stop is not None and not any(t > last_stop[0] for t in resumes):
-        who = {
-            "patient": "the patient",
-            "therapist": "the therapist",
-            "console": "the therapist (console)",
-            "escape": "the patient (escaped)",
-        }
-        by = who.get(last_stop[1], last_stop[1])
-        return f"stopped by {by} at {clock(last_stop[0])} ({reason})"
-    if stalls and stalls[-1].label.endswith("(to the end)"):
-        return f"stalled: no frame from {clock(stalls[-1].start)} to the end ({reason})"
-    return reason
 
 
 def _head_map(data: SessionData, exposure: list[Span]) -> Any:
@@ -182,21 +132,6 @@ def _head_map(data: SessionData, exposure: list[Span]) -> Any:
     from engine.report.headpose import gaze_target, heat_map
 
     return heat_map(data.headpose, exposure, *gaze_target(data.meta))
-
-
-def stall_spans(data: SessionData, end: float) -> list[Span]:
-    """Frame stalls from the ``stall`` events: each start to its end, or to the session's end
-    when the session ended (or crashed) inside one."""
-    spans, start = [], None
-    for e in data.of("stall"):
-        if e.get("state") == "start" and is_number(e.get("start")):
-            start = float(e["start"])
-        elif e.get("state") == "end" and is_number(e.get("start")) and is_number(e.get("end")):
-            spans.append(Span(float(e["start"]), float(e["end"]), "stall"))
-            start = None
-    if start is not None:
-        spans.append(Span(start, max(end, start), "stall (to the end)"))
-    return spans
 
 
 def phase_spans(data: SessionData, end: float) -> list[Span]:
@@ -222,6 +157,16 @@ def level_steps(data: SessionData, end: float) -> tuple[list[Step], str]:
         # split a 126-s hold at every ordinary 1-s gap and said the level was never held).
         hole = 2.5 * max(period, TICK_S)
         ends = np.minimum(np.append(t[1:], t[-1] + period), t + hole)
+        # Only the control loop changes the level, and it ticks when it runs: a hole with the same
+        # level on both sides and no level event inside it (a stall, a loaded machine at demo
+        # speed) is that level throughout, so the stay is not cut in two (nor "not held").
+        changes = sorted(
+            float(e["t"]) for kind in ("shown", "intensity") for e in data.of(kind) if is_number(e.get("t"))
+        )
+        for i in np.flatnonzero(ends[:-1] < t[1:]):
+            a, b = float(t[i]), float(t[i + 1])
+            if level[i] == level[i + 1] and not any(a < c < b for c in changes):
+                ends[i] = b
         return _merge([Step(float(a), float(b), int(lv)) for a, b, lv in zip(t, ends, level)]), "tick"
     for kind in ("shown", "intensity"):
         marks = [(float(e["t"]), int(e["level"])) for e in data.of(kind) if isinstance(e.get("level"), int)]
@@ -322,20 +267,6 @@ def _merge(steps: list[Step]) -> list[Step]:
             out[-1] = Step(out[-1].start, s.end, s.level)
         else:
             out.append(s)
-    return out
-
-
-def _stops(data: SessionData) -> list[tuple[float, str]]:
-    """Accepted stop commands, by whom; the patient_stop that an escape triggers is the escape, not another stop."""
-    escapes = [float(e["t"]) for e in data.of("escape")]
-    out = []
-    for e in data.of("command"):
-        t = float(e["t"])
-        if e.get("command") not in STOP_COMMANDS or e.get("accepted", True) is False:
-            continue
-        if e.get("command") == "patient_stop" and any(0 <= t - x <= _SAME_INCIDENT_S for x in escapes):
-            continue
-        out.append((t, str(e.get("source") or "?")))
     return out
 
 

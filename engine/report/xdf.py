@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.report.load import EVENTS_STREAM, HEADPOSE_STREAM, Problem, StreamSummary
+from engine.report.records import EVENTS_STREAM, HEADPOSE_STREAM, Problem, StreamSummary
 
 HeadSamples = tuple[np.ndarray, np.ndarray]  # LSL stamps, (n, 6) x, y, z, heading, pitch, roll
 

@@ -2,7 +2,10 @@
 // No libraries and nothing from the network: a clinic's machine may have no internet.
 "use strict";
 (function () {
-  const token = new URLSearchParams(location.search).get("token") || "";
+  // The token came in the address once; the server has put it in an HttpOnly, SameSite=Strict
+  // cookie, so it leaves the address bar (and the page's entry in history) at once. Requests
+  // then carry the cookie; a reload works without the token in the address.
+  if (new URLSearchParams(location.search).has("token")) history.replaceState(null, "", location.pathname);
   const $ = (id) => document.getElementById(id);
   const el = (tag, cls, text) => {
     const e = document.createElement(tag);
@@ -38,7 +41,7 @@
     let res;
     try {
       res = await fetch("/api/command", { method: "POST", cache: "no-store",
-        headers: { "Content-Type": "application/json", "X-Vrex-Token": token },
+        credentials: "same-origin", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ command: command, args: args || {} }) });
     } catch (e) {
       toast(command + ": NOT SENT — the console cannot reach vrex (" + e + ")", false);
@@ -46,6 +49,7 @@
     }
     const body = await res.json().catch(() => ({ error: "vrex answered HTTP " + res.status }));
     if (res.status === 200) toast((body.accepted ? "✓ " : "✗ refused: ") + body.reason, body.accepted);
+    else if (res.status === 409 && body.confirm) toast(body.error, true);
     else if (res.status === 202) toast(command + ": " + body.reason, true);
     else toast("✗ " + command + ": " + (body.error || res.status), false);
     return body;
@@ -103,18 +107,16 @@
     });
   }
   function clickLevel(level, li) {
-    const current = state ? state.target_level + 1 : 1;
-    if (level > current + 1 && armed !== level) {        // a big jump up: ask for a second click
-      document.querySelectorAll(".ladder li.armed").forEach((x) => x.classList.remove("armed"));
-      armed = level;
-      li.classList.add("armed");
-      toast("Click level " + level + " again to jump up " + (level - current) + " levels", true);
-      setTimeout(() => { if (armed === level) { armed = null; li.classList.remove("armed"); } }, 4000);
-      return;
-    }
-    armed = null;
-    li.classList.remove("armed");
-    send("set_level", { level: level });
+    // a jump of 2+ levels up: the server answers the first click with "confirm" (409) and
+    // takes the same level again within 5 s; the ring shows which level waits for it
+    document.querySelectorAll(".ladder li.armed").forEach((x) => { if (x !== li) x.classList.remove("armed"); });
+    send("set_level", { level: level }).then((r) => {
+      if (r && r.confirm) {
+        armed = level;
+        li.classList.add("armed");
+        setTimeout(() => { if (armed === level) { armed = null; li.classList.remove("armed"); } }, 5000);
+      } else { armed = null; li.classList.remove("armed"); }
+    });
   }
 
   // ---- rendering the state -------------------------------------------------------------
@@ -425,7 +427,7 @@
   }
 
   function connect() {
-    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws?token=" + encodeURIComponent(token));
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");  // the cookie carries the token
     ws.onopen = () => { connected = true; renderBanners(0); };
     ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
     ws.onclose = () => { connected = false; renderBanners(0); setTimeout(connect, 1000); };

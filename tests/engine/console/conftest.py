@@ -14,9 +14,9 @@ from types import SimpleNamespace
 import pytest
 
 from adaptation.shield import ShieldConfig
+from engine.console.event_tail import EventTail
 from engine.console.server import create_app
 from engine.console.state import ConsoleState
-from engine.console.events import EventTail
 from engine.session.core import Mode, Plan, SessionCore
 from engine.session.events import EventLog
 from sensors.types import Features, Quality
@@ -166,6 +166,7 @@ def app(loop):
         tail=EventTail(loop.path),
         rate_hz=20.0,
         wait_s=3.0,
+        hosts=("testserver",),  # TestClient's Host
     )
 
 

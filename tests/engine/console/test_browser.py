@@ -83,6 +83,15 @@ def test_the_page_shows_live_values(page, demo):
     )
 
 
+def test_the_token_leaves_the_address_and_a_reload_still_works(page, demo):
+    wait_for(lambda: text(page, "clock") not in ("", "—"), 60, "live values")
+    assert demo.token not in page.current_url and page.execute_script("return location.search") == ""
+    page.refresh()  # the HttpOnly cookie carries the token now
+    wait_for(lambda: page.execute_script("return !!(window.vrexConsole && window.vrexConsole.state)"), 30, "live again")
+    assert demo.token not in page.current_url
+    assert page.execute_script("return document.cookie") == ""  # HttpOnly: the page's script cannot read it
+
+
 def test_the_page_shows_what_the_patient_sees(page, demo):
     """The renderer's picture reaches the page and is drawn: a decoded image of the desktop
     view (640×360 shrunk to 320×180), new ones several times a second, shown as live."""
@@ -98,8 +107,8 @@ def test_stop_brings_the_scene_to_its_calm_state_and_is_logged(page, demo):
     wait_for(lambda: text(page, "phase") == "exposure", 60, "exposure")
     level4 = '#ladder li[data-level="4"] button'
     wait_for(lambda: page.css(level4).is_enabled(), 10, "the ladder to be enabled")
-    page.css(level4).click()  # three levels up: the page asks for a second click
-    assert "armed" in page.css('#ladder li[data-level="4"]').get_attribute("class")
+    page.css(level4).click()  # three levels up: the server asks for a second click
+    wait_for(lambda: "armed" in page.css('#ladder li[data-level="4"]').get_attribute("class"), 10, "level 4 armed")
     page.css(level4).click()
     wait_for(lambda: text(page, "v-level") == "4 / 11", 60, "level 4 shown")
     mark = max(e["seq"] for e in demo.events())

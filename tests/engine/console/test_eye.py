@@ -76,6 +76,7 @@ def eye_client(loop, eyes, app):
         tail=None,
         rate_hz=20.0,
         eyes=eyes,
+        hosts=("testserver",),
     )
     with TestClient(eye_app) as c:
         yield c
@@ -189,9 +190,10 @@ def test_the_projection_agrees_with_the_headsets_own_lens():
     """hmd-sim's left eye (an asymmetric lens) under a head with heading, pitch and roll:
     Panda3D's own projection of the gaze target gives the same point on the picture."""
     from panda3d.core import NodePath, Point2, Point3
+
+    from engine.console.eyes import direction
     from engine.display.profile import QUEST3_LIKE
     from engine.display.projection import eye_lens
-    from engine.console.eyes import direction
 
     fov = QUEST3_LIKE.left_fov
     lens = eye_lens(fov, 0.05, 100.0)

@@ -72,7 +72,7 @@ def test_a_command_without_the_token_is_refused_and_changes_nothing(client, loop
     assert loop.runner.commands.empty()
     assert not loop.events("command")
     target, therapist, _ = loop.call(lambda: (loop.core.target, loop.core.therapist, loop.log.count))
-    assert therapist is Therapist.NONE and before[1] is Therapist.NONE and target >= before[0]
+    assert therapist is Therapist.CLEAR and before[1] is Therapist.CLEAR and target >= before[0]
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_malformed_or_impossible_commands_are_refused_with_a_reason(client, loop
     assert says in r.json()["error"] and r.json()["accepted"] is False
     loop.call(lambda: None)
     assert loop.runner.commands.empty() and not loop.events("command")
-    assert loop.call(lambda: loop.core.therapist) is Therapist.NONE
+    assert loop.call(lambda: loop.core.therapist) is Therapist.CLEAR
 
 
 def test_hold_reaches_the_session_and_is_logged_as_the_consoles(client, loop):
@@ -136,6 +136,8 @@ def test_a_command_the_session_refuses_comes_back_with_its_reason(client, loop):
 
 def test_set_level_stop_and_a_note(client, loop):
     in_exposure(loop)
+    first = post(client, {"command": "set_level", "args": {"level": 5}})  # a jump of 2+ levels up: asked twice
+    assert first.status_code == 409 and first.json()["confirm"] is True
     assert post(client, {"command": "set_level", "args": {"level": 5}}).json()["accepted"] is True
     assert loop.call(lambda: loop.core.target) == pytest.approx(0.4)
     assert post(client, {"command": "stop"}).json()["accepted"] is True

@@ -65,6 +65,7 @@ def test_two_concurrent_resumes_each_get_their_own_verdict(served, loop):
     """Each verdict goes back to the request that asked (by its request id): of two resumes
     sent at once after a hold, one resumes and the other is told there is nothing to resume."""
     import threading
+
     from engine.session.core import Phase
 
     loop.until(lambda: loop.core.phase is Phase.EXPOSURE, what="exposure")

@@ -29,7 +29,7 @@ def test_a_snapshot_is_strict_json_with_what_the_page_shows(tmp_path):
     json.dumps(s, allow_nan=False)  # no NaN anywhere: JSON.parse would refuse it
     assert s["phase"] == "exposure" and s["mode"] == "auto" and s["therapist"] == "none"
     assert s["t"] == pytest.approx(40.0) and s["phase_length"] == 3600.0 and 0 < s["progress"] < 0.02
-    assert s["level_name"] == "L%d" % (s["level"] + 1)
+    assert s["level_name"] == f"L{s['level'] + 1}"
     assert s["vitals"]["hr"] == 70.0 and s["vitals"]["resp"] is None  # NaN → None
     assert s["hr_baseline"] == pytest.approx(70.0)
     assert {x["signal"]: x["status"] for x in s["sensors"]} == {"ecg": "fresh", "eda": "fresh"}
@@ -158,7 +158,7 @@ def test_a_decision_with_interventions(tmp_path):
 
 
 def test_the_console_passes_an_ssq_with_subscales_and_refuses_unknown_ones():
-    from engine.console.validate import Refused, check
+    from engine.console.requests import Refused, check
 
     assert check({"command": "ssq", "args": {"total": 22.4, "nausea": 9.5}}, 11) == (
         "ssq",

@@ -91,7 +91,7 @@ def test_an_unknown_patient_lists_the_patients_there(root):
 
 
 def test_a_missing_root_says_where_sessions_live(tmp_path):
-    with pytest.raises(VrexError, match="no such folder .* --root"):
+    with pytest.raises(VrexError, match="no such folder .* --sessions"):
         patient_history(tmp_path / "nope", "p01")
 
 
@@ -114,3 +114,12 @@ def test_one_session_is_one_session_and_the_sessions_folder_has_one_name(tmp_pat
     out = capsys.readouterr().out
     assert "1 session" in out and "1 sessions" not in out
     assert main(["history", "p01", "--root", str(tmp_path)]) == 0  # the older name still works
+
+
+def test_a_session_the_therapist_stopped_is_not_listed_as_completed(tmp_path):
+    # recorded "completed" (the plan ran out) after a STOP at 8:00 that was never resumed
+    write_session(tmp_path / "p01" / "20261120-090000-heights", started="2026-11-20T09:00:00Z", end_reason="completed")
+    h = patient_history(tmp_path, "p01")
+    assert h.rows[0].end_reason == "completed"  # as recorded
+    row = format_history(h).splitlines()[2]
+    assert "stopped by the therapist at 8:00" in row and "completed" not in row, row
