@@ -6,18 +6,20 @@ Reading::
     doc.data                         # plain dict / list / str / int / float / bool / None
     doc.where(("parameters", "hr_rest", "mean"))   # (line, col), 1-based, of that value
 
-``load`` raises ``ConfigError`` when the file cannot be read at all: missing, not a regular
-file, over ``MAX_BYTES``, not UTF-8, a YAML syntax error, more than one document, nothing in
-it, a tag other than YAML's standard scalar/list/mapping tags (reported, never executed: the
-file is only composed, never constructed), a merge key ``<<``, a duplicate key, a list or
-mapping used as a key, an alias that contains itself, nesting deeper than ``MAX_DEPTH`` or
-more than ``MAX_NODES`` nodes once aliases are expanded (the "billion laughs" bomb).
+Reading is vrexbase's one safe YAML reader (``vrexbase/yamlsafe.py``) with a config's
+limits (``LIMITS``): ``load`` raises ``ConfigError`` when the file cannot be read at all:
+missing, not a regular file, over ``MAX_BYTES``, not UTF-8, a YAML syntax error, more than
+one document, nothing in it, a tag other than YAML's standard scalar/list/mapping tags
+(reported, never executed), a merge key ``<<``, a duplicate key, a list or mapping used as a
+key, an alias to a value that is not finished (one that contains itself), nesting deeper than
+``MAX_DEPTH`` or more than ``MAX_NODES`` values once aliases are expanded (the "billion
+laughs" bomb), and an integer too long for Python to read.
 
 Scalars resolve as PyYAML's SafeLoader resolves them (YAML 1.1): ``yes``/``on`` are true,
 ``~`` is null, ``1_000`` is 1000, and ``1e-3`` is *text* (1.1 wants ``1.0e-3``).  Dates stay
 text.  Mapping keys are always the text as written, so ``on:`` is the key ``'on'``.  A value
 reached through an alias is placed where the alias was written; what lies inside it, where
-its anchor was.
+its anchor was. ``doc.data`` is plain data: an aliased list is a copy, never shared.
 
 Validating: a loader checks ``doc.data`` with the ``Doc`` helpers, collecting every problem,
 and raises once at the end::
@@ -44,32 +46,25 @@ Each problem reads ``FILE:LINE:COL: key.path: what is wrong — what to write in
 
 from __future__ import annotations
 
-import difflib
 import math
-import stat
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
-
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
+from typing import Any
 
 from adaptation.errors import AdaptationError
+from vrexbase.words import did_you_mean
+from vrexbase.yamlsafe import Limits, Mark, YMap, YNode, YScalar, YSeq, parse_yaml, read_yaml
 
-MAX_BYTES = 1 << 20  # configs are a few kilobytes
-MAX_NODES = 100_000  # after alias expansion
-MAX_DEPTH = 64  # configs nest 3–5 levels
+LIMITS = Limits(
+    max_bytes=1 << 20,  # configs are a few kilobytes
+    max_depth=64,  # configs nest 3–5 levels
+    max_values=100_000,  # after alias expansion
+    kind="config",
+)
+MAX_BYTES, MAX_DEPTH, MAX_NODES = LIMITS.max_bytes, LIMITS.max_depth, LIMITS.max_values
 MAX_PROBLEMS = 100
 
 KeyPath = tuple[Any, ...]  # str keys and int list indices: ("parameters", "hr_rest", "bounds", 0)
-_T = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {_T + t for t in ("str", "int", "float", "bool", "null", "timestamp", "value")}
-_SAFE_TAGS = _SCALAR_TAGS | {_T + "seq", _T + "map"}
-_safe = yaml.SafeLoader("")  # only its scalar constructors are used; they build no objects
-_CONSTRUCT = {
-    _T + "int": _safe.construct_yaml_int,
-    _T + "float": _safe.construct_yaml_float,
-    _T + "bool": _safe.construct_yaml_bool,
-}
 _KINDS = {  # name -> (test, how an error message names it)
     "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
     "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
@@ -87,18 +82,6 @@ class ConfigError(AdaptationError, ValueError):
     def __init__(self, problems: Iterable[str]):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
-
-
-class _Abort(Exception):
-    """The rest of the file cannot be read meaningfully."""
-
-
-def did_you_mean(word: Any, choices: Iterable[str]) -> str:
-    """`` (did you mean 'mean'?)`` for a near miss, '' when nothing is close."""
-    if not isinstance(word, str) or len(word) > 64:  # difflib is quadratic
-        return ""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def describe(value: Any) -> str:
@@ -242,192 +225,54 @@ class Doc:
         return True
 
 
-def _pos(node: Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose composer gives an alias the position where the alias was written."""
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            node = super().compose_node(parent, index)
-            # a shallow copy: the children stay shared, so an alias bomb costs nothing here
-            copy = type(node)(node.tag, node.value, mark, mark)
-            copy.is_alias = True
-            return copy
-        return super().compose_node(parent, index)
-
-
 def load(path: str | Path) -> Doc:
     """Reads and parses one config file; ``ConfigError`` when it cannot be read as YAML."""
-    path = Path(path)
     doc = Doc(path)
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device could be endless
-            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            doc.error((), f"cannot read the file (it is {what})", "give the path of a .yaml file")
-            doc.raise_if_problems()
-        with path.open("rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except OSError as exc:
-        doc.error((), f"cannot read the file ({exc.strerror})", "check the path and its permissions")
-        doc.raise_if_problems()
-    if len(data) > MAX_BYTES:
-        doc.error((), f"file is over the limit of {MAX_BYTES:,} bytes", "a config is a few kilobytes of YAML")
-        doc.raise_if_problems()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        start = data.rfind(b"\n", 0, exc.start) + 1
-        at = (
-            data.count(b"\n", 0, exc.start) + 1,
-            len(data[start : exc.start].decode("utf-8", "replace")) + 1,
-        )  # editors count characters
-        doc.error((), f"byte 0x{data[exc.start]:02x} is not valid UTF-8", "save the file as UTF-8", at=at)
-        doc.raise_if_problems()
-    return parse(text, path)
+    return _finish(doc, read_yaml(Path(path), _reporter(doc), LIMITS))
 
 
 def parse(text: str, file: str | Path = "<string>") -> Doc:
     """Parses YAML text as ``load`` does; ``file`` only names it in messages."""
     doc = Doc(file)
-    try:
-        root = yaml.compose(text, Loader=_Loader)
-        if root is None:
-            doc.error((), "file is empty (no YAML value in it)", "write a YAML mapping of keys and values")
-        else:
-            doc.data = _Builder(doc).build(root, (), 0)
-    except _Abort:
-        pass
-    except RecursionError:
-        doc.error((), f"values nested far more than {MAX_DEPTH} deep", "a flatter structure")
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        at = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        if exc.context == "expected a single document in the stream":
-            doc.error((), "a second YAML document ('---') in one file", "one config per file", at=at)
-        else:
-            what = " ".join(str(exc.problem or exc.context).split())
-            if exc.context and exc.problem and exc.context_mark:
-                what += f" ({exc.context} at line {exc.context_mark.line + 1})"
-            doc.error(
-                (), f"YAML syntax error: {what}", "valid YAML (check indentation, quotes and ':' after keys)", at=at
-            )
-    except yaml.reader.ReaderError as exc:  # control characters and the like
-        start = text.rfind("\n", 0, exc.position) + 1
-        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
-        doc.error(
-            (),
-            f"character {char} is not allowed in YAML",
-            "printable text only; delete the character",
-            at=(text.count("\n", 0, exc.position) + 1, exc.position - start + 1),
-        )
-    except yaml.YAMLError as exc:
-        doc.error((), f"YAML error: {' '.join(str(exc).split())}", "plain UTF-8 YAML text")
+    return _finish(doc, parse_yaml(text, _reporter(doc), LIMITS))
+
+
+def _reporter(doc: Doc) -> Any:
+    return lambda mark, what, fix, path=(): doc.error(path, what, fix, at=(mark.line, mark.col))
+
+
+def _finish(doc: Doc, root: YNode | None) -> Doc:
+    if root is not None and not doc._found:
+        doc.data = _plain(doc, root, ())
     doc.raise_if_problems()
     return doc
 
 
-class _Builder:
-    """Turns composed nodes into plain data, expanding aliases under a node budget."""
+def _plain(doc: Doc, node: YNode, path: KeyPath) -> Any:
+    """The tree as plain data (fresh lists and dicts: aliases share nothing), noting where
+    each value and key was written. Iterative: the reader bounds depth, not Python's stack."""
+    doc._where[path] = _at(node.mark)
+    if isinstance(node, YScalar):
+        return _scalar(doc, node, path)
+    if isinstance(node, YSeq):
+        return [_plain(doc, item, (*path, i)) for i, item in enumerate(node.items)]
+    out: dict[str, Any] = {}
+    assert isinstance(node, YMap)
+    for name, (key_mark, value) in node.entries.items():
+        doc._key_where[(*path, name)] = _at(key_mark)
+        out[name] = _plain(doc, value, (*path, name))
+    return out
 
-    def __init__(self, doc: Doc):
-        self.doc = doc
-        self.count = 0
-        self.open: set[int] = set()  # collections being built: an alias to one is a cycle
-        self.alias_at: tuple[int, int] | None = None  # the outermost alias being expanded
 
-    def _fail(self, node: Node, path: KeyPath, what: str, fix: str) -> None:
-        self.doc.error(path, what, fix, at=_pos(node))
-        raise _Abort
+def _scalar(doc: Doc, node: YScalar, path: KeyPath) -> Any:
+    value = node.value
+    if isinstance(value, float) and math.isinf(value) and node.text.strip().lstrip("+-").isdigit():
+        # the reader reads an integer over Python's 4,300-digit limit as infinity; a config
+        # has no use for either, and "inf" would hide what was written
+        doc.error(path, f"a {len(node.text):,}-character value is not a valid int", "a plain int of ordinary size")
+        return node.text
+    return value
 
-    def build(self, node: Node, path: KeyPath, depth: int) -> Any:
-        outer = self.alias_at
-        if outer is None and getattr(node, "is_alias", False):
-            self.alias_at = _pos(node)  # what lies inside an alias points at its anchor
-        try:
-            return self._build(node, path, depth)
-        finally:
-            self.alias_at = outer
 
-    def _build(self, node: Node, path: KeyPath, depth: int) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            self.doc.error(
-                path,
-                f"more than {MAX_NODES:,} values once aliases are expanded",
-                "a config of ordinary size; nested aliases multiply (an alias bomb)",
-                at=self.alias_at or _pos(node),
-            )
-            raise _Abort
-        self.doc._where[path] = _pos(node)
-        if node.tag not in _SAFE_TAGS:
-            shown = "!!" + node.tag[len(_T) :] if node.tag.startswith(_T) else node.tag
-            self.doc.error(
-                path,
-                f"YAML tag '{shown}' is not allowed (it was not executed)",
-                "plain values only: text, numbers, true/false, lists and mappings",
-            )
-            return None
-        if isinstance(node, ScalarNode):
-            return self._scalar(node, path)
-        if depth >= MAX_DEPTH:
-            self._fail(node, path, f"values nested more than {MAX_DEPTH} deep", "a flatter structure")
-        if id(node.value) in self.open:
-            self._fail(node, path, "alias refers to a value that contains it", "an alias to a finished value")
-        self.open.add(id(node.value))
-        try:
-            if not isinstance(node, MappingNode):
-                return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                self.count += 1
-                key_at = _pos(key_node)
-                if key_node.tag == _T + "merge":
-                    self.doc.error(
-                        path,
-                        "merge keys ('<<') are not supported",
-                        "write the keys out, or put an anchor on a whole value",
-                        at=key_at,
-                    )
-                    continue
-                if not isinstance(key_node, ScalarNode) or key_node.tag not in _SCALAR_TAGS:
-                    self.doc.error(
-                        path,
-                        "only plain text may be a key (found a list, mapping or tag)",
-                        "a plain name as the key",
-                        at=key_at,
-                    )
-                    continue
-                name = key_node.value
-                if name in out:
-                    first = self.doc._key_where[(*path, name)][0]
-                    self.doc.error(
-                        path,
-                        f"duplicate key '{name}' (first written at line {first})",
-                        "each key once per mapping; delete or rename one",
-                        at=key_at,
-                    )
-                    continue
-                self.doc._key_where[(*path, name)] = key_at
-                out[name] = self.build(value_node, (*path, name), depth + 1)
-            return out
-        finally:
-            self.open.discard(id(node.value))
-
-    def _scalar(self, node: ScalarNode, path: KeyPath) -> Any:
-        if node.tag == _T + "null":
-            return None
-        construct = _CONSTRUCT.get(node.tag)
-        if construct is None:
-            return node.value  # str, timestamps and '=' stay text
-        try:
-            return construct(node)
-        except (ValueError, KeyError, OverflowError):  # '!!int abc', or an int over 4300 digits
-            kind = node.tag[len(_T) :]
-            shown = repr(node.value) if len(node.value) <= 60 else f"a {len(node.value):,}-character value"
-            self.doc.error(path, f"{shown} is not a valid {kind}", f"a plain {kind} of ordinary size")
-            return node.value
+def _at(mark: Mark) -> tuple[int, int]:
+    return mark.line, mark.col

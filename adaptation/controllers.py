@@ -10,7 +10,7 @@ SUDS answer, unusable or stale signals) never raises: the rule holds and says wh
 missing. Safety (therapist hold/stop, ceilings, rate limits, stale sensors) is the shield's
 job (architecture.md); the rules only avoid asking for what they know it would refuse.
 
-Where each rule comes from (../shared/design/clinical.md):
+Where each rule comes from (docs/clinical.md):
 - ``FixedSchedule``: time-based steps, the simplest automated baseline.
 - ``SudsGated``: the classic exposure rule — stay at an item until SUDS has fallen to half
   its peak, or about 30 minutes have passed, then move up (therapistaid.com; cbt4panic).
@@ -28,6 +28,8 @@ import difflib
 import inspect
 import math
 
+from vrexbase.real import finite
+
 from .types import Decision, Observation, level_of
 
 # A signal whose newest sample is older than this is not acted on (clinical.md: never act
@@ -36,14 +38,6 @@ from .types import Decision, Observation, level_of
 MAX_AGE_S = 3.0
 BALAN_STEPS = {0: +1, 1: +1, 2: 0, 3: -1}  # Bălan et al. 2020's rule (clinical.md)
 _SIGNALS = {"hr": ("HR", "hr_bpm"), "eda": ("EDA", "eda_tonic_us")}
-
-
-def _num(x, default: float) -> float:
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return default
-    return x if math.isfinite(x) else default
 
 
 def _dur(s: float) -> str:
@@ -72,7 +66,7 @@ def reading(features, signal: str) -> tuple[float, str]:
     """``(relative value, '')`` of 'hr' or 'eda' when trustworthy, else ``(nan, why)``."""
     label, key = _SIGNALS[signal]
     rel = getattr(features, "relative", None) or {}
-    x = _num(rel.get(key), math.nan)
+    x = finite(rel.get(key), math.nan)
     src = getattr(features, "hr_source", "") if signal == "hr" else "eda"
     names = (src,) if src else ("ecg", "ppg", "rr")
     quality = getattr(features, "quality", None) or {}
@@ -80,13 +74,13 @@ def reading(features, signal: str) -> tuple[float, str]:
     if qs and not any(getattr(q, "usable", False) for _, q in qs):
         bad = ", ".join(f"{n} {getattr(q, 'reason', '?')}" for n, q in qs)
         return math.nan, f"{label} ignored ({bad})"
-    ages = [_num(a, math.inf) for n, a in (getattr(features, "age_s", None) or {}).items() if n in names]
+    ages = [finite(a, math.inf) for n, a in (getattr(features, "age_s", None) or {}).items() if n in names]
     if ages and min(ages) > MAX_AGE_S:
         return math.nan, f"{label} ignored (newest sample {min(ages):.0f} s old, limit {MAX_AGE_S:.0f} s)"
     if math.isnan(x):
         why = (getattr(features, "reasons", None) or {}).get(key)
         if not why:
-            why = "no baseline yet" if math.isfinite(_num(getattr(features, key, None), math.nan)) else "no value"
+            why = "no baseline yet" if math.isfinite(finite(getattr(features, key, None), math.nan)) else "no value"
         return math.nan, f"{label} missing ({why})"
     return x, ""
 
@@ -117,13 +111,13 @@ class _Rule:
         levels = tuple(getattr(obs, "levels", None) or ())
         if len(levels) < 2:
             return self._out(
-                _num(getattr(obs, "target", None), 0.0), "holding: the hierarchy has fewer than two levels"
+                finite(getattr(obs, "target", None), 0.0), "holding: the hierarchy has fewer than two levels"
             )
-        t = _num(obs.time, self._t if math.isfinite(self._t) else 0.0)
+        t = finite(obs.time, self._t if math.isfinite(self._t) else 0.0)
         if t < self._t:  # the clock went back: a new session without reset()
             self.reset()
-        k = min(max(int(_num(obs.level, 0.0)), 0), len(levels) - 1)
-        tal = max(_num(obs.time_at_level, 0.0), 0.0)
+        k = min(max(int(finite(obs.level, 0.0)), 0), len(levels) - 1)
+        tal = max(finite(obs.time_at_level, 0.0), 0.0)
         if k != self._k or t - tal > self._start + 1e-3:
             self._asked = math.nan
             self._new_level()
@@ -133,7 +127,7 @@ class _Rule:
 
     def _move(self, obs, levels, k: int, steps: int, why: str, t: float) -> Decision:
         """One level up (+1) or down (-1) from ``k``, or hold the current target (0)."""
-        hold, ceiling, to = self._hold(obs, levels, k), _num(obs.ceiling, 1.0), k + steps
+        hold, ceiling, to = self._hold(obs, levels, k), finite(obs.ceiling, 1.0), k + steps
         if steps and not 0 <= to < len(levels):
             return self._out(hold, f"{why}, but level {k} is the {'top' if steps > 0 else 'calm level'}: holding")
         if steps > 0 and levels[to] > ceiling + 1e-9:
@@ -151,7 +145,7 @@ class _Rule:
     def _hold(self, obs, levels, k: int) -> float:
         """The current target; mid-step (the shield limits each decision's change, so the
         target can lie between levels) the step this rule began, else the level below."""
-        cur = _num(obs.target, levels[k])
+        cur = finite(obs.target, levels[k])
         if any(abs(cur - v) <= 1e-6 for v in levels):
             return cur
         below = levels[level_of(cur, levels)]
@@ -222,11 +216,11 @@ class SudsGated(_Rule):
         self._peak = math.nan
 
     def _rule(self, obs, k, tal, t):
-        s = _num(obs.suds, math.nan)
-        age = max(_num(obs.suds_age, math.inf), 0.0)
+        s = finite(obs.suds, math.nan)
+        age = max(finite(obs.suds_age, math.inf), 0.0)
         fresh = not math.isnan(s) and age < tal  # answered since the level began
         if fresh:
-            self._peak = max(s, _num(obs.peak_suds_at_level, s), _num(self._peak, s))
+            self._peak = max(s, finite(obs.peak_suds_at_level, s), finite(self._peak, s))
         if tal >= self.max_time_at_level_s:
             return +1, f"{_dur(tal)} at level {k} (classic limit {_dur(self.max_time_at_level_s)})"
         if not fresh:

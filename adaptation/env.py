@@ -1,6 +1,6 @@
 """``ExposureEnv``: one simulated exposure session as a Gymnasium environment.
 
-``ExposureCore`` holds the logic for ``n`` sessions at once (actions → shield → scene →
+``ShieldedSessions`` holds the logic for ``n`` sessions at once (actions → shield → scene →
 patient → reward); ``ExposureEnv`` is it with ``n = 1`` behind Gymnasium's API, and
 ``adaptation.vec_env.ExposureVecEnv`` is it with ``n = n_envs`` behind SB3's ``VecEnv``
 (no per-env Python loop in the simulation), so training and checking share one code path.
@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
+from .constraints import Constraints
 from .controllers import ThresholdRule
 from .observation import POLICY_SIZE, SessionMemory
 from .population import Population
+from .randomise import MixedPopulation
 from .shield import SafetyShield, ShieldConfig
 from .sim import SessionBatch, SessionConfig, Tally
 from .types import Decision, Therapist, step_target
@@ -56,26 +58,36 @@ class RewardWeights:
         )
 
 
-class ExposureCore:
-    """``n`` sessions with their shields; ``step(actions)`` is one decision for each."""
+class ShieldedSessions:
+    """``n`` sessions with their shields; ``step(actions)`` is one decision for each.
+
+    ``lambdas`` (escape, interventions) charge the ``Constraints`` costs in the reward;
+    ``session_costs`` sums each running session's costs, ``finished_costs`` collects those
+    of sessions that ended (for the multiplier update; the trainer empties it).
+    """
 
     def __init__(
         self,
         n: int,
-        population: Population,
+        population: Population | MixedPopulation,
         config: SessionConfig,
         shield: ShieldConfig,
         reward: RewardWeights,
         rng: np.random.Generator,
+        constraints: Constraints | None = None,
     ):
         self.population = population
+        self.constraints = constraints or Constraints()
+        self.lambdas = self.constraints.initial()
+        self.session_costs = np.zeros((n, 2))
+        self.finished_costs: list[np.ndarray] = []
         self.rng = rng
         self.reward = reward
         self.batch = SessionBatch(population.sample(n, rng), config, rng)
         self.shields = [SafetyShield(None, ThresholdRule(), shield) for _ in range(n)]
         self.interventions = np.zeros(n, np.int64)
-        self.memory = SessionMemory(n)
-        self.observation = self.memory.update(self.batch.vectors())
+        self.memory = SessionMemory(n, config.decision_interval_s)
+        self.observation = self.memory.update(self.batch.vectors(), np.zeros(n))
 
     @property
     def n(self) -> int:
@@ -87,31 +99,53 @@ class ExposureCore:
         for i in rows:
             self.shields[i].reset()
         self.interventions[rows] = 0
+        self.finished_costs.extend(self.session_costs[rows])
+        self.session_costs[rows] = 0.0
+        # the other rows' memory must not advance: update a copy and keep only these rows
+        vectors = self.batch.vectors()
         self.memory.reset(rows)
-        fresh = self.memory.update(self.batch.vectors())
-        self.observation[rows] = fresh[rows]
+        fresh = _memory_rows(self.memory, vectors, rows)
+        self.observation[rows] = fresh
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, Tally]:
         batch = self.batch
         before = batch.target.copy()
         targets = before.copy()
         overruled = np.zeros(self.n, bool)
+        changed = np.zeros(self.n, bool)  # what the policy sees: its proposal was not what happened
+        intervened = np.zeros(self.n, bool)  # what evaluation counts (shield_interventions) and the cost
         for i in range(self.n):
             obs = batch.observation(i)
             move = ACTIONS[int(actions[i])]
             proposed = step_target(obs, move)
             decision = self.shields[i].filter(Decision(proposed, f"policy: {ACTION_WORDS[move + 1]}", "policy"), obs)
             targets[i] = decision.target
+            changed[i] = abs(decision.target - proposed) > 1e-9
             if decision.interventions:
+                intervened[i] = True
                 self.interventions[i] += 1
                 # a hold or stop is the therapist's, not the policy's fault
-                overruled[i] = obs.therapist is Therapist.NONE and abs(decision.target - proposed) > 1e-9
+                overruled[i] = obs.therapist is Therapist.CLEAR and abs(decision.target - proposed) > 1e-9
         batch.set_targets(targets)
         levels = batch.levels
         moves = np.abs(np.searchsorted(levels, batch.target + 1e-6) - np.searchsorted(levels, before + 1e-6))
         tally = batch.advance()
-        self.observation = self.memory.update(batch.vectors())
-        return self.reward(tally, moves, overruled), tally
+        self.observation = self.memory.update(batch.vectors(), changed)
+        costs = np.stack([tally.escape_risk, intervened.astype(float)], axis=1)
+        self.session_costs += costs
+        return self.reward(tally, moves, overruled) - costs @ self.lambdas, tally
+
+
+def _memory_rows(memory: SessionMemory, vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """First-decision memory rows for restarted sessions, leaving the others' state as it was."""
+    keep = {k: v.copy() for k, v in vars(memory).items() if isinstance(v, np.ndarray)}
+    out = memory.update(vectors, np.zeros(len(vectors)))[rows]
+    for k, old in keep.items():
+        new = getattr(memory, k)
+        fresh = new[rows].copy()
+        new[:] = old
+        new[rows] = fresh
+    return out
 
 
 class ExposureEnv(gym.Env):
@@ -129,13 +163,15 @@ class ExposureEnv(gym.Env):
 
     ## Observation Space
 
-    ``Box(-3, 3, (32,), float32)``, laid out in ``adaptation.observation`` (``POLICY_FIELDS``): the features
+    ``Box(-3, 3, (40,), float32)``, laid out in ``adaptation.observation`` (``POLICY_FIELDS``): the features
     ``sensors`` produces relative to the baseline (HR, RMSSD, tonic EDA, SCR rate and
     amplitude, breathing) with a known-flag each, quality and age of heart, EDA and
     breathing signals, the intensity and level, time at this level, time in session, the
     last SUDS answer with its age, the peak SUDS at this level, the highest level reached,
-    whether the therapist holds, and the session's peaks of relative HR, EDA, SCR rate and
-    SUDS so far.
+    whether the therapist holds, the resting HR and EDA and the SUDS of the baseline phase,
+    the share of recent time spent looking away, the session's peaks of relative HR, EDA,
+    SCR rate and SUDS so far, whether the shield changed the last proposal and how often it
+    has, and the time spent aroused at this level.
 
     ## Rewards
 
@@ -149,7 +185,9 @@ class ExposureEnv(gym.Env):
     level and −0.01 per second above their habituation band (where exposure sensitises
     instead of habituating); −0.02 per level the target moves (abrupt changes); −0.05 when
     the shield had to change the proposed target (not counting therapist holds). Rewards
-    are computed from the simulated person's true arousal.
+    are computed from the simulated person's true arousal. With ``Constraints`` enabled
+    (training's ``constraints:``), each decision's expected escapes and shield intervention
+    are charged too, at the multipliers λ the trainer adjusts (``ShieldedSessions.lambdas``).
 
     ## Starting State
 
@@ -173,7 +211,7 @@ class ExposureEnv(gym.Env):
 
     def __init__(
         self,
-        population: Population | str = "default",
+        population: Population | MixedPopulation | str = "default",
         config: SessionConfig | None = None,
         shield: ShieldConfig | None = None,
         reward: RewardWeights | None = None,
@@ -188,11 +226,11 @@ class ExposureEnv(gym.Env):
         self.reward_weights = reward or RewardWeights()
         self.action_space = gym.spaces.Discrete(len(ACTIONS))
         self.observation_space = gym.spaces.Box(-3.0, 3.0, (POLICY_SIZE,), np.float32)
-        self._core: ExposureCore | None = None
+        self._core: ShieldedSessions | None = None
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        self._core = ExposureCore(
+        self._core = ShieldedSessions(
             1, self.population, self.config, self.shield_config, self.reward_weights, self.np_random
         )
         return self._core.observation[0].copy(), self._info()
@@ -209,6 +247,7 @@ class ExposureEnv(gym.Env):
         return self._core.observation[0].copy(), float(reward[0]), terminated, truncated, self._info()
 
     def _info(self) -> dict:
+        assert self._core is not None  # reset() made it
         b = self._core.batch
         return {
             "time": float(b.time[0]),

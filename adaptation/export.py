@@ -7,6 +7,8 @@ of the logits, as in SB3's ``predict(deterministic=True)`` for a ``Discrete`` sp
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -20,9 +22,12 @@ from .policy import NumpyPolicy
 _NAMES = {torch.nn.Tanh: "tanh", torch.nn.ReLU: "relu"}
 
 
-def to_numpy(model: BaseAlgorithm, normaliser: VecNormalize | None = None, frames: int = 1) -> NumpyPolicy:
-    """The actor of ``model``; ``frames`` is VecFrameStack's ``n_stack`` when training stacked."""
-    policy = model.policy
+def to_numpy(
+    model: BaseAlgorithm, normaliser: VecNormalize | None = None, frames: int = 1, decision_s: float = 5.0
+) -> NumpyPolicy:
+    """The actor of ``model``; ``frames`` is VecFrameStack's ``n_stack`` when training stacked,
+    ``decision_s`` the decision interval it was trained at (recorded in the file)."""
+    policy: Any = model.policy  # an ActorCriticPolicy; SB3 types its parts as Module | Tensor
     if not isinstance(policy.features_extractor, FlattenExtractor):
         raise PolicyError(
             f"cannot export a {type(policy.features_extractor).__name__}; only MLP policies are supported"
@@ -41,8 +46,9 @@ def to_numpy(model: BaseAlgorithm, normaliser: VecNormalize | None = None, frame
     mean = var = None
     clip, eps = 10.0, 1e-8
     if normaliser is not None and normaliser.norm_obs:
-        mean = normaliser.obs_rms.mean.astype(np.float64).copy()
-        var = normaliser.obs_rms.var.astype(np.float64).copy()
+        rms: Any = normaliser.obs_rms  # one RunningMeanStd for a flat Box observation
+        mean = rms.mean.astype(np.float64).copy()
+        var = rms.var.astype(np.float64).copy()
         clip, eps = float(normaliser.clip_obs), float(normaliser.epsilon)
     return NumpyPolicy(
         layers,
@@ -55,4 +61,5 @@ def to_numpy(model: BaseAlgorithm, normaliser: VecNormalize | None = None, frame
         eps,
         frames=frames,
         source="export",
+        decision_s=decision_s,
     )

@@ -67,7 +67,9 @@ class ControllerGuard:
         self._jobs: queue.SimpleQueue | None = None
         if threaded and controller is not None:
             self._jobs = queue.SimpleQueue()
-            threading.Thread(target=self._work, name=f"guard-{self.name}", daemon=True).start()
+            threading.Thread(
+                target=self._work, args=(self._jobs, controller), name=f"guard-{self.name}", daemon=True
+            ).start()
 
     def reset(self) -> bool:
         """Reset the controller; False (and ``last_error``) if it raised. Runs inline: a
@@ -108,6 +110,7 @@ class ControllerGuard:
         done = threading.Event()
         box: list = []  # the worker appends (result, error) and sets ``done``
         self._busy = True
+        assert self._jobs is not None  # threaded with a controller: the worker's queue exists
         self._jobs.put((obs, box, done))
         if not done.wait(self.timeout_s):
             self.last_error = f"{self.who} took more than {self.timeout_s:g} s"
@@ -119,11 +122,11 @@ class ControllerGuard:
         decision, self.last_error = check_decision(result, self.who)
         return decision
 
-    def _work(self) -> None:
+    def _work(self, jobs: queue.SimpleQueue, controller: Controller) -> None:
         while True:
-            obs, box, done = self._jobs.get()
+            obs, box, done = jobs.get()
             try:
-                box.append((self.controller.decide(obs), ""))
+                box.append((controller.decide(obs), ""))
             except BaseException as e:  # noqa: BLE001 — the worker must survive anything
                 box.append((None, f"{self.who} raised {type(e).__name__}: {e}"))
             self._busy = False  # before ``set``: a caller woken by it may call again at once

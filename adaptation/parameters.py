@@ -28,7 +28,8 @@ PARAMETERS: dict[str, ParamSpec] = {
         0.0,
         1.0,
         "intensity",
-        "intensity around which fear rises most steeply, before habituation (about half of full fear there when the threshold is well above fear_width)",
+        "intensity around which fear rises most steeply, before habituation "
+        "(about half of full fear there when the threshold is well above fear_width)",
     ),
     "fear_width": P("float", 0.02, 0.4, "intensity", "how gradually fear grows around the threshold (logistic scale)"),
     "fear_max": P("float", 0.3, 1.0, "0–1", "arousal the full feared situation would evoke"),

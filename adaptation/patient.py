@@ -2,7 +2,7 @@
 
 A controller cannot be trained on frightened people, so it learns on these. The model is
 deliberately small and every part of it is named after what the clinic observes
-(../shared/design/clinical.md); its parameters, with their distributions and sources, are in
+(docs/clinical.md); its parameters, with their distributions and sources, are in
 ``adaptation/parameters.py`` and ``adaptation/populations/default.yaml``.
 
 Fear (arousal ``a`` in 0–1; a SUDS answer is about 100 × a):
@@ -30,6 +30,13 @@ Fear (arousal ``a`` in 0–1; a SUDS answer is about 100 × a):
   full arousal. An escape ends the session badly and is final.
 - **Recovery.** In the calm state nothing is evoked: arousal falls back to rest and
   sensitisation fades; habituation stays (within one session).
+- **Avoidance** (off unless ``avoidance`` > 0). Afraid people look away from the feared
+  stimulus: each second a person looks away with probability ``avoidance`` ×
+  clip((a − band + 0.1) / 0.25, 0, 1), and while looking away the scene evokes fear as
+  at 40 % of its intensity (less fear, less to habituate to: a safety behaviour).
+  ``looking_away_share`` is the share of about the last 30 s spent looking away, what a
+  head or gaze tracker would report. Its draws come from a generator of its own, so
+  everything else is drawn as without it.
 
 Physiology follows arousal above rest with the real latencies: heart rate after
 ``hr_tau_s`` (startle acceleration peaks within about 5 s), up in accelerators and down in
@@ -50,6 +57,7 @@ import math
 import numpy as np
 
 from .parameters import PARAMETERS
+from .streams import PersonStreams
 
 _HISTORY = 8  # seconds of arousal kept for the EDA delay (latency ≤ 5 s)
 
@@ -62,10 +70,18 @@ class PatientBatch:
     """``n`` simulated people, stepped together.
 
     ``params`` maps every name in ``PARAMETERS`` to an array of shape (n,), as
-    ``Population.sample`` returns. ``rng`` drives arousal noise, escapes and SUDS answers.
+    ``Population.sample`` returns. ``rng`` drives arousal noise, escapes and SUDS answers:
+    ``PersonStreams`` (one stream per person, ``adaptation.streams``), or a ``Generator`` from
+    which per-person streams are spawned.
     """
 
-    def __init__(self, params: dict[str, np.ndarray], rng: np.random.Generator, dt: float = 1.0):
+    def __init__(
+        self,
+        params: dict[str, np.ndarray],
+        rng: np.random.Generator | PersonStreams,
+        dt: float = 1.0,
+        avoidance: float = 0.0,
+    ):
         missing = sorted(set(PARAMETERS) - set(params))
         if missing:
             raise ValueError(f"patient parameters missing: {', '.join(missing)}")
@@ -77,7 +93,13 @@ class PatientBatch:
         if not (0.0 < dt <= 2.0):
             raise ValueError(f"dt = {dt} s; expected 0 < dt ≤ 2 (the fastest lag is 0.5 s)")
         self.dt = dt
-        self.rng = rng
+        # one stream per person (adaptation.streams): results do not depend on the batch
+        self.rng = rng if isinstance(rng, PersonStreams) else PersonStreams.spawned(rng, self.n)
+        if self.rng.n != self.n:
+            raise ValueError(f"{self.rng.n} random streams for {self.n} people; expected one per person")
+        rng = self.rng
+        self.avoidance = float(avoidance)
+        self._avoid_rng = rng.spawn(1)[0] if self.avoidance > 0 else None
         self.p = {
             k: np.array(v, dtype=bool if PARAMETERS[k].kind == "bool" else np.float64)
             for k, v in params.items()
@@ -120,6 +142,8 @@ class PatientBatch:
             self.escape_probability = np.zeros(self.n)
             self.history = np.zeros((_HISTORY, self.n))
             self.head = 0
+            self.looking_away = np.zeros(self.n, bool)
+            self.looking_away_share = np.zeros(self.n)
         rest = self.p["arousal_rest"][rows]
         for state in (self.a, self.a_hr, self.a_eda, self.a_resp):
             state[rows] = rest
@@ -128,6 +152,8 @@ class PatientBatch:
         self.S[rows] = 0.0
         self.escaped[rows] = False
         self.history[:, rows] = rest
+        self.looking_away[rows] = False
+        self.looking_away_share[rows] = 0.0
 
     # -- fear ------------------------------------------------------------------------
 
@@ -160,6 +186,12 @@ class PatientBatch:
         p, dt = self.p, self.dt
         intensity = np.clip(np.nan_to_num(np.asarray(intensity, dtype=np.float64), nan=0.0), 0.0, 1.0)
         rest = p["arousal_rest"]
+        if self._avoid_rng is not None:
+            chance = self.avoidance * np.clip((self.arousal - p["habituation_band"] + 0.1) / 0.25, 0.0, 1.0)
+            self.looking_away = self._avoid_rng.random(self.n) < chance * dt
+            intensity = np.where(self.looking_away, 0.4 * intensity, intensity)
+            keep = math.exp(-dt / 30.0)
+            self.looking_away_share = self.looking_away_share * keep + (1.0 - keep) * self.looking_away
         f = self.evoked(intensity)
         target = rest + np.maximum(p["fear_max"] - rest, 0.0) * f
         self.a += (target - self.a) * np.where(target > self.a, self._k_rise, self._k_fall)
@@ -229,6 +261,6 @@ class PatientBatch:
         raw = (
             100.0 * self.arousal[rows]
             + p["suds_bias"][rows]
-            + p["suds_noise"][rows] * self.rng.standard_normal(rows.shape)
+            + p["suds_noise"][rows] * self.rng.standard_normal(rows=rows)  # only the people asked draw
         )
         return np.clip(np.round(raw), 0.0, 100.0)

@@ -7,8 +7,11 @@ on thousands of observations). ``PolicyController`` puts it behind the ``Control
 protocol with a reason a therapist can read.
 
 File layout (all plain arrays; strings as unicode arrays, so ``allow_pickle=False``):
-``format`` ('vrex-policy/1'), ``fields`` (the input layout it was trained on, which must
-equal ``adaptation.observation.POLICY_FIELDS``), ``frames`` (decisions read at once, oldest
+``format`` ('vrex-policy/2'; '/1' files still load), ``fields`` (the input layout it was
+trained on: names from ``adaptation.observation.POLICY_FIELDS``, which the policy picks out
+of the full vector by name; a format-1 file has exactly ``V1_POLICY_FIELDS``),
+``decision_s`` (format 2: the decision interval it was trained at, which a live session
+adopts; 5 s for format 1), ``frames`` (decisions read at once, oldest
 first), ``actions`` (level moves per action),
 ``activation`` ('tanh' or 'relu'), ``obs_mean``, ``obs_var``, ``clip_obs``, ``epsilon``
 (VecNormalize's statistics; absent when training did not normalise), ``w0, b0, w1, b1, …``
@@ -19,16 +22,19 @@ from __future__ import annotations
 
 import math
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from .errors import PolicyError
-from .observation import POLICY_FIELDS, SessionMemory, encode
+from .observation import POLICY_FIELDS, V1_POLICY_FIELDS, SessionMemory, encode
 from .types import Decision, Observation, step_target
 
-FORMAT = "vrex-policy/1"
-_ACTIVATIONS = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}
+FORMAT = "vrex-policy/2"
+FORMATS = ("vrex-policy/1", FORMAT)  # what load reads
+V1_DECISION_S = 5.0  # every format-1 policy was trained at one decision per 5 s
+_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}
 SHIPPED = Path(__file__).parent / "policies" / "ppo_default.npz"
 
 
@@ -45,6 +51,8 @@ class NumpyPolicy:
         epsilon: float = 1e-8,
         frames: int = 1,
         source: str = "<memory>",
+        fields: tuple[str, ...] = POLICY_FIELDS,
+        decision_s: float = V1_DECISION_S,
     ):
         if activation not in _ACTIVATIONS:
             raise PolicyError(f"{source}: activation '{activation}'; expected one of {', '.join(_ACTIVATIONS)}")
@@ -57,12 +65,24 @@ class NumpyPolicy:
         self.clip_obs, self.epsilon = float(clip_obs), float(epsilon)
         self.frames = int(frames)
         self.source = source
+        self.fields = tuple(fields)
+        self.decision_s = float(decision_s)
+        unknown = [f for f in self.fields if f not in POLICY_FIELDS]
+        if unknown:
+            raise PolicyError(
+                f"{source}: reads fields this vrex does not compute ({', '.join(unknown[:3])}); "
+                "retrain with this version or use a newer vrex"
+            )
+        # where each of its inputs sits in the full vector that encode + SessionMemory build
+        self.columns = np.array([POLICY_FIELDS.index(f) for f in self.fields], np.int64)
+        if not (math.isfinite(self.decision_s) and self.decision_s > 0):
+            raise PolicyError(f"{source}: decision_s = {decision_s}; expected a positive number of seconds")
         if self.frames < 1:
             raise PolicyError(f"{source}: frames = {frames}; expected at least 1")
         self._check_shapes()
 
     def _check_shapes(self) -> None:
-        width = len(POLICY_FIELDS) * self.frames
+        width = len(self.fields) * self.frames
         for k, (w, b) in enumerate([*self.layers, self.head]):
             if w.ndim != 2 or b.shape != (w.shape[0],) or w.shape[1] != width:
                 raise PolicyError(
@@ -74,16 +94,16 @@ class NumpyPolicy:
             raise PolicyError(f"{self.source}: {width} action logits but {len(self.actions)} actions listed")
         for name in ("obs_mean", "obs_var"):
             v = getattr(self, name)
-            if v is not None and v.shape != (len(POLICY_FIELDS),):
-                raise PolicyError(f"{self.source}: {name} has shape {v.shape}; expected ({len(POLICY_FIELDS)},)")
+            if v is not None and v.shape != (len(self.fields),):
+                raise PolicyError(f"{self.source}: {name} has shape {v.shape}; expected ({len(self.fields)},)")
         arrays = [a for wb in [*self.layers, self.head] for a in wb]
-        if self.obs_mean is not None:
+        if self.obs_mean is not None and self.obs_var is not None:
             arrays += [self.obs_mean, self.obs_var]
         if not all(np.isfinite(a).all() for a in arrays):
             raise PolicyError(f"{self.source}: weights or statistics contain NaN or infinity; retrain or re-export")
 
     @classmethod
-    def load(cls, path: str | Path = SHIPPED) -> "NumpyPolicy":
+    def load(cls, path: str | Path = SHIPPED) -> NumpyPolicy:
         path = Path(path)
         if not path.is_file():
             raise PolicyError(
@@ -101,14 +121,18 @@ class NumpyPolicy:
         for key in ("format", "fields", "actions", "activation", "action_w", "action_b", "w0", "b0"):
             if key not in data:
                 raise PolicyError(f"{where}: missing '{key}'; this is not a {FORMAT} file")
-        if str(data["format"]) != FORMAT:
-            raise PolicyError(f"{where}: format '{data['format']}'; expected '{FORMAT}'")
+        version = str(data["format"])
+        if version not in FORMATS:
+            raise PolicyError(f"{where}: format '{version}'; expected one of {', '.join(FORMATS)}")
         fields = tuple(str(f) for f in data["fields"])
-        if fields != POLICY_FIELDS:
+        if version == FORMATS[0] and fields != V1_POLICY_FIELDS:
             raise PolicyError(
                 f"{where}: trained on another observation layout ({len(fields)} fields, "
-                f"this vrex has {len(POLICY_FIELDS)}); retrain with this version"
+                f"format 1 has {len(V1_POLICY_FIELDS)}); retrain with this version"
             )
+        if version != FORMATS[0] and "decision_s" not in data:
+            raise PolicyError(f"{where}: missing 'decision_s'; a {FORMAT} file records its decision interval")
+        decision_s = float(data["decision_s"]) if version != FORMATS[0] else V1_DECISION_S
         layers = []
         k = 0
         while f"w{k}" in data:
@@ -126,12 +150,15 @@ class NumpyPolicy:
             float(data["epsilon"]) if normalised else 1e-8,
             frames=int(data["frames"]) if "frames" in data else 1,
             source=where,
+            fields=fields,
+            decision_s=decision_s,
         )
 
     def save(self, path: str | Path) -> None:
         arrays = {
             "format": np.array(FORMAT),
-            "fields": np.array(POLICY_FIELDS),
+            "fields": np.array(self.fields),
+            "decision_s": np.array(self.decision_s),
             "actions": np.array(self.actions),
             "activation": np.array(self.activation),
             "action_w": self.head[0],
@@ -140,26 +167,29 @@ class NumpyPolicy:
         }
         for k, (w, b) in enumerate(self.layers):
             arrays[f"w{k}"], arrays[f"b{k}"] = w, b
-        if self.obs_mean is not None:
+        if self.obs_mean is not None and self.obs_var is not None:
             arrays.update(
                 obs_mean=self.obs_mean,
                 obs_var=self.obs_var,
                 clip_obs=np.array(self.clip_obs),
                 epsilon=np.array(self.epsilon),
             )
-        np.savez_compressed(path, **arrays)
+        np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
 
     def normalise(self, x: np.ndarray) -> np.ndarray:
-        if self.obs_mean is None:
+        if self.obs_mean is None or self.obs_var is None:
             return x.astype(np.float32)
         # same arithmetic as SB3's VecNormalize.normalize_obs
         z = (x - self.obs_mean) / np.sqrt(self.obs_var + self.epsilon)
         return np.clip(z, -self.clip_obs, self.clip_obs).astype(np.float32)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        """Action logits for raw observation vectors (n, SIZE) or (SIZE,); a policy that
+        """Action logits for raw observation vectors (n, width) or (width,), in the policy's
+        own layout or this vrex's full one (``POLICY_FIELDS``); a policy that
         reads several frames sees each as the first of a session (older frames zero)."""
         x = np.asarray(x, dtype=np.float32)
+        if x.shape[-1] == len(POLICY_FIELDS) and len(self.fields) != len(POLICY_FIELDS):
+            x = x[..., self.columns]  # the full vector of this vrex: pick the policy's fields
         if not np.isfinite(x).all():
             raise PolicyError("observation contains NaN or infinity; encode it with adaptation.observation")
         z = self.normalise(x)
@@ -188,12 +218,18 @@ class PolicyController:
         self.policy = policy if isinstance(policy, NumpyPolicy) else NumpyPolicy.load(policy or SHIPPED)
         self.reset()
 
+    @property
+    def decision_s(self) -> float:
+        """The decision interval the policy was trained at: a live session decides at it."""
+        return self.policy.decision_s
+
     def reset(self) -> None:
         # the frames a multi-frame policy reads: zeros before the session's first decision,
         # as SB3's VecFrameStack gives at a reset. One frame per decision: call decide at the
-        # decision interval the policy was trained with (5 s by default).
-        self._stack = np.zeros(self.policy.frames * len(POLICY_FIELDS), np.float32)
-        self._memory = SessionMemory(1)
+        # decision interval the policy was trained with (``decision_s``).
+        self._stack = np.zeros(self.policy.frames * len(self.policy.fields), np.float32)
+        self._memory = SessionMemory(1, self.policy.decision_s)
+        self._proposed: float | None = None  # the last target proposed, to see the shield change it
 
     def decide(self, obs: Observation) -> Decision:
         x = encode(obs)
@@ -202,9 +238,12 @@ class PolicyController:
                 f"observation at {obs.time:.1f} s has NaN or infinity outside the features "
                 "(intensity, level, times); not acting on it"
             )
-        width = len(POLICY_FIELDS)
+        width = len(self.policy.fields)
+        # obs.target is what the shield made of the last proposal (as training's flag)
+        changed = self._proposed is not None and abs(obs.target - self._proposed) > 1e-9
+        full = self._memory.update(x, np.array([changed]))[0]
         self._stack[:-width] = self._stack[width:]
-        self._stack[-width:] = self.policy.normalise(self._memory.update(x)[0])
+        self._stack[-width:] = self.policy.normalise(full[self.policy.columns])
         logits = self.policy.forward(self._stack)
         k = int(np.argmax(logits))
         p = np.exp(logits - logits.max())
@@ -220,4 +259,6 @@ class PolicyController:
             f"SUDS {obs.suds:.0f} ({obs.suds_age:.0f} s ago)" if math.isfinite(obs.suds) else "no SUDS yet",
         ]
         reason = f"learned policy: {word} (confidence {p[k]:.0%}); {', '.join(evidence)}"
-        return Decision(step_target(obs, move), reason, self.name)
+        target = step_target(obs, move)
+        self._proposed = target
+        return Decision(target, reason, self.name)

@@ -43,7 +43,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
@@ -97,14 +97,16 @@ class Distribution:
     def support(self) -> tuple[float, float]:
         """The lowest and highest value a draw can take, after bounds."""
         a = self.args
-        lo, hi = {
-            "constant": (a.get("value"), a.get("value")),
-            "uniform": (a.get("low"), a.get("high")),
-            "normal": (-math.inf, math.inf),
-            "lognormal": (0.0, math.inf),
-            "beta": self.scale,
-            "bernoulli": (0.0, 1.0),
-        }[self.kind]
+        lo: float
+        hi: float
+        if self.kind == "constant":
+            lo = hi = a["value"]
+        elif self.kind == "uniform":
+            lo, hi = a["low"], a["high"]
+        elif self.kind == "beta":
+            lo, hi = self.scale
+        else:
+            lo, hi = {"normal": (-math.inf, math.inf), "lognormal": (0.0, math.inf), "bernoulli": (0.0, 1.0)}[self.kind]
         if self.bounds:
             lo, hi = max(lo, self.bounds[0]), min(hi, self.bounds[1])
         return lo, hi
@@ -127,6 +129,36 @@ class Distribution:
             return rng.lognormal(math.log(a["median"]), a["sigma"], n)
         lo, hi = self.scale
         return lo + (hi - lo) * rng.beta(a["a"], a["b"], n)
+
+    def moments(self) -> tuple[float, float]:
+        """(mean, standard deviation) of a draw, after bounds (true counts as 1): what a
+        shifted population's "moved by at least one SD" is measured in."""
+        if self.kind == "bernoulli":
+            p = self.args["p"]
+            return p, math.sqrt(p * (1 - p))
+        if self.kind == "constant":
+            return float(self.args["value"]), 0.0
+        dist = self.frozen()
+        if self.bounds is None:
+            return float(dist.mean()), float(dist.std())
+        lo, hi = self.bounds
+        mean = dist.expect(lambda x: x, lb=lo, ub=hi, conditional=True)
+        var = dist.expect(lambda x: (x - mean) ** 2, lb=lo, ub=hi, conditional=True)
+        return float(mean), float(math.sqrt(var))
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The draws that uniforms ``u`` in [0, 1) stand for (inverse CDF, inside ``bounds``):
+        what ``Population.sample_people`` uses, one uniform per person and parameter."""
+        u = np.asarray(u, dtype=np.float64)
+        if self.kind == "bernoulli":
+            return u < self.args["p"]
+        if self.kind == "constant":
+            value = self.args["value"]
+            return np.full(u.shape, value, dtype=bool if isinstance(value, bool) else np.float64)
+        dist = self.frozen()
+        lo, hi = (0.0, 1.0) if self.bounds is None else (dist.cdf(self.bounds[0]), dist.cdf(self.bounds[1]))
+        q = np.clip(lo + u * (hi - lo), 1e-15, 1.0 - 1e-15)  # ppf(0) of a normal is −inf
+        return np.clip(dist.ppf(q), *self.support())
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` draws: bool for bernoulli and true/false constants, float64 otherwise."""
@@ -223,6 +255,16 @@ class Population:
         """``n`` people: name -> array of shape (n,), float64 (bool for yes/no parameters)."""
         return {name: self.parameters[name].sample(n, rng) for name in PARAMETERS}
 
+    def sample_people(self, seed: int, people: Any) -> dict[str, np.ndarray]:
+        """The people numbered ``people`` (e.g. ``range(500)``) under ``seed``: person ``i``'s
+        parameters come from their own stream (``PersonStreams.for_people``), one uniform per
+        parameter in ``PARAMETERS`` order, so they are the same whichever batch they are in."""
+        from .streams import PersonStreams
+
+        people = list(people)
+        u = PersonStreams.for_people(seed, people).random((len(people), len(PARAMETERS)))
+        return {name: self.parameters[name].quantile(u[:, j]) for j, name in enumerate(PARAMETERS)}
+
 
 def _read(doc: Doc) -> Population | None:
     """Validates the whole file into ``doc``'s problems; a Population only if there are none."""
@@ -266,47 +308,9 @@ def _distribution(doc: Doc, path: tuple[str, str], raw: Any, spec: ParamSpec) ->
     name = path[-1]
     if not doc.expect(path, raw, "mapping", fix="a mapping with distribution, its keys and source"):
         return None
-    ok = True
-    source = raw.get("source")
-    if "source" not in raw:
-        doc.error(
-            path,
-            "missing key 'source'",
-            "add source: \"citation\", or \"rationale: …\", or \"model default, unverified: …\"",
-            key=True,
-        )
-        ok = False
-    elif doc.expect((*path, "source"), source, "string") and not source.strip():
-        doc.error(
-            (*path, "source"),
-            "source is empty",
-            "cite where the numbers come from, or write \"rationale: …\" or \"model default, unverified: …\"",
-        )
-        ok = False
+    ok = _source_ok(doc, path, raw)
     kind = raw.get("distribution")
-    if "distribution" not in raw:
-        doc.error(path, "missing key 'distribution'", f"add distribution: one of {', '.join(DISTRIBUTIONS)}", key=True)
-        return None
-    if kind not in DISTRIBUTIONS:
-        doc.error(
-            (*path, "distribution"),
-            f"unknown distribution {describe(kind)}{did_you_mean(kind, DISTRIBUTIONS)}",
-            f"one of: {', '.join(DISTRIBUTIONS)}",
-        )
-        return None
-    if spec.kind == "bool" and kind not in ("bernoulli", "constant"):
-        doc.error(
-            (*path, "distribution"),
-            f"{name} is yes/no, so {kind} cannot describe it",
-            "distribution: bernoulli with p, or constant with value: true or false",
-        )
-        return None
-    if spec.kind != "bool" and kind == "bernoulli":
-        doc.error(
-            (*path, "distribution"),
-            f"bernoulli draws true/false, but {name} is a number ({spec.unit})",
-            "constant, uniform, normal, lognormal or beta",
-        )
+    if not _kind_ok(doc, path, raw, kind, spec):
         return None
     required, positive, optional = DISTRIBUTIONS[kind]
     doc.check_keys(path, raw, {"distribution", "source", *required, *optional}, required)
@@ -336,11 +340,11 @@ def _distribution(doc: Doc, path: tuple[str, str], raw: Any, spec: ParamSpec) ->
     if kind == "uniform" and args["low"] >= args["high"]:
         doc.error((*path, "high"), f"high ({args['high']:g}) must be greater than low ({args['low']:g})", "low < high")
         return None
-    dist = Distribution(kind, args, bounds or None, scale or (0.0, 1.0), source)
+    dist = Distribution(kind, args, bounds or None, scale or (0.0, 1.0), raw["source"])
     if dist.bounds is not None and dist.mass < MIN_MASS:
         doc.error(
             (*path, "bounds"),
-            f"impossible distribution: bounds [{bounds[0]:g}, {bounds[1]:g}] hold "
+            f"impossible distribution: bounds [{dist.bounds[0]:g}, {dist.bounds[1]:g}] hold "
             f"{dist.mass * 100:.3g} % of {dist}, under the {MIN_MASS * 100:g} % needed",
             "move the bounds toward the bulk of the distribution, or change its parameters",
         )
@@ -377,7 +381,7 @@ def _distribution(doc: Doc, path: tuple[str, str], raw: Any, spec: ParamSpec) ->
     return None
 
 
-def _pair(doc: Doc, path: tuple[str, ...], raw: Any) -> tuple[float, float] | bool:
+def _pair(doc: Doc, path: tuple[str, ...], raw: Any) -> tuple[float, float] | Literal[False]:
     """[lo, hi] with lo < hi, or False after reporting why not."""
     key = path[-1]
     fix = f"{key}: [lo, hi], two numbers with lo < hi"
@@ -391,3 +395,54 @@ def _pair(doc: Doc, path: tuple[str, ...], raw: Any) -> tuple[float, float] | bo
         doc.error(path, f"lo ({raw[0]:g}) must be below hi ({raw[1]:g})", fix)
         return False
     return float(raw[0]), float(raw[1])
+
+
+def _source_ok(doc: Doc, path: tuple[str, str], raw: dict) -> bool:
+    """Every parameter says where its numbers come from."""
+    source: Any = raw.get("source")
+    if "source" not in raw:
+        doc.error(
+            path,
+            "missing key 'source'",
+            "add source: \"citation\", or \"rationale: …\", or \"model default, unverified: …\"",
+            key=True,
+        )
+        return False
+    if doc.expect((*path, "source"), source, "string") and not source.strip():
+        doc.error(
+            (*path, "source"),
+            "source is empty",
+            "cite where the numbers come from, or write \"rationale: …\" or \"model default, unverified: …\"",
+        )
+        return False
+    return True
+
+
+def _kind_ok(doc: Doc, path: tuple[str, str], raw: dict, kind: Any, spec: ParamSpec) -> bool:
+    """A known distribution that can describe this kind of parameter (yes/no or a number)."""
+    name = path[-1]
+    if "distribution" not in raw:
+        doc.error(path, "missing key 'distribution'", f"add distribution: one of {', '.join(DISTRIBUTIONS)}", key=True)
+        return False
+    if kind not in DISTRIBUTIONS:
+        doc.error(
+            (*path, "distribution"),
+            f"unknown distribution {describe(kind)}{did_you_mean(kind, DISTRIBUTIONS)}",
+            f"one of: {', '.join(DISTRIBUTIONS)}",
+        )
+        return False
+    if spec.kind == "bool" and kind not in ("bernoulli", "constant"):
+        doc.error(
+            (*path, "distribution"),
+            f"{name} is yes/no, so {kind} cannot describe it",
+            "distribution: bernoulli with p, or constant with value: true or false",
+        )
+        return False
+    if spec.kind != "bool" and kind == "bernoulli":
+        doc.error(
+            (*path, "distribution"),
+            f"bernoulli draws true/false, but {name} is a number ({spec.unit})",
+            "constant, uniform, normal, lognormal or beta",
+        )
+        return False
+    return True

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 
 from adaptation.types import Decision, Observation, step_target
 from sensors.hr_fast import RUN_INTERVALS
+from vrexbase.real import finite
 
 HEART = ("ecg", "ppg", "rr")  # the signals an HR can come from (Features.hr_source)
 _NAN = math.nan
@@ -40,11 +41,8 @@ class ShieldConfig:
     suds_ceiling: float = 70.0  # a SUDS answer this high (0–100) is above the therapeutic band
     # (SUDS 35–70, adaptation.sim.SessionConfig.band): never raise
     # while it stands, step down if it was given at this level.
-    # 80 before: on 1500 simulated people (seeds 11–13) 70 cut the
-    # shipped policy's expected escapes (the sum of escape
-    # probabilities) from 9.5 to 3.7 in 1500 sessions, success
-    # 60.3 % → 60.5 %.
-    # A per-patient setting; no standard exists
+    # A per-patient setting; no standard exists (how 70 was
+    # chosen: adaptation/README.md, "How the shield's limits were chosen")
     suds_max_age_s: float = 90.0  # how long a SUDS answer stands (SUDS is asked about once a minute)
     high_suds: float = 60.0  # distress that the patient and the body agree on: a SUDS this
     high_eda_rel: float = 0.30  # high (upper part of the 35–70 band) with any one sign: tonic
@@ -77,6 +75,12 @@ class ShieldConfig:
     hold_before_ramp_s: float = 15.0  # architecture.md: sensor loss → hold, then ramp down
     ramp_down_rate: float = 0.01  # intensity per s while ramping down
     timeout_s: float = 0.25  # a controller slower than this is a failed controller
+    forecast_step_p: float = 0.15  # adaptation.forecast: a forecast this confident that arousal
+    # crosses the panic level within 30 s (15× the base rate of ~1 % a second) → never raise,
+    # one level down (on trustworthy inputs only). 0: off. Chosen on the simulator:
+    # adaptation/README.md, "Predictive distress"
+    forecast_alert_on: float = 0.1  # the therapist's alert comes on at this probability
+    forecast_alert_off: float = 0.05  # and goes off below this (hysteresis: no flapping). 0 / 0: off
 
     def __post_init__(self) -> None:
         inf = math.inf
@@ -105,6 +109,9 @@ class ShieldConfig:
             "hold_before_ramp_s": (0.0, inf),
             "ramp_down_rate": (1e-9, inf),
             "timeout_s": (1e-6, inf),
+            "forecast_step_p": (0.0, 1.0),
+            "forecast_alert_on": (0.0, 1.0),
+            "forecast_alert_off": (0.0, 1.0),
         }
         for f in fields(self):
             v = getattr(self, f.name)
@@ -121,6 +128,11 @@ class ShieldConfig:
             raise ValueError(
                 f"ShieldConfig.ramp_down_rate={self.ramp_down_rate!r} exceeds "
                 f"max_rate={self.max_rate!r}: the rate bound would cut the ramp"
+            )
+        if self.forecast_alert_off > self.forecast_alert_on:
+            raise ValueError(
+                f"ShieldConfig.forecast_alert_off={self.forecast_alert_off!r} must be at most "
+                f"forecast_alert_on={self.forecast_alert_on!r} (the alert goes off below where it comes on)"
             )
         if self.hr_min_plausible_bpm >= self.hr_max_plausible_bpm:
             raise ValueError(
@@ -221,13 +233,13 @@ def hr_fast_distrust(features, config: ShieldConfig) -> str:
     try:
         if not config.hr_fast_max_age_s > 0:
             return "beat-to-beat HR off"
-        hr = _real(getattr(features, "hr_fast_bpm", _NAN))
+        hr = finite(getattr(features, "hr_fast_bpm", _NAN))
         if not config.hr_min_plausible_bpm <= hr <= config.hr_max_plausible_bpm:  # NaN fails too
             return f"beat-to-beat HR {hr:.0f} bpm implausible" if hr == hr else "no beat-to-beat HR"
-        q = _real(getattr(getattr(features, "hr_fast_quality", None), "index", None))
+        q = finite(getattr(getattr(features, "hr_fast_quality", None), "index", None))
         if not q >= config.min_quality:
             return f"beat-to-beat HR quality {q:.2f} < {config.min_quality:g}"
-        age = _real(getattr(features, "hr_fast_age_s", _NAN))
+        age = finite(getattr(features, "hr_fast_age_s", _NAN))
         if not -config.max_sensor_age_s <= age <= config.hr_fast_max_age_s:
             return f"beat-to-beat HR's newest beat {age:.1f} s old (allowed {config.hr_fast_max_age_s:g} s)"
         return ""
@@ -244,7 +256,7 @@ def hr_fast_over_ceiling(features, config: ShieldConfig) -> str:
         return ""
     hr = float(features.hr_fast_bpm)
     relative = getattr(features, "relative", None)
-    rel = _real(relative.get("hr_fast_bpm")) if isinstance(relative, dict) else _NAN
+    rel = finite(relative.get("hr_fast_bpm")) if isinstance(relative, dict) else _NAN
     what = (
         f"beat-to-beat HR {hr:.0f} bpm ({getattr(features, 'hr_fast_source', '') or '?'}, "
         f"last {RUN_INTERVALS + 1} beats)"
@@ -289,8 +301,8 @@ def body_signs(f, config: ShieldConfig, heart_ok: bool = True) -> list[str]:
     it ("HR -12 %"): only from signals that are usable and fresh (heart signs only when
     ``heart_ok``), only real numbers, and only the signs whose limit is set (> 0)."""
     rel = f.relative if isinstance(f.relative, dict) else {}
-    eda = _real(rel.get("eda_tonic_us")) if _fresh_and_usable(f, "eda", config) else _NAN
-    hr = _real(rel.get("hr_bpm")) if heart_ok else _NAN
+    eda = finite(rel.get("eda_tonic_us")) if _fresh_and_usable(f, "eda", config) else _NAN
+    hr = finite(rel.get("hr_bpm")) if heart_ok else _NAN
     signs = []
     if config.high_eda_rel <= eda < math.inf:
         signs.append(f"EDA {eda * 100:+.0f} %")
@@ -306,21 +318,10 @@ def body_signs(f, config: ShieldConfig, heart_ok: bool = True) -> list[str]:
         if config.low_rmssd_rel <= drop < 1.0:
             signs.append(f"RMSSD {-drop * 100:+.0f} %")
     if config.high_resp_bpm > 0 and _fresh_and_usable(f, "resp", config):
-        resp = _real(rel.get("resp_rate_bpm"))
+        resp = finite(rel.get("resp_rate_bpm"))
         if config.high_resp_bpm <= resp < math.inf:
             signs.append(f"breathing {resp:+.1f}/min")
     return signs
-
-
-def _real(v) -> float:
-    """``v`` as a float when it is a real number (not a bool, not a string); NaN otherwise:
-    malformed features are no evidence."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return _NAN
-    try:
-        return float(v)
-    except OverflowError:  # an int too large for a float
-        return _NAN
 
 
 def _fresh_and_usable(features, signal: str, config: ShieldConfig) -> bool:
@@ -331,7 +332,7 @@ def _fresh_and_usable(features, signal: str, config: ShieldConfig) -> bool:
         quality, ages = features.quality, features.age_s
         if not (isinstance(quality, dict) and isinstance(ages, dict) and signal in quality):
             return False
-        index, age = _real(getattr(quality[signal], "index", None)), _real(ages.get(signal))
+        index, age = finite(getattr(quality[signal], "index", None)), finite(ages.get(signal))
         return index >= config.min_quality and -config.max_sensor_age_s <= age <= config.max_sensor_age_s
     except Exception:  # noqa: BLE001 — malformed features are no evidence
         return False
@@ -342,8 +343,8 @@ def _fraction_below_baseline(features, name: str) -> float:
     baseline, as a fraction of the baseline; NaN when unknown, not a real number, or the
     baseline is not positive."""
     relative = getattr(features, "relative", None)
-    x = _real(getattr(features, name, None))
-    d = _real(relative.get(name)) if isinstance(relative, dict) else _NAN
+    x = finite(getattr(features, name, None))
+    d = finite(relative.get(name)) if isinstance(relative, dict) else _NAN
     b = x - d
     return -d / b if b > 0 and math.isfinite(x) and math.isfinite(d) else _NAN
 

@@ -28,6 +28,10 @@ checks), and ``FAST_IRREGULAR`` of the time otherwise (an ectopic or missed beat
 for a run); its newest beat 0–0.8 s old (up to one interval plus the detector's delay), the
 stall's age in a stall. Its noise comes from a generator of its own (spawned from ``rng``,
 which spawning does not advance), so every other measurement is drawn exactly as before.
+
+Every draw is one person's (``adaptation.streams.PersonStreams``): a fault or a baseline
+draws only for the people it concerns, so what a person's sensors do never depends on who
+else is in the batch.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ import numpy as np
 
 from sensors.baseline import RATIO
 from sensors.types import Features, Quality
+
+from .streams import PersonStreams
 
 NAMES = Features.NAMES  # hr, rmssd, eda tonic, scr rate, scr amplitude, resp
 GROUPS = ("heart", "eda", "resp")  # quality and age per signal group
@@ -52,9 +58,17 @@ FAST_AGE_S = (0.0, 0.8)  # newest beat's age at a tick
 class SensorModel:
     """Measures a batch of patients once per decision; tracks artefacts every second."""
 
-    def __init__(self, n: int, artefacts_per_hour: np.ndarray, dropouts_per_hour: np.ndarray, rng: np.random.Generator):
+    def __init__(
+        self,
+        n: int,
+        artefacts_per_hour: np.ndarray,
+        dropouts_per_hour: np.ndarray,
+        rng: np.random.Generator | PersonStreams,
+    ):
         self.n = n
-        self.rng = rng
+        self.rng = rng if isinstance(rng, PersonStreams) else PersonStreams.spawned(rng, n)
+        if self.rng.n != n:
+            raise ValueError(f"{self.rng.n} random streams for {n} people; expected one per person")
         self.artefact_rate = np.asarray(artefacts_per_hour, float) / 3600.0
         self.dropout_rate = np.asarray(dropouts_per_hour, float) / 3600.0
         self.spoiled_until = np.zeros(n)  # heart/breathing unreadable until this time
@@ -63,7 +77,7 @@ class SensorModel:
         self.flat_until = np.zeros(n)  # EDA electrode lifted
         self.baseline = np.full((n, len(NAMES)), np.nan)
         # the beat-to-beat HR's own draws: the main generator's sequence stays as it was
-        self._fast_rng = rng.spawn(1)[0]
+        self._fast_rng = self.rng.spawn(1)[0]
         self.fast: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
             np.full(n, np.nan),
             np.full(n, np.nan),
@@ -89,7 +103,7 @@ class SensorModel:
         self.flat_until[rows] = 0.0
         # A baseline phase of a few minutes: medians scatter less than single windows.
         base = np.stack([resting[k][rows] for k in NAMES], axis=1)
-        self.baseline[rows] = self._noisy(base, scale=0.3)
+        self.baseline[rows] = self._noisy(base, scale=0.3, rows=rows)
 
     def advance(self, now: np.ndarray | float, dt: float) -> None:
         """Let faults begin and end over the ``dt`` seconds ending at ``now`` (per session)."""
@@ -97,14 +111,18 @@ class SensorModel:
         now = np.broadcast_to(np.asarray(now, dtype=np.float64), (n,))
         starts = rng.random(n) < self.artefact_rate * dt
         if starts.any():
-            length = rng.uniform(2.0, 15.0, n)
+            length = np.zeros(n)
+            length[starts] = rng.uniform(2.0, 15.0, rows=np.flatnonzero(starts))  # only theirs: see the docstring
             self.spoiled_until = np.where(
                 starts, np.maximum(self.spoiled_until, now + length + WINDOW_S), self.spoiled_until
             )
         drops = rng.random(n) < self.dropout_rate * dt
         if drops.any():
-            length = rng.uniform(5.0, 60.0, n)
-            stall = drops & (rng.random(n) < 0.5)
+            rows = np.flatnonzero(drops)
+            length = np.zeros(n)
+            length[rows] = rng.uniform(5.0, 60.0, rows=rows)
+            stall = np.zeros(n, bool)
+            stall[rows] = rng.random(rows=rows) < 0.5
             flat = drops & ~stall
             fresh_stall = stall & ~(self.stall_until > now)
             self.stall_since = np.where(fresh_stall, now, self.stall_since)
@@ -113,14 +131,19 @@ class SensorModel:
         ended = ~(self.stall_until > now)
         self.stall_since = np.where(ended, np.nan, self.stall_since)
 
-    def _noisy(self, values: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    def _noisy(self, values: np.ndarray, scale: float = 1.0, rows: np.ndarray | None = None) -> np.ndarray:
+        """``values`` (n or len(rows), 6) with measurement scatter, drawn from those people's streams."""
         rng = self.rng
         out = values.copy()
-        shape = out.shape[:-1]
-        out[..., 0] += rng.normal(0.0, 1.0 * scale, shape)  # HR bpm
-        out[..., 1] *= np.exp(rng.normal(0.0, 0.15 * scale, shape))  # RMSSD
-        out[..., 2] = out[..., 2] * (1 + rng.normal(0.0, 0.01 * scale, shape)) + rng.normal(0.0, 0.03 * scale, shape)
-        out[..., 5] += rng.normal(0.0, 0.7 * scale, shape)  # breathing
+        if rows is None:
+            z = rng.standard_normal((self.n, 5))
+        else:
+            rows = np.asarray(rows)
+            z = rng.standard_normal((len(rows), 5), rows=rows) if len(rows) else np.zeros((0, 5))
+        out[:, 0] += 1.0 * scale * z[:, 0]  # HR bpm
+        out[:, 1] *= np.exp(0.15 * scale * z[:, 1])  # RMSSD
+        out[:, 2] = out[:, 2] * (1 + 0.01 * scale * z[:, 2]) + 0.03 * scale * z[:, 3]
+        out[:, 5] += 0.7 * scale * z[:, 4]  # breathing
         return out
 
     def measure(
@@ -137,8 +160,10 @@ class SensorModel:
         quality = rng.uniform(0.8, 1.0, (n, 3))
         age = rng.uniform(0.0, 0.1, (n, 3))
         spoiled = self.spoiled_until > now
-        quality[spoiled, 0] = rng.uniform(0.1, 0.4, int(spoiled.sum()))
-        quality[spoiled, 2] = rng.uniform(0.1, 0.4, int(spoiled.sum()))
+        if spoiled.any():
+            sick = rng.uniform(0.1, 0.4, (int(spoiled.sum()), 2), rows=np.flatnonzero(spoiled))
+            quality[spoiled, 0] = sick[:, 0]
+            quality[spoiled, 2] = sick[:, 1]
         flat = self.flat_until > now
         quality[flat, 1] = 0.0
         stalled = self.stall_until > now

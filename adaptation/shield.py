@@ -1,5 +1,5 @@
 """The safety shield: it sits between every controller (rule, learned, in training too) and
-the scene, and the therapist sits above both (../shared/design/architecture.md).
+the scene, and the therapist sits above both (docs/architecture.md).
 
 ``SafetyShield.decide(obs)`` asks the wrapped controller through a ``ControllerGuard`` and
 filters the answer; ``filter(decision, obs)`` is the filtering step alone, for training,
@@ -58,11 +58,8 @@ from adaptation.guard import ControllerGuard, check_decision
 from adaptation.safety_rules import (
     HEART,
     ShieldConfig,
-    _answered_at_this_level,
-    _level_below,
     _reason_of,
     _step_down,
-    _unrated_at_level,
     agreeing_distress,
     alarm,
     heart_distrust,
@@ -71,6 +68,7 @@ from adaptation.safety_rules import (
     hr_over_ceiling,
     suds_over_ceiling,
 )
+from adaptation.shield_rules import RULES, Situation
 from adaptation.types import Controller, Decision, Observation, Therapist
 
 __all__ = [
@@ -187,120 +185,112 @@ class SafetyShield:
             )
         return self._filter(None, obs, notes + (self.fallback.last_error,), "")
 
-    def _filter(self, d: Decision | None, obs: Observation, notes: tuple[str, ...], source: str) -> Decision:
+    def _filter(self, d: Decision | None, obs: Observation, given: tuple[str, ...], source: str) -> Decision:
         """``d`` None: no valid proposal (STOP, or every controller failed) → hold/calm."""
         cfg = self.config
-        failure = notes[-1] if notes else "no valid target"
-        notes = list(notes)
-        now = obs.time
-        last = self._last
-        if last is None:  # first decision: the intensity last asked for
-            last = obs.target if obs.target == obs.target else 0.0
-            last = min(max(float(last), 0.0), 1.0)
-            dt = cfg.max_step / cfg.max_rate  # → only the step bound
-        else:
-            dt = 0.0  # no valid time yet: nothing to measure from
-        if now == now and abs(now) != math.inf and (self._time is None or now >= self._time):
-            valid_time = True
-            if self._time is not None:
-                dt = now - self._time
-            self._time = now
-        else:
-            valid_time = False
-            dt = 0.0
-            notes.append(
-                f"time {now!r} s is not after the last valid time {self._time!r} s: "
-                "dt = 0, no change but forced decreases"
-                if self._time is not None
-                else f"time {now!r} s is not a valid time: dt = 0, no change but forced decreases"
-            )
-            time_note = notes[-1]
+        failure = given[-1] if given else "no valid target"
+        notes = list(given)
+        last, dt, valid_time, time_note = self._advance_clock(obs, notes)
         distrust = heart_distrust(obs.features, cfg)
         if valid_time:
             if not distrust:
                 self._untrusted_since = None
             elif self._untrusted_since is None:
-                self._untrusted_since = now
+                self._untrusted_since = obs.time
 
-        if obs.therapist == Therapist.STOP:
+        if obs.therapist == Therapist.STOP:  # rule 1
             self._last = 0.0
             notes.append("therapist stop")
             return Decision(0.0, "therapist stop", "shield", tuple(notes))
-        cap = cfg.ceiling
-        c = obs.ceiling
-        if c < cap:
-            cap = max(float(c), 0.0)
+        cap = max(float(obs.ceiling), 0.0) if obs.ceiling < cfg.ceiling else cfg.ceiling  # a NaN ceiling: rule 3
 
         if d is not None and not math.isfinite(d.target):  # guarded already; defence in depth
-            d, failure = None, f"non-finite target {d.target!r}"
+            failure = f"non-finite target {d.target!r}"
+            d = None
             notes.append(failure)
-        if d is None:
-            t, why = last, failure + ": hold last target"
-        else:
-            t, why = d.target, ""
+        t, why = (last, failure + ": hold last target") if d is None else (d.target, "")
         t0 = t
-        if t > cap:
+        if t > cap:  # rule 3
             t, why = cap, f"target {t:.3f} above ceiling {cap:.3f}: clamped"
             notes.append(why)
         elif t < 0.0:
             t, why = 0.0, f"target {t:.3f} below 0: clamped"
             notes.append(why)
 
-        softened = ""  # the controller's decrease, only rate-limited
-        hold = []  # reasons why t must not exceed ``last``
-        if c != c:
-            hold.append("therapist ceiling unknown (NaN)")
-        if distrust:
-            hold.append(f"heart signal stale/low quality ({distrust})")
-            # the beat-to-beat HR vouches for itself: a sudden surge is what makes the 10-s
-            # HR untrustworthy (its artefact rule rejects the new beats), so it must not wait
-            fast = hr_fast_over_ceiling(obs.features, cfg)
-            if fast:
-                t, why = _step_down(t, why, last, _level_below(obs), fast, d, notes)
-            if valid_time and now - self._untrusted_since > cfg.hold_before_ramp_s:
-                r = max(last - cfg.ramp_down_rate * dt, 0.0)
-                if t > r:
-                    t = r
-                    why = (
-                        f"ramp down: heart signal untrustworthy for {now - self._untrusted_since:.0f} s"
-                        f" > {cfg.hold_before_ramp_s:g} s ({distrust})"
-                    )
-                    notes.append(why)
-        else:
-            f = obs.features
-            rel = f.relative.get("hr_bpm", _NAN) if isinstance(f.relative, dict) else _NAN
-            if not (-1.0 <= rel < math.inf):  # NaN: no baseline; out of range: a broken one
-                hold.append(f"no usable heart-rate baseline (relative HR {rel})")
-            over = hr_over_ceiling(f, cfg)
-            if over:
-                t, why = _step_down(t, why, last, _level_below(obs), over, d, notes)
-        distress = suds_over_ceiling(obs, cfg)
-        if distress:
-            hold.append(distress)
-            if _answered_at_this_level(obs):  # the rating is about this level: leave it
-                t, why = _step_down(t, why, last, _level_below(obs), f"{distress}, given at this level", d, notes)
-        agree = agreeing_distress(obs, cfg, heart_ok=not distrust)
-        if agree:
-            hold.append(agree)
-            # down at each decision while it lasts, not once per rating: stepping down once
-            # and waiting for the next rating left the expected escapes where they were
-            # without the rule (2.11 against 2.05 and 0.13, seeds 11–13); two levels, since
-            # arousal over the panic level falls slowly (0.74 against 2.14 expected escapes
-            # in 3000 people; adaptation/README.md)
-            if obs.level > 0:
-                below = _level_below(obs, int(cfg.distress_levels_down))
-                t, why = _step_down(t, why, last, below, agree, d, notes)
-        unrated = _unrated_at_level(obs, cfg)
-        if unrated:
-            hold.append(unrated)
-        if obs.therapist != Therapist.NONE:  # HOLD, or a command this code does not know
-            hold.append(f"therapist {getattr(obs.therapist, 'value', obs.therapist)}")
-        if t > last and now - self._raised_at < cfg.min_raise_interval_s:
-            hold.append(f"last raise {now - self._raised_at:.1f} s ago < {cfg.min_raise_interval_s:g} s")
-        if t > last and hold:
-            t, why = last, "hold: " + "; ".join(hold)
-            notes.append(why)
+        situation = Situation(
+            obs, cfg, last, t, obs.time, dt, valid_time, distrust, self._untrusted_since, self._raised_at
+        )
+        t, why = self._apply_rules(situation, d, why, notes)
+        t, why, softened = self._bound_rate(t, why, last, cap, dt, valid_time, time_note, d, notes)
 
+        if t > last:
+            self._raised_before, self._raised_at = self._raised_at, obs.time
+        self._last = t
+        if softened:
+            return Decision(t, softened, source, tuple(notes))
+        if d is None or t != t0 or why:
+            return Decision(t, why, "shield", tuple(notes))
+        return Decision(t, _reason_of(d), source, tuple(notes))
+
+    def _advance_clock(self, obs: Observation, notes: list[str]) -> tuple[float, float, bool, str]:
+        """The last output (first decision: the intensity last asked for), the seconds since
+        it, whether ``obs.time`` is a valid next time, and the note when it is not."""
+        cfg, now, last = self.config, obs.time, self._last
+        if last is None:  # first decision: the intensity last asked for
+            last = min(max(float(obs.target if not math.isnan(obs.target) else 0.0), 0.0), 1.0)
+            dt = cfg.max_step / cfg.max_rate  # → only the step bound
+        else:
+            dt = 0.0  # no valid time yet: nothing to measure from
+        if not math.isnan(now) and abs(now) != math.inf and (self._time is None or now >= self._time):
+            if self._time is not None:
+                dt = now - self._time
+            self._time = now
+            return last, dt, True, ""
+        notes.append(
+            f"time {now!r} s is not after the last valid time {self._time!r} s: dt = 0, no change but forced decreases"
+            if self._time is not None
+            else f"time {now!r} s is not a valid time: dt = 0, no change but forced decreases"
+        )
+        return last, 0.0, False, notes[-1]
+
+    @staticmethod
+    def _apply_rules(s: Situation, d: Decision | None, why: str, notes: list[str]) -> tuple[float, str]:
+        """Rules 3–7 in order (``shield_rules.RULES``): steps down and ramps act at once;
+        reasons not to raise are gathered and, if the target would rise, hold it."""
+        t, hold = s.target, []
+        for rule in RULES:
+            c = rule(s)
+            if c is None:
+                continue
+            if c.no_raise:
+                hold.append(c.reason)
+            if c.step_to is not None:
+                t, why = _step_down(t, why, s.last, c.step_to, c.step_reason or c.reason, d, notes)
+            if c.at_most is not None and t > c.at_most:
+                t, why = c.at_most, c.reason
+                notes.append(why)
+            s.target = t
+        if t > s.last and hold:
+            t, why = s.last, "hold: " + "; ".join(hold)
+            notes.append(why)
+        return t, why
+
+    def _bound_rate(
+        self,
+        t: float,
+        why: str,
+        last: float,
+        cap: float,
+        dt: float,
+        valid_time: bool,
+        time_note: str,
+        d: Decision | None,
+        notes: list[str],
+    ) -> tuple[float, str, str]:
+        """Rule 8: |t − last| ≤ min(max_step, max_rate × dt), except a lowered ceiling, which
+        is followed at once. Returns the target, the shield's reason, and the controller's
+        own step down made gentler (still its decision) when that is what happened."""
+        cfg = self.config
         bound = min(cfg.max_step, cfg.max_rate * dt)
         if t > last + bound:
             t = last + bound
@@ -311,32 +301,22 @@ class SafetyShield:
             )
             if valid_time:  # else the time note already says why
                 notes.append(why)
-        else:
-            lo = last - bound
-            if cap < last:
-                lo = min(lo, cap)  # a lowered ceiling is followed at once
-            if t < lo:
-                t = lo
-                limit = (
-                    f"decrease limited to {last - lo:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
-                    if valid_time
-                    else "hold: " + time_note
-                )
-                if valid_time:
-                    notes.append(limit)
-                if why:
-                    why = f"{why}; {limit}"  # the rule that asked for it still decides
-                elif d is not None and valid_time:
-                    # the controller's own step down, made gentler: still its decision and cause
-                    softened = f"{_reason_of(d)} ({limit})"
-                else:
-                    why = limit
-
-        if t > last:
-            self._raised_before, self._raised_at = self._raised_at, now
-        self._last = t
-        if softened:
-            return Decision(t, softened, source, tuple(notes))
-        if d is None or t != t0 or why:
-            return Decision(t, why, "shield", tuple(notes))
-        return Decision(t, _reason_of(d), source, tuple(notes))
+            return t, why, ""
+        lo = last - bound
+        if cap < last:
+            lo = min(lo, cap)  # a lowered ceiling is followed at once
+        if t >= lo:
+            return t, why, ""
+        limit = (
+            f"decrease limited to {last - lo:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
+            if valid_time
+            else "hold: " + time_note
+        )
+        if valid_time:
+            notes.append(limit)
+        if why:
+            return lo, f"{why}; {limit}", ""  # the rule that asked for it still decides
+        if d is not None and valid_time:
+            # the controller's own step down, made gentler: still its decision and cause
+            return lo, why, f"{_reason_of(d)} ({limit})"
+        return lo, limit, ""

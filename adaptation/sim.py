@@ -27,6 +27,7 @@ from sensors.types import Features, Quality
 from .observation import encode_arrays
 from .patient import PatientBatch
 from .sensing import NAMES, SensorModel
+from .streams import PersonStreams
 from .types import Observation, Therapist
 
 _GROUP_KEY = {
@@ -54,6 +55,7 @@ class SessionConfig:
     success_time_s: float = 60.0
     holds_per_hour: float = 2.0  # therapist holds, each 30–90 s
     dt: float = 1.0
+    avoidance: float = 0.0  # afraid people look away (adaptation.patient, Avoidance); 0: never
 
     def __post_init__(self) -> None:
         lv = self.levels
@@ -74,6 +76,8 @@ class SessionConfig:
             raise ValueError(f"band {self.band}: expected (low, high) with 0 ≤ low < high ≤ 1")
         if self.holds_per_hour < 0:
             raise ValueError(f"holds_per_hour {self.holds_per_hour}: expected ≥ 0")
+        if not 0.0 <= self.avoidance <= 1.0:
+            raise ValueError(f"avoidance {self.avoidance}: expected a probability per second, 0–1")
 
 
 @dataclass
@@ -87,7 +91,7 @@ class Tally:
     escaped: np.ndarray  # escaped in this interval
     succeeded: np.ndarray  # succeeded in this interval
     new_levels: np.ndarray  # rise of the highest level reached
-    remaining_s: np.ndarray = None  # session time left when it succeeded (0 otherwise)
+    remaining_s: np.ndarray | None = None  # session time left when it succeeded (0 otherwise)
 
 
 class SessionBatch:
@@ -97,13 +101,17 @@ class SessionBatch:
         self,
         params: dict[str, np.ndarray],
         config: SessionConfig = SessionConfig(),
-        rng: np.random.Generator | None = None,
+        rng: np.random.Generator | PersonStreams | None = None,
     ):
         self.config = config
-        self.rng = rng if rng is not None else np.random.default_rng()
+        rng = rng if rng is not None else np.random.default_rng()
+        # one stream per person, shared by patient, sensors and therapist (adaptation.streams)
+        n = len(np.atleast_1d(params["arousal_rest"]))
+        self.rng = rng if isinstance(rng, PersonStreams) else PersonStreams.spawned(rng, n)
         self.levels = np.asarray(config.levels, dtype=np.float64)
         self.top = len(self.levels) - 1
-        self.patients = PatientBatch(params, self.rng, dt=config.dt)
+        self.patients = PatientBatch(params, self.rng, dt=config.dt, avoidance=config.avoidance)
+        self.baseline_suds = np.full(self.patients.n, math.nan)  # rated in the baseline phase
         self.n = self.patients.n
         self.sensors = SensorModel(self.n, params["artefacts_per_hour"], params["dropouts_per_hour"], self.rng)
         z = np.zeros(self.n)
@@ -154,6 +162,10 @@ class SessionBatch:
         self.peak_suds[rows] = math.nan
         self.escaped[rows] = False
         self.succeeded[rows] = False
+        # the baseline phase's rating: resting arousal and the person's bias, without noise
+        # (no draw, so every other random number is drawn as before)
+        p = self.patients.p
+        self.baseline_suds[rows] = np.clip(np.round(100.0 * p["arousal_rest"][rows] + p["suds_bias"][rows]), 0, 100)
         if self._measured is not None:
             # the other sessions keep the measurement their controllers already saw
             fresh = self.sensors.measure(self.time, self.patients.physiology())
@@ -259,7 +271,8 @@ class SessionBatch:
             return
         start = live & ~self.held & (self.rng.random(self.n) < rate * self.config.dt)
         if start.any():
-            self.hold_until = np.where(start, self.time + self.rng.uniform(30.0, 90.0, self.n), self.hold_until)
+            rows = np.flatnonzero(start)  # only those holding draw a length: see adaptation.streams
+            self.hold_until[rows] = self.time[rows] + self.rng.uniform(30.0, 90.0, rows=rows)
 
     # -- what controllers see ----------------------------------------------------------
 
@@ -285,7 +298,19 @@ class SessionBatch:
             peak_suds=self.peak_suds,
             top_reached=self.top_reached,
             held=self.held,
+            **self._context(),
         )
+
+    def _context(self) -> dict[str, np.ndarray]:
+        """What a session knows besides this tick's features: the baseline phase's resting
+        HR, EDA and SUDS, and the share of recent time the person looked away."""
+        base = self.sensors.baseline
+        return {
+            "rest_hr": base[:, NAMES.index("hr_bpm")],
+            "rest_eda": base[:, NAMES.index("eda_tonic_us")],
+            "baseline_suds": self.baseline_suds,
+            "avoidance": self.patients.looking_away_share if self.config.avoidance > 0 else np.full(self.n, math.nan),
+        }
 
     def _rows(self) -> tuple[list, ...]:
         """Every session's state as Python lists, made once per decision: indexing numpy
@@ -307,6 +332,7 @@ class SessionBatch:
                 self.peak_suds.tolist(),
                 self.top_reached.tolist(),
                 self.held.tolist(),
+                *(v.tolist() for v in self._context().values()),
             )
         return self._lists
 
@@ -327,6 +353,10 @@ class SessionBatch:
             peak_suds,
             top_reached,
             held,
+            rest_hr,
+            rest_eda,
+            baseline_suds,
+            avoidance,
         ) = self._rows()
         qualities, ages, reasons = {}, {}, {}
         for g, key in enumerate(("ecg", "eda", "resp")):  # GROUPS: heart, eda, resp
@@ -363,6 +393,10 @@ class SessionBatch:
             suds_age=suds_age[i],
             peak_suds_at_level=peak_suds[i],
             top_reached=top_reached[i],
-            therapist=Therapist.HOLD if held[i] else Therapist.NONE,
+            therapist=Therapist.HOLD if held[i] else Therapist.CLEAR,
             ceiling=ceiling,
+            rest_hr_bpm=rest_hr[i],
+            rest_eda_us=rest_eda[i],
+            baseline_suds=baseline_suds[i],
+            avoidance=avoidance[i],
         )

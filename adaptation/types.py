@@ -19,7 +19,7 @@ from sensors.types import Features
 class Therapist(str, Enum):
     """The therapist's standing command; it outranks every controller (clinical.md)."""
 
-    NONE = "none"  # the controller may act
+    CLEAR = "none"  # no hold or stop in force: the controller may act ("none" on the wire: logs, the page)
     HOLD = "hold"  # keep the current intensity or lower; never raise
     STOP = "stop"  # calm state now
 
@@ -44,8 +44,14 @@ class Observation:
     suds_age: float = math.inf  # s since that answer
     peak_suds_at_level: float = math.nan  # highest SUDS answered at this level
     top_reached: int = 0  # highest level reached this session
-    therapist: Therapist = Therapist.NONE
+    therapist: Therapist = Therapist.CLEAR
     ceiling: float = 1.0  # the therapist's intensity ceiling for this patient
+    # What the baseline phase measured (NaN: unknown): a person who arrives anxious or
+    # with a fast heart looks different from one who arrived calm at the same reading.
+    rest_hr_bpm: float = math.nan  # resting heart rate
+    rest_eda_us: float = math.nan  # resting tonic skin conductance
+    baseline_suds: float = math.nan  # SUDS answered during the baseline phase
+    avoidance: float = math.nan  # share of the last ~30 s spent looking away from the feared stimulus
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """``ExposureVecEnv``: ``n_envs`` exposure sessions as one SB3 ``VecEnv``, simulated as one batch.
 
 SB3's ``DummyVecEnv`` would step ``n_envs`` separate ``ExposureEnv``s in a Python loop; here
-the patients of every env are one numpy batch (``ExposureCore``), which is what makes
+the patients of every env are one numpy batch (``ShieldedSessions``), which is what makes
 training on two cores fast. Semantics follow SB3's ``VecEnv``: a finished session is
 restarted at once with a new person, and its last observation is in
 ``infos[i]["terminal_observation"]``. ``ExposureEnv`` is the same core with ``n = 1``
@@ -10,15 +10,17 @@ restarted at once with a new person, and its last observation is in
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecEnv
 
-from .env import ACTIONS, ExposureCore, RewardWeights
+from .env import ACTIONS, Constraints, RewardWeights, ShieldedSessions
 from .observation import POLICY_SIZE
 from .population import Population
+from .randomise import MixedPopulation
 from .shield import ShieldConfig
 from .sim import SessionConfig
 
@@ -27,11 +29,12 @@ class ExposureVecEnv(VecEnv):
     def __init__(
         self,
         n_envs: int,
-        population: Population | str = "default",
+        population: Population | MixedPopulation | str = "default",
         config: SessionConfig | None = None,
         shield: ShieldConfig | None = None,
         reward: RewardWeights | None = None,
         seed: int | None = None,
+        constraints: Constraints | None = None,
     ):
         if not (isinstance(n_envs, int) and n_envs >= 1):
             raise ValueError(f"n_envs = {n_envs!r}; expected a positive whole number")
@@ -39,17 +42,41 @@ class ExposureVecEnv(VecEnv):
         self.config = config or SessionConfig()
         self.shield_config = shield or ShieldConfig()
         self.reward_weights = reward or RewardWeights()
+        self.constraints = constraints or Constraints()
+        self.lambdas = self.constraints.initial()  # kept across resets; the trainer updates them
         self.render_mode = None
         super().__init__(n_envs, spaces.Box(-3.0, 3.0, (POLICY_SIZE,), np.float32), spaces.Discrete(len(ACTIONS)))
         self._seed = seed
-        self._core: ExposureCore | None = None
+        self._core: ShieldedSessions | None = None
         self._actions: np.ndarray | None = None
         self._returns = np.zeros(n_envs)
         self._lengths = np.zeros(n_envs, np.int64)
 
-    def _new_core(self) -> ExposureCore:
+    def _new_core(self) -> ShieldedSessions:
         rng = np.random.default_rng(self._seed)
-        return ExposureCore(self.num_envs, self.population, self.config, self.shield_config, self.reward_weights, rng)
+        core = ShieldedSessions(
+            self.num_envs, self.population, self.config, self.shield_config, self.reward_weights, rng, self.constraints
+        )
+        core.lambdas = self.lambdas
+        return core
+
+    def update_lambdas(self) -> dict[str, float]:
+        """Move the constraint multipliers by the sessions finished since the last call
+        (``Constraints.update``); returns the mean costs and the new multipliers."""
+        core = self._core
+        if core is None or not core.finished_costs:
+            return {}
+        count = len(core.finished_costs)
+        mean = np.mean(core.finished_costs, axis=0)
+        core.finished_costs.clear()
+        self.lambdas = core.lambdas = self.constraints.update(self.lambdas, mean)
+        return {
+            "sessions": count,
+            "expected_escapes": float(mean[0]),
+            "interventions": float(mean[1]),
+            "lambda_escape": float(self.lambdas[0]),
+            "lambda_interventions": float(self.lambdas[1]),
+        }
 
     def reset(self) -> np.ndarray:
         self._core = self._new_core()

@@ -12,8 +12,11 @@
    torch threads, evaluation every ``every_timesteps``), all cores the machine gives it.
    Afterwards ``evaluations.csv`` (timesteps, wall_s, success_rate, escape_rate, … per
    evaluation of the greedy policy) is read, and the first row that **beats** the
-   baselines is found: success_rate above the best baseline's, and escape_rate no higher
-   than the lowest baseline escape rate.
+   baselines is found: success_rate above the best baseline's, escape_rate no higher
+   than the lowest baseline escape rate, expected_escape_rate no higher than the lowest
+   baseline's (where the run records it) and at most 10 shield interventions per session
+   (issue 15). ``--ray [ADDRESS] --seeds S1,S2`` trains those seeds side by side on Ray
+   Tune (``adaptation.sweep``) and reports the trial that beat first.
 
 Reported: that row's ``wall_s`` (from the start of learning, evaluations included: they
 are part of training's wall time), the same plus model setup (``time_to_beat_s``), the
@@ -62,6 +65,8 @@ def baselines(cfg, names: list[str]) -> tuple[dict, dict]:
         results[name] = {
             "success_rate": float(ep.success.mean()),
             "escape_rate": float(ep.escaped.mean()),
+            "expected_escape_rate": float(ep.escape_risk.mean()),
+            "shield_interventions": float(ep.interventions.mean()),
             "mean_top_level": float(ep.top_level.mean()),
             "time_in_band": float(ep.time_in_band.mean()),
         }
@@ -80,13 +85,29 @@ def read_rows(path: Path) -> list[dict]:
         ]
 
 
-def beats(row: dict, best_success: float, lowest_escape: float) -> bool:
-    return row["success_rate"] > best_success and row["escape_rate"] <= lowest_escape + 1e-12
+MAX_INTERVENTIONS = 10.0  # issue 15's criterion: shield interventions per session
+
+
+def beats(row: dict, best_success: float, lowest_escape: float, lowest_expected: float | None = None) -> bool:
+    """Success above the best baseline's, escapes no more than the safest baseline's — observed
+    and, where the row has them (training runs since issue 15), expected — and at most
+    ``MAX_INTERVENTIONS`` shield interventions per session."""
+    ok = row["success_rate"] > best_success and row["escape_rate"] <= lowest_escape + 1e-12
+    if lowest_expected is not None and "expected_escape_rate" in row:
+        ok = ok and row["expected_escape_rate"] <= lowest_expected + 1e-12
+    if "shield_interventions" in row and row["shield_interventions"] == row["shield_interventions"]:
+        ok = ok and row["shield_interventions"] <= MAX_INTERVENTIONS
+    return ok
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", type=Path, default=ROOT / "adaptation" / "configs" / "ppo_default.yaml")
+    ap.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="training config (default adaptation/configs/ppo_default.yaml; with --from-run, the run's copy)",
+    )
     ap.add_argument("--timesteps", type=int, help="override total_timesteps")
     ap.add_argument("--eval-every", type=int, help="override evaluation.every_timesteps")
     ap.add_argument("--episodes", type=int, help="override evaluation.episodes (baselines use the same people)")
@@ -96,6 +117,16 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "bench" / "train_to_beat", help="training output folder")
     ap.add_argument("--smoke", action="store_true", help="mark the result as a smoke test whatever the budget")
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "train_to_beat_cpu.json")
+    ap.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="train --seeds side by side on Ray (adaptation.sweep); time to beat is the first trial's",
+    )
+    ap.add_argument(
+        "--seeds", default=None, help="with --ray: seeds to train at once (default: 2 seeds from the config's)"
+    )
     ap.add_argument(
         "--from-run",
         type=Path,
@@ -112,8 +143,10 @@ def main() -> int:
     from adaptation.train import load_config, train
 
     if args.from_run:
-        args.config = args.from_run / "config.yaml"
+        # the run's own copy, unless its relative paths (warm_start, start_from) need the original's place
+        args.config = args.config or args.from_run / "config.yaml"
         args.out = args.from_run
+    args.config = args.config or ROOT / "adaptation" / "configs" / "ppo_default.yaml"
     cfg = load_config(args.config)
     configured = {"total_timesteps": cfg.total_timesteps, **cfg.evaluation}
     if args.eval_every:
@@ -137,7 +170,12 @@ def main() -> int:
     best_name = max(base, key=lambda k: (base[k]["success_rate"], -base[k]["escape_rate"]))
     best_success = base[best_name]["success_rate"]
     lowest_escape = min(r["escape_rate"] for r in base.values())
-    print(f"to beat: success > {best_success:.1%} ({best_name}) with escape ≤ {lowest_escape:.1%}", flush=True)
+    lowest_expected = min(r["expected_escape_rate"] for r in base.values())
+    print(
+        f"to beat: success > {best_success:.1%} ({best_name}) with escape ≤ {lowest_escape:.1%}, expected "
+        f"escapes ≤ {lowest_expected:.2%} and ≤ {MAX_INTERVENTIONS:g} shield interventions per session",
+        flush=True,
+    )
 
     print(
         f"training {timesteps:,} steps, evaluating every {cfg.evaluation['every_timesteps']:,} "
@@ -148,12 +186,25 @@ def main() -> int:
     if args.from_run:
         summary = json.loads((args.from_run / "summary.json").read_text())
         timesteps = summary["total_timesteps"]
+    elif args.ray:
+        from adaptation.sweep import run_sweep
+
+        seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [cfg.seed, cfg.seed + 1]
+        trials = run_sweep(cfg, args.out, address=args.ray, seeds=seeds, total_timesteps=timesteps)
+        # the trial that beat first (by its own wall clock; they all started together)
+        judged = []
+        for t in trials:
+            t_rows = read_rows(args.out / t["trial"] / "evaluations.csv")
+            t_hit = next((r for r in t_rows if beats(r, best_success, lowest_escape, lowest_expected)), None)
+            judged.append((t_hit["wall_s"] if t_hit else float("inf"), t["trial"]))
+        args.out = args.out / min(judged)[1]
+        summary = json.loads((args.out / "summary.json").read_text())
     else:
         summary = train(cfg, args.out, progress=False, total_timesteps=timesteps)
     train_call_s = summary["wall_s"] if args.from_run else time.perf_counter() - t0
     load_after_train = [round(x, 2) for x in os.getloadavg()]
     rows = read_rows(args.out / "evaluations.csv")
-    hit = next((r for r in rows if beats(r, best_success, lowest_escape)), None)
+    hit = next((r for r in rows if beats(r, best_success, lowest_escape, lowest_expected)), None)
     # learn() started after building the env and model: setup ≈ summary wall − last evaluation's wall_s
     setup_s = max(summary["wall_s"] - rows[-1]["wall_s"], 0.0) if rows else None
 
@@ -196,7 +247,10 @@ def main() -> int:
             "best_baseline": best_name,
             "success_rate_above": best_success,
             "escape_rate_at_most": lowest_escape,
+            "expected_escape_rate_at_most": lowest_expected,
+            "shield_interventions_at_most": MAX_INTERVENTIONS,
         },
+        "ray": args.ray,
         "evaluations": rows,
         "beaten": hit is not None,
         "beaten_at_timesteps": hit["timesteps"] if hit else None,
@@ -218,7 +272,7 @@ def main() -> int:
     for r in rows:
         print(
             f"{r['timesteps']:>10,} {r['wall_s']:>8.1f} {r['success_rate']:>8.1%} {r['escape_rate']:>7.1%}  "
-            f"{'yes' if beats(r, best_success, lowest_escape) else 'no'}"
+            f"{'yes' if beats(r, best_success, lowest_escape, lowest_expected) else 'no'}"
         )
     if hit:
         print(

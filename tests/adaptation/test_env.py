@@ -98,7 +98,9 @@ def test_always_up_is_slowed_by_the_shield_and_progress_is_rewarded():
             break
     # one level per decision at most, and the 10 s between raises of clinical.md
     assert max(np.diff(levels)) <= 1
-    assert levels[1] - levels[0] <= 1 and levels[-1] >= 3
+    # progress: at least level 3 reached (the highest, not the last: since per-person seed
+    # streams (issue 15), seed 11's person climbs to 7 and the distress rule brings them down)
+    assert levels[1] - levels[0] <= 1 and max(levels) >= 3
     assert info["shield_interventions"] > 0
 
 
@@ -106,7 +108,7 @@ def test_vec_env_restarts_finished_sessions_with_a_terminal_observation():
     env = ExposureVecEnv(4, config=SessionConfig(duration_s=30.0), seed=0)
     obs = env.reset()
     assert obs.shape == (4, POLICY_SIZE) and obs.dtype == np.float32
-    for k in range(6):
+    for _ in range(6):
         env.step_async(np.ones(4, dtype=int))
         obs, rewards, dones, infos = env.step_wait()
     assert dones.all() and rewards.shape == (4,)

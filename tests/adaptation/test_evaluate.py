@@ -107,3 +107,68 @@ def test_vrex_evaluate_bad_arguments_say_what_is_wrong(capsys, args, message):
     assert main(["evaluate", "--episodes", "2", *args]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_results_carry_95_percent_intervals_around_their_rates(population):
+    r = evaluate(["fixed", "balan"], population, 20, seed=5, config=SHORT)
+    for groups in r["controllers"].values():
+        row = groups["all"]
+        for metric in ("success_rate", "escape_rate", "expected_escape_rate"):
+            lo, hi = row[f"{metric}_ci"]
+            assert 0.0 <= lo <= row[metric] <= hi <= 1.0
+        assert row["success_rate_ci"][1] > 0.1  # 20 people cannot pin a rate down
+    assert "[" in table(r) and "95% CI" in table(r)
+
+
+def test_cutting_the_people_into_shards_changes_nothing(population):
+    # every person draws from their own stream (adaptation.streams), so shards merge into the serial run
+    one = evaluate(["fixed", "policy"], population, 14, seed=8, config=SHORT)
+    many = evaluate(["fixed", "policy"], population, 14, seed=8, config=SHORT, shard_count=4)
+    assert json.dumps(one, sort_keys=True) == json.dumps(many, sort_keys=True)
+    other = evaluate(["fixed", "policy"], population, 14, seed=9, config=SHORT)
+    assert json.dumps(one["controllers"]) != json.dumps(other["controllers"])  # the seed matters
+
+
+def test_vrex_evaluate_reports_each_population_on_its_own(tmp_path, capsys):
+    from engine.cli import main
+
+    out = tmp_path / "r.json"
+    args = ["evaluate", "--controllers", "fixed", "--episodes", "3", "--seed", "1", "--json", str(out)]
+    assert main([*args, "--populations", "default,more_afraid", "--population", "noisy_sensors"]) == 0
+    printed = capsys.readouterr().out
+    for name in ("default", "more_afraid", "noisy_sensors"):
+        assert f"population: {name}," in printed
+    result = json.loads(out.read_text())
+    assert set(result["populations"]) == {"default", "more_afraid", "noisy_sensors"}
+    afraid = result["populations"]["more_afraid"]
+    assert afraid["population"] == "more_afraid" and afraid["controllers"]["fixed"]["all"]["n"] == 3
+
+
+def test_vrex_evaluate_help_names_populations_and_ray(capsys):
+    from engine.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    text = capsys.readouterr().out
+    assert "--populations" in text and "--ray" in text and "95 %" in text
+
+
+def test_a_bad_population_among_several_fails_before_anything_runs(tmp_path, capsys):
+    from engine.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((Population.builtin().file and open(Population.builtin().file).read()).replace("sd: 10", "sd: -1"))
+    assert main(["evaluate", "--episodes", "2", "--populations", f"default,{bad}"]) == 1
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "hr_rest.sd" in err and "running" not in err and "Traceback" not in err
+    assert main(["evaluate", "--episodes", "2", "--populations", "default,more_afriad"]) == 1
+    assert "more_afraid" in capsys.readouterr().err  # did you mean
+
+
+def test_a_ray_address_that_does_not_answer_is_named(capsys):
+    pytest.importorskip("ray")
+    from engine.cli import main
+
+    assert main(["evaluate", "--episodes", "2", "--ray", "127.0.0.1:9"]) == 1
+    err = capsys.readouterr().err
+    assert "127.0.0.1:9" in err and "no Ray cluster answers" in err and "Traceback" not in err

@@ -9,10 +9,10 @@ import time
 import numpy as np
 import pytest
 
-from tests.adaptation.fakes import FakeClock
 from adaptation.guard import ControllerGuard
 from adaptation.types import Decision, Observation
 from sensors.types import Features
+from tests.adaptation.fakes import FakeClock
 
 LEVELS = tuple(i / 10 for i in range(11))
 

@@ -55,7 +55,13 @@ def test_fear_turns_the_head_away_and_escape_is_reported_once():
         if p.escaped:
             break
     assert p.arousal > 0.7 and abs(p.head_pose()[3]) > 30
-    assert p.escaped and p.escaped_at == 18.0  # the model's escape hazard, seeded
+    # the model's escape hazard, seeded: at the step it happened, and again for the same seed
+    # (the second was 18 s before per-person seed streams, issue 15; a recorded time is no check)
+    assert p.escaped and p.escaped_at == float(t)
+    again = SimulatedPatient(seed=6)
+    for u in range(1, t + 1):
+        again.advance(float(u), 1.0)
+    assert again.escaped_at == p.escaped_at
     first = p.escaped_at
     p.advance(1300.0, 1.0)
     assert p.escaped_at == first  # reported once, kept

@@ -64,17 +64,30 @@ def test_pooling_adds_sessions_escapes_and_expected_escapes_over_seeds(bench):
 
 
 def test_a_small_real_run_writes_its_verdict_and_exits_by_it(bench, tmp_path, capsys):
+    # issue 15: results per population, pooled with 95 % intervals (layout changed from one population)
     out = tmp_path / "r.json"
-    status = bench.main(["--seeds", "5", "--episodes", "4", "--json", str(out)])
+    status = bench.main(
+        ["--seeds", "5", "--episodes", "4", "--populations", "default,noisy_sensors", "--json", str(out)]
+    )
     r = json.loads(out.read_text())
+    assert r["complete"] is True and set(r["populations"]) == {"default", "noisy_sensors"}
     assert status == (0 if r["all_criteria_met"] else 1)
-    assert set(r["criteria"]["5"]) == {"success", "escape", "violations"}
-    assert set(r["pooled"]) == {"fixed", "suds", "threshold", "balan", "policy"}
-    assert r["pooled"]["policy"]["sessions"] == 4
-    assert r["per_seed"]["5"]["controllers"]["policy"]["all"]["n"] == 4  # subgroups kept too
-    assert set(r["per_seed"]["5"]["controllers"]["policy"]) >= {"all", "eda_non_responders", "slow_habituators"}
-    assert isinstance(r["pooled_expected_escape_rate_no_higher_than_lowest_baseline"], bool)
-    assert "seed 5" in capsys.readouterr().out
+    assert r["all_criteria_met"] == all(p["all_criteria_met"] for p in r["populations"].values())
+    d = r["populations"]["default"]
+    assert set(d["criteria"]["5"]) == {"success", "escape", "violations"}
+    assert set(d["pooled"]) == {"fixed", "suds", "threshold", "balan", "policy"}
+    p = d["pooled"]["policy"]
+    assert p["sessions"] == 4 and p["success_rate_ci"][0] <= p["success_rate"] <= p["success_rate_ci"][1]
+    assert p["expected_escape_rate_ci"][0] <= p["expected_escape_rate"] <= p["expected_escape_rate_ci"][1]
+    assert d["per_seed"]["5"]["controllers"]["policy"]["all"]["n"] == 4  # subgroups kept too
+    assert set(d["per_seed"]["5"]["controllers"]["policy"]) >= {"all", "eda_non_responders", "slow_habituators"}
+    assert isinstance(d["pooled_expected_escape_rate_no_higher_than_lowest_baseline"], bool)
+    assert "noisy_sensors, seed 5" in capsys.readouterr().out
+
+
+def test_the_default_seeds_are_new(bench):
+    seeds = {int(s) for s in bench.SEEDS.split(",")}
+    assert len(seeds) == 5 and not seeds & {3031, 5101, 6067, 7001, 8009, 11, 12, 13, 2026, 4049}
 
 
 @pytest.mark.parametrize(
@@ -89,7 +102,11 @@ def test_bad_seeds_are_refused_with_what_to_write(bench, capsys, seeds, words):
 
 @pytest.mark.parametrize(
     "option,value,words",
-    [("--population", "nosuch", "no built-in population named 'nosuch'"), ("--policy", "nosuch.npz", "nosuch.npz")],
+    [
+        ("--population", "nosuch", "no built-in population named 'nosuch'"),
+        ("--populations", "default,nosuch", "no built-in population named 'nosuch'"),
+        ("--policy", "nosuch.npz", "nosuch.npz"),
+    ],
 )
 def test_a_bad_population_or_policy_is_refused_before_any_run(bench, capsys, tmp_path, option, value, words):
     out = tmp_path / "r.json"

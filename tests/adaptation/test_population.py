@@ -275,14 +275,18 @@ def test_sample_moments_match_the_truncated_distributions(default, sample):
         frozen = dist.frozen()
         lo, hi = dist.bounds or frozen.support()
         mean = frozen.expect(lambda x: x, lb=lo, ub=hi, conditional=True)
-        var = frozen.expect(lambda x: (x - mean) ** 2, lb=lo, ub=hi, conditional=True)
+        var = frozen.expect(lambda x, mean=mean: (x - mean) ** 2, lb=lo, ub=hi, conditional=True)
         values = sample[name]
         # 5 standard errors for the mean, 5 % for the sd (20 000 draws: about 3.5 sd errors)
         assert abs(values.mean() - mean) < 5 * math.sqrt(var / N), (name, values.mean(), mean)
         assert abs(values.std() - math.sqrt(var)) < 0.05 * math.sqrt(var), (name, values.std(), math.sqrt(var))
         # and the whole shape: a Kolmogorov–Smirnov test against the truncated cdf
         c_lo, c_hi = frozen.cdf(lo), frozen.cdf(hi)
-        ks = stats.kstest(values, lambda x: (frozen.cdf(np.clip(x, lo, hi)) - c_lo) / (c_hi - c_lo))
+
+        def cdf(x, frozen=frozen, lo=lo, hi=hi, c_lo=c_lo, c_hi=c_hi):
+            return (frozen.cdf(np.clip(x, lo, hi)) - c_lo) / (c_hi - c_lo)
+
+        ks = stats.kstest(values, cdf)
         assert ks.pvalue > 1e-4, (name, ks)
 
 

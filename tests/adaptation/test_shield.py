@@ -32,7 +32,7 @@ def heart(
 
 
 def obs(
-    t: float, target: float, features: Features | None = None, therapist=Therapist.NONE, ceiling: float = 1.0
+    t: float, target: float, features: Features | None = None, therapist=Therapist.CLEAR, ceiling: float = 1.0
 ) -> Observation:
     """A calm patient who rated this level (SUDS 20, 10 s ago, 30 s into it): nothing but
     what a test changes stands in the way of a raise."""

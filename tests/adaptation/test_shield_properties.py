@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.adaptation.fakes import FakeClock
 from adaptation.invariants import InvariantMonitor
 from adaptation.shield import SafetyShield, ShieldConfig
 from adaptation.types import Decision, Observation, Therapist, level_of
 from sensors.types import Features, Quality
+from tests.adaptation.fakes import FakeClock
 
 LEVELS = tuple(i / 10 for i in range(11))
 NAN, INF = math.nan, math.inf
@@ -155,7 +155,7 @@ with_signs = st.builds(
 # None: the same features as the step before, so that outages and calm spells last
 physiology = mostly(st.none(), mostly(heart_features, with_signs, 5), 4)
 
-therapist = st.sampled_from([Therapist.NONE] * 4 + [Therapist.HOLD, Therapist.STOP])
+therapist = st.sampled_from([Therapist.CLEAR] * 4 + [Therapist.HOLD, Therapist.STOP])
 ceiling = mostly(st.just(1.0), st.one_of(st.floats(-0.5, 1.5), st.sampled_from([NAN, INF, -INF, 0.0])), 7)
 # time step: mostly forward, sometimes zero, backwards, NaN or inf (the latter two not kept)
 forward = st.one_of(st.floats(0.0, 15.0), st.sampled_from([1.0, 5.0, 10.0, 12.0]))
@@ -314,15 +314,7 @@ def drive(start: float, steps, use_filter: bool, between: bool = False) -> None:
         # the reference for this step: the last output, or (first decision) obs.target clamped
         ref = last_out if last_out is not None else (0.0 if math.isnan(o.target) else min(max(o.target, 0.0), 1.0))
         if d.target > ref + TOL:  # a raise: only when nothing forbids one
-            assert who == Therapist.NONE and not math.isnan(ceil)
-            assert heart_usable(features), f"raised {ref} → {d.target} on an untrustworthy heart"
-            assert math.isfinite(obs_time)
-            assert obs_time - last_raise >= CFG.min_raise_interval_s, f"raised {obs_time - last_raise} s after the last"
-            if o.level > 0:  # above calm: the patient rated this level, or it lasted 120 s
-                suds, age, at_level = rated if rated is not None else (NAN, INF, 0.0)
-                assert (math.isfinite(suds) and 0.0 <= age <= at_level) or at_level >= CFG.unrated_raise_after_s, (
-                    f"raised from level {o.level} with rating {rated}"
-                )
+            assert_raise_allowed(o, d, ref, features, obs_time, last_raise, rated)
             last_raise = obs_time
         step_dt = CFG.max_step / CFG.max_rate if last_out is None else 0.0
         if math.isfinite(obs_time) and (last_time is None or obs_time >= last_time):
@@ -333,17 +325,35 @@ def drive(start: float, steps, use_filter: bool, between: bool = False) -> None:
         ceiling_drop = cap < ref and d.target >= cap - TOL
         if who != Therapist.STOP and not ceiling_drop:
             assert abs(d.target - ref) <= bound + TOL, f"moved {ref} → {d.target} in {step_dt} s"
-        # every change the shield makes carries a reason
-        proposed = plan[-1] if plan[0] in ("value", "slow") else None
-        if d.source == "ctl":  # the controller's own answer: untouched (notes allowed),
-            if d.target != proposed:  # or its own step down, only made gentler, and saying so
-                assert ref + TOL >= d.target > proposed and "decrease limited" in d.interventions[-1]
-                assert d.reason.split(" (decrease limited")[0] in ("scripted", "slow answer", "agent")
-            else:
-                assert d.reason in ("scripted", "slow answer", "agent")
-        if d.source == "shield" or d.source.startswith("fallback:"):
-            assert d.interventions
+        assert_reasons(d, plan, ref)
         last_out = d.target
+
+
+def assert_raise_allowed(o, d, ref, features, obs_time, last_raise, rated) -> None:
+    """A raise only when nothing forbids one (the rules, checked with this test's own code)."""
+    assert o.therapist == Therapist.CLEAR and not math.isnan(o.ceiling)
+    assert heart_usable(features), f"raised {ref} → {d.target} on an untrustworthy heart"
+    assert math.isfinite(obs_time)
+    assert obs_time - last_raise >= CFG.min_raise_interval_s, f"raised {obs_time - last_raise} s after the last"
+    if o.level > 0:  # above calm: the patient rated this level, or it lasted 120 s
+        suds, age, at_level = rated if rated is not None else (NAN, INF, 0.0)
+        assert (math.isfinite(suds) and 0.0 <= age <= at_level) or at_level >= CFG.unrated_raise_after_s, (
+            f"raised from level {o.level} with rating {rated}"
+        )
+
+
+def assert_reasons(d, plan, ref) -> None:
+    """Every change the shield makes carries a reason; the controller's own answer is
+    untouched (notes allowed), or its own step down made gentler, and saying so."""
+    proposed = plan[-1] if plan[0] in ("value", "slow") else None
+    if d.source == "ctl":
+        if d.target != proposed:
+            assert ref + TOL >= d.target > proposed and "decrease limited" in d.interventions[-1]
+            assert d.reason.split(" (decrease limited")[0] in ("scripted", "slow answer", "agent")
+        else:
+            assert d.reason in ("scripted", "slow answer", "agent")
+    if d.source == "shield" or d.source.startswith("fallback:"):
+        assert d.interventions
 
 
 @PROPS
@@ -377,7 +387,7 @@ def test_stop_is_calm_at_once_and_stays_calm(steps):
             return Decision(1.0, "more")
 
     shield, t, target = SafetyShield(Greedy(), Rule()), 0.0, 0.0
-    for who, start, dt in steps:
+    for who, _start, dt in steps:
         t += dt
         d = shield.decide(
             make_obs(
@@ -439,18 +449,18 @@ def test_the_monitor_catches_an_unshielded_controller():
         relative={"hr_bpm": 0.7},
     )
     script = [  # (time, wish, features, therapist, ceiling) → the invariant it breaks
-        (0.0, 0.1, good, Therapist.NONE, 1.0, None),
-        (20.0, 0.9, good, Therapist.NONE, 1.0, "target rose 0.1000 → 0.9000 in 20.00 s: more than"),
-        (21.0, 0.5, good, Therapist.NONE, 0.7, "target fell 0.9000 → 0.5000 in 1.00 s"),
+        (0.0, 0.1, good, Therapist.CLEAR, 1.0, None),
+        (20.0, 0.9, good, Therapist.CLEAR, 1.0, "target rose 0.1000 → 0.9000 in 20.00 s: more than"),
+        (21.0, 0.5, good, Therapist.CLEAR, 0.7, "target fell 0.9000 → 0.5000 in 1.00 s"),
         (40.0, 0.6, good, Therapist.HOLD, 1.0, "while therapist hold"),
         (60.0, 0.3, good, Therapist.STOP, 1.0, "therapist stop but target 0.3000, not 0"),
-        (80.0, 0.32, stale, Therapist.NONE, 1.0, "while heart signal untrustworthy"),
-        (100.0, 0.34, hot, Therapist.NONE, 1.0, "over its ceiling"),
-        (105.0, 0.36, good, Therapist.NONE, 1.0, "5.0 s after the previous raise (< 10 s)"),
-        (110.0, 0.36, stale, Therapist.NONE, 1.0, None),
-        (126.0, 0.36, stale, Therapist.NONE, 1.0, "untrustworthy for 16.0 s > 15 s but target 0.3600 > 0.2100"),
-        (200.0, 1.5, good, Therapist.NONE, 0.8, "target 1.5000 outside [0, 0.8000]"),
-        (300.0, NAN, good, Therapist.NONE, 1.0, "target nan is not a finite float"),
+        (80.0, 0.32, stale, Therapist.CLEAR, 1.0, "while heart signal untrustworthy"),
+        (100.0, 0.34, hot, Therapist.CLEAR, 1.0, "over its ceiling"),
+        (105.0, 0.36, good, Therapist.CLEAR, 1.0, "5.0 s after the previous raise (< 10 s)"),
+        (110.0, 0.36, stale, Therapist.CLEAR, 1.0, None),
+        (126.0, 0.36, stale, Therapist.CLEAR, 1.0, "untrustworthy for 16.0 s > 15 s but target 0.3600 > 0.2100"),
+        (200.0, 1.5, good, Therapist.CLEAR, 0.8, "target 1.5000 outside [0, 0.8000]"),
+        (300.0, NAN, good, Therapist.CLEAR, 1.0, "target nan is not a finite float"),
     ]
     unsafe, monitor, target = PassThrough([s[1] for s in script]), InvariantMonitor(CFG), 0.0
     for t, _, f, who, ceil, expected in script:
@@ -481,7 +491,7 @@ def test_the_same_session_through_the_shield_is_clean(use_filter):
                     age_s={"ecg": 0.1},
                     relative={"hr_bpm": 0.0},
                 ),
-                Therapist.NONE,
+                Therapist.CLEAR,
                 1.0,
                 5.0,
                 None,
@@ -503,14 +513,14 @@ def test_the_monitor_catches_a_raise_before_the_patient_rated_the_level():
         relative={"hr_bpm": 0.0},
     )
     m = InvariantMonitor(CFG)
-    assert m.check(make_obs(0.0, 0.3, good, Therapist.NONE, 1.0, (20.0, 30.0, 15.0)), Decision(0.3, "x")) == []
+    assert m.check(make_obs(0.0, 0.3, good, Therapist.CLEAR, 1.0, (20.0, 30.0, 15.0)), Decision(0.3, "x")) == []
     # the rating (30 s old) is from the level before (15 s here): a raise breaks the rule
-    found = m.check(make_obs(20.0, 0.3, good, Therapist.NONE, 1.0, (20.0, 30.0, 15.0)), Decision(0.4, "x"))
+    found = m.check(make_obs(20.0, 0.3, good, Therapist.CLEAR, 1.0, (20.0, 30.0, 15.0)), Decision(0.4, "x"))
     assert any("no SUDS rating at level 3 after 15 s (< 120 s)" in v for v in found), found
     for rated in [(20.0, 5.0, 15.0), (20.0, 130.0, 120.0), (20.0, 0.0, 0.0)]:  # rated here, waited, same second
         m = InvariantMonitor(CFG)
-        m.check(make_obs(0.0, 0.3, good, Therapist.NONE, 1.0, rated), Decision(0.3, "x"))
-        assert m.check(make_obs(20.0, 0.3, good, Therapist.NONE, 1.0, rated), Decision(0.4, "x")) == [], rated
+        m.check(make_obs(0.0, 0.3, good, Therapist.CLEAR, 1.0, rated), Decision(0.3, "x"))
+        assert m.check(make_obs(20.0, 0.3, good, Therapist.CLEAR, 1.0, rated), Decision(0.4, "x")) == [], rated
 
 
 def test_the_monitor_keeps_judging_after_a_raise_at_a_nan_time():
@@ -523,11 +533,11 @@ def test_the_monitor_keeps_judging_after_a_raise_at_a_nan_time():
         relative={"hr_bpm": 0.0},
     )
     m = InvariantMonitor(CFG)
-    assert m.check(make_obs(0.0, 0.2, good, Therapist.NONE, 1.0), Decision(0.2, "x")) == []
-    assert any("in 0.00 s" in v for v in m.check(make_obs(NAN, 0.2, good, Therapist.NONE, 1.0), Decision(0.3, "x")))
+    assert m.check(make_obs(0.0, 0.2, good, Therapist.CLEAR, 1.0), Decision(0.2, "x")) == []
+    assert any("in 0.00 s" in v for v in m.check(make_obs(NAN, 0.2, good, Therapist.CLEAR, 1.0), Decision(0.3, "x")))
     rated = (20.0, 5.0, 30.0)  # a mild rating at this level: only the timing is at stake
-    assert m.check(make_obs(20.0, 0.3, good, Therapist.NONE, 1.0, rated), Decision(0.31, "x")) == []
-    late = m.check(make_obs(25.0, 0.31, good, Therapist.NONE, 1.0, rated), Decision(0.32, "x"))
+    assert m.check(make_obs(20.0, 0.3, good, Therapist.CLEAR, 1.0, rated), Decision(0.31, "x")) == []
+    late = m.check(make_obs(25.0, 0.31, good, Therapist.CLEAR, 1.0, rated), Decision(0.32, "x"))
     assert late == ["target rose 0.3100 → 0.3200 while 5.0 s after the previous raise (< 10 s)"]
 
 
@@ -608,9 +618,9 @@ def test_a_fresh_tick_between_decisions_does_not_restart_the_sensor_loss_timer()
         )
 
     steps = [
-        (("value", 0.5), False, heart_at(10.0), Therapist.NONE, 1.0, 0.0, None, None),  # decide: stale
-        (("value", 0.5), False, heart_at(0.1), Therapist.NONE, 1.0, 3.0, None, None),  # check: fresh
-        (("value", 0.5), False, heart_at(10.0), Therapist.NONE, 1.0, 14.0, None, None),
+        (("value", 0.5), False, heart_at(10.0), Therapist.CLEAR, 1.0, 0.0, None, None),  # decide: stale
+        (("value", 0.5), False, heart_at(0.1), Therapist.CLEAR, 1.0, 3.0, None, None),  # check: fresh
+        (("value", 0.5), False, heart_at(10.0), Therapist.CLEAR, 1.0, 14.0, None, None),
     ]  # decide: stale
     drive(0.5, steps, use_filter=False, between=True)
 
@@ -653,7 +663,7 @@ def test_a_raise_never_passes_a_sign_the_monitor_sees_with_a_recent_high_suds(st
     t, target = 0.0, 0.5
     for body, suds, age in steps:
         t += 12.0  # past the 10 s between raises
-        o = make_obs(t, target, body, Therapist.NONE, 1.0, (suds, age, 200.0 if age <= 200.0 else age))
+        o = make_obs(t, target, body, Therapist.CLEAR, 1.0, (suds, age, 200.0 if age <= 200.0 else age))
         d = shield.decide(o)
         assert monitor.check(o, d) == [], (body, suds, age, d)
         target = d.target
