@@ -24,8 +24,9 @@ need_python() {
 
 # Panda3D's renderers link against X11 (even offscreen), and p3headlessgl needs Mesa's EGL.
 # The tests also need Debian's chromium and its driver: the console's browser tests drive
-# them with Selenium. Slim images lack them; installed here when root can, else named so
-# the user can. Arguments: extra packages to check (the test mode's).
+# them with Selenium; and Xvfb, in which the 'vrex view --watch' test opens a real window.
+# Slim images lack them; installed here when root can, else named so the user can.
+# Arguments: extra packages to check (the test mode's).
 system_libraries() {
   command -v dpkg >/dev/null 2>&1 || return 0       # not Debian/Ubuntu: nothing to check
   local missing=()
@@ -80,6 +81,15 @@ setup() {
   fi
 }
 
+# The house's tools, before any test: the rules, the layout and the types (pyproject.toml
+# configures all three). A failure stops the run: fix it first (ruff check --fix, ruff format).
+lint() {
+  echo "Lint: ruff check, ruff format --check, mypy"
+  "$VENV/bin/ruff" check --quiet . || { echo "ruff check failed (try: $VENV/bin/ruff check --fix .)" >&2; exit 1; }
+  "$VENV/bin/ruff" format --check --quiet . || { echo "ruff format --check failed (run: $VENV/bin/ruff format .)" >&2; exit 1; }
+  "$VENV/bin/mypy" || { echo "mypy failed" >&2; exit 1; }
+}
+
 case "$MODE" in
   main)
     system_libraries
@@ -87,8 +97,9 @@ case "$MODE" in
     exec "$VENV/bin/vrex" demo "$@"
     ;;
   test)
-    system_libraries chromium chromium-driver
+    system_libraries chromium chromium-driver xvfb
     setup "train,test"
+    lint
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)

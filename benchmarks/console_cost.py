@@ -45,10 +45,10 @@ class Console:
     """The console as ``start_console`` wires it, with the queue's put and the observer timed."""
 
     def __init__(self, session, serve: bool = True):
+        from engine.console.event_tail import EventTail
         from engine.console.server import create_app, new_token
         from engine.console.service import ConsoleServer, bind
         from engine.console.state import ConsoleState
-        from engine.console.events import EventTail
 
         runner = session.runner
         self.runner, self.state, self.puts, self.observer_ms = runner, ConsoleState(), [], []
@@ -119,6 +119,7 @@ class Reader(threading.Thread):
 
 def main() -> int:
     from _machine import machine_info, write_result
+
     from engine.commands.view import parse_size
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -131,6 +132,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import tempfile
+
     from engine.session.core import Mode
     from engine.session.launch import OpenSession, SessionOptions
     from engine.session.runner import Command
@@ -219,6 +221,7 @@ def main() -> int:
 
 def clicks(s, d, n: int, chromium, until) -> dict:
     from selenium.webdriver.common.by import By
+
     from engine.session.runner import Command
     from sensors.lsl import local_clock
 
@@ -237,7 +240,7 @@ def clicks(s, d, n: int, chromium, until) -> dict:
             puts_before = len(console.puts)
             clicked: list[float] = []
 
-            def click() -> None:
+            def click(clicked: list[float] = clicked) -> None:
                 time.sleep(random.uniform(0.0, 0.1))
                 clicked.append(local_clock())
                 stop.click()
@@ -245,7 +248,7 @@ def clicks(s, d, n: int, chromium, until) -> dict:
             d.rows.clear()
             worker = threading.Thread(target=click)
             worker.start()
-            until(lambda: bool(clicked) and any(x[3] > 0.0 and x[0] > clicked[0] for x in d.rows), 30)
+            until(lambda clicked=clicked: bool(clicked) and any(x[3] > 0.0 and x[0] > clicked[0] for x in d.rows), 30)
             worker.join(10)
             put = console.puts[puts_before]
             done = next(x[0] for x in d.rows if x[3] > 0.0 and x[0] > clicked[0])

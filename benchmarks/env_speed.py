@@ -173,8 +173,8 @@ class _Counting:
 
 def bench_run_episodes(name: str, episodes: int, seed: int, policy=None) -> dict:
     from adaptation.evaluate import controller_factory, run_episodes
-    from adaptation.population import Population
     from adaptation.policy import PolicyController
+    from adaptation.population import Population
 
     make = (lambda: PolicyController(policy)) if name == "policy" else controller_factory(name)
     counter = [0]
@@ -207,7 +207,7 @@ def profile(fn, top: int) -> dict:
     st = pstats.Stats(pr)
     total = st.total_tt
     rows = []
-    for (file, line, func), (cc, nc, tt, ct, _) in st.stats.items():
+    for (file, line, func), (_cc, nc, tt, ct, _) in st.stats.items():
         where = f"{Path(file).name}:{line}({func})" if line else func
         if "site-packages" in file:
             where = f"{file.split('site-packages/')[1]}:{line}({func})"

@@ -269,7 +269,8 @@ def main() -> None:
     for r in results:
         print(f"\n{r['dataset']}  {r['signals']}  ticks={r['ticks']}")
         print(
-            f"  time per tick, all features   ours {r['ours_ms_p50']:8.2f} ms (p95 {r['ours_ms_p95']:.2f}, p99 {r['ours_ms_p99']:.2f})"
+            f"  time per tick, all features   ours {r['ours_ms_p50']:8.2f} ms "
+            f"(p95 {r['ours_ms_p95']:.2f}, p99 {r['ours_ms_p99']:.2f})"
             f"   neurokit2 {r['nk_ms_p50']:8.2f} ms (p95 {r['nk_ms_p95']:.2f})"
             f"   ×{r['nk_ms_p50'] / r['ours_ms_p50']:.0f}"
         )

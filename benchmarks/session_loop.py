@@ -118,6 +118,7 @@ class Driver:
 
 def main() -> int:
     from _machine import machine_info, write_result
+
     from engine.commands.view import parse_size
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -146,6 +147,7 @@ def main() -> int:
         ap.error("--block must be from 0.1 to under 3 seconds")
 
     import tempfile
+
     from adaptation.live_patient import Surge
     from adaptation.shield import alarm
     from engine.session.core import Mode
@@ -275,7 +277,7 @@ def main() -> int:
             s.patient.injections.surges.append(Surge(surge_at, 25.0, 60.0))
             cross: list = []
 
-            def crossed() -> bool:
+            def crossed(cross: list = cross, surge_at: float = surge_at) -> bool:
                 if not cross and watch.last is not None:
                     f, at = watch.last
                     watch.last = None
@@ -315,10 +317,10 @@ def main() -> int:
             put_at: list[float] = []
             threading.Timer(
                 random.uniform(0.0, 0.05),
-                lambda: (put_at.append(lsl.local_clock()), runner.commands.put(Command("stop"))),
+                lambda put_at=put_at: (put_at.append(lsl.local_clock()), runner.commands.put(Command("stop"))),
             ).start()
             d.rows.clear()
-            d.run(10.0, lambda: bool(put_at) and any(x[3] > 0.0 and x[0] > put_at[0] for x in d.rows))
+            d.run(10.0, lambda put_at=put_at: bool(put_at) and any(x[3] > 0.0 and x[0] > put_at[0] for x in d.rows))
             first = next(x for x in d.rows if x[3] > 0.0 and x[0] > put_at[0])
             stops.append(
                 {

@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from adaptation.shield import (
+from adaptation.shield import (  # noqa: E402 — after the path set-up above
     SafetyShield,
     ShieldConfig,
     alarm,
@@ -160,7 +160,7 @@ def run_synth(synth: FaultyHeartSynth, seconds: float, baseline_s: float, on_tic
     return rep.ticks
 
 
-def naive_fast(rep: "Replay", t: float) -> str:
+def naive_fast(rep: Replay, t: float) -> str:
     """Ablation: the mean of the newest 4 ECG intervals (no neighbour rule, no quality or
     template checks) over the same ceilings: what the run rules keep out."""
     b = rep.fx.beats("ecg")
@@ -182,7 +182,7 @@ class Episodes:
         self.onsets: dict[str, list[tuple[float, str]]] = {k: [] for k in (*RULES, "naive")}
         self.last: dict[str, float] = {k: -math.inf for k in self.onsets}
 
-    def tick(self, t: float, f: Features, rep: "Replay", offset: float = 0.0) -> None:
+    def tick(self, t: float, f: Features, rep: Replay, offset: float = 0.0) -> None:
         for name in self.onsets:
             why = naive_fast(rep, t) if name == "naive" else acts(f, RULES[name])
             if why:
@@ -326,7 +326,7 @@ def offline_latency(trials: int, progress) -> dict:
             cross = crossing_time(kind, onset, hr_rest, min(hr_rest * (1 + NEW.hr_ceiling_rel), NEW.hr_ceiling_bpm))
             first = {k: math.inf for k in RULES}
 
-            def tick(t, f, rep):
+            def tick(t, f, rep, first=first, onset=onset):
                 for k, cfg in RULES.items():
                     if first[k] == math.inf and t > onset - 5.0 and acts(f, cfg):
                         first[k] = t

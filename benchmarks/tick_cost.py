@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 def main() -> int:
     from engine.app import SceneRunner, open_base
     from engine.easing import IntensityDriver
-    from engine.scene import Scene
     from engine.scenario import load_scenario
+    from engine.scene import Scene
 
     base = open_base(offscreen=True, size=(64, 64), display="p3tinydisplay")
     print(f"{'scenario':10} {'state':8} {'frames':>6} {'median ms':>10} {'p95 ms':>8} {'applies/frame':>14}")
@@ -35,7 +35,7 @@ def main() -> int:
         applies = 0
         original = scene.apply
 
-        def counting(i: float) -> None:
+        def counting(i: float, original=original) -> None:
             nonlocal applies
             applies += 1
             original(i)

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
-import os
 import importlib
+import os
 import signal
 import sys
 from collections.abc import Collection, Sequence
 from types import ModuleType
 from typing import NamedTuple
 
-from engine import __version__
 from adaptation.errors import AdaptationError
+from engine import __version__
 from engine.errors import VrexError
 from sensors.errors import SensorError
 
@@ -47,6 +47,11 @@ COMMANDS: tuple[Command | ModuleType, ...] = (
     Command("report", "engine.commands.report", "write a session's report (HTML with plots, and PNGs)"),
     Command("history", "engine.commands.history", "list a patient's sessions and their progress"),
     Command("verify", "engine.commands.verify", "check that a session's event log was not altered"),
+    Command("export", "engine.commands.export", "export a session (research format) or all of a patient's data"),
+    Command("keys", "engine.commands.keys", "make the key pair that seals session records at rest"),
+    Command("seal", "engine.commands.seal", "seal session folders left in the clear (after a crash)"),
+    Command("erase", "engine.commands.erase", "erase every session of a patient (right to erasure)"),
+    Command("new", "engine.commands.new", "write a commented starting scenario that validates"),
     Command("validate", "engine.commands.validate", "check scenario files and report every problem"),
     Command("preview", "engine.commands.preview", "render every level to PNG and a contact sheet (offscreen)"),
     Command("view", "engine.commands.view", "show a scenario; keys change intensity"),
@@ -56,7 +61,11 @@ COMMANDS: tuple[Command | ModuleType, ...] = (
     Command("streams", "engine.commands.streams", "list the LSL streams on the network"),
     Command("monitor", "engine.commands.monitor", "show live features and signal quality in the terminal"),
     Command("train", "engine.commands.train", "train a controller on simulated patients (PPO by default)"),
-    Command("evaluate", "engine.commands.evaluate", "compare controllers on simulated patients"),
+    Command(
+        "evaluate",
+        "engine.commands.evaluate",
+        "compare controllers on simulated patients, per population (--populations A,B)",
+    ),
 )
 """Entries may also be command modules themselves (imported already, e.g. by a test); one of
 the same name replaces the ``Command``."""

@@ -7,7 +7,8 @@ points the end values are held, so a scene never extrapolates past what the auth
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def _lerp(a: Any, b: Any, t: float) -> Any:

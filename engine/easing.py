@@ -3,7 +3,7 @@
 Every frame the shown intensity moves toward the target with a bounded rate and a bounded
 change of rate (a trapezoidal profile: it starts and stops softly), and the step is shrunk
 further if it would move or turn the viewpoint faster than the scenario's comfort limits:
-abrupt vection is what makes people sick in VR (design/clinical.md, "What the software
+abrupt vection is what makes people sick in VR (docs/clinical.md, "What the software
 must never do").
 
 "Calm now" cannot wait for a slow ramp, and cannot jump either, so it blinks: a veil in the
@@ -14,8 +14,8 @@ the calm value while nothing is visible, and the veil lifts again. Pure Python; 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from engine.scenario.spec import Calm, Comfort
 

@@ -1,1 +1,1 @@
-"""vrex sensors (see ../shared/design/architecture.md)."""
+"""vrex sensors (see docs/architecture.md)."""

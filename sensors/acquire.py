@@ -5,7 +5,8 @@ and dropped while the others go on.
 Call ``poll()`` 20 to 60 times a second, from one thread. Each call drains what has arrived
 (never waits) and judges staleness, so detection comes ``stale_after`` plus one polling
 interval after the last sample, and completeness (a stream delivering much less than its
-declared rate is ``incomplete``, with an event saying how much it delivers). Measured here (2-core VM): ECG 1 kHz, PPG 64 Hz, EDA 32 Hz
+declared rate is ``incomplete``, with an event saying how much it delivers). Measured here
+(2-core VM): ECG 1 kHz, PPG 64 Hz, EDA 32 Hz
 and RESP 25 Hz polled together at 60 Hz cost about 0.5 ms per poll, 3 % of one core; the
 time is per call rather than per sample, so polling at 20 Hz costs a third of that.
 """
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -159,7 +160,7 @@ class StreamReader:
         if status is Status.STALE and was is not Status.STALE:
             # Whatever comes next (a restart, a backlog) breaks LSL's sample-index timing.
             self.inlet.reset_smoothing(monotonize=True)
-        events = ()
+        events: tuple = ()
         if self._events or self.watchdog.events:
             events = tuple(self._events) + tuple(self.watchdog.pop_events())
             self._events.clear()
@@ -275,7 +276,7 @@ class Acquisition:
         self.failed: dict[str, SensorError] = dict(failed or {})
 
     @classmethod
-    def open(cls, wanted: Mapping[str, str | Mapping], *, timeout: float = 5.0, **reader_kwargs) -> "Acquisition":
+    def open(cls, wanted: Mapping[str, str | Mapping], *, timeout: float = 5.0, **reader_kwargs) -> Acquisition:
         """``wanted``: role -> a kind ('ECG') or find_stream arguments
         ({'kind': 'EDA', 'name': 'E4'}), optionally with reader arguments
         ({'kind': 'RR', 'expected_interval': 2.5}, or a 'timeout' of its own). Missing or bad
@@ -313,7 +314,7 @@ class Acquisition:
             reader.close()
         self.readers.clear()
 
-    def __enter__(self) -> "Acquisition":
+    def __enter__(self) -> Acquisition:
         return self
 
     def __exit__(self, *exc) -> None:

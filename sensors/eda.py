@@ -1,6 +1,6 @@
 """Electrodermal activity: tonic level and skin-conductance responses (SCRs) in a window.
 
-SCR rules (Boucsein 2012, *Electrodermal Activity*, 2nd ed.; ../shared/design/clinical.md):
+SCR rules (Boucsein 2012, *Electrodermal Activity*, 2nd ed.; docs/clinical.md):
 an SCR is a rise from a trough (its onset) to a peak, with a rise time of 0.5–5 s and an
 amplitude of at least ``min_amplitude_us`` (the literature uses 0.01–0.05 µS; 0.02 µS by
 default, above the 1 nS steps and noise of wrist devices), measured trough to peak after

@@ -22,23 +22,24 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from .baseline import Baseline
 from .eda import eda_features
+from .errors import StreamFormatError
 from .heart import heart_rate, heart_rate_from_intervals
 from .hr_fast import FastHeart, fast_heart_rate, fast_heart_rate_from_beats
 from .peaks import RPeakDetector
 from .pulse import PulseDetector
 from .quality import beat_correlations, signal_quality, template_quality
 from .resp import respiration_rate
-from .errors import StreamFormatError
 from .types import Features, Quality, Window
 
 SIGNALS = ("ecg", "ppg", "eda", "resp", "rr")
 BEAT_R_MIN = 0.7  # clean beats correlate ≥ 0.8 with their median (ECG and PPG alike)
-DETECTORS = {"ecg": RPeakDetector, "ppg": PulseDetector}
+DETECTORS: dict[str, type[RPeakDetector] | type[PulseDetector]] = {"ecg": RPeakDetector, "ppg": PulseDetector}
 FAST_MARGIN_S = 0.25  # the run's quality window starts this long before its first beat (a QRS's width)
 RR_MAX_AGE_S = 3.0  # RR arrives once per beat: the watchdog's 2 s interval + 1 s grace
 
@@ -153,10 +154,27 @@ def extract(
     A signal whose newest sample is older than ``max_age_s`` is 'stale' and yields nothing.
     """
     _check_names(windows, "extract")
-    beats = beats or {}
     quality: dict[str, Quality] = {}
     age: dict[str, float] = {}
     reasons: dict[str, str] = {}
+    values: dict[str, Any] = {}  # Features' fields by name: numbers, the source's name, a Quality
+    fresh = _fresh_windows(time, windows, max_age_s, quality, age)
+    _heart_features(time, fresh, beats or {}, hr_window_s, rmssd_window_s, quality, values, reasons)
+    _eda_and_breathing(time, fresh, eda_window_s, resp_window_s, quality, values, reasons)
+
+    f = Features(time=float(time), quality=quality, age_s=age, reasons=reasons, **values)
+    relative = baseline.relative(f) if baseline is not None else dict.fromkeys(Features.NAMES, math.nan)
+    # the beat-to-beat HR against the same HR baseline, as a fraction above it (sensors.baseline)
+    base = baseline.values()["hr_bpm"] if baseline is not None else math.nan
+    relative["hr_fast_bpm"] = (f.hr_fast_bpm - base) / base if base > 0 else math.nan
+    return dataclasses.replace(f, relative=relative)
+
+
+def _fresh_windows(
+    time: float, windows: Mapping[str, Window], max_age_s: float, quality: dict[str, Quality], age: dict[str, float]
+) -> dict[str, Window]:
+    """The windows whose newest sample is recent enough; the others get their quality
+    ('no data', 'stale') and every one with data its age."""
     fresh: dict[str, Window] = {}
     for name, w in windows.items():
         if len(w.times) == 0:
@@ -169,8 +187,21 @@ def extract(
             quality[name] = Quality(0.0, "stale")
         else:
             fresh[name] = w
-    values: dict[str, float | str] = {}
+    return fresh
 
+
+def _heart_features(
+    time: float,
+    fresh: dict[str, Window],
+    beats: Mapping[str, np.ndarray],
+    hr_window_s: float,
+    rmssd_window_s: float,
+    quality: dict[str, Quality],
+    values: dict[str, Any],
+    reasons: dict[str, str],
+) -> None:
+    """HR and RMSSD from the first usable of ECG, PPG and RR (in that order), and the
+    beat-to-beat HR from the first that gives a regular run; why not, when none does."""
     hr_why = []
     fast_why = []
     for kind in ("ecg", "ppg", "rr"):
@@ -202,6 +233,17 @@ def extract(
     if "hr_fast_bpm" not in values:
         reasons["hr_fast_bpm"] = "; ".join(fast_why) or "no ECG, PPG or RR stream"
 
+
+def _eda_and_breathing(
+    time: float,
+    fresh: dict[str, Window],
+    eda_window_s: float,
+    resp_window_s: float,
+    quality: dict[str, Quality],
+    values: dict[str, Any],
+    reasons: dict[str, str],
+) -> None:
+    """Tonic EDA and SCRs, and the breathing rate, each from its fresh window; why not."""
     if "eda" in fresh:
         e = eda_features(_tail(fresh["eda"], time - eda_window_s))
         quality["eda"] = e.quality
@@ -221,13 +263,6 @@ def extract(
             reasons["resp_rate_bpm"] = r.reason
     else:
         reasons["resp_rate_bpm"] = f"resp {quality['resp'].reason}" if "resp" in quality else "no respiration stream"
-
-    f = Features(time=float(time), quality=quality, age_s=age, reasons=reasons, **values)
-    relative = baseline.relative(f) if baseline is not None else dict.fromkeys(Features.NAMES, math.nan)
-    # the beat-to-beat HR against the same HR baseline, as a fraction above it (sensors.baseline)
-    base = baseline.values()["hr_bpm"] if baseline is not None else math.nan
-    relative["hr_fast_bpm"] = (f.hr_fast_bpm - base) / base if base > 0 else math.nan
-    return dataclasses.replace(f, relative=relative)
 
 
 class FeatureExtractor:

@@ -18,11 +18,11 @@ same seed and no faults has the same arousal-driven beats.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from .waveforms import Artefacts, Arousal, Person, PhysiologySynth
+from .waveforms import Arousal, Artefacts, Person, PhysiologySynth
 
 ECTOPIC_PREMATURITY = (0.55, 0.80)  # the premature interval as a fraction of the normal one
 

@@ -9,8 +9,8 @@ readers judge staleness by, so a simulated session can run faster than real time
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Callable, Mapping
 
 from sensors import lsl
 from sensors.acquire import Acquisition, Poll, StreamReader
@@ -58,7 +58,7 @@ class LivePhysiology:
         timeout: float = 5.0,
         clock: Callable[[], float] = lsl.local_clock,
         baseline: Baseline | None = None,
-    ) -> "LivePhysiology":
+    ) -> LivePhysiology:
         """Open the wanted streams (role -> kind or find_stream arguments); missing or bad ones
         are listed in ``failed`` with their reason, the others run."""
         return cls(Acquisition.open(wanted, timeout=timeout, clock=clock), baseline=baseline, clock=clock)

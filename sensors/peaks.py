@@ -102,7 +102,8 @@ class RPeakDetector:
         b, a = signal.sos2tf(self._sos_fid)
         _, gd = signal.group_delay((b, a), w=[15.0], fs=fs)
         self._fid_delay = int(round(gd[0]))  # the R peak is this much earlier than in _fid
-        self._zi_qrs = self._zi_fid = None
+        self._zi_qrs: np.ndarray | None = None  # filter states, set by the first samples
+        self._zi_fid: np.ndarray | None = None
         self._zi_mwi = np.zeros(self._n_mwi - 1)
         self._prev_bp = 0.0
         # Histories; index 0 of each is absolute sample ``_start``. The integral starts with
@@ -114,9 +115,9 @@ class RPeakDetector:
         self._next = 0  # next sample index to test as a candidate
         self._learned = False
         self._spk = self._npk = 0.0
-        self._rr = deque(maxlen=8)  # last RR intervals, in samples
-        self._rr_med = None  # their median, until the next one arrives
-        self._last_qrs = None  # integral-peak index of the last QRS
+        self._rr: deque[int] = deque(maxlen=8)  # last RR intervals, in samples
+        self._rr_med: float | None = None  # their median, until the next one arrives
+        self._last_qrs: int | None = None  # integral-peak index of the last QRS
         self._last_slope = 0.0
         self._last_fid = -(10**12)
         self._anchor = 0  # search-back deadline counts from here
@@ -129,7 +130,7 @@ class RPeakDetector:
         t, x = self._in.clean(times, values)
         if x.size == 0:
             return np.empty(0)
-        if self._zi_qrs is None:
+        if self._zi_qrs is None or self._zi_fid is None:
             self._zi_qrs = signal.sosfilt_zi(self._sos_qrs) * x[0]
             self._zi_fid = signal.sosfilt_zi(self._sos_fid) * x[0]
         bp, self._zi_qrs = filters.sosfilt(self._sos_qrs, x, self._zi_qrs)
@@ -183,7 +184,7 @@ class RPeakDetector:
     def _rr_mean(self) -> float:
         # Asked at every candidate, changed only at a beat: remembered in between.
         if self._rr_med is None:
-            self._rr_med = float(np.median(self._rr)) if self._rr else self.rate
+            self._rr_med = float(np.median(self._rr)) if self._rr else float(self.rate)
         return self._rr_med
 
     def _search_until(self, last: int, beats: list[float]) -> None:

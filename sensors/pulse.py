@@ -45,7 +45,7 @@ class PulseDetector:
         self._gap = round(self.MIN_GAP_S * fs)
         self._max_block = round(self.MAX_BLOCK_S * fs)
         self._keep = self._max_block + self._w2 + self._back + 2
-        self._zi = None
+        self._zi: np.ndarray | None = None
         self._zi1 = np.zeros(self._w1 - 1)
         self._zi2 = np.zeros(self._w2 - 1)
         self._zim = np.zeros(1)
@@ -53,7 +53,7 @@ class PulseDetector:
         self._tape = Tape(5, self._keep)
         self._s, self._x, self._t, self._ma1, self._thr = self._tape.columns()
         self._next = 0  # next centre index to classify
-        self._block = None  # start index of the block we are in
+        self._block: int | None = None  # start index of the block we are in
         self._last = -(10**12)
 
     def push(self, times, values) -> np.ndarray:
@@ -86,8 +86,8 @@ class PulseDetector:
         above = self._ma1[lo + self._d1 - o : hi + self._d1 - o] > self._thr[lo + self._d2 - o : hi + self._d2 - o]
         prev = self._block is not None
         edges = np.flatnonzero(np.diff(np.concatenate([[prev], above]).astype(np.int8))) + lo
-        for e in edges:
-            e = int(e)
+        for edge in edges.tolist():
+            e = int(edge)
             if self._block is None:
                 self._block = e
             else:

@@ -288,6 +288,7 @@ def _ramp(v: float, good: float, minimum: float) -> float:
 
 
 def _band_share(x: np.ndarray, fs: float, rules: Rules) -> float:
+    assert rules.band is not None and rules.ref is not None  # called only for rules with a noise band
     nyq = fs / 2.0
     lo, hi = rules.ref[0], min(rules.ref[1], 0.9 * nyq)
     if fs <= 0 or hi <= rules.band[1]:

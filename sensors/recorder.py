@@ -95,7 +95,7 @@ class XdfRecorder:
         watch: Sequence[StreamSpec | str] = (),
         timeout: float = 10.0,
         log: str | Path | None | bool = True,
-    ) -> "XdfRecorder":
+    ) -> XdfRecorder:
         """Start recording ``streams`` into ``path`` (a new file; never overwritten).
 
         ``timeout``: how long to look for the streams. ``log``: where LabRecorder's messages
@@ -180,6 +180,7 @@ class XdfRecorder:
                 start_new_session=True,
             )
         recorder = cls(path, tuple(r.spec for r in found), late, process, log)
+        assert process.stdin is not None  # opened with PIPE
         try:
             process.stdin.write(json.dumps(config).encode() + b"\n")
             reply = recorder._read_status(START_WAIT_S)
@@ -214,6 +215,7 @@ class XdfRecorder:
         if process is None:
             return
         died = process.poll()
+        assert process.stdin is not None and process.stdout is not None  # opened with PIPE
         try:
             if died is None:
                 process.stdin.write(b"stop\n")
@@ -245,6 +247,7 @@ class XdfRecorder:
     def _read_status(self, timeout: float) -> str:
         """The worker's next status line; '' if it exits or stays silent for ``timeout``.
         Read unbuffered, so select() never misses a line sitting in a Python buffer."""
+        assert self._process is not None and self._process.stdout is not None  # running, stdout a PIPE
         fd = self._process.stdout.fileno()
         deadline = time.monotonic() + timeout
         while b"\n" not in self._replies:
@@ -263,7 +266,7 @@ class XdfRecorder:
             self._process.kill()
             self._process.wait(timeout=10)
 
-    def __enter__(self) -> "XdfRecorder":
+    def __enter__(self) -> XdfRecorder:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -4,7 +4,7 @@ Formats:
 - **XDF** (``.xdf``), LSL's own, read with pyxdf (the LSL project's reader; a truncated
   file loads up to the cut). A channel without a label is ``chN``, one without a unit has
   unit '' (pyxdf gives None for both), so vrex's own recordings replay as recorded;
-- **NPZ** (``.npz``): one 1-D array per signal plus ``fs`` (Hz), as in ../shared/data. The
+- **NPZ** (``.npz``): one 1-D array per signal plus ``fs`` (Hz), as in tests/data. The
   array name gives the signal and unit: ``ecg_ii_mV`` → type ECG, unit mV, label 'ii';
   ``ppg_nu`` → PPG; ``eda_uS``; ``resp``. Names it cannot place are refused by name;
 - **CSV** (``.csv``): a header row; a ``time`` column in seconds, then one column per
@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,8 +75,7 @@ def load_recording(path: str | Path) -> Recording:
     loader = {".xdf": _load_xdf, ".npz": _load_npz, ".csv": _load_csv}.get(path.suffix.lower())
     if loader is None:
         raise RecordingError(f"{path}: '{path.suffix}' is not a recording format vrex reads — .xdf, .npz or .csv")
-    streams = loader(path)
-    streams = tuple(s for s in streams if len(s.times))
+    streams = tuple(s for s in loader(path) if len(s.times))
     if not streams:
         raise RecordingError(f"{path}: the recording holds no samples — is it the right file?")
     return Recording(path, tuple(_in_time_order(path, s) for s in streams))
@@ -214,14 +214,14 @@ def _xdf_header_problem(path: Path) -> str | None:
         which = f"stream '{name}'" if name else f"stream {number} (stream_id {header.get('stream_id')})"
         if not name:
             return f"{which} has no name"
-        rate = header.get("nominal_srate")
+        rate: Any = header.get("nominal_srate")  # text in a sound file; anything in a damaged one
         try:
             rate_ok = math.isfinite(float(rate)) and float(rate) >= 0
         except (TypeError, ValueError):
             rate_ok = False
         if not rate_ok:
             return f"{which}: nominal_srate '{rate}' is not a rate in Hz (0 for irregular)"
-        count = header.get("channel_count")
+        count: Any = header.get("channel_count")
         if not (count or "").strip().isdigit() or int(count) < 1:
             return f"{which}: channel_count '{count}' is not a number of channels"
         fmt = (header.get("channel_format") or "").strip()
@@ -256,7 +256,7 @@ def _xdf_children(node: object, *keys: str) -> list:
 
 def _xdf_stream(path: Path, index: int, s: object) -> RecordedStream:
     info = s.get("info") if isinstance(s, Mapping) else None
-    if not isinstance(info, Mapping):
+    if not isinstance(s, Mapping) or not isinstance(info, Mapping):
         raise RecordingError(f"{path}: stream {index + 1} has no header — the file is damaged; record again")
     name = _xdf_text(info, "name") or f"xdf-stream-{_xdf_text(info, 'stream_id') or index + 1}"
     where = f"{path}: stream '{name}'"
@@ -305,7 +305,7 @@ def _xdf_stream(path: Path, index: int, s: object) -> RecordedStream:
     return RecordedStream(spec, times, values)
 
 
-def _xdf_values(where: str, series: object, fmt: str, header_count: int) -> np.ndarray:
+def _xdf_values(where: str, series: Any, fmt: str, header_count: int) -> np.ndarray:
     """Samples as (n, channels): float64, or object (text) for string streams."""
     if series is None:
         series = []

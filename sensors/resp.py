@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
 from . import filters
 from .quality import butter_sos, psd, sample_rate, signal_quality
 from .types import Quality, Window

@@ -28,7 +28,8 @@ class StreamSpec:
 
     def describe(self) -> str:
         rate = "irregular" if self.rate == 0 else f"{self.rate:g} Hz"
-        return f"'{self.name}' ({self.type}, {rate}, {self.channel_count} ch, source '{self.source_id}' on {self.hostname or '?'})"
+        where = f"source '{self.source_id}' on {self.hostname or '?'}"
+        return f"'{self.name}' ({self.type}, {rate}, {self.channel_count} ch, {where})"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Used by ``vrex simulate`` (and later the simulated patient) in place of hardware
 waveforms are generated chunk by chunk with their state carried over, so a stream is
 continuous however it is cut, and every beat's true time is kept for testing detectors.
 
-Physiology (sources in ../shared/design/clinical.md):
+Physiology (sources in docs/clinical.md):
 - heart rate rises with arousal in accelerators and falls in decelerators (fear
   bradycardia); RMSSD falls as arousal rises; respiratory sinus arrhythmia modulates RR;
 - the pulse wave reaches the finger about 0.2 s after the R peak (pulse transit time);
@@ -17,8 +17,8 @@ Physiology (sources in ../shared/design/clinical.md):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -10,7 +10,8 @@ import scenarios
 
 
 def scenario_argument(value: str) -> Path:
-    """A scenario path, or the name of a built-in scenario ('heights', 'spiders')."""
+    """A scenario path, or the name of a built-in scenario ('heights', 'spiders', 'claustrophobia',
+    'public_speaking')."""
     path = Path(value)
     if not path.exists() and "/" not in value and not value.endswith((".yaml", ".yml")):
         builtin = scenarios.builtin(value)

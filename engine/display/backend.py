@@ -120,7 +120,7 @@ class DesktopDisplay(FollowsHeadSource):
         """The window's last image (the first call adds a copy to RAM on every frame from
         then on, and renders one frame)."""
         if self._grabber is None:
-            from engine.app import FrameGrabber
+            from engine.display.grab import FrameGrabber
 
             self._grabber = FrameGrabber(self.base)
             self.base.graphicsEngine.renderFrame()

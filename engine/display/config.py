@@ -74,7 +74,7 @@ class DisplayConfig:
     def backend(self, head: HeadSource | None = None) -> Any:
         """The backend, in the process that renders. ``head`` overrides ``self.head``
         (the renderer passes the shared head of a demo)."""
-        from engine.display import make_display
+        from engine.display.factory import make_display
 
         source = head if head is not None else head_source(None if self.head == SHARED_HEAD else self.head)
         profile = self.hmd_profile() if self.kind == "hmd-sim" else None

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from panda3d.core import (
+    ATS_none,
     Camera,
     CardMaker,
     FrameBufferProperties,
@@ -28,7 +29,6 @@ from panda3d.core import (
     Texture,
     WindowProperties,
 )
-from panda3d.core import ATS_none
 
 from engine.display.backend import EyeSpec, FollowsHeadSource, HeadRig
 from engine.display.head import HeadSource, StillHead

@@ -24,15 +24,17 @@ import ctypes
 import logging
 import math
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from engine.display.backend import EyeSpec
 from engine.display.head import HeadPose, HeadSource, StillHead
 from engine.display.openxr_gl import GlGraphics, choose_swapchain_format, last_region
+from engine.display.openxr_input import Controls
 from engine.display.openxr_runtime import (
     explain,
     import_xr,
@@ -42,7 +44,6 @@ from engine.display.openxr_runtime import (
     runtime_name,
     text,
 )
-from engine.display.openxr_input import Controls
 from engine.display.openxr_state import FrameStats, XrSessionState, loss_errors, read_events
 from engine.display.profile import QUEST3_LIKE, EyeFov, HmdProfile
 from engine.display.projection import panda_hpr, panda_point, set_eye_fov

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import ctypes
 import logging
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from panda3d.core import PythonCallbackObject
 
@@ -143,7 +144,7 @@ class GlGraphics:
     def image_ids(self, xr: Any, swapchain: Any) -> list[int]:
         return [int(image.image) for image in xr.enumerate_swapchain_images(swapchain, xr.SwapchainImageOpenGLKHR)]
 
-    def attach(self, region: Any, size: tuple[int, int]) -> "SwapchainBlit":
+    def attach(self, region: Any, size: tuple[int, int]) -> SwapchainBlit:
         blit = SwapchainBlit(size)
         blit.attach(region)
         return blit

@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from engine.display.openxr_gl import KHR_GL
 from engine.errors import VrexError

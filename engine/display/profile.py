@@ -5,7 +5,7 @@ A real OpenXR runtime reports all of these itself (``xrEnumerateViewConfiguratio
 headset would, at a reduced scale (``scale``) where the full size is too slow on a CPU.
 
 The default is **Quest-3-like**, not a measurement of a Quest 3: 2064×2208 per eye and
-72/80/90/120 Hz come from the published specifications (shared/design/headset.md); the
+72/80/90/120 Hz come from the published specifications (docs/headset.md); the
 field of view is about 110° across both eyes and 96° high, split between each eye's
 outer and inner side as the Quest 2's measured per-eye geometry is (outer 52°, inner 45°,
 up 48°, down 50°; hmdgdb, risa2000.github.io/hmdgdb/hmd_cfgs/Quest2_Native_R72.html);
@@ -28,6 +28,7 @@ from pathlib import Path
 
 from engine.scenario.errors import Mark, Problems, did_you_mean
 from engine.scenario.yamlsafe import YMap, YNode, YScalar, YSeq, read_yaml
+from vrexbase.real import is_finite
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class EyeFov:
     up: float
     down: float
 
-    def mirrored(self) -> "EyeFov":
+    def mirrored(self) -> EyeFov:
         return EyeFov(-self.right, -self.left, self.up, self.down)
 
     def tangents(self) -> tuple[float, float, float, float]:
@@ -65,7 +66,7 @@ class HmdProfile:
         """The eye buffers' size at ``scale`` (at least 16 pixels a side)."""
         return tuple(max(16, round(n * self.scale)) for n in self.eye_size)
 
-    def scaled(self, scale: float) -> "HmdProfile":
+    def scaled(self, scale: float) -> HmdProfile:
         if not (0.01 <= scale <= 1.0):
             raise ValueError(f"--hmd-scale {scale}: must be between 0.01 and 1 (1 = the headset's full resolution)")
         return replace(self, scale=scale)
@@ -129,8 +130,7 @@ def load_profile(path: Path) -> HmdProfile:
 
 
 def _number(node: YNode, problems: Problems, key: str, low: float, high: float) -> float | None:
-    ok = isinstance(node, YScalar) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    if not ok or not math.isfinite(node.value) or not (low <= node.value <= high):
+    if not (isinstance(node, YScalar) and is_finite(node.value) and low <= node.value <= high):
         problems.add(
             node.mark,
             f"{key}: {_shown(node)} is not a number from {low:g} to {high:g}",

@@ -1,8 +1,8 @@
 """Every command a session takes, declared once: name, arguments and their ranges, who may
 send it, its key in the window, and what it does.
 
-The window's keys (``keys.py``), the console's first check (``engine/console/validate.py``),
-the session's own check before it applies a command (``commands.py``) and the command table
+The window's keys (``keys.py``), the console's first check (``engine/console/requests.py``),
+the session's own check before it applies a command (``handlers.py``) and the command table
 in ``docs/commands.md`` (written from here by ``markdown()``; a test keeps it current) all
 read this table, so a command cannot take one argument in the console and another in the
 session, or exist in the docs only.
@@ -15,10 +15,11 @@ exposure after an escape).
 
 from __future__ import annotations
 
-import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from vrexbase.real import is_finite
 
 THERAPIST = frozenset({"therapist", "console"})
 ORIGINS = ("therapist", "console", "patient", "session")
@@ -42,15 +43,6 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
 @dataclass(frozen=True)
 class Arg:
     name: str
@@ -68,7 +60,7 @@ class Arg:
             if value not in MODES:
                 raise Refused(f"mode {value!r} is not one of {', '.join(MODES)}")
         elif k == "suds":
-            if not (_number(value) and 0 <= value <= 100):
+            if not (is_finite(value) and 0 <= value <= 100):
                 raise Refused(f"SUDS {value!r} is not a number from 0 to 100")
         elif k == "text":
             if not isinstance(value, str) or not value.strip() or len(value) > MAX_NOTE:
@@ -78,11 +70,11 @@ class Arg:
             if not (_whole(value) and value >= 0):
                 raise Refused(f"alert {value!r} does not exist: give the alert's index (a whole number from 0)")
         elif k == "ssq_total":
-            if not (_number(value) and 0 <= value <= SSQ_MAX):
+            if not (is_finite(value) and 0 <= value <= SSQ_MAX):
                 raise Refused(f"SSQ total {value!r} is not a number from 0 to {SSQ_MAX}")
         elif k == "ssq_part":
             top = SSQ_SUBSCALE_MAX[self.name]
-            if not (_number(value) and 0 <= value <= top):
+            if not (is_finite(value) and 0 <= value <= top):
                 raise Refused(f"SSQ {self.name} {value!r} is not a number of 0 or more (at most {top:.2f})")
         return value
 
@@ -200,3 +192,14 @@ def markdown() -> str:
         keys = ", ".join(s.keys) or "—"
         rows.append(f"| `{s.name}` | {args} | {', '.join(o for o in ORIGINS if o in s.senders)} | {keys} | {s.help} |")
     return "\n".join(rows) + "\n"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command on its way to the session (``command_spec.py`` lists them), with the id
+    that its verdict in the log will carry back to whoever asked."""
+
+    name: str
+    args: dict = field(default_factory=dict)
+    origin: str = "therapist"
+    request: str = field(default_factory=request_id)

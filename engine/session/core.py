@@ -9,8 +9,8 @@ high SUDS the body agrees with) apply at once in auto and suggest mode; in manua
 where the therapist drives, they are raised as alerts. The therapist's own commands outrank every controller.
 
 Cadence: ``tick`` runs at every control tick (each second of session time, and when a heart
-beat arrives; see ``runner.py``). The controller is consulted every ``decision_s`` (5 s: the
-interval the shipped policy was trained at). At any tick between decisions where
+beat arrives; see ``runner.py``). The controller is consulted every ``decision_s`` (5 s; a
+learned policy's own training interval, which its file records, when it has one). At any tick between decisions where
 ``shield.alarm`` says the shield must look now, the shield filters the target in force (the
 controller is not asked), so a surge or a lost sensor is acted on at that tick, not at the
 next decision (architecture.md: sensor loss → hold, then ramp down), while the controller
@@ -24,32 +24,20 @@ intensity is recorded with its cause). Events follow docs/session-format.md.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from adaptation.controllers import ThresholdRule
 from adaptation.shield import SafetyShield, ShieldConfig, alarm
 from adaptation.types import Controller, Decision, Observation, Therapist, level_of
+from engine.session.forecast_watch import ForecastWatch
+from engine.session.health import SensorHealth
+from engine.session.phase import Mode, Phase  # noqa: F401 — imported from here by the console and tests
 from sensors.baseline import Baseline
 from sensors.types import Features
 
-from engine.session.health import SensorHealth
-
 Log = Callable[..., Any]  # EventLog.log(source, kind, reason="", **fields)
-
-
-class Phase(str, Enum):
-    BASELINE = "baseline"
-    EXPOSURE = "exposure"
-    RECOVERY = "recovery"
-    DONE = "done"
-
-
-class Mode(str, Enum):
-    MANUAL = "manual"
-    SUGGEST = "suggest"
-    AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -58,11 +46,11 @@ class Plan:
 
     levels: tuple[float, ...]
     names: tuple[str, ...]
-    baseline_s: float = 120.0  # ≥ 30 HR values for sensors.Baseline; clinical.md: 2–5 min rest
+    baseline_s: float = 120.0  # ≥ 30 HR values for sensors.Baseline (rationale: 2 min of rest; no source fixes it)
     exposure_s: float = 1800.0  # clinical.md: 30-minute sessions (Freeman et al. 2018)
     recovery_s: float = 120.0
     tick_s: float = 1.0
-    decision_s: float = 5.0  # the shipped policy's training interval
+    decision_s: float = 5.0  # rule controllers; a learned policy brings its own (PolicyController.decision_s)
     suds_every_s: float = 60.0  # SUDS about once a minute (clinical.md)
     suds_after_change_s: float = 20.0  # and this long after each level change
     suggestion_valid_s: float = 30.0  # a proposal older than this cannot be accepted
@@ -113,6 +101,7 @@ class CoreSnapshot(PhaseView):
     health: dict[str, str]  # each signal's settled status (fresh, stale, poor, lost)
     judged: dict[str, tuple[str, str]]  # each signal's status at the last tick, and why
     hr_baseline: float | None  # resting HR, once the baseline phase is over
+    forecast: str = ""  # the predictive distress alert while it stands (forecast_watch.py), else ""
 
 
 class SessionCore(PhaseView):
@@ -126,17 +115,28 @@ class SessionCore(PhaseView):
         shield: ShieldConfig = ShieldConfig(),
         ceiling: float = 1.0,
         baseline: Baseline | None = None,
+        threaded: bool = False,
     ):
+        """``threaded``: ask the controller on a worker thread and wait at most the shield's
+        ``timeout_s`` (adaptation/guard.py); a live session's control loop must never wait
+        on a controller that hangs (the fallback decides instead). Tests and simulations
+        call inline."""
+        # a learned policy decides at the interval it was trained at (its file records it)
+        cadence = getattr(controller, "decision_s", None)
+        if isinstance(cadence, (int, float)) and math.isfinite(cadence) and cadence > 0:
+            plan = replace(plan, decision_s=float(cadence))
         self.plan = plan
+        self.rest: dict[str, float] = {}  # the baseline phase's resting values, once recorded
+        self.baseline_suds = math.nan  # a SUDS answered during the baseline phase
         self.log = log
         self.mode = Mode(mode)
         self.ceiling = ceiling
         self.shield_config = shield
-        self.shield = SafetyShield(controller, ThresholdRule(), shield)
+        self.shield = SafetyShield(controller, ThresholdRule(), shield, threaded=threaded)
         self.baseline = baseline if baseline is not None else Baseline()
         self.health = SensorHealth(shield.max_sensor_age_s, shield.min_quality)
         self.phase = Phase.BASELINE
-        self.therapist = Therapist.NONE
+        self.therapist = Therapist.CLEAR
         self.target = plan.calm
         self.calm_requests = 0  # "calm now" asked so far: the frame thread blinks at each new one
         self.recentres = 0  # "recentre" asked so far: a headset's seat turns at each new one
@@ -159,6 +159,7 @@ class SessionCore(PhaseView):
         self.alerts: list[dict] = []
         self.last_change: tuple[str, str] = ("session", "start")  # who changed the target last, and why
         self._forcing = False  # the shield forced a decrease at the last decision
+        self.forecast = ForecastWatch(shield, log, self.alert)  # the predictive distress alert
 
     def snapshot(self) -> CoreSnapshot:
         """The session's state as the console and the terminal show it (``CoreSnapshot``)."""
@@ -192,6 +193,7 @@ class SessionCore(PhaseView):
             health=dict(self.health.status),
             judged={k: self.health.judge(f, k) for k in signals} if f is not None else {},
             hr_baseline=hr_base,
+            forecast=self.forecast.status(),
         )
 
     def change_key(self) -> tuple:
@@ -248,6 +250,7 @@ class SessionCore(PhaseView):
             self.baseline.add(features)
             if elapsed >= self.plan.baseline_s and (self._baseline_complete() or elapsed >= 2 * self.plan.baseline_s):
                 values = {k: (v if math.isfinite(v) else None) for k, v in self.baseline.values().items()}
+                self.rest = {k: v for k, v in values.items() if v is not None}
                 why = (
                     "resting values recorded"
                     if self._baseline_complete()
@@ -281,7 +284,7 @@ class SessionCore(PhaseView):
     def observation(self, now: float, features: Features, shown: float) -> Observation:
         start = self.exposure_start if self.exposure_start is not None else now
         therapist = self.therapist
-        if self.stalled and therapist is Therapist.NONE:
+        if self.stalled and therapist is Therapist.CLEAR:
             therapist = Therapist.HOLD  # nobody sees a raise while the picture is frozen
         return Observation(
             time=now - start,
@@ -297,6 +300,9 @@ class SessionCore(PhaseView):
             top_reached=self.top_reached,
             therapist=therapist,
             ceiling=self.ceiling,
+            rest_hr_bpm=self.rest.get("hr_bpm", math.nan),
+            rest_eda_us=self.rest.get("eda_tonic_us", math.nan),
+            baseline_suds=self.baseline_suds,
         )
 
     def _control(self, now: float, features: Features, shown: float) -> None:
@@ -304,9 +310,10 @@ class SessionCore(PhaseView):
         self.last_obs = obs
         if self.prompt_since is None and now - self._last_prompt >= self.plan.suds_every_s:
             self.ask_suds()
+        predicted = self.forecast.update(obs)  # every tick: the alert must not wait for a decision
         if self.therapist is Therapist.STOP:
             return
-        urgent = alarm(obs, self.shield_config)
+        urgent = alarm(obs, self.shield_config) or predicted
         due = now >= self._next_decision
         if not due and not urgent:
             return
@@ -418,6 +425,8 @@ class SessionCore(PhaseView):
         if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 <= value <= 100):
             return False, f"SUDS {value!r} is not a number from 0 to 100"
         self.suds, self.suds_at = float(value), self.time
+        if self.phase is Phase.BASELINE:
+            self.baseline_suds = float(value)
         self.peak_suds_at_level = value if not self.peak_suds_at_level >= value else self.peak_suds_at_level
         self.prompt_since = None
         self.log(origin, "suds", f"SUDS {value:.0f} at level {self.level + 1}", value=float(value), level=self.level)
@@ -428,7 +437,7 @@ class SessionCore(PhaseView):
     ) -> tuple[bool, str]:
         """Apply a therapist (or patient) command now; returns (accepted, reason) and logs it,
         with ``request`` (the asker's id) so that the verdict finds its way back."""
-        from engine.session.commands import apply  # the handlers live beside the core
+        from engine.session.handlers import apply  # the handlers live beside the core
 
         given = args if isinstance(args, dict) else {}
         origin = "patient" if name == "patient_stop" else origin  # the patient's button, whoever relays it

@@ -32,7 +32,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,7 @@ def line_hash(line: bytes) -> str:
 
 def utc_iso(when: datetime | None = None) -> str:
     """UTC ISO-8601 with milliseconds and a Z, as in session.json: 2026-11-27T08:15:00.123Z."""
-    when = (when or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    when = (when or datetime.now(UTC)).astimezone(UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
@@ -214,7 +214,7 @@ class EventLog:
             self._file.close()
             self._file = None
 
-    def __enter__(self) -> "EventLog":
+    def __enter__(self) -> EventLog:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -20,7 +20,7 @@ import platform
 import re
 import tempfile
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,7 @@ class SessionFolder:
     @classmethod
     def create(
         cls, root: str | Path, patient: str, scenario_id: str, now: datetime | None = None, **fields: Any
-    ) -> "SessionFolder":
+    ) -> SessionFolder:
         """Make a new session folder and write its ``session.json`` at once.
 
         The folder is named from ``now`` (default: now; a naive datetime is local time) in
@@ -144,7 +144,7 @@ class SessionFolder:
                 f"needs 1 to 64 letters, digits, '.', '-' or '_' (fix the "
                 f"scenario file's id)"
             )
-        now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        now = (now or datetime.now(UTC)).astimezone(UTC)
         parent = check_writable(root) / patient
         try:
             make_dir(parent, exist_ok=True)

@@ -21,8 +21,10 @@ from the stamps.
 
 from __future__ import annotations
 
+import ctypes
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine.session.frameshare import ControlSnapshot, FrameShare
 
@@ -163,8 +165,6 @@ class InlineFrames:
         ]
 
     def stall(self, seconds: float) -> None:
-        from engine.session.render_process import hold_gil
-
         hold_gil(seconds)
 
     def close(self) -> None:
@@ -229,3 +229,9 @@ def build_stage(
         )
         prompt.hide()
     return FrameStage(share, base, scene_runner, driver, prompt, now=now, stamp=stamp, speed=speed)
+
+
+def hold_gil(seconds: float) -> None:
+    """Block this thread for ``seconds`` without releasing the GIL (a stalled C call)."""
+    libc = ctypes.PyDLL(None)  # PyDLL: calls keep the GIL, unlike CDLL
+    libc.usleep(ctypes.c_uint(int(seconds * 1e6)))

@@ -27,10 +27,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+
 import numpy as np
 
 from engine.session.sharedblock import SharedBlock
 
+CONTROL_LOST_S = 3.0  # no word from the control side this long: nobody watches the body, the frame thread goes calm
 RING = 1024  # frames kept for the control side: > 10 s at 90 Hz
 RING_FIELDS = 14  # LSL stamp, work ms, shown intensity, veil, overhead ms (work outside scene and render),
 # the clock start the stamp was made on (set-up's frames are on an older one), then

@@ -9,16 +9,18 @@ handlers check what depends on the session's state (the phase, a stop, the ceili
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from adaptation.types import Therapist, level_of
 from engine.session import command_spec
+from engine.session.phase import Mode, Phase
 
 if TYPE_CHECKING:
     from engine.session.core import SessionCore
 
 
-def _stop(core: "SessionCore", args: dict, origin: str) -> tuple[bool, str]:
+def _stop(core: SessionCore, args: dict, origin: str) -> tuple[bool, str]:
     core.therapist = Therapist.STOP
     core.pending = None
     who = "patient pressed stop" if origin == "patient" else f"{origin} stop"
@@ -37,18 +39,16 @@ def _hold(core, args, origin):
 
 
 def _resume(core, args, origin):
-    if core.therapist is Therapist.NONE:
+    if core.therapist is Therapist.CLEAR:
         return False, "nothing to resume: the session is neither held nor stopped"
     was = core.therapist.value
-    core.therapist = Therapist.NONE
+    core.therapist = Therapist.CLEAR
     core.shield.rebase(core.target)
     core.shield.hold_raises(core.obs_time())  # the controller waits before its first raise
     return True, f"resumed after {was}"
 
 
 def _move_to(core, level: int, origin: str, why: str) -> tuple[bool, str]:
-    from engine.session.core import Phase
-
     if core.phase is not Phase.EXPOSURE:
         return False, f"levels change only during exposure (phase is {core.phase.value})"
     if core.therapist is Therapist.STOP:
@@ -84,8 +84,6 @@ def _set_level(core, args, origin):
 
 
 def _mode(core, args, origin):
-    from engine.session.core import Mode
-
     core.mode = Mode(args["mode"])
     core.pending = None
     core.shield.rebase(core.target)
@@ -117,7 +115,7 @@ def _accept(core, args, origin):
     if decision.target > core.target:
         obs, cfg = core.last_obs, core.shield_config
         why = (alarm(obs, cfg) or agreeing_distress(obs, cfg)) if obs is not None else "no observation yet"
-        if core.therapist is not Therapist.NONE:
+        if core.therapist is not Therapist.CLEAR:
             why = f"the session is on {core.therapist.value}"
         elif core.stalled:
             why = "the picture is frozen (a stall): no raise until frames come again"
@@ -158,8 +156,6 @@ def _ssq(core, args, origin):
 
 
 def _end(core, args, origin):
-    from engine.session.core import Phase
-
     if core.phase in (Phase.RECOVERY, Phase.DONE):
         return False, f"already in {core.phase.value}"
     core.enter(Phase.RECOVERY, core.time, f"{origin} ended the exposure", origin)
@@ -208,7 +204,7 @@ HANDLERS = {
 }
 
 
-def apply(core: "SessionCore", name: str, args: dict, origin: str) -> tuple[bool, str]:
+def apply(core: SessionCore, name: str, args: dict, origin: str) -> tuple[bool, str]:
     try:
         name, args = command_spec.check(name, args, origin, len(core.plan.levels))
     except command_spec.Refused as exc:

@@ -12,10 +12,10 @@ a accept, x reject, q ask for SUDS, e end exposure (recovery), escape twice with
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from engine.session.command_spec import SPECS
-from engine.session.runner import Command
+from engine.session.command_spec import SPECS, Command
 
 
 def twice(action: Callable[[], None], within_s: float = 2.0) -> Callable[[], None]:

@@ -15,97 +15,33 @@ Order matters for the patient and for the recording:
 from __future__ import annotations
 
 import gc
-import hashlib
+import logging
 import math
 import secrets
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from adaptation.live_patient import Injections, SimulatedPatient, publisher as patient_publisher
-from adaptation.shield import ShieldConfig
-from engine.display.config import DisplayConfig
+from adaptation.live_patient import SimulatedPatient
+from adaptation.live_patient import publisher as patient_publisher
 from engine.errors import VrexError
-from engine.session.core import Mode, Plan, SessionCore
+from engine.session.core import Plan, SessionCore
+from engine.session.options import (  # noqa: F401 — the CLI, tests and benchmarks import them from here
+    PHYSIOLOGY,
+    SessionOptions,
+    controller_version,
+    display_record,
+    frame_rate,
+    make_controller,
+    open_physiology,
+)
 from engine.session.runner import SessionClock, SessionRunner
 from engine.session.terminal import StatusDisplay
 from sensors import lsl
-from sensors.baseline import Baseline
-from sensors.live import LivePhysiology
 
-PHYSIOLOGY = ("ecg", "ppg", "eda", "resp", "rr")
-HEART = ("ecg", "ppg", "rr")
-
-
-@dataclass
-class SessionOptions:
-    scenario: Path
-    patient: str = "demo"
-    mode: Mode = Mode.AUTO
-    controller: str = "policy"
-    offscreen: bool = True  # the desktop window is an offscreen buffer (no display, or asked)
-    renderer: str | None = None  # offscreen renderer (p3headlessgl, p3tinydisplay); None: that order
-    display: DisplayConfig = field(default_factory=DisplayConfig)  # desktop, hmd-sim or openxr, and its head
-    size: tuple[int, int] = (640, 360)
-    root: Path = Path("out/sessions")
-    speed: float = 1.0
-    demo: bool = False
-    seed: int = 0
-    streams: dict[str, Any] = field(default_factory=dict)  # role -> kind / {name|source_id|kind}
-    stream_timeout: float = 5.0
-    ceiling: float = 1.0
-    shield: ShieldConfig = field(default_factory=ShieldConfig)
-    baseline_s: float = 120.0
-    exposure_s: float = 1800.0
-    recovery_s: float = 120.0
-    injections: Injections = field(default_factory=Injections)
-    status: bool = True
-    max_wall_s: float = math.inf
-    console: bool = False  # the therapist's browser console (engine/console/)
-    console_host: str = "127.0.0.1"  # this machine only, unless told otherwise
-    console_port: int | None = None  # None: 8765, or any free port if that one is taken
-    fps: float | None = None  # frame rate; None: the display's (vsync) in a window,
-    # frames.DEFAULT_OFFSCREEN_FPS offscreen; 0: uncapped
-    frame_stalls: tuple[tuple[float, float], ...] = ()  # (session start, wall seconds): injected frame stalls
-    frames: str = "process"  # "process": the renderer in its own process (sessions);
-    # "thread": a frame thread in this process (to measure the GIL's cost);
-    # "inline": frames drawn by runner.step() (tests, benchmarks)
-
-
-def make_controller(name: str):
-    from adaptation.evaluate import controller_factory
-
-    try:
-        return controller_factory(name)()
-    except ValueError as exc:
-        raise VrexError(f"--controller: {exc}") from None
-
-
-def controller_version(name: str) -> str:
-    if name != "policy":
-        return "rule (vrex source)"
-    from adaptation.policy import SHIPPED
-
-    return "sha256:" + hashlib.sha256(SHIPPED.read_bytes()).hexdigest()[:16]
-
-
-def open_physiology(opts: SessionOptions, clock: SessionClock, source: str | None) -> LivePhysiology:
-    """The physiology streams: the demo's own (by source id) or the ones asked for."""
-    if source is not None:
-        wanted = {role: {"source_id": f"{source}-{role}", "timeout": opts.stream_timeout} for role in PHYSIOLOGY}
-    else:
-        wanted = opts.streams or {role: role.upper() for role in PHYSIOLOGY}
-    live = LivePhysiology.open(wanted, timeout=opts.stream_timeout, clock=clock.lsl_now, baseline=Baseline())
-    if not any(k in live.signals for k in HEART):
-        found = "\n".join(f"  {role}: {str(e).splitlines()[0]}" for role, e in live.failed.items())
-        live.close()
-        raise VrexError(
-            "no heart signal (ECG, PPG or RR) found; a session needs one for the safety shield.\n"
-            f"What was looked for and why it failed:\n{found}\n"
-            "Start the devices' LSL apps (check with 'vrex streams'), or name streams with --stream ROLE=NAME"
-        )
-    return live
+log = logging.getLogger(__name__)
 
 
 class OpenSession:
@@ -118,11 +54,33 @@ class OpenSession:
         self.opts = opts
         self.controller = controller
         self.end_reason = "error"
-        self.live = self.base = self.recorder = self.events = self.outlets = self.folder = None
-        self.patient = self.publisher = self.core = self.runner = self.console = self.frames = None
         self.renderer, self.fps = "", None
+        self.recipients: list[str] = []
+        # What is open, closed by ``_close`` group by group (the order is deliberate, not the
+        # reverse of opening; tests/engine/session/test_launch_close.py pins it): ``_front``
+        # (the console, so no command arrives while the rest closes; then the window, so the
+        # patient never stares at a frozen frame while the recorder finishes), the record of
+        # the end (session_end, session.json), ``_recording`` (the recorder drains what was
+        # sent), ``_inlets`` (before the outlets they read), ``_back`` (the event log, vrex's
+        # outlets, the simulated patient's outlets), and the seal.
+        self._front = ExitStack()
+        self._recording = ExitStack()
+        self._inlets = ExitStack()
+        self._back = ExitStack()
+        self.folder: Any = None
+        self.events: Any = None
+        self.core: SessionCore | None = None
+        self.runner: SessionRunner | None = None
+        self.console: Any = None
+        self.frames: Any = None
+        self.base: Any = None
+        self.live: Any = None
+        self.recorder: Any = None
+        self.outlets: Any = None
+        self.patient: Any = None
+        self.publisher: Any = None
 
-    def __enter__(self) -> "OpenSession":
+    def __enter__(self) -> OpenSession:
         try:
             self._open()
         except BaseException:
@@ -131,14 +89,24 @@ class OpenSession:
         return self
 
     def _open(self) -> None:
+        """Inputs first (the scenario, the renderer, the streams: whatever cannot open is
+        refused before any record exists), then the record, then the control side."""
+        spec, plan, controller = self._open_inputs()
+        self._open_record(spec, plan, controller)
+        self._open_control(spec, plan, controller)
+        gc.collect()
+        gc.freeze()  # set-up's objects are never scanned again
+
+    def _open_inputs(self) -> tuple[Any, Plan, Any]:
         from engine.scenario import load_scenario
-        from engine.session.events import EventLog
-        from engine.session.folder import SessionFolder, check_writable, file_sha256
-        from engine.session.outlets import VrexOutlets
-        from sensors.recorder import XdfRecorder
+        from engine.session.folder import check_writable
 
         opts = self.opts
         check_writable(opts.root)  # refused before anything starts
+        from engine.records.keyfiles import load_recipients
+
+        # ROOT/recipients.txt (vrex keys init --sessions): a bad one is refused now, not at the end
+        self.recipients = load_recipients(opts.root)
         spec = load_scenario(opts.scenario)
         if not 0.0 < opts.ceiling <= 1.0:
             raise VrexError(f"--ceiling {opts.ceiling}: give an intensity above 0 and at most 1")
@@ -159,6 +127,7 @@ class OpenSession:
         # the renderer first: a scene or display that cannot open is refused before any
         # stream, folder or recording exists
         self.frames = frames = self._open_frames(opts, spec, plan)
+        self._front.callback(_careful, "closing the window", frames.close)
         tag = secrets.token_hex(3)
         source = f"vrex-demo-{tag}" if opts.demo else None
         if opts.demo:
@@ -166,11 +135,23 @@ class OpenSession:
             self.publisher = patient_publisher(
                 self.patient, speed=opts.speed, clock=lsl.local_clock, prefix=source, source=source
             )
+            self._back.callback(_careful, "closing the simulated patient", self.publisher.close)
             clock = SessionClock(opts.speed, start=self.publisher.start)
         else:
             clock = SessionClock(opts.speed)
         self.clock = clock
         self.live = live = open_physiology(opts, clock, source)
+        self._inlets.callback(_careful, "closing the physiology streams", live.close)
+        return spec, plan, controller
+
+    def _open_record(self, spec: Any, plan: Plan, controller: Any) -> None:
+        """The session folder, vrex's own streams, the event log and the recorder."""
+        from engine.session.events import EventLog
+        from engine.session.folder import SessionFolder, file_sha256
+        from engine.session.outlets import VrexOutlets
+        from sensors.recorder import XdfRecorder
+
+        opts, live, clock = self.opts, self.live, self.clock
         streams = [
             {"name": r.spec.name, "type": r.spec.type, "source_id": r.spec.source_id, "role": role}
             for role, r in live.acquisition.readers.items()
@@ -179,7 +160,7 @@ class OpenSession:
             opts.root,
             opts.patient,
             spec.meta.id,
-            datetime.now(timezone.utc),
+            datetime.now(UTC),
             demo=opts.demo,
             speed=opts.speed,
             mode=opts.mode.value,
@@ -207,17 +188,22 @@ class OpenSession:
             renderer=self.renderer,
             frame_mode=opts.frames,
             fps=self.fps,
-            display=self._display_record(opts.display),
+            display=display_record(opts.display),
         )
         self.outlets = outlets = VrexOutlets(folder.session_id)
+        self._back.callback(_careful, "closing vrex's streams", outlets.close)
         # every time stamp vrex writes is on the session's LSL time base (simulated in a demo),
         # the one the physiology streams carry, so the XDF's streams and the log line up
         self.events = events = EventLog(
             folder.events, clock.now, lsl_clock=clock.lsl_now, publish=lambda line: outlets.event(line, clock.lsl_now())
         )
+        self._back.callback(_careful, "closing the event log", events.close)
         self.recorder = XdfRecorder.start(
             folder.recording, [r.spec for r in live.acquisition.readers.values()] + list(outlets.specs())
         )
+        self._recording.callback(_careful, "stopping the recorder", self.recorder.stop)
+        if opts.status:  # else Ctrl-C looks ignored while it drains
+            self._recording.callback(print, "finishing the recording (about 5 s)…", flush=True)
         if not outlets.wait_for_consumers(10.0):
             print(
                 "warning: the recorder has not subscribed to vrex's own streams after 10 s; "
@@ -226,6 +212,10 @@ class OpenSession:
         self._start_fields = dict(
             patient=opts.patient, scenario=spec.meta.id, mode=opts.mode.value, controller=opts.controller
         )
+
+    def _open_control(self, spec: Any, plan: Plan, controller: Any) -> None:
+        """The session's logic, the control loop, the keys and the console."""
+        opts, live, clock, events, frames = self.opts, self.live, self.clock, self.events, self.frames
         self.core = core = SessionCore(
             plan,
             controller,
@@ -234,6 +224,7 @@ class OpenSession:
             shield=opts.shield,
             ceiling=opts.ceiling,
             baseline=live.extractor.baseline,
+            threaded=True,  # a hung controller must not hold the control loop (STOP, ticks, the shield)
         )
         self.runner = runner = SessionRunner(
             core,
@@ -241,7 +232,7 @@ class OpenSession:
             live=live,
             frames=frames,
             events=events,
-            outlets=outlets,
+            outlets=self.outlets,
             patient=self.patient,
             publisher=self.publisher,
             status=StatusDisplay() if opts.status else None,
@@ -260,43 +251,24 @@ class OpenSession:
         if opts.console:
             from engine.console import start_console
 
-            self.console = start_console(self, opts.console_host, opts.console_port)
+            self.console = start_console(
+                self,
+                opts.console_host,
+                opts.console_port,
+                cert=opts.console_cert,
+                key=opts.console_key,
+                insecure=opts.console_insecure,
+            )
+            self._front.callback(_careful, "stopping the console", self.console.stop)
             print(f"console: {self.console.url}", flush=True)  # the token is in it: never logged
+            if self.console.fingerprint:  # check it against the browser's view of the certificate
+                print(f"console certificate SHA-256: {self.console.fingerprint}", flush=True)
             if self.console.warning:
                 print(self.console.warning, flush=True)
-        gc.collect()
-        gc.freeze()  # set-up's objects are never scanned again
-
-    @staticmethod
-    def _display_record(display: DisplayConfig) -> dict:
-        """What session.json says about the display: kind, and for a simulated headset the
-        profile and scale it drew at; the head's source."""
-        out: dict[str, Any] = {"kind": display.kind, "head": display.head or "still"}
-        if display.stereo:
-            out["space"] = display.space
-        if display.kind == "hmd-sim":
-            profile = display.hmd_profile()
-            out.update(
-                profile=profile.name,
-                profile_file=display.profile,
-                scale=profile.scale,
-                eye_size=list(profile.render_size),
-                refresh_hz=profile.refresh_hz,
-                msaa=display.msaa,
-            )
-        return out
 
     def _open_frames(self, opts: SessionOptions, spec: Any, plan: Plan) -> Any:
         """The frame thread: a renderer process, or frames drawn inline by ``runner.step``."""
-        from engine.session.frames import DEFAULT_OFFSCREEN_FPS
-
-        headset_hz = opts.display.refresh_hz()  # hmd-sim: the headset's own rate
-        if opts.fps is not None:
-            self.fps = opts.fps
-        elif opts.display.kind == "openxr":
-            self.fps = 0.0  # xrWaitFrame paces: no second pacer
-        else:
-            self.fps = headset_hz or (DEFAULT_OFFSCREEN_FPS if opts.offscreen else None)
+        self.fps = frame_rate(opts)
         if opts.frames in ("process", "thread"):
             from engine.session.render_process import ProcessFrames, RenderConfig
 
@@ -328,6 +300,7 @@ class OpenSession:
             vsync=opts.display.kind != "openxr",
         )
         self.renderer = renderer_name(base)
+        self._front.callback(_careful, "closing the window", base.destroy)
         clock = lambda: self.clock  # noqa: E731 — made after the frames
         stage = build_stage(
             spec,
@@ -366,59 +339,53 @@ class OpenSession:
         self._close()
 
     def _close(self) -> None:
-        if self.console is not None:  # first: no command may arrive while the rest closes
-            try:
-                self.console.stop()
-            except Exception as exc:  # noqa: BLE001 — closing must go on
-                print(f"warning: while stopping the console: {exc}")
-        for closer in (self.frames and self.frames.close, self.base and self.base.destroy):
-            try:  # next: the patient never stares at a frozen frame
-                closer and closer()  # while the recorder finishes (4–7 s)
-            except Exception as exc:  # noqa: BLE001 — closing must go on
-                print(f"warning: while closing the window: {exc}")
-        if self.events is not None:
-            try:
-                self.events.log("session", "session_end", self.end_reason, end_reason=self.end_reason)
-            except Exception as exc:  # noqa: BLE001 — closing must go on
-                print(f"warning: could not log the session's end: {exc}")
-        if self.folder is not None:
-            try:
-                runner = self.runner
-                self.folder.update(
-                    top_level_reached=self.core.top_reached if self.core else None,
-                    stalls=list(runner.stalls) if runner else [],
-                    stalled_s=round(runner.stalled_s, 3) if runner else 0.0,
-                    frames=runner.frame_count if runner else 0,
-                    # the chain's end: `vrex verify` sees lines cut from the end
-                    **({"events_chain": self.events.head} if self.events else {}),
-                    **(
-                        {"display_stats": self.frames.display_stats}
-                        if getattr(self.frames, "display_stats", None)
-                        else {}
-                    ),
-                )
-                self.folder.end(self.end_reason)
-            except Exception as exc:  # noqa: BLE001 — closing must go on
-                print(f"warning: could not write the session's end into session.json: {exc}")
-        # inlets before the outlets they read (else liblsl logs a broken transmission for each);
-        # the recorder stops first so it can drain what was sent before the end
+        self._front.close()
+        self._record_end()
         status = self.runner.status if self.runner is not None else None
         if status is not None:
             status.flush()  # the last status and alerts before what follows
-        if self.recorder is not None and self.opts.status:
-            print("finishing the recording (about 5 s)…", flush=True)  # else Ctrl-C looks ignored
-        for closer in (
-            self.recorder and self.recorder.stop,
-            self.live and self.live.close,
-            self.events and self.events.close,
-            self.outlets and self.outlets.close,
-            self.publisher and self.publisher.close,
-        ):
-            if closer:
-                try:
-                    closer()
-                except Exception as exc:  # noqa: BLE001 — one failure must not skip the rest
-                    print(f"warning: while closing the session: {exc}")
+        self._recording.close()
+        self._inlets.close()
+        self._back.close()
+        if self.folder is not None and self.recipients:
+            from engine.records.seal import seal_at_end
+
+            seal_at_end(self.folder.path, self.recipients)  # last: every file is closed; never raises
+
+    def _record_end(self) -> None:
+        """``session_end`` in the log and the session's totals and end in session.json."""
+        if self.events is not None:
+            _careful(
+                "logging the session's end",
+                self.events.log,
+                "session",
+                "session_end",
+                self.end_reason,
+                end_reason=self.end_reason,
+            )
+        if self.folder is not None:
+            _careful("writing the session's end into session.json", self._write_end)
+
+    def _write_end(self) -> None:
+        runner = self.runner
+        self.folder.update(
+            top_level_reached=self.core.top_reached if self.core else None,
+            stalls=list(runner.stalls) if runner else [],
+            stalled_s=round(runner.stalled_s, 3) if runner else 0.0,
+            frames=runner.frame_count if runner else 0,
+            # the chain's end: `vrex verify` sees lines cut from the end
+            **({"events_chain": self.events.head} if self.events else {}),
+            **({"display_stats": self.frames.display_stats} if getattr(self.frames, "display_stats", None) else {}),
+        )
+        self.folder.end(self.end_reason)
+
+
+def _careful(what: str, close: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Closing goes on whatever one part does: a failure is said, never raised."""
+    try:
+        close(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 — one failure must not skip the rest
+        log.warning("warning: while %s: %s", what, exc)
 
 
 def run_session(opts: SessionOptions) -> Path:

@@ -114,7 +114,7 @@ class VrexOutlets:
         for outlet in self._all:
             outlet.close()
 
-    def __enter__(self) -> "VrexOutlets":
+    def __enter__(self) -> VrexOutlets:
         return self
 
     def __exit__(self, *exc) -> None:

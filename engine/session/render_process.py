@@ -20,9 +20,8 @@ releases it), the worst kind of stall: no thread of this process runs meanwhile.
 
 from __future__ import annotations
 
-import ctypes
-import logging
 import gc
+import logging
 import os
 import signal
 import threading
@@ -35,11 +34,11 @@ from typing import Any
 from engine.display.config import DisplayConfig
 from engine.errors import VrexError
 from engine.session.eyeshare import EyeShare
-from engine.session.frameshare import CLOSED, FAILED, RUNNING, FrameReport, FrameShare, age
+from engine.session.frames import hold_gil
+from engine.session.frameshare import CLOSED, CONTROL_LOST_S, FAILED, RUNNING, FrameReport, FrameShare, age
 
 log = logging.getLogger(__name__)
 
-CONTROL_LOST_S = 3.0  # no word from the control side this long: nobody watches the body, go calm
 READY_TIMEOUT_S = 60.0  # a loaded 2-core machine can take this long to import Panda3D and build a scene
 
 
@@ -54,12 +53,6 @@ class RenderConfig:
     levels: int  # for the F-keys
     fps: float | None  # pacing; None: the display's (vsync)
     display: DisplayConfig = DisplayConfig()  # what the eyes are: a desktop view or a headset
-
-
-def hold_gil(seconds: float) -> None:
-    """Block this thread for ``seconds`` without releasing the GIL (a stalled C call)."""
-    libc = ctypes.PyDLL(None)  # PyDLL: calls keep the GIL, unlike CDLL
-    libc.usleep(ctypes.c_uint(int(seconds * 1e6)))
 
 
 def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, Any]:
@@ -103,10 +96,10 @@ def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, A
 def frame_main(conn: Any, share: FrameShare, cfg: RenderConfig, eyes: EyeShare | None = None) -> None:
     """The frame thread's whole life: build the scene, draw frames until told to quit;
     five times a second a small picture of the patient's view goes into ``eyes`` (the console's)."""
+    import direct.task.Task as panda_tasks
+
     from engine.session.eyemirror import EyeMirror
     from engine.session.frames import Pacer
-
-    import direct.task.Task as panda_tasks
 
     panda_tasks.signal = None  # the task manager would take SIGINT each frame (and cannot
     if threading.current_thread() is threading.main_thread():  # outside the main thread): the session
@@ -174,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     Started by ``ProcessFrames`` as a program of its own (not by multiprocessing, whose
     spawn would first re-run the session's main script in this process)."""
     import json
-    from multiprocessing.connection import Connection
     import sys
+    from multiprocessing.connection import Connection
 
     args = argv if argv is not None else sys.argv[1:]
     share_name, fd, config = args[:3]

@@ -34,14 +34,13 @@ import queue
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from engine.session.command_spec import request_id
+from engine.session.command_spec import Command  # noqa: F401 — the console and tests import it from here
 from engine.session.core import SessionCore
-from engine.session.frameshare import FrameReport
+from engine.session.frameshare import CONTROL_LOST_S, FrameReport
 from engine.session.pace import PaceWatch
-from engine.session.render_process import CONTROL_LOST_S
 from engine.session.stages import ControlWatch, FramesOut, FrameWatch, PatientStage
 from engine.session.terminal import StatusDisplay
 from sensors import lsl
@@ -77,17 +76,6 @@ class SessionClock:
         return stamp - self.start
 
 
-@dataclass(frozen=True)
-class Command:
-    """One command on its way to the session (``command_spec.py`` lists them), with the id
-    that its verdict in the log will carry back to whoever asked."""
-
-    name: str
-    args: dict = field(default_factory=dict)
-    origin: str = "therapist"
-    request: str = field(default_factory=request_id)
-
-
 class SessionRunner:
     """Runs one session's control side; ``commands`` is the queue the console puts commands
     on, ``frames`` the frame thread (``InlineFrames`` or ``render_process.ProcessFrames``)."""
@@ -114,7 +102,7 @@ class SessionRunner:
         self.quit_requested = False
         # called with the runner after every step, on this thread (the console takes its
         # snapshot here): keep them cheap
-        self.observers: list[Callable[["SessionRunner"], None]] = []
+        self.observers: list[Callable[[SessionRunner], None]] = []
         self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self.features: Features | None = None
         self.steps = 0

@@ -5,6 +5,7 @@ log file, one line every ``every_s`` of session time instead (no control charact
 from __future__ import annotations
 
 import math
+import re
 import sys
 import threading
 from collections import deque
@@ -14,6 +15,15 @@ from engine.session.core import CoreSnapshot, Phase
 from sensors.types import Features
 
 BAR = 24
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def plain(text: str) -> str:
+    """``text`` without control characters (a line break, a tab or an escape code in a name or
+    a reason would break, or rewrite, the therapist's terminal)."""
+    return _CONTROL.sub(" ", text)
 
 
 def _num(v: float, fmt: str, unit: str) -> str:
@@ -44,13 +54,16 @@ def lines(core: CoreSnapshot, features: Features | None, shown: float) -> list[s
     rel = f.relative.get("hr_bpm", math.nan) if f else math.nan
     rel_text = f" ({rel:+.0%})" if math.isfinite(rel) else ""
     d = core.last_decision
-    reason = (d.reason if d else "no decision yet")[:110]
+    reason = plain(d.reason if d else "no decision yet")[:110]
     hold = f"  [{core.therapist.value}]" if core.therapist.value != "none" else ""
+    forecast = [plain(core.forecast)[:140]] if core.forecast else []  # the predictive alert while it stands
     return [
         f"[{bar}] {frac:4.0%}  {minutes:02d}:{seconds:02d}  {core.phase.value:9} {core.mode.value}{hold}",
-        f"level {core.level + 1}/{len(core.plan.levels)} '{core.level_name}'  intensity {shown:.2f} → {core.target:.2f}"
+        f"level {core.level + 1}/{len(core.plan.levels)} '{plain(core.level_name)}'  "
+        f"intensity {shown:.2f} → {core.target:.2f}"
         f"   HR {hr}{rel_text}   EDA {eda}   SUDS {_num(core.suds, '.0f', '')}".rstrip(),
         f"decision: {reason}",
+        *forecast,
     ]
 
 
@@ -126,7 +139,9 @@ class StatusDisplay:
         if self.live:
             if self._shown:
                 self.stream.write(f"\x1b[{self._shown}F")  # back up: update in place
-            self.stream.write("".join(f"\x1b[2K{line}\n" for line in text))
+            self.stream.write(
+                "".join(f"\x1b[2K{line}\n" for line in text) + "\x1b[J"
+            )  # J: a shorter status leaves no line behind
             self._shown = len(text)
         else:
             self.stream.write(" | ".join(text) + "\n")
@@ -135,4 +150,4 @@ class StatusDisplay:
         if self.live and self._shown:
             self.stream.write(f"\x1b[{self._shown}F\x1b[J")
             self._shown = 0
-        self.stream.write(text + "\n")
+        self.stream.write("\n".join(plain(line) for line in text.split("\n")) + "\n")

@@ -47,7 +47,9 @@ def test_reversing_the_target_slows_down_before_turning():
 
 def test_camera_speed_limit_slows_intensity_where_the_camera_would_move_fast():
     # 0 → 1 lifts the camera 100 m: at 0.1/s that is 10 m/s, over the 2 m/s limit.
-    pose_at = lambda i: ((0.0, 0.0, 100.0 * i), (0.0, 0.0, 0.0))
+    def pose_at(i):
+        return ((0.0, 0.0, 100.0 * i), (0.0, 0.0, 0.0))
+
     d = IntensityDriver(COMFORT, CALM)
     d.set_target(1.0)
     frames = run(d, 10, pose_at)
@@ -59,7 +61,9 @@ def test_camera_speed_limit_slows_intensity_where_the_camera_would_move_fast():
 
 
 def test_camera_turn_limit_handles_wrap_around():
-    pose_at = lambda i: ((0.0, 0.0, 0.0), ((170.0 + 40.0 * i + 180) % 360 - 180, 0.0, 0.0))
+    def pose_at(i):
+        return ((0.0, 0.0, 0.0), ((170.0 + 40.0 * i + 180) % 360 - 180, 0.0, 0.0))
+
     d = IntensityDriver(COMFORT, CALM)
     d.set_target(1.0)
     frames = run(d, 6, pose_at)

@@ -65,6 +65,7 @@ def test_not_ready_before_enough_values():
 
 def test_extract_fills_relative_from_a_baseline():
     import numpy as np
+
     from sensors.features import extract
     from sensors.types import Window
     from tests.sensors.test_features_synthetic import synth_ecg

@@ -107,6 +107,7 @@ def test_quality_shortcuts_equal_numpy_and_scipy(x):
 
 def test_percentile_and_nanmedian_shortcuts_equal_numpy():
     import warnings
+
     from sensors.heart import _nanmedian_rows
     from sensors.quality import _percentile, median
 

@@ -27,9 +27,12 @@ def test_ecg_and_ppg_heart_rates_agree_through_lsl(tmp_path, uid, closing):
         np.savez(path, ecg_ii_mV=d["ecg_ii_mV"], ppg_nu=d["ppg_nu"], fs=d["fs"])
     recording = load_recording(path)
     publisher = closing(RecordingPublisher(recording, speed=SPEED))
+
     # The session clock runs SPEED times faster from the publisher's start, the origin of
     # the samples' stamps, so the readers see an ordinary session.
-    clock = lambda: publisher.start + (lsl.local_clock() - publisher.start) * SPEED
+    def clock():
+        return publisher.start + (lsl.local_clock() - publisher.start) * SPEED
+
     sources = {o.outlet.spec.type: o.outlet.spec.source_id for o, _, _ in publisher.outs}
     live = closing(
         LivePhysiology.open(

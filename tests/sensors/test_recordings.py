@@ -1,7 +1,5 @@
 """Recordings load from NPZ, CSV and XDF; damaged or foreign files give a clear error."""
 
-import pickle
-
 import numpy as np
 import pytest
 

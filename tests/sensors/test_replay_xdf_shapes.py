@@ -91,7 +91,7 @@ def test_channels_without_label_or_unit_replay_and_arrive_with_their_metadata(tm
     assert marks.spec.labels == ("ch1",) and marks.values.dtype == object
     assert marks.values[:, 0].tolist() == ["a", "b", "c"]
 
-    publisher = closing(RecordingPublisher(rec, speed=100.0))  # crashed here: TypeError from pylsl
+    closing(RecordingPublisher(rec, speed=100.0))  # crashed here: TypeError from pylsl
     inlet = closing(lsl.find_stream(source_id=f"{src}-ecg", timeout=10).open())
     assert inlet.spec.labels == ("lead II", "ch2", "ch3") and inlet.spec.units == ("", "mV", "")
     marker_inlet = closing(lsl.find_stream(source_id=f"{src}-markers", timeout=10).open())

@@ -51,7 +51,9 @@ def test_ecg_r_peaks_sit_on_the_true_beats():
 
 
 def test_eda_rises_with_arousal_and_non_responders_have_no_scrs():
-    ramp = lambda t: np.clip(np.asarray(t, float) / 60.0, 0, 1)
+    def ramp(t):
+        return np.clip(np.asarray(t, float) / 60.0, 0, 1)
+
     responder = collect(PhysiologySynth(ramp, seed=5), 90, 1.0)["eda"][1]
     flat = collect(PhysiologySynth(ramp, person=Person(scr_responder=False), seed=5), 90, 1.0)["eda"][1]
     assert responder[-32:].mean() > responder[:32].mean() + 3.0

@@ -95,6 +95,7 @@ def headset_demo(tmp_path_factory):
 
 def test_the_head_pose_stream_is_the_replayed_trajectory(headset_demo):
     import pyxdf
+
     from engine.session.events import read_events
 
     folder, head = headset_demo
@@ -113,6 +114,7 @@ def test_the_head_pose_stream_is_the_replayed_trajectory(headset_demo):
 
 def test_looking_up_and_aside_are_logged_at_the_frame_that_shows_them(headset_demo):
     import pyxdf
+
     from engine.session.events import read_events
 
     folder, head = headset_demo

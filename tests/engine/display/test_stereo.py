@@ -14,8 +14,8 @@ from engine.display.head import HeadPose
 from engine.display.panel import DISTANCE_M, WorldPanel
 from engine.display.profile import QUEST3_LIKE
 from engine.easing import IntensityDriver
-from engine.scene import Scene
 from engine.scenario import load_scenario
+from engine.scene import Scene
 from tests.conftest import SCENARIOS, TEST_SCENARIOS
 from tests.engine.display.conftest import SCALE
 
@@ -45,7 +45,10 @@ class Scripted:
         return self.now
 
 
-def on_headset(base, scene, driver, head, profile=QUEST3_LIKE.scaled(SCALE), **kw):
+SCALED = QUEST3_LIKE.scaled(SCALE)
+
+
+def on_headset(base, scene, driver, head, profile=SCALED, **kw):
     """A scene runner on the simulated headset, its frames driven by hand: (runner, display)."""
     from engine.app import SceneRunner
     from engine.display import make_display

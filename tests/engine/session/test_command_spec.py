@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.console.validate import check as console_check
+from engine.console.requests import check as console_check
 from engine.session import command_spec
 from engine.session.command_spec import SPECS, Refused, check, markdown
-from engine.session.commands import HANDLERS
 from engine.session.core import Mode
+from engine.session.handlers import HANDLERS
 from engine.session.keys import bindings
 
 ROOT = Path(__file__).resolve().parents[3]

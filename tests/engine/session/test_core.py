@@ -383,3 +383,38 @@ def test_ssq_is_recorded_with_its_subscales():
     assert core.command("ssq", {"total": 37.4, "nausea": 19.08, "oculomotor": 30.32})[0]
     (e,) = log.kinds("ssq")
     assert e["total"] == 37.4 and e["nausea"] == 19.08 and "disorientation" not in e
+
+
+class Hangs:
+    """A controller whose decide never comes back in time (a deadlocked plug-in)."""
+
+    name = "hangs"
+
+    def __init__(self) -> None:
+        import threading
+
+        self.release = threading.Event()
+
+    def reset(self) -> None:
+        pass
+
+    def decide(self, obs: Observation) -> Decision:
+        self.release.wait(30.0)
+        return Decision(1.0, "too late", "hangs")
+
+
+def test_a_live_core_does_not_wait_on_a_hung_controller_the_fallback_decides():
+    log = Log()
+    p = Plan(LEVELS, NAMES, baseline_s=40.0, exposure_s=600.0, recovery_s=30.0)
+    hung = Hangs()
+    core = SessionCore(p, hung, log, shield=NO_RATING_WAIT, threaded=True)
+    core.start(0.0)
+    try:
+        run(core, 0, 45)  # baseline, then the first decisions of the exposure
+        assert core.phase is Phase.EXPOSURE
+        decisions = [e for e in log.events if e["kind"] == "decision"]
+        assert decisions, "the control loop went on deciding"
+        assert all(e.get("source") == "fallback:threshold" for e in decisions)
+        assert "took more than" in core.shield.guard.last_error or "still busy" in core.shield.guard.last_error
+    finally:
+        hung.release.set()

@@ -88,7 +88,10 @@ def test_last_line_cut_short_is_ignored_and_reopening_starts_a_new_line(tmp_path
 
 def test_bad_lines_are_reported_with_their_numbers(tmp_path):
     path = tmp_path / "events.jsonl"
-    good = lambda seq: json.dumps({"seq": seq, "t": seq, "source": "session", "kind": "note"})
+
+    def good(seq):
+        return json.dumps({"seq": seq, "t": seq, "source": "session", "kind": "note"})
+
     path.write_text(
         "\n".join(
             [

@@ -8,7 +8,7 @@ import math
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from engine.session import folder as folder_module
 from engine.session.folder import FORMAT, SessionFolder, check_patient, check_writable, file_sha256, software_versions
 
 ROOT = Path(__file__).resolve().parents[3]
-NOW = datetime(2026, 11, 27, 8, 15, 0, 123456, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 8, 15, 0, 123456, tzinfo=UTC)
 
 
 def test_create_makes_the_folder_and_its_session_json(tmp_path):

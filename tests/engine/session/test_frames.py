@@ -129,6 +129,7 @@ def test_a_script_without_a_main_guard_can_start_the_renderer(tmp_path):
     import subprocess
     import sys
     from pathlib import Path
+
     from tests.conftest import SCENARIOS
 
     root = Path(__file__).resolve().parents[3]

@@ -272,6 +272,7 @@ def test_the_worker_stops_waiting_on_a_stop_line_end_of_stdin_or_the_sigterm_fla
     """The wait itself, in this process: the SIGTERM handler only sets a flag, which the
     polled wait must notice though nothing arrives on stdin."""
     import threading
+
     from sensors import recorder_worker as worker
 
     monkeypatch.setattr(worker, "POLL_S", 0.01)

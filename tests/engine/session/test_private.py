@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +17,11 @@ from engine.session.folder import SessionFolder
 from sensors import lsl
 from sensors.recorder import XdfRecorder
 from sensors.types import StreamSpec
-
 from tests.engine.report import synth
 
 from .conftest import RESOLVE_S
 
-NOW = datetime(2026, 11, 27, 8, 15, 0, 123000, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 8, 15, 0, 123000, tzinfo=UTC)
 VICTIM = b"another user's file: must stay as it is\n"
 
 
