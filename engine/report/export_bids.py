@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -40,6 +41,7 @@ def write_bids(signals: Signals, data: SessionData, meta: dict[str, Any], root: 
         datatype="eeg",
         root=root,
     )
+    _refuse_links(root)
     before = {p for p in root.rglob("*") if p.is_file()}
     with tempfile.TemporaryDirectory() as tmp:
         edf = write_edf(Path(tmp) / "session.edf", signals, data, type_prefix=False)
@@ -62,6 +64,23 @@ def write_bids(signals: Signals, data: SessionData, meta: dict[str, Any], root: 
     _fix_channels(path.copy().update(suffix="channels", extension=".tsv").fpath, signals, stand_in)
     _sessions_tsv(root / f"sub-{path.subject}" / f"sub-{path.subject}_sessions.tsv", path.session, meta)
     return sorted(({p for p in root.rglob("*") if p.is_file()} - before) | _ours(root, path))
+
+
+def _refuse_links(root: Path) -> None:
+    """mne-bids writes into the tree under ``root`` (participants.tsv, the subject's
+    folders): a link planted anywhere in it would carry health data elsewhere, so an
+    existing tree with a link in it is refused, naming the link (fif and edf are written
+    new and renamed into place instead)."""
+    if not root.exists():
+        return
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in [*dirs, *files]:
+            path = Path(folder) / name
+            if path.is_symlink():
+                raise VrexError(
+                    f"{path} is a link: a BIDS export never writes through one (health data would go where it "
+                    "points) — remove it, or export into a new folder"
+                )
 
 
 def _stand_in(types: dict[str, str]) -> str:

@@ -227,3 +227,22 @@ def test_an_export_replaces_a_planted_link_and_never_writes_through_it(session, 
     assert sorted(p.name for p in written) == sorted(names)
     assert all(not p.is_symlink() and p.stat().st_mode & 0o077 == 0 for p in written)
     assert sorted(p.name for p in out.iterdir()) == sorted(names)  # no working folder left behind
+
+
+def test_a_bids_export_into_a_tree_with_a_planted_link_is_refused_and_writes_nothing(session, tmp_path, monkeypatch):
+    from engine.report import export as export_mod
+    from engine.report.export_signals import Channel, Signals
+
+    t = np.arange(0, 600.0, 0.1)
+    signals = Signals(10.0, 0.0, [Channel("ECG", "ecg", "V", "mV", "ecg", np.sin(t) * 1e-3)], [], "test")
+    monkeypatch.setattr(export_mod, "read_signals", lambda *_a, **_k: signals)
+    (session / "recording.xdf").write_bytes(b"XDF:")
+    out = tmp_path / "bids"
+    out.mkdir()
+    victim = tmp_path / "victim.tsv"
+    victim.write_text("the victim's own file\n")
+    (out / "participants.tsv").symlink_to(victim)  # mne-bids appends a row to this file
+    with pytest.raises(VrexError, match="participants.tsv is a link"):
+        export_session(session, "bids", out)
+    assert victim.read_text() == "the victim's own file\n"
+    assert sorted(p.name for p in out.iterdir()) == ["participants.tsv"]
