@@ -98,7 +98,7 @@ case "$MODE" in
     ;;
   test)
     system_libraries chromium chromium-driver xvfb
-    setup "train,test"
+    setup "train,test,scale"  # scale: Ray, whose tests (slow) run in CI too
     lint
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
