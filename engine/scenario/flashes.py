@@ -28,6 +28,7 @@ from engine.curves import evaluate
 from engine.scenario.errors import Mark, Problems
 from engine.scenario.schema import Field, Num, Record
 from engine.scenario.spec import Binding, Entity
+from vrexbase.real import is_finite
 
 MAX_FLASHES = 3.0  # per second (WCAG 2.3.1)
 FLASH_DEPTH = 0.1  # the general flash threshold: a change of 10 % of the maximum
@@ -52,7 +53,7 @@ def _curve(base: float, binding: Binding | None) -> Curve:
 
 def _usable(binding: Binding | None) -> bool:
     """A binding whose values are all numbers (a wrong one was reported already)."""
-    return binding is None or all(isinstance(v, (int, float)) and not isinstance(v, bool) for _, v in binding.points)
+    return binding is None or all(is_finite(v) for _, v in binding.points)
 
 
 def first_flash(rate: Curve, depth: Curve) -> tuple[float, float, float] | None:

@@ -11,27 +11,11 @@ from engine.records.seal import MANIFEST, plaintext_files
 from engine.records.unseal import opened_file
 from engine.report.load import load_session
 from engine.session.launch import OpenSession, SessionOptions
-from tests.conftest import SCENARIOS
+from tests.engine.session.demo_options import demo_options
 
 
 def options(root, **kw) -> SessionOptions:
-    return SessionOptions(
-        scenario=SCENARIOS / "heights.yaml",
-        patient="T-seal",
-        controller="fixed",
-        demo=True,
-        seed=2,
-        speed=4.0,
-        root=root,
-        baseline_s=4.0,
-        exposure_s=6.0,
-        recovery_s=2.0,
-        status=False,
-        size=(160, 90),
-        renderer="p3tinydisplay",
-        max_wall_s=60.0,
-        **kw,
-    )
+    return demo_options(root, "T-seal", baseline_s=4.0, exposure_s=6.0, recovery_s=2.0, max_wall_s=60.0, **kw)
 
 
 @pytest.mark.slow

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from engine.session.launch import OpenSession, SessionOptions
-from tests.conftest import SCENARIOS
+from engine.session.launch import OpenSession
+from tests.engine.session.demo_options import demo_options
 
 
 @pytest.mark.slow
@@ -47,21 +47,7 @@ def test_a_session_closes_its_parts_in_the_deliberate_order(tmp_path, monkeypatc
     watch(EventLog, "close", "event log")
     watch(VrexOutlets, "close", "outlets")
     watch(SimulatedPublisher, "close", "patient")
-    opts = SessionOptions(
-        scenario=SCENARIOS / "heights.yaml",
-        patient="T-close",
-        controller="fixed",
-        demo=True,
-        seed=3,
-        speed=4.0,
-        root=tmp_path,
-        baseline_s=8.0,
-        status=False,
-        console=True,
-        console_port=0,
-        size=(160, 90),
-        renderer="p3tinydisplay",
-    )
+    opts = demo_options(tmp_path, "T-close", seed=3, exposure_s=1800.0, recovery_s=120.0, console=True, console_port=0)
     with OpenSession(opts) as s:
         s.begin()
         opened[0] = True

@@ -18,9 +18,9 @@ import urllib.request
 import pytest
 
 from engine.session.events import read_events
-from engine.session.launch import OpenSession, SessionOptions
+from engine.session.launch import OpenSession
 from engine.session.runner import Command
-from tests.conftest import SCENARIOS
+from tests.engine.session.demo_options import demo_options
 
 pytestmark = pytest.mark.slow
 
@@ -48,23 +48,7 @@ def until(predicate, timeout: float, what: str) -> None:
 
 
 def test_a_stall_holding_the_gil_is_caught_and_a_console_stop_during_it_shows_calm_first(tmp_path):
-    opts = SessionOptions(
-        scenario=SCENARIOS / "heights.yaml",
-        patient="T-stall",
-        controller="fixed",
-        demo=True,
-        seed=2,
-        speed=4.0,
-        root=tmp_path,
-        baseline_s=8.0,
-        exposure_s=600.0,
-        recovery_s=5.0,
-        status=False,
-        console=True,
-        console_port=0,
-        size=(160, 90),
-        renderer="p3tinydisplay",
-    )
+    opts = demo_options(tmp_path, "T-stall", console=True, console_port=0)
     rows: list[tuple] = []
     seen = [0]
 
@@ -114,22 +98,7 @@ def test_a_stall_holding_the_gil_is_caught_and_a_console_stop_during_it_shows_ca
 
 
 def test_a_control_loop_that_raises_shows_calm_says_why_and_closes_the_recording(tmp_path):
-    opts = SessionOptions(
-        scenario=SCENARIOS / "heights.yaml",
-        patient="T-crash",
-        controller="fixed",
-        demo=True,
-        seed=2,
-        speed=4.0,
-        root=tmp_path,
-        baseline_s=8.0,
-        exposure_s=600.0,
-        recovery_s=5.0,
-        status=False,
-        size=(160, 90),
-        renderer="p3tinydisplay",
-        max_wall_s=120.0,
-    )
+    opts = demo_options(tmp_path, "T-crash", max_wall_s=120.0)
     with pytest.raises(RuntimeError, match="sensor driver fell over"):
         with OpenSession(opts) as s:
             tick = s.live.tick
@@ -195,21 +164,7 @@ def test_a_silent_control_loop_is_alerted_within_a_second():
 def test_the_renderer_goes_calm_when_the_control_side_falls_silent_and_its_exit_is_reported(tmp_path):
     from engine.session.render_process import CONTROL_LOST_S
 
-    opts = SessionOptions(
-        scenario=SCENARIOS / "heights.yaml",
-        patient="T-silent",
-        controller="fixed",
-        demo=True,
-        seed=2,
-        speed=4.0,
-        root=tmp_path,
-        baseline_s=8.0,
-        exposure_s=600.0,
-        recovery_s=5.0,
-        status=False,
-        size=(160, 90),
-        renderer="p3tinydisplay",
-    )
+    opts = demo_options(tmp_path, "T-silent")
     with OpenSession(opts) as s:
         s.begin()
 
