@@ -5,7 +5,6 @@ Kept apart so that reading and checking a config never imports torch.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import time
@@ -24,6 +23,7 @@ from .evaluate import run_episodes
 from .export import to_numpy
 from .policy import NumpyPolicy, PolicyController
 from .train_config import TrainConfig, _algorithm_class, schedule
+from .training_files import plot, write_dicts, write_rows
 from .vec_env import ExposureVecEnv
 
 _ACTIVATION = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}
@@ -85,7 +85,7 @@ class _Evaluate(BaseCallback):
         row = self.sim.update_lambdas()
         if row:
             self.constraint_rows.append({"timesteps": self.num_timesteps, **row})
-            _write_dicts(self.constraint_rows, self.out / "constraints.csv")  # as it goes: a cut run keeps it
+            write_dicts(self.constraint_rows, self.out / "constraints.csv")  # as it goes: a cut run keeps it
 
     def _on_training_end(self) -> None:
         if not self.rows or self.rows[-1]["timesteps"] != self.num_timesteps:
@@ -93,6 +93,7 @@ class _Evaluate(BaseCallback):
 
     def evaluate(self) -> None:
         policy = to_numpy(self.model, self.normaliser, self.cfg.frames, self.cfg.session.decision_interval_s)
+        policy.mask_raises = self.cfg.mask_raises  # evaluated (and deployed) as it was trained
         ev = self.cfg.evaluation
         eps = run_episodes(
             lambda: PolicyController(policy),
@@ -111,12 +112,14 @@ class _Evaluate(BaseCallback):
             "time_in_band": float(eps.time_in_band.mean()),
             "invariant_violations": int(eps.violations.sum()),
             "shield_interventions": float(eps.interventions.mean()),
+            # the raises the masking policy held back itself: shown beside the interventions
+            "held_raises": float(eps.held_raises.mean()) if eps.held_raises is not None else 0.0,
             "lambda_escape": float(self.sim.lambdas[0]) if self.sim is not None else 0.0,
             "lambda_interventions": float(self.sim.lambdas[1]) if self.sim is not None else 0.0,
             "train_return": float(np.mean(self.returns[-100:])) if self.returns else float("nan"),
         }
         self.rows.append(row)
-        _write_rows(self.rows, self.out / "evaluations.csv")  # the curve so far, should the run be cut short
+        write_rows(self.rows, self.out / "evaluations.csv")  # the curve so far, should the run be cut short
         s = score(row, ev)
         mark = ""
         checkpoints = self.out / "checkpoints"
@@ -131,7 +134,8 @@ class _Evaluate(BaseCallback):
             f"{row['timesteps']:>9,} steps  success {row['success_rate']:.1%}  escape {row['escape_rate']:.1%}"
             f" (expected {row['expected_escape_rate']:.2%})  "
             f"top {row['mean_top_level']:.2f}  in band {row['time_in_band']:.1%}  shield/ep "
-            f"{row['shield_interventions']:.1f}  λ {row['lambda_escape']:.0f}/{row['lambda_interventions']:.2f}  "
+            f"{row['shield_interventions']:.1f} (held raises {row['held_raises']:.1f})  "
+            f"λ {row['lambda_escape']:.0f}/{row['lambda_interventions']:.2f}  "
             f"return {row['train_return']:.1f}{mark}"
         )
         (self.bar.write if self.bar is not None else print)(line)
@@ -148,6 +152,7 @@ def run(cfg: TrainConfig, out: Path, *, progress: bool, total_timesteps: int) ->
         cfg.reward,
         seed=cfg.seed,
         constraints=cfg.constraints,
+        mask_raises=cfg.mask_raises,
     )
     env: VecEnv = sim
     normaliser = None
@@ -199,13 +204,15 @@ def run(cfg: TrainConfig, out: Path, *, progress: bool, total_timesteps: int) ->
     finally:
         bar.close()
     wall = time.perf_counter() - started
-    to_numpy(model, normaliser, cfg.frames, cfg.session.decision_interval_s).save(out / "final.npz")
+    final = to_numpy(model, normaliser, cfg.frames, cfg.session.decision_interval_s)
+    final.mask_raises = cfg.mask_raises  # PolicyController masks "up" only for a policy trained so
+    final.save(out / "final.npz")
     model.save(out / "model.zip")
     if normaliser is not None:
         normaliser.save(str(out / "vecnormalize.pkl"))
-    _write_rows(callback.rows, out / "evaluations.csv")
+    write_rows(callback.rows, out / "evaluations.csv")
     if callback.constraint_rows:
-        _write_dicts(callback.constraint_rows, out / "constraints.csv")
+        write_dicts(callback.constraint_rows, out / "constraints.csv")
     plot(callback.rows, out / "learning_curve.png", title=f"{cfg.name}: {cfg.algorithm}, seed {cfg.seed}")
     best = max(callback.rows, key=lambda r: score(r, cfg.evaluation))
     summary = {
@@ -260,58 +267,3 @@ def warm_start(model, normaliser: VecNormalize | None, old: NumpyPolicy) -> None
         rms.mean[old.columns] = old.obs_mean
         rms.var[old.columns] = old.obs_var
         rms.count = max(float(rms.count), 1e5)  # trust these statistics as if seen over many steps
-
-
-def _write_dicts(rows: list[dict], path: Path) -> None:
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-
-
-def _write_rows(rows: list[dict], path: Path) -> None:
-    keys = [
-        "timesteps",
-        "wall_s",
-        "success_rate",
-        "escape_rate",
-        "expected_escape_rate",
-        "mean_top_level",
-        "time_in_band",
-        "invariant_violations",
-        "shield_interventions",
-        "lambda_escape",
-        "lambda_interventions",
-        "train_return",
-    ]
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-
-
-def plot(rows: list[dict], path: Path, title: str) -> None:
-    """Learning curve: evaluation success and escape rates, and the training return."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps = [r["timesteps"] for r in rows]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
-    top.plot(steps, [r["success_rate"] for r in rows], "o-", label="success rate")
-    top.plot(steps, [r["escape_rate"] for r in rows], "s-", color="tab:red", label="escape rate")
-    if all("expected_escape_rate" in r for r in rows):
-        top.plot(steps, [r["expected_escape_rate"] for r in rows], ":", color="tab:red", label="expected escape rate")
-    top.set_ylim(-0.02, 1.02)
-    top.set_ylabel("evaluation (greedy policy)")
-    top.legend(loc="center right")
-    top.grid(alpha=0.3)
-    bottom.plot(steps, [r["train_return"] for r in rows], ".-", color="tab:green")
-    bottom.set_ylabel("training return (last 100 episodes)")
-    bottom.set_xlabel("environment steps (one decision = 5 s)")
-    bottom.grid(alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)

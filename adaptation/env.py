@@ -8,7 +8,8 @@ patient → reward); ``ExposureEnv`` is it with ``n = 1`` behind Gymnasium's API
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import gymnasium as gym
 import numpy as np
@@ -20,7 +21,7 @@ from .population import Population
 from .randomise import MixedPopulation
 from .shield import SafetyShield, ShieldConfig
 from .sim import SessionBatch, SessionConfig, Tally
-from .types import Decision, Therapist, step_target
+from .types import Decision, Observation, Therapist, step_target
 
 ACTIONS = (-1, 0, +1)  # one level down, stay, one level up
 ACTION_WORDS = ("step down", "stay", "step up")
@@ -75,8 +76,10 @@ class ShieldedSessions:
         reward: RewardWeights,
         rng: np.random.Generator,
         constraints: Constraints | None = None,
+        mask_raises: bool = False,
     ):
         self.population = population
+        self.mask_raises = mask_raises
         self.constraints = constraints or Constraints()
         self.lambdas = self.constraints.initial()
         self.session_costs = np.zeros((n, 2))
@@ -87,7 +90,19 @@ class ShieldedSessions:
         self.shields = [SafetyShield(None, ThresholdRule(), shield) for _ in range(n)]
         self.interventions = np.zeros(n, np.int64)
         self.memory = SessionMemory(n, config.decision_interval_s)
-        self.observation = self.memory.update(self.batch.vectors(), np.zeros(n))
+        self.observations: list[Observation] = [self.batch.observation(i) for i in range(n)]
+        self.raise_held = np.zeros(n, bool)
+        self.observation = self._with_shield(self.memory.update(self.batch.vectors(), np.zeros(n)), range(n))
+
+    def _with_shield(self, memory_rows: np.ndarray, rows: Iterable[int]) -> np.ndarray:
+        """``memory_rows`` (one per row of ``rows``) with the shield's verdict on a raise
+        appended: the policy sees it before acting, as ``PolicyController`` does live."""
+        for i in rows:
+            why = self.shields[i].raise_hold(self.observations[i])
+            self.raise_held[i] = bool(why)
+            self.observations[i] = replace(self.observations[i], raise_held=why)
+        held = self.raise_held[list(rows)].astype(np.float32)[:, None]
+        return np.concatenate([memory_rows, held], axis=1)
 
     @property
     def n(self) -> int:
@@ -104,8 +119,9 @@ class ShieldedSessions:
         # the other rows' memory must not advance: update a copy and keep only these rows
         vectors = self.batch.vectors()
         self.memory.reset(rows)
-        fresh = _memory_rows(self.memory, vectors, rows)
-        self.observation[rows] = fresh
+        for i in rows:
+            self.observations[i] = self.batch.observation(int(i))
+        self.observation[rows] = self._with_shield(_memory_rows(self.memory, vectors, rows), rows.tolist())
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, Tally]:
         batch = self.batch
@@ -115,9 +131,14 @@ class ShieldedSessions:
         changed = np.zeros(self.n, bool)  # what the policy sees: its proposal was not what happened
         intervened = np.zeros(self.n, bool)  # what evaluation counts (shield_interventions) and the cost
         for i in range(self.n):
-            obs = batch.observation(i)
+            obs = self.observations[i]
             move = ACTIONS[int(actions[i])]
-            proposed = step_target(obs, move)
+            if move > 0 and self.mask_raises and self.raise_held[i]:
+                # masked: the policy saw that the rules hold raises now; hold the last target,
+                # as the shield's hold would (and as PolicyController does live)
+                move, proposed = 0, obs.target
+            else:
+                proposed = step_target(obs, move)
             decision = self.shields[i].filter(Decision(proposed, f"policy: {ACTION_WORDS[move + 1]}", "policy"), obs)
             targets[i] = decision.target
             changed[i] = abs(decision.target - proposed) > 1e-9
@@ -130,7 +151,8 @@ class ShieldedSessions:
         levels = batch.levels
         moves = np.abs(np.searchsorted(levels, batch.target + 1e-6) - np.searchsorted(levels, before + 1e-6))
         tally = batch.advance()
-        self.observation = self.memory.update(batch.vectors(), changed)
+        self.observations = [batch.observation(i) for i in range(self.n)]
+        self.observation = self._with_shield(self.memory.update(batch.vectors(), changed), range(self.n))
         costs = np.stack([tally.escape_risk, intervened.astype(float)], axis=1)
         self.session_costs += costs
         return self.reward(tally, moves, overruled) - costs @ self.lambdas, tally
@@ -163,7 +185,7 @@ class ExposureEnv(gym.Env):
 
     ## Observation Space
 
-    ``Box(-3, 3, (40,), float32)``, laid out in ``adaptation.observation`` (``POLICY_FIELDS``): the features
+    ``Box(-3, 3, (41,), float32)``, laid out in ``adaptation.observation`` (``POLICY_FIELDS``): the features
     ``sensors`` produces relative to the baseline (HR, RMSSD, tonic EDA, SCR rate and
     amplitude, breathing) with a known-flag each, quality and age of heart, EDA and
     breathing signals, the intensity and level, time at this level, time in session, the
@@ -171,7 +193,8 @@ class ExposureEnv(gym.Env):
     whether the therapist holds, the resting HR and EDA and the SUDS of the baseline phase,
     the share of recent time spent looking away, the session's peaks of relative HR, EDA,
     SCR rate and SUDS so far, whether the shield changed the last proposal and how often it
-    has, and the time spent aroused at this level.
+    has, the time spent aroused at this level, and whether the shield would hold a raise now
+    (``mask_raises``: "up" then holds the last target, as ``PolicyController`` does live).
 
     ## Rewards
 
@@ -216,10 +239,12 @@ class ExposureEnv(gym.Env):
         shield: ShieldConfig | None = None,
         reward: RewardWeights | None = None,
         render_mode: str | None = None,
+        mask_raises: bool = False,
     ):
         if render_mode not in (None, "ansi"):
             raise ValueError(f"render_mode {render_mode!r}: expected None or 'ansi'")
         self.render_mode = render_mode
+        self.mask_raises = mask_raises
         self.population = Population.builtin(population) if isinstance(population, str) else population
         self.config = config or SessionConfig()
         self.shield_config = shield or ShieldConfig()
@@ -231,7 +256,13 @@ class ExposureEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._core = ShieldedSessions(
-            1, self.population, self.config, self.shield_config, self.reward_weights, self.np_random
+            1,
+            self.population,
+            self.config,
+            self.shield_config,
+            self.reward_weights,
+            self.np_random,
+            mask_raises=self.mask_raises,
         )
         return self._core.observation[0].copy(), self._info()
 

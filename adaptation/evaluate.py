@@ -51,6 +51,7 @@ METRICS = (
     "mean_top_level",
     "time_in_band",
     "shield_interventions",
+    "held_raises",
     "invariant_violations",
 )
 INTERVALS = ("success_rate_ci", "escape_rate_ci", "expected_escape_rate_ci")  # 95 %, [lo, hi]
@@ -69,6 +70,9 @@ class Episodes:
     violations: np.ndarray
     violation_examples: list[str]
     example_keys: list[tuple[float, int]] | None = None  # (time, person) of each example: merge order
+    # decisions where the controller wanted up and stayed because the shield said it would hold
+    # the raise (a masking controller: PolicyController); not interventions, shown beside them
+    held_raises: np.ndarray | None = None
 
     @staticmethod
     def concat(parts: Sequence[Episodes]) -> Episodes:
@@ -79,7 +83,13 @@ class Episodes:
             f: np.concatenate([getattr(p, f) for p in parts])
             for f in ("success", "escaped", "escape_risk", "top_level", "time_in_band", "interventions", "violations")
         }
-        return Episodes(**cat, violation_examples=[t for _, t in keyed], example_keys=[k for k, _ in keyed])
+        held = [p.held_raises if p.held_raises is not None else np.zeros(len(p.success), np.int64) for p in parts]
+        return Episodes(
+            **cat,
+            violation_examples=[t for _, t in keyed],
+            example_keys=[k for k, _ in keyed],
+            held_raises=np.concatenate(held),
+        )
 
 
 def controller_factory(name: str, policy_path: str | None = None) -> Callable[[], Controller]:
@@ -146,6 +156,7 @@ def run_episodes(
         violations,
         [t for _, t in examples],
         [k for k, _ in examples],
+        np.array([int(getattr(s.guard.controller, "held_raises", 0)) for s in shields], np.int64),
     )
 
 
@@ -213,6 +224,7 @@ def summarise(ep: Episodes, mask: np.ndarray, seed: int = 0) -> dict[str, Any]:
         "mean_top_level": float(ep.top_level[mask].mean()),
         "time_in_band": float(ep.time_in_band[mask].mean()),
         "shield_interventions": float(ep.interventions[mask].mean()),
+        "held_raises": float(ep.held_raises[mask].mean()) if ep.held_raises is not None else 0.0,
         "invariant_violations": int(ep.violations[mask].sum()),
         "success_rate_ci": list(clopper_pearson(successes, k)),
         "escape_rate_ci": list(clopper_pearson(escapes, k)),
@@ -282,7 +294,7 @@ def table(result: dict, subgroup: str = "all") -> str:
     """The results as a plain-text table, one row per controller; rates in %, with 95 % intervals."""
     head = (
         f"{'controller':<11} {'success % [95% CI]':>20} {'escape % [95% CI]':>18} {'expected % [95% CI]':>21} "
-        f"{'top level':>9} {'in band':>8} {'shield/ep':>9} {'violations':>10}"
+        f"{'top level':>9} {'in band':>8} {'shield/ep':>9} {'held/ep':>7} {'violations':>10}"
     )
     title = f"population: {result['population']}, subgroup: {subgroup} (n = {result['subgroup_sizes'][subgroup]})"
     rows = [title, head, "-" * len(head)]
@@ -296,6 +308,7 @@ def table(result: dict, subgroup: str = "all") -> str:
             f"{_pct(r['escape_rate'], r['escape_rate_ci']):>18} "
             f"{_pct(r['expected_escape_rate'], r['expected_escape_rate_ci'], 2):>21} "
             f"{r['mean_top_level']:>9.2f} "
-            f"{r['time_in_band']:>8.1%} {r['shield_interventions']:>9.1f} {r['invariant_violations']:>10d}"
+            f"{r['time_in_band']:>8.1%} {r['shield_interventions']:>9.1f} {r.get('held_raises', 0.0):>7.1f} "
+            f"{r['invariant_violations']:>10d}"
         )
     return "\n".join(rows)

@@ -34,6 +34,8 @@ Layout (``FIELDS``), every entry roughly in [-3, 3]:
 ``SessionMemory`` adds (``MEMORY_FIELDS``): the session's peaks of relative HR, EDA, SCR
 rate and SUDS; 1 if the shield changed the policy's last proposal, and the share of this
 session's decisions it changed; the time spent aroused at this level / 300 s (at most 3).
+Last (``SHIELD_FIELDS``): 1 when the shield would hold a raise proposed now
+(``Observation.raise_held``).
 The fields of the policy format 1 (``V1_POLICY_FIELDS``) are a subset: a policy reads the
 columns it was trained on, by name (``adaptation.policy``).
 """
@@ -85,7 +87,10 @@ V1_FIELDS = FIELDS[:28]  # the layout of policy format 1 (before the fields abov
 # time at tolerable fear; fear that does not fall is a reason to step down).
 V1_MEMORY_FIELDS = ("peak_rel_hr_bpm", "peak_rel_eda_tonic_us", "peak_rel_scr_per_min", "peak_suds")
 MEMORY_FIELDS = (*V1_MEMORY_FIELDS, "shield_changed_last", "shield_share", "aroused_at_level")
-POLICY_FIELDS = FIELDS + MEMORY_FIELDS
+# What the shield says before the policy acts: 1 when it would hold a raise proposed now
+# (``Observation.raise_held``; the policy's "up" then stays, as invalid-action masking does).
+SHIELD_FIELDS = ("raise_held",)
+POLICY_FIELDS = FIELDS + MEMORY_FIELDS + SHIELD_FIELDS
 POLICY_SIZE = len(POLICY_FIELDS)
 V1_POLICY_FIELDS = V1_FIELDS + V1_MEMORY_FIELDS
 # aroused: a SUDS answer of 50 or more, or HR 15 % / tonic EDA 20 % above baseline

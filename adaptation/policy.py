@@ -15,7 +15,10 @@ adopts; 5 s for format 1), ``frames`` (decisions read at once, oldest
 first), ``actions`` (level moves per action),
 ``activation`` ('tanh' or 'relu'), ``obs_mean``, ``obs_var``, ``clip_obs``, ``epsilon``
 (VecNormalize's statistics; absent when training did not normalise), ``w0, b0, w1, b1, …``
-(hidden layers, torch's (out, in) layout), ``action_w``, ``action_b`` (logits).
+(hidden layers, torch's (out, in) layout), ``action_w``, ``action_b`` (logits),
+``mask_raises`` (whether training masked "up" while the shield held raises; absent: false
+for a file that reads the shield's changes but not ``raise_held``, which predates masking,
+else true, as for format 1, whose inputs masking does not change).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class NumpyPolicy:
         source: str = "<memory>",
         fields: tuple[str, ...] = POLICY_FIELDS,
         decision_s: float = V1_DECISION_S,
+        mask_raises: bool = True,
     ):
         if activation not in _ACTIVATIONS:
             raise PolicyError(f"{source}: activation '{activation}'; expected one of {', '.join(_ACTIVATIONS)}")
@@ -67,6 +71,10 @@ class NumpyPolicy:
         self.source = source
         self.fields = tuple(fields)
         self.decision_s = float(decision_s)
+        # trained with "up" masked while the shield held raises (TrainConfig.mask_raises): then
+        # a masked "up" was no change by the shield in its inputs (shield_changed_last, share);
+        # a policy trained without must meet the shield's hold as in training, not be masked
+        self.mask_raises = bool(mask_raises)
         unknown = [f for f in self.fields if f not in POLICY_FIELDS]
         if unknown:
             raise PolicyError(
@@ -152,6 +160,7 @@ class NumpyPolicy:
             source=where,
             fields=fields,
             decision_s=decision_s,
+            mask_raises=bool(data["mask_raises"]) if "mask_raises" in data else _masked_before_record(fields),
         )
 
     def save(self, path: str | Path) -> None:
@@ -164,6 +173,7 @@ class NumpyPolicy:
             "action_w": self.head[0],
             "action_b": self.head[1],
             "frames": np.array(self.frames),
+            "mask_raises": np.array(self.mask_raises),
         }
         for k, (w, b) in enumerate(self.layers):
             arrays[f"w{k}"], arrays[f"b{k}"] = w, b
@@ -209,10 +219,22 @@ class NumpyPolicy:
         return np.argmax(self.logits(x), axis=-1)
 
 
+def _masked_before_record(fields: tuple[str, ...]) -> bool:
+    """Whether to mask a policy whose file does not say how it was trained: one that reads
+    the shield's changes but not ``raise_held`` predates masking (trained unmasked, and
+    masking would change those inputs); one reading neither (format 1) is not changed by it."""
+    return "raise_held" in fields or not {"shield_changed_last", "shield_share"} & set(fields)
+
+
 class PolicyController:
     """The learned policy behind the ``Controller`` protocol."""
 
     name = "policy"
+    # Ask the shield, before each decision, whether a raise would pass (Observation.raise_held):
+    # "up" when the rules hold raises becomes a hold of the last target, what the shield's hold
+    # would give, without an intervention (invalid-action masking, as in training: adaptation.env;
+    # only for a policy trained so, ``NumpyPolicy.mask_raises``, which still reads the verdict).
+    reads_raise_hold = True
 
     def __init__(self, policy: NumpyPolicy | str | Path | None = None):
         self.policy = policy if isinstance(policy, NumpyPolicy) else NumpyPolicy.load(policy or SHIPPED)
@@ -230,6 +252,7 @@ class PolicyController:
         self._stack = np.zeros(self.policy.frames * len(self.policy.fields), np.float32)
         self._memory = SessionMemory(1, self.policy.decision_s)
         self._proposed: float | None = None  # the last target proposed, to see the shield change it
+        self.held_raises = 0  # decisions this session where it wanted up and the rules held raises
 
     def decide(self, obs: Observation) -> Decision:
         x = encode(obs)
@@ -241,7 +264,7 @@ class PolicyController:
         width = len(self.policy.fields)
         # obs.target is what the shield made of the last proposal (as training's flag)
         changed = self._proposed is not None and abs(obs.target - self._proposed) > 1e-9
-        full = self._memory.update(x, np.array([changed]))[0]
+        full = np.append(self._memory.update(x, np.array([changed]))[0], np.float32(bool(obs.raise_held)))
         self._stack[:-width] = self._stack[width:]
         self._stack[-width:] = self.policy.normalise(full[self.policy.columns])
         logits = self.policy.forward(self._stack)
@@ -250,6 +273,11 @@ class PolicyController:
         p /= p.sum()
         move = self.policy.actions[k]
         word = {-1: "step down", 0: "stay", 1: "step up"}.get(move, f"move {move:+d} levels")
+        masked = self.policy.mask_raises and move > 0 and bool(obs.raise_held) and math.isfinite(obs.target)
+        if masked:  # hold the last target, as the shield's hold of the raise would
+            why = obs.raise_held.removeprefix("hold: ")
+            word = f"hold (it would step up, but the shield holds raises now: {why})"
+            self.held_raises += 1
         rel = obs.features.relative
         hr = rel.get("hr_bpm", math.nan)
         eda = rel.get("eda_tonic_us", math.nan)
@@ -259,6 +287,6 @@ class PolicyController:
             f"SUDS {obs.suds:.0f} ({obs.suds_age:.0f} s ago)" if math.isfinite(obs.suds) else "no SUDS yet",
         ]
         reason = f"learned policy: {word} (confidence {p[k]:.0%}); {', '.join(evidence)}"
-        target = step_target(obs, move)
+        target = obs.target if masked else step_target(obs, move)
         self._proposed = target
         return Decision(target, reason, self.name)

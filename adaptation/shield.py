@@ -52,7 +52,9 @@ would have forced is the rule's even when the controller asked for it too).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 
 from adaptation.guard import ControllerGuard, check_decision
 from adaptation.safety_rules import (
@@ -69,7 +71,7 @@ from adaptation.safety_rules import (
     suds_over_ceiling,
 )
 from adaptation.shield_rules import RULES, Situation
-from adaptation.types import Controller, Decision, Observation, Therapist
+from adaptation.types import Controller, Decision, Observation, Therapist, step_target
 
 __all__ = [
     "HEART",
@@ -107,6 +109,9 @@ class SafetyShield:
         self.guard = ControllerGuard(controller, config.timeout_s, threaded, **kw)
         self.fallback = ControllerGuard(fallback, config.timeout_s, threaded, **kw)
         self.name = f"shield({self.guard.name})"
+        # a controller that masks the raises the rules forbid is told, before it decides,
+        # whether a raise would pass (``raise_hold``); the others are not (it costs a filter)
+        self._tells_raise_hold = bool(getattr(controller, "reads_raise_hold", False))
         self.reset(controllers=False)
 
     def reset(self, controllers: bool = True) -> None:
@@ -143,6 +148,8 @@ class SafetyShield:
     def decide(self, obs: Observation) -> Decision:
         if obs.therapist == Therapist.STOP:  # the controller is not even asked
             return self._filter(None, obs, (), "")
+        if self._tells_raise_hold:
+            obs = replace(obs, raise_held=self.raise_hold(obs))
         d = self.guard.call(obs)
         if d is not None:
             return self._filter(d, obs, (), d.source or self.guard.name)
@@ -155,17 +162,51 @@ class SafetyShield:
         Returns the decrease a rule forces, or None. When nothing is forced the shield's
         clock and last output are left as they were, so the controller's next step is
         bounded by the time since its last decision, as in training, not since this check."""
-        saved = (self._last, self._time, self._raised_at, self._raised_before)
-        untrusted_since = self._untrusted_since
         held = obs.target if math.isfinite(obs.target) else (self._last if self._last is not None else 0.0)
         hold = Decision(held, "hold until the next decision", self.guard.name)
-        d = self._filter(hold, obs, (f"between decisions: {why}",), self.guard.name)
-        if d.source == "shield" and d.target < held:
-            return d
-        self._last, self._time, self._raised_at, self._raised_before = saved
-        if self._untrusted_since is None:  # a check may start the sensor-loss timer, never
-            self._untrusted_since = untrusted_since  # clear it: the next decision does that
+        with self._trial(keep_sensor_timer=True) as keep:
+            d = self._filter(hold, obs, (f"between decisions: {why}",), self.guard.name)
+            if d.source == "shield" and d.target < held:
+                keep()
+                return d
         return None
+
+    def raise_hold(self, obs: Observation) -> str:
+        """Why the rules would hold a one-level raise proposed now ("" when it would pass, or
+        when there is no level above). A trial: the shield's state is left as it was.
+
+        A controller told this (``Observation.raise_held``, through ``decide``) can stay
+        instead of proposing what the protocol forbids: the same target as the shield's
+        hold, without an intervention a therapist must read (adaptation/README.md)."""
+        if obs.therapist == Therapist.STOP:
+            return "therapist stop"
+        up = step_target(obs, +1)
+        last = self._last if self._last is not None else obs.target
+        if not (math.isfinite(up) and math.isfinite(last) and up > last):
+            return ""
+        with self._trial():
+            d = self._filter(Decision(up, "trial raise", self.guard.name), obs, (), self.guard.name)
+        return "" if d.target > last else (d.reason or "held")
+
+    @contextmanager
+    def _trial(self, keep_sensor_timer: bool = False) -> Iterator[Callable[[], None]]:
+        """Run ``_filter`` as a trial: its changes to the shield's state are undone on exit
+        unless the body calls the yielded ``keep``. ``keep_sensor_timer``: a trial may start
+        the sensor-loss timer, never clear it (the next decision does that)."""
+        saved = (self._last, self._time, self._raised_at, self._raised_before, self._untrusted_since)
+        kept = False
+
+        def keep() -> None:
+            nonlocal kept
+            kept = True
+
+        try:
+            yield keep
+        finally:
+            if not kept:
+                self._last, self._time, self._raised_at, self._raised_before, untrusted = saved
+                if not (keep_sensor_timer and self._untrusted_since is not None and untrusted is None):
+                    self._untrusted_since = untrusted
 
     def filter(self, decision: Decision, obs: Observation) -> Decision:
         """The filtering step alone: ``decision`` came from outside (an agent's action). An

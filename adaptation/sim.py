@@ -7,7 +7,10 @@ person's fear and body follow (``adaptation.patient``), the sensors measure them
 a live session asks: ``engine.session.core.Plan``), and the therapist now and then holds
 the session. A controller acts every ``decision_interval_s`` through
 ``observation(i)`` (the same ``Observation`` a live session builds) or, for the learned
-policy in training, through ``vectors()`` (the same encoding).
+policy in training, through ``vectors()`` (the same encoding). This module keeps the
+sessions' state and the second-by-second step; what controllers see is built in
+``adaptation.sim_view``, and the success judgment, SUDS prompts and therapist holds are in
+``adaptation.sim_events``.
 
 A session ends on **escape** (the person panicked and left: failure), on **success**
 (at the top level for at least ``success_time_s`` with the fear it evokes halved from its
@@ -22,22 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sensors.types import Features, Quality
-
-from .observation import encode_arrays
+from . import sim_view
 from .patient import PatientBatch
-from .sensing import NAMES, SensorModel
+from .sensing import SensorModel
+from .sim_events import ask_suds, judge_top, therapist_holds
 from .streams import PersonStreams
-from .types import Observation, Therapist
-
-_GROUP_KEY = {
-    "hr_bpm": "ecg",
-    "rmssd_ms": "ecg",
-    "eda_tonic_us": "eda",
-    "scr_per_min": "eda",
-    "scr_amplitude_us": "eda",
-    "resp_rate_bpm": "resp",
-}
+from .types import Observation
 
 
 @dataclass(frozen=True)
@@ -236,167 +229,25 @@ class SessionBatch:
             self.panic_s += panic
             self.escaped |= escaped
             tally.escaped |= escaped
-            self._judge_top(a, live & ~escaped)
+            judge_top(self, a, live & ~escaped)
             tally.succeeded |= self.succeeded & live
-            self._ask_suds(live)
-            self._therapist(live)
+            ask_suds(self, live)
+            therapist_holds(self, live)
         tally.new_levels = self.top_reached - top_before
         tally.remaining_s = np.where(tally.succeeded, np.maximum(cfg.duration_s - self.time, 0.0), 0.0)
         self._measured = None
         self._lists = None
         return tally
 
-    def _judge_top(self, a: np.ndarray, live: np.ndarray) -> None:
-        rest = self.patients.p["arousal_rest"]
-        at_top = live & (self.level == self.top)
-        self.peak_top = np.where(at_top, np.maximum(self.peak_top, a), 0.0)
-        self.time_at_top = np.where(at_top, self.time_at_top + self.config.dt, 0.0)
-        peak_fear = self.peak_top - rest
-        halved = (a - rest <= 0.5 * peak_fear) | (peak_fear < 0.1)
-        self.succeeded |= at_top & (self.time_at_top >= self.config.success_time_s) & halved
-
-    def _ask_suds(self, live: np.ndarray) -> None:
-        due = live & (self.time >= self.next_suds - 1e-9)
-        if due.any():
-            rows = np.flatnonzero(due)
-            self.next_suds[rows] = self.time[rows] + self.config.suds_interval_s
-            answers = self.patients.ask_suds(rows)
-            self.suds[rows] = answers
-            self.suds_age[rows] = 0.0
-            self.peak_suds[rows] = np.fmax(self.peak_suds[rows], answers)
-
-    def _therapist(self, live: np.ndarray) -> None:
-        rate = self.config.holds_per_hour / 3600.0
-        if rate <= 0:
-            return
-        start = live & ~self.held & (self.rng.random(self.n) < rate * self.config.dt)
-        if start.any():
-            rows = np.flatnonzero(start)  # only those holding draw a length: see adaptation.streams
-            self.hold_until[rows] = self.time[rows] + self.rng.uniform(30.0, 90.0, rows=rows)
-
-    # -- what controllers see ----------------------------------------------------------
+    # -- what controllers see (adaptation.sim_view) -------------------------------------
 
     def _measure(self) -> tuple[np.ndarray, ...]:
-        if self._measured is None:
-            self._measured = self.sensors.measure(self.time, self.patients.physiology())
-        return self._measured
+        return sim_view.measure(self)
 
     def vectors(self) -> np.ndarray:
         """Observation vectors (n, observation.SIZE) for the learned policy."""
-        _, relative, quality, age = self._measure()
-        return encode_arrays(
-            relative,
-            quality,
-            age,
-            intensity=self.intensity,
-            level=self.level,
-            top_level=self.top,
-            time_at_level=self.time_at_level,
-            time=self.time,
-            suds=self.suds,
-            suds_age=self.suds_age,
-            peak_suds=self.peak_suds,
-            top_reached=self.top_reached,
-            held=self.held,
-            **self._context(),
-        )
-
-    def _context(self) -> dict[str, np.ndarray]:
-        """What a session knows besides this tick's features: the baseline phase's resting
-        HR, EDA and SUDS, and the share of recent time the person looked away."""
-        base = self.sensors.baseline
-        return {
-            "rest_hr": base[:, NAMES.index("hr_bpm")],
-            "rest_eda": base[:, NAMES.index("eda_tonic_us")],
-            "baseline_suds": self.baseline_suds,
-            "avoidance": self.patients.looking_away_share if self.config.avoidance > 0 else np.full(self.n, math.nan),
-        }
-
-    def _rows(self) -> tuple[list, ...]:
-        """Every session's state as Python lists, made once per decision: indexing numpy
-        arrays element by element costs more than the whole decision."""
-        if self._lists is None:
-            values, relative, quality, age = self._measure()
-            self._lists = (
-                values.tolist(),
-                relative.tolist(),
-                quality.tolist(),
-                age.tolist(),
-                self.time.tolist(),
-                self.intensity.tolist(),
-                self.target.tolist(),
-                self.level.tolist(),
-                self.time_at_level.tolist(),
-                self.suds.tolist(),
-                self.suds_age.tolist(),
-                self.peak_suds.tolist(),
-                self.top_reached.tolist(),
-                self.held.tolist(),
-                *(v.tolist() for v in self._context().values()),
-            )
-        return self._lists
+        return sim_view.vectors(self)
 
     def observation(self, i: int, ceiling: float = 1.0) -> Observation:
         """Session ``i`` as a live session would see it."""
-        (
-            values,
-            relative,
-            quality,
-            age,
-            time,
-            intensity,
-            target,
-            level,
-            time_at_level,
-            suds,
-            suds_age,
-            peak_suds,
-            top_reached,
-            held,
-            rest_hr,
-            rest_eda,
-            baseline_suds,
-            avoidance,
-        ) = self._rows()
-        qualities, ages, reasons = {}, {}, {}
-        for g, key in enumerate(("ecg", "eda", "resp")):  # GROUPS: heart, eda, resp
-            q, a = quality[i][g], age[i][g]
-            reason = "stale" if a > 3.0 else "flat line" if q == 0.0 else "noisy" if q < 0.5 else "ok"
-            qualities[key] = Quality(q, reason)
-            ages[key] = a
-        vals = dict(zip(NAMES, values[i]))
-        for k, v in vals.items():
-            if math.isnan(v):
-                group = _GROUP_KEY[k]
-                reasons[k] = (
-                    qualities[group].reason if qualities[group].reason != "ok" else "no responses in the window"
-                )
-        features = Features(
-            time=time[i],
-            hr_source="ecg",
-            quality=qualities,
-            age_s=ages,
-            relative=dict(zip(NAMES, relative[i])),
-            reasons=reasons,
-            **vals,
-        )
-        features = self.sensors.with_fast(features, i)  # the beat-to-beat HR the shield's fast rule reads
-        return Observation(
-            time=time[i],
-            intensity=intensity[i],
-            target=target[i],
-            levels=self.config.levels,
-            level=level[i],
-            time_at_level=time_at_level[i],
-            features=features,
-            suds=suds[i],
-            suds_age=suds_age[i],
-            peak_suds_at_level=peak_suds[i],
-            top_reached=top_reached[i],
-            therapist=Therapist.HOLD if held[i] else Therapist.CLEAR,
-            ceiling=ceiling,
-            rest_hr_bpm=rest_hr[i],
-            rest_eda_us=rest_eda[i],
-            baseline_suds=baseline_suds[i],
-            avoidance=avoidance[i],
-        )
+        return sim_view.observation(self, i, ceiling)

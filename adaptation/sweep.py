@@ -120,5 +120,6 @@ _METRICS = (
     "expected_escape_rate",
     "mean_top_level",
     "shield_interventions",
+    "held_raises",
     "invariant_violations",
 )

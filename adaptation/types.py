@@ -52,6 +52,10 @@ class Observation:
     rest_eda_us: float = math.nan  # resting tonic skin conductance
     baseline_suds: float = math.nan  # SUDS answered during the baseline phase
     avoidance: float = math.nan  # share of the last ~30 s spent looking away from the feared stimulus
+    # Why the shield would hold a raise proposed now ("" when it would pass): filled by
+    # ``SafetyShield.decide`` for a controller that asks (``reads_raise_hold``), so it need
+    # not propose what the protocol forbids (invalid-action masking; adaptation/README.md).
+    raise_held: str = ""
 
 
 @dataclass(frozen=True)

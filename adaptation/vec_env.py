@@ -10,6 +10,7 @@ restarted at once with a new person, and its last observation is in
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +36,7 @@ class ExposureVecEnv(VecEnv):
         reward: RewardWeights | None = None,
         seed: int | None = None,
         constraints: Constraints | None = None,
+        mask_raises: bool = False,
     ):
         if not (isinstance(n_envs, int) and n_envs >= 1):
             raise ValueError(f"n_envs = {n_envs!r}; expected a positive whole number")
@@ -43,7 +45,9 @@ class ExposureVecEnv(VecEnv):
         self.shield_config = shield or ShieldConfig()
         self.reward_weights = reward or RewardWeights()
         self.constraints = constraints or Constraints()
+        self.mask_raises = mask_raises
         self.lambdas = self.constraints.initial()  # kept across resets; the trainer updates them
+        self._recent: deque[np.ndarray] = deque(maxlen=max(self.constraints.horizon_sessions, 1))
         self.render_mode = None
         super().__init__(n_envs, spaces.Box(-3.0, 3.0, (POLICY_SIZE,), np.float32), spaces.Discrete(len(ACTIONS)))
         self._seed = seed
@@ -55,7 +59,14 @@ class ExposureVecEnv(VecEnv):
     def _new_core(self) -> ShieldedSessions:
         rng = np.random.default_rng(self._seed)
         core = ShieldedSessions(
-            self.num_envs, self.population, self.config, self.shield_config, self.reward_weights, rng, self.constraints
+            self.num_envs,
+            self.population,
+            self.config,
+            self.shield_config,
+            self.reward_weights,
+            rng,
+            self.constraints,
+            self.mask_raises,
         )
         core.lambdas = self.lambdas
         return core
@@ -66,9 +77,12 @@ class ExposureVecEnv(VecEnv):
         core = self._core
         if core is None or not core.finished_costs:
             return {}
-        count = len(core.finished_costs)
-        mean = np.mean(core.finished_costs, axis=0)
+        finished = list(core.finished_costs)
         core.finished_costs.clear()
+        count = len(finished)
+        self._recent.extend(finished)
+        # the mean cost over the constraint's horizon (its last sessions), else this rollout's
+        mean = np.mean(self._recent if self.constraints.horizon_sessions else finished, axis=0)
         self.lambdas = core.lambdas = self.constraints.update(self.lambdas, mean)
         return {
             "sessions": count,

@@ -67,6 +67,7 @@ def baselines(cfg, names: list[str]) -> tuple[dict, dict]:
             "escape_rate": float(ep.escaped.mean()),
             "expected_escape_rate": float(ep.escape_risk.mean()),
             "shield_interventions": float(ep.interventions.mean()),
+            "held_raises": float(ep.held_raises.mean()) if ep.held_raises is not None else 0.0,
             "mean_top_level": float(ep.top_level.mean()),
             "time_in_band": float(ep.time_in_band.mean()),
         }

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import importlib
+import logging
 import os
 import signal
 import sys
@@ -26,6 +27,7 @@ from typing import NamedTuple
 from adaptation.errors import AdaptationError
 from engine import __version__
 from engine.errors import VrexError
+from engine.logsetup import configure_logging
 from sensors.errors import SensorError
 
 
@@ -84,6 +86,7 @@ def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser
     options (None: all of them); the others are listed by name and help only."""
     parser = argparse.ArgumentParser(prog="vrex", description="Adaptive VR exposure-therapy engine.")
     parser.add_argument("--version", action="version", version=f"vrex {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also show what vrex's parts say at INFO level")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, entry in commands().items():
         if isinstance(entry, Command) and load is not None and name not in load:
@@ -94,7 +97,7 @@ def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser
 
 
 def chosen_command(argv: Sequence[str]) -> str | None:
-    """The subcommand named in ``argv``, if any. vrex's own options (-h, --version) take no
+    """The subcommand named in ``argv``, if any. vrex's own options (-h, --version, -v) take no
     value, so the first argument that is not an option is the command, as argparse sees it."""
     return next((arg for arg in argv if not arg.startswith("-")), None)
 
@@ -124,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.run is None:  # argparse chose another command than chosen_command saw: load it too
         args = build_parser(load=(args.command,)).parse_args(argv)
+    root, level = logging.getLogger(), logging.getLogger().level
+    handler = configure_logging(args.verbose)
     try:
         return int(args.run(args) or 0)
     except (VrexError, SensorError, AdaptationError) as exc:
@@ -131,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    finally:  # a caller running main in its own process (a test) gets its logging back as it was
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ import numpy as np
 from scipy import signal
 
 from . import filters
-from .quality import butter_sos, sample_rate, signal_quality
+from .numerics import butter_sos
+from .quality import sample_rate, signal_quality
 from .types import Quality, Window
 
 RISE_MIN_S, RISE_MAX_S = 0.5, 5.0

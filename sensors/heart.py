@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .quality import median
+from .numerics import median
 from .types import Quality
 
 HR_MIN_BPM, HR_MAX_BPM = 30.0, 220.0

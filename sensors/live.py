@@ -13,10 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from sensors import lsl
-from sensors.acquire import Acquisition, Poll, StreamReader
+from sensors.acquire import Acquisition
 from sensors.baseline import Baseline
 from sensors.errors import SensorError
-from sensors.features import DETECTORS, FeatureExtractor
+from sensors.features import FeatureExtractor
+from sensors.features_heart import DETECTORS
+from sensors.stream_reader import Poll, StreamReader
 from sensors.types import Features, Quality
 from sensors.watchdog import Status
 

@@ -21,7 +21,7 @@ from scipy import ndimage, signal
 from . import filters
 from .buffer import Tape
 from .errors import StreamFormatError
-from .quality import median
+from .numerics import median
 
 
 def check_rate(rate: float, lo: float, hi: float, what: str) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 
 from sensors import lsl
 from sensors.errors import SensorError
-from sensors.recordings import Recording
+from sensors.recording_types import Recording
 from sensors.types import StreamSpec
 from sensors.waveforms import PhysiologySynth
 

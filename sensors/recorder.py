@@ -23,6 +23,8 @@ What gets recorded:
   looks every 5 s; what they sent before that is not recorded). LabRecorder only adds late
   streams that have a source_id.
 
+(``sensors.recorder_streams`` finds them.)
+
 LabRecorder subscribes to the streams just after ``start`` returns; samples pushed before
 it has subscribed are not recorded. For vrex's own outlets wait for ``have_consumers()``
 (``VrexOutlets.wait_for_consumers``) before the first event that matters.
@@ -41,7 +43,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sensors import lsl
-from sensors.errors import SensorError, StreamNotFound
+from sensors.errors import SensorError
+from sensors.recorder_streams import resolve_streams
 from sensors.types import StreamSpec
 
 WORKER = Path(__file__).with_name("recorder_worker.py")
@@ -49,21 +52,6 @@ START_WAIT_S = 30.0  # the worker's Python start-up, on a loaded machine
 STOP_WAIT_S = 60.0  # drain 1 s + LabRecorder's joins: 4.7 to 6.7 s measured
 EXIT_WAIT_S = 10.0  # from "stopped" (file closed) to the process's exit
 PRIVATE = 0o600  # recordings are health data: readable by their owner only
-LATE_LOOK_S = 1.0  # how long to look for watched streams already present
-
-
-def _query(selector: StreamSpec | str) -> str:
-    if isinstance(selector, str):
-        return lsl.stream_predicate(source_id=selector)
-    if selector.source_id:
-        return lsl.stream_predicate(source_id=selector.source_id)
-    return lsl.stream_predicate(name=selector.name)
-
-
-def _label(selector: StreamSpec | str) -> str:
-    if isinstance(selector, str):
-        return f"source_id '{selector}'"
-    return selector.describe()
 
 
 class XdfRecorder:
@@ -107,59 +95,13 @@ class XdfRecorder:
         log_path = path.with_suffix(".log") if log is True else (Path(log) if log else None)
         _claim(path)
         try:
-            found = cls._resolve(streams, watch, timeout)
+            found = resolve_streams(streams, watch, timeout)
             recorder = cls._launch(path, log_path, *found)
         except BaseException:
             if path.exists() and path.stat().st_size == 0:
                 path.unlink()  # only the empty file _claim made
             raise
         return recorder
-
-    @staticmethod
-    def _resolve(streams, watch, timeout):
-        given = [s for s in streams if isinstance(s, lsl.ResolvedStream)]
-        wanted = [s for s in streams if not isinstance(s, lsl.ResolvedStream)]
-        for s in (*wanted, *watch):
-            if not isinstance(s, (StreamSpec, str)):
-                raise TypeError(f"cannot record {s!r}: give a ResolvedStream, a StreamSpec or a source_id")
-        for s in watch:
-            if isinstance(s, StreamSpec) and not s.source_id:
-                raise ValueError(
-                    f"cannot watch for {s.describe()}: LabRecorder adds late streams only when they have a source_id"
-                )
-        results = lsl.find_each([_query(s) for s in wanted], timeout) if wanted else []
-        missing = [_label(s) for s, r in zip(wanted, results) if not r]
-        for i, (s, r) in enumerate(zip(wanted, results)):
-            if len(r) > 1 and isinstance(s, StreamSpec) and s.hostname:
-                results[i] = [x for x in r if x.spec.hostname == s.hostname] or r
-        several = [(s, r) for s, r in zip(wanted, results) if len(r) > 1]
-        if missing:
-            raise StreamNotFound(_missing_message(missing, timeout))
-        if several:
-            s, r = several[0]
-            listing = "\n".join(f"  {x.spec.describe()}" for x in r)
-            raise StreamNotFound(
-                f"{len(r)} streams match {_label(s)}; the recorder needs "
-                f"exactly one:\n{listing}\nStop the extra one, or pass the "
-                f"stream itself (sensors.lsl.find_stream(...))."
-            )
-        chosen = given + [r[0] for r in results]
-        watch_ids = list(dict.fromkeys(s if isinstance(s, str) else s.source_id for s in watch))
-        present = (
-            lsl.find_each([lsl.stream_predicate(source_id=s) for s in watch_ids], min(timeout, LATE_LOOK_S))
-            if watch_ids
-            else []
-        )
-        for r in present:
-            chosen += r
-        unique, seen = [], set()
-        for r in chosen:  # one XDF stream per LSL stream
-            if r.info.uid() not in seen:
-                seen.add(r.info.uid())
-                unique.append(r)
-        recorded_ids = {r.spec.source_id for r in unique}
-        late = tuple(s for s in watch_ids if s not in recorded_ids)
-        return unique, late
 
     @classmethod
     def _launch(cls, path: Path, log: Path | None, found: list, late: tuple[str, ...]):
@@ -347,15 +289,6 @@ def load_xdf(path: str | Path, **kwargs) -> tuple[list[dict], dict]:
         return pyxdf.load_xdf(str(path), **kwargs)
     with open(path, "rb") as f:
         return pyxdf.load_xdf(io.BytesIO(f.read(length)), **kwargs)
-
-
-def _missing_message(missing: list[str], timeout: float) -> str:
-    seen = lsl.list_streams()
-    listing = "\n".join(f"  {s.describe()}" for s in seen) or "  (none)"
-    return (
-        f"cannot start recording: not found within {timeout:g} s: {'; '.join(missing)}.\n"
-        f"Streams on the network:\n{listing}\nStart the missing stream, or leave it out."
-    )
 
 
 __all__ = ["XdfRecorder", "intact_length", "load_xdf"]

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import filters
-from .quality import butter_sos, psd, sample_rate, signal_quality
+from .numerics import butter_sos, psd
+from .quality import sample_rate, signal_quality
 from .types import Quality, Window
 
 BAND_HZ = (0.05, 1.5)

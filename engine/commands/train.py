@@ -99,7 +99,7 @@ def _sweep(args: argparse.Namespace, cfg, out: Path, seeds: list[int] | None) ->
         print(
             f"{r['trial']}: seed {r['seed']} {r['hyperparameters'] or ''} score {r['score']:.3f}  "
             f"success {r['success_rate']:.1%}  expected escapes {r['expected_escape_rate']:.2%}  "
-            f"shield/ep {r['shield_interventions']:.1f}"
+            f"shield/ep {r['shield_interventions']:.1f}  held/ep {r.get('held_raises', 0.0):.1f}"
         )
     print(json.dumps({"out": str(out), "sweep": str(Path(out) / "sweep.json")}))
     return 0

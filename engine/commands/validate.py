@@ -5,7 +5,7 @@ model files, which are loaded by the session's own loaders); a problem that only
 from one already reported is not repeated (``engine/scenario/salvage.py``).
 
 ``--target hmd`` also reports where a scenario would move the patient's head in a headset
-(``engine/scenario/comfort.py`` has the rules, their limits and sources).
+(``engine/scenario/comfort.py`` and ``rigspeed.py`` have the rules, their limits and sources).
 """
 
 from __future__ import annotations

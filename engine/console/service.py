@@ -12,13 +12,15 @@ hangs, it cannot keep a finished session's process alive.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
-import sys
 import threading
 import time
 from typing import Any
 
 from engine.errors import VrexError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8765
 THREAD = "vrex-console"
@@ -165,7 +167,7 @@ class ConsoleServer:
         if self.thread.is_alive():
             self.thread.join(timeout)
         if self.thread.is_alive():
-            print("warning: the console's server did not stop in time; it ends with the process", file=sys.stderr)
+            log.warning("the console's server did not stop in time; it ends with the process")
             return
         self.sock.close()
         tail = getattr(getattr(self.app, "state", None), "tail", None)

@@ -23,8 +23,8 @@ its data as old (the server tells the page how old the snapshot is).
 
 from __future__ import annotations
 
+import logging
 import math
-import sys
 import time
 from collections import deque
 from typing import Any
@@ -32,6 +32,8 @@ from typing import Any
 from adaptation.types import level_of
 from engine.session.terminal import plain, progress
 from vrexbase.real import is_finite
+
+log = logging.getLogger(__name__)
 
 SIGNALS = ("ecg", "ppg", "rr", "eda", "resp")  # the order the page lists them in
 MAX_ACKED_ALERTS = 20  # acknowledged alerts kept on the page (all open ones are)
@@ -80,10 +82,11 @@ class ConsoleState:
         except Exception as exc:  # noqa: BLE001 — the session must go on without its console
             if not self._failed:
                 self._failed = True
-                print(
-                    f"warning: the console could not read the session ({type(exc).__name__}: {exc}); "
-                    "its page will show old data. The session itself goes on.",
-                    file=sys.stderr,
+                log.warning(
+                    "the console could not read the session (%s: %s); its page will show old data. "
+                    "The session itself goes on.",
+                    type(exc).__name__,
+                    exc,
                 )
 
     def _add_point(self, t: float, f: Any, shown: float, target: float, suds: float) -> None:

@@ -9,6 +9,8 @@ head and profile with what the runtime reports, and hands each eye's image to it
     (Panda3D renders; a draw callback blits each eye into its swapchain image: openxr_gl.py)
     end_frame():    release images → xrEndFrame with one projection layer
 
+Opening (instance, session, space, swapchains) is ``openxr_open.py``; the views' poses
+and fields of view in Panda3D's terms, and the layer handed back, ``openxr_views.py``.
 The session's states and what the therapist must hear about them are ``openxr_state.py``;
 ``notices()`` hands those on ("focus_lost": possible escape, "headset_lost", …). The
 patient's STOP and SUDS answers on the controllers are ``openxr_input.py``; ``inputs()``
@@ -22,77 +24,27 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import math
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from engine.display.backend import EyeSpec
 from engine.display.head import HeadPose, HeadSource, StillHead
-from engine.display.openxr_gl import GlGraphics, choose_swapchain_format, last_region
+from engine.display.openxr_gl import GlGraphics
 from engine.display.openxr_input import Controls
-from engine.display.openxr_runtime import (
-    explain,
-    import_xr,
-    instance_info,
-    quiet_loader,
-    require_runtime,
-    runtime_name,
-    text,
-)
+from engine.display.openxr_open import XrEye, open_xr
+from engine.display.openxr_runtime import explain, import_xr, require_runtime
 from engine.display.openxr_state import FrameStats, XrSessionState, loss_errors, read_events
-from engine.display.profile import QUEST3_LIKE, EyeFov, HmdProfile
-from engine.display.projection import panda_hpr, panda_point, set_eye_fov
+from engine.display.openxr_views import XrFrame, acquire, fov_from_xr, mean_pose, pose_from_xr
+from engine.display.projection import set_eye_fov
 from engine.errors import VrexError
 
 __all__ = ["OpenXRDisplay", "fov_from_xr", "mean_pose", "pose_from_xr", "require_runtime"]
 
 log = logging.getLogger(__name__)
-
-
-def fov_from_xr(fov: Any) -> EyeFov:
-    """An ``XrFovf`` (radians) as an ``EyeFov`` (degrees)."""
-    return EyeFov(*(math.degrees(a) for a in (fov.angle_left, fov.angle_right, fov.angle_up, fov.angle_down)))
-
-
-def pose_from_xr(pose: Any) -> HeadPose:
-    """An ``XrPosef`` (Y up, −Z forward) as a ``HeadPose`` in Panda3D's axes."""
-    p, q = pose.position, pose.orientation
-    return HeadPose(*panda_point(p.x, p.y, p.z), *panda_hpr(q.x, q.y, q.z, q.w))
-
-
-def mean_pose(a: Any, b: Any) -> HeadPose:
-    """The head between two eyes: mean position, normalised mean orientation."""
-    qa = np.array([a.orientation.x, a.orientation.y, a.orientation.z, a.orientation.w])
-    qb = np.array([b.orientation.x, b.orientation.y, b.orientation.z, b.orientation.w])
-    q = qa + (qb if qa @ qb >= 0 else -qb)  # q and −q are one rotation
-    q /= np.linalg.norm(q)
-    pa, pb = a.position, b.position
-    mid = ((pa.x + pb.x) / 2, (pa.y + pb.y) / 2, (pa.z + pb.z) / 2)
-    return HeadPose(*panda_point(*mid), *panda_hpr(*q))
-
-
-@dataclass
-class _Eye:
-    name: str
-    size: tuple[int, int]
-    swapchain: Any
-    images: list[int]
-    camera: Any
-    blit: Any
-
-
-@dataclass
-class _Frame:
-    time: int  # the runtime's predicted display time
-    render: bool = False
-    acquired: list[_Eye] = field(default_factory=list)
-    views: list[Any] = field(default_factory=list)  # kept alive until xrEndFrame has read them
-    layer: Any = None
 
 
 class OpenXRDisplay:
@@ -130,8 +82,8 @@ class OpenXRDisplay:
         self._sim: Any = None
         self._anchor: Any = None
         self._open: ExitStack | None = None
-        self._eyes: list[_Eye] = []
-        self._frame: _Frame | None = None
+        self._eyes: list[XrEye] = []
+        self._frame: XrFrame | None = None
         self._controls: Controls | None = None
         self._inputs: list[tuple[str, dict]] = []
         self._pose = HeadPose()
@@ -146,7 +98,8 @@ class OpenXRDisplay:
         self.state, self.frame_stats = XrSessionState(self._on_notice), FrameStats()  # a fresh session
         try:
             with ExitStack() as stack:  # on any failure, undo what was made, newest first
-                self._open_xr(xr, graphics, stack, base, anchor, near, far, background)
+                open_xr(self, xr, graphics, stack, base, anchor, near, far, background)
+                self._show(False)  # nothing to draw until the runtime asks for frames
                 self._open = stack.pop_all()
             self.state.waiting()  # nothing raises intensity until the scene is seen (then: resume)
         except Exception as exc:
@@ -160,84 +113,6 @@ class OpenXRDisplay:
             task_mgr.add(self._end_task, "vrex-openxr-end-frame", sort=55)
             self._open.callback(task_mgr.remove, "vrex-openxr-end-frame")
         return self.eyes
-
-    def _open_xr(
-        self,
-        xr: Any,
-        graphics: Any,
-        stack: ExitStack,
-        base: Any,
-        anchor: Any,
-        near: float,
-        far: float,
-        background: tuple[float, ...],
-    ) -> None:
-        from engine.display.hmd_sim import HmdSim
-
-        with quiet_loader():  # the loader's own lines, should these fail
-            offered = {text(p.extension_name) for p in xr.enumerate_instance_extension_properties()}
-            instance = self._instance = xr.create_instance(instance_info(xr, graphics.extensions(offered)))
-        stack.callback(xr.destroy_instance, instance)
-        system = xr.get_system(instance, xr.SystemGetInfo(form_factor=xr.FormFactor.HEAD_MOUNTED_DISPLAY))
-        stereo = xr.ViewConfigurationType.PRIMARY_STEREO
-        views = list(xr.enumerate_view_configuration_views(instance, system, stereo))
-        size = (views[0].recommended_image_rect_width, views[0].recommended_image_rect_height)
-        log.info("OpenXR runtime %s: %d×%d per eye", runtime_name(xr, instance), *size)
-        graphics.check_requirements(xr, instance, system)
-        blends = [xr.EnvironmentBlendMode(b) for b in xr.enumerate_environment_blend_modes(instance, system, stereo)]
-        self._blend = xr.EnvironmentBlendMode.OPAQUE if xr.EnvironmentBlendMode.OPAQUE in blends else blends[0]
-
-        profile = HmdProfile("openxr", size, QUEST3_LIKE.left_fov, QUEST3_LIKE.ipd_m, QUEST3_LIKE.refresh_hz)
-        sim = self._sim = HmdSim(profile, msaa=self.msaa, mirror=self.mirror)
-        self.eyes = sim.open(base, anchor, near, far, background)  # FOV and IPD: guesses until the first frame
-        stack.callback(sim.close)
-        self._anchor, self.overlay = anchor, sim.overlay
-
-        regions = {name: last_region(eye.buffer) for name, eye in sim.eyes.items()}
-        info = xr.SessionCreateInfo(system_id=system, next=graphics.binding(xr, regions["left"]))
-        session = self._session = xr.create_session(instance, info)
-        stack.callback(xr.destroy_session, session)
-        self._space = self._make_space(xr, session)
-        stack.callback(xr.destroy_space, self._space)
-        controls = self._controls = Controls(xr, instance, session, self.state)
-        controls.open()  # attached once, before the first frame: xrSyncActions needs it
-        stack.callback(controls.close)
-        fmt = choose_swapchain_format([int(f) for f in xr.enumerate_swapchain_formats(session)])
-        stack.callback(self._eyes.clear)
-        for name in ("left", "right"):
-            swapchain = xr.create_swapchain(
-                session,
-                xr.SwapchainCreateInfo(
-                    usage_flags=xr.SwapchainUsageFlags.COLOR_ATTACHMENT_BIT | xr.SwapchainUsageFlags.SAMPLED_BIT,
-                    format=fmt,
-                    sample_count=1,
-                    width=size[0],
-                    height=size[1],
-                    face_count=1,
-                    array_size=1,
-                    mip_count=1,
-                ),
-            )
-            stack.callback(xr.destroy_swapchain, swapchain)
-            blit = graphics.attach(regions[name], size)
-            stack.callback(blit.detach)
-            self._eyes.append(
-                _Eye(name, size, swapchain, graphics.image_ids(xr, swapchain), sim.eyes[name].camera, blit)
-            )
-        self._show(False)  # nothing to draw until the runtime asks for frames
-
-    def _make_space(self, xr: Any, session: Any) -> Any:
-        offered = {xr.ReferenceSpaceType(s).name for s in xr.enumerate_reference_spaces(session)}
-        kind = "STAGE" if self.space == "stage" and "STAGE" in offered else "LOCAL"
-        if self.space == "stage" and kind != "STAGE":
-            log.warning("the OpenXR runtime has no STAGE space (no room set up?): using LOCAL")
-        self.floor_origin = kind == "STAGE"  # poses over the real floor: SceneRunner lowers the rig to the scene's
-        return xr.create_reference_space(
-            session,
-            xr.ReferenceSpaceCreateInfo(
-                reference_space_type=xr.ReferenceSpaceType[kind], pose_in_reference_space=xr.Posef()
-            ),
-        )
 
     def close(self) -> None:
         """Swapchains, then space, session, eye buffers and instance (the reverse of open).
@@ -274,7 +149,7 @@ class OpenXRDisplay:
                 xr.begin_frame(self._session, xr.FrameBeginInfo())
             except xr.FrameDiscarded:  # a success code that pyopenxr raises: the frame goes on
                 self.frame_stats.discarded += 1
-            frame = self._frame = _Frame(state.predicted_display_time)
+            frame = self._frame = XrFrame(state.predicted_display_time)
             if self.state.focused:  # the runtime delivers input to the focused session only
                 self._inputs += self._controls.poll(self.suds_panel)
             self.frame_stats.waited_for(bool(state.should_render), state.predicted_display_period)
@@ -285,7 +160,7 @@ class OpenXRDisplay:
             tracked = bool(view_state.view_state_flags & xr.ViewStateFlags.ORIENTATION_VALID_BIT)
             frame.render = bool(state.should_render) and tracked
             if frame.render:
-                self._acquire(frame, views)
+                acquire(xr, frame, self._eyes, views, self._space)
         except loss_errors(xr):
             if getattr(self._controls, "pending_stop", False):
                 self._controls.pending_stop = False
@@ -314,23 +189,6 @@ class OpenXRDisplay:
             set_eye_fov(eye.camera.node().getLens(), fov)
             specs.append(EyeSpec(eye.name, eye.size, fov, float(eye.camera.getX())))
         self.eyes = specs
-
-    def _acquire(self, frame: _Frame, views: Any) -> None:
-        xr = self._xr
-        for eye, view in zip(self._eyes, views):
-            index = xr.acquire_swapchain_image(eye.swapchain, xr.SwapchainImageAcquireInfo())
-            frame.acquired.append(eye)
-            xr.wait_swapchain_image(eye.swapchain, xr.SwapchainImageWaitInfo(timeout=xr.INFINITE_DURATION))
-            eye.blit.target = eye.images[index]
-            rect = xr.Rect2Di(offset=xr.Offset2Di(0, 0), extent=xr.Extent2Di(*eye.size))
-            frame.views.append(
-                xr.CompositionLayerProjectionView(
-                    pose=view.pose,
-                    fov=view.fov,
-                    sub_image=xr.SwapchainSubImage(swapchain=eye.swapchain, image_rect=rect),
-                )
-            )
-        frame.layer = xr.CompositionLayerProjection(space=self._space, views=frame.views)
 
     def _finish(self, submit: bool) -> None:
         xr, frame, self._frame = self._xr, self._frame, None

@@ -232,8 +232,9 @@ def seal_at_end(folder: str | Path, recipients: list[str]) -> None:
         files = seal_folder(folder, recipients)
         print(f"sealed: {len(files)} file(s) of {folder} (open with --identity)", flush=True)
     except Exception as exc:  # noqa: BLE001 — the recording must never be lost to a failed seal
-        print(
-            f"warning: could not seal {folder} ({exc}); it is kept in the clear: run "
-            f"`vrex seal --pending --sessions {Path(folder).parent.parent}`",
-            flush=True,
+        log.warning(
+            "could not seal %s (%s); it is kept in the clear: run `vrex seal --pending --sessions %s`",
+            folder,
+            exc,
+            Path(folder).parent.parent,
         )

@@ -1,9 +1,9 @@
 """Format of what moves like a creature: the ``spiders`` entity and a model's ``animation``.
 
-Kept beside ``format`` (which registers these) so the single source of truth stays one
-import, while this part can grow without growing format.py. Two checks here need more than
-one value: a clip name must be one the model file has (the file is read, cheaply, as glTF
-JSON), and ``avoid`` must name entities of the same file.
+Kept beside ``format`` and ``entityformat`` (which register these) so the single source of
+truth stays one import, while this part can grow without growing them. Two checks here need
+more than one value: a clip name must be one the model file has (the file is read, cheaply,
+as glTF JSON), and ``avoid`` must name entities of the same file.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any
 
 from engine.scenario import media
 from engine.scenario.errors import Mark, Problems, did_you_mean
-from engine.scenario.schema import INVALID, Bool, Field, ListOf, Num, Record, Str, Vec
+from engine.scenario.schema import INVALID, Field, ListOf, Record
 from engine.scenario.spec import Entity, walk_entities
+from engine.scenario.valuetypes import Bool, Num, Str, Vec
 from engine.scenario.yamlsafe import YNode
 
 NAME = r"[a-z][a-z0-9_]*"
@@ -98,7 +99,7 @@ class ModelRecord(Record):
             return entity
         try:
             if not full.is_file() or media.size_problem(full, "model") or media.model_problem(full):
-                return entity  # the loader's file checks say what is wrong with it
+                return entity  # the file checks (filechecks.py) say what is wrong with it
             clips = media.gltf_clips(full)
         except OSError:
             return entity

@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.scenario import format as fmt
 from engine.scenario.creatures import ANIMATION
+from engine.scenario.entityformat import ENTITY, MOTION
 from engine.scenario.flashes import FLICKER
 from engine.scenario.material import MATERIAL
 from engine.scenario.properties import PROPERTIES
@@ -21,7 +22,7 @@ def json_schema() -> dict[str, Any]:
         "$id": SCHEMA_ID,
         "title": "vrex scenario",
         **top.json(),
-        "$defs": {fmt.ENTITY.name: fmt.ENTITY.definition()},
+        "$defs": {ENTITY.name: ENTITY.definition()},
     }
 
 
@@ -84,13 +85,13 @@ def markdown_tables() -> str:
         ("comfort", fmt.COMFORT),
         ("calm", fmt.CALM),
         ("bindings[]", fmt.BINDING),
-        ("motion (inside an entity)", fmt.MOTION),
+        ("motion (inside an entity)", MOTION),
         ("material (inside a box, plane, cylinder or sphere)", MATERIAL),
         ("flicker (inside a light)", FLICKER),
         ("animation (inside a model)", ANIMATION),
     ):
         out += _table(title, record)
-    for kind, record in fmt.ENTITY.variants.items():
+    for kind, record in ENTITY.variants.items():
         out += _table(f"entity `type: {kind}`", record)
     out += ["#### Bindable properties", "", "| entity type | properties |", "| --- | --- |"]
     for kind, props in PROPERTIES.items():

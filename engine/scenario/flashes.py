@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 
 from engine.curves import evaluate
 from engine.scenario.errors import Mark, Problems
-from engine.scenario.schema import Field, Num, Record
+from engine.scenario.schema import Field, Record
 from engine.scenario.spec import Binding, Entity
+from engine.scenario.valuetypes import Num
 from vrexbase.real import is_finite
 
 MAX_FLASHES = 3.0  # per second (WCAG 2.3.1)

@@ -15,7 +15,8 @@ from typing import Any
 
 from engine.scenario import media
 from engine.scenario.errors import Mark, Problems, did_you_mean
-from engine.scenario.schema import INVALID, Field, Num, Record, Str, Type, Vec
+from engine.scenario.schema import INVALID, Field, Record, Type
+from engine.scenario.valuetypes import Num, Str, Vec
 from engine.scenario.yamlsafe import YNode, YScalar, YSeq
 
 PROCEDURAL = ("facade", "asphalt", "grass", "wood", "carpet", "metal", "tiles", "glass")

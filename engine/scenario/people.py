@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from engine.scenario.errors import Problems
-from engine.scenario.schema import INVALID, Bool, Field, Num, Record, Str, Vec
+from engine.scenario.schema import INVALID, Field, Record
+from engine.scenario.valuetypes import Bool, Num, Str, Vec
 from engine.scenario.yamlsafe import YNode
 
 MAX_PEOPLE = 400  # every person is five nodes that move: more would make frame times unpredictable

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any  # a command's name and arguments arrive as JSON from the console: anything
 
 from vrexbase.real import is_finite
 

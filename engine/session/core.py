@@ -24,9 +24,7 @@ intensity is recorded with its cause). Events follow docs/session-format.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from adaptation.controllers import ThresholdRule
 from adaptation.shield import SafetyShield, ShieldConfig, alarm
@@ -34,10 +32,11 @@ from adaptation.types import Controller, Decision, Observation, Therapist, level
 from engine.session.forecast_watch import ForecastWatch
 from engine.session.health import SensorHealth
 from engine.session.phase import Mode, Phase  # noqa: F401 — imported from here by the console and tests
+from engine.session.roles import LogEvent
 from sensors.baseline import Baseline
 from sensors.types import Features
 
-Log = Callable[..., Any]  # EventLog.log(source, kind, reason="", **fields)
+Log = LogEvent  # EventLog.log(source, kind, reason="", **fields)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from engine.session.private import open_append
 from sensors.lsl import local_clock
@@ -107,7 +107,7 @@ class EventLog:
         self._unsynced = False
         self._last_sync = time.monotonic()
         # Opened first, refusing a link, so what is read below is the file appended to.
-        self._file = open_append(self.path)  # append-only: never truncates
+        self._file: BinaryIO | None = open_append(self.path)  # append-only: never truncates; None once closed
         self._prev, self._lines = GENESIS, 0
         data = self.path.read_bytes()
         if data:
@@ -172,7 +172,7 @@ class EventLog:
             return
         with self._lock:
             if self._file is not None:
-                self._sync_if_due()
+                self._sync_if_due(self._file)
 
     def _sync_loop(self) -> None:
         """The writer thread: fsync what was written, at most every ``fsync_interval``. It
@@ -194,10 +194,10 @@ class EventLog:
                 os.close(fd)
             self._last_sync = time.monotonic()
 
-    def _sync_if_due(self) -> None:
+    def _sync_if_due(self, file: BinaryIO) -> None:
         now = time.monotonic()
         if self._unsynced and now - self._last_sync >= self.fsync_interval:
-            os.fsync(self._file.fileno())
+            os.fsync(file.fileno())
             self._last_sync = now
             self._unsynced = False
 

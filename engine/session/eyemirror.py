@@ -33,14 +33,18 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
 from engine.session.eyeshare import MAX_H, MAX_W, EyeShare
-from engine.session.frameshare import F_RING_N, RING, RING_AT, RING_FIELDS
+from engine.session.frameshare import F_RING_N, RING, RING_AT, RING_FIELDS, FrameShare
+from engine.session.roles import Mirrored
 
 log = logging.getLogger(__name__)
+
+
 PERIOD_S = 0.2  # a picture at most every 0.2 s of wall time: 5 a second
 MAX_SHARE = 0.02  # a picture's cost at most this share of the time between pictures
 
@@ -50,7 +54,7 @@ def stride(width: int, height: int, max_width: int = MAX_W, max_height: int = MA
     return max(1, math.ceil(width / max_width), math.ceil(height / max_height))
 
 
-def eye_tangents(scene_runner: Any) -> tuple[float, float, float, float]:
+def eye_tangents(scene_runner: object) -> tuple[float, float, float, float]:
     """tan(left), tan(right), tan(up), tan(down) of the eye the picture comes from: a
     headset eye's own (asymmetric) field of view, or the desktop lens's (which a scenario
     may zoom, so it is read at each picture)."""
@@ -72,13 +76,13 @@ class WindowCopy:
     reads the window back on *every* frame, which cost 1.2 ms a frame on llvmpipe at
     640×360 (``benchmarks/eye_mirror_cost.py``); this costs one read-back per picture."""
 
-    def __init__(self, win: Any):
+    def __init__(self, win: Any):  # Panda3D's GraphicsOutput (no type stubs)
         from panda3d.core import GraphicsOutput, Texture
 
         self.win = win
         self.texture = Texture("vrex-console-view")
         win.addRenderTexture(self.texture, GraphicsOutput.RTMTriggeredCopyRam)
-        self._asked: Any = None  # the texture's image counter when a copy was asked
+        self._asked: Any = None  # the texture's image counter (Panda3D's UpdateSeq) when a copy was asked
         self.asked_at = 0.0
 
     def ask(self, now: float) -> None:
@@ -115,7 +119,7 @@ class EyeMirror:
         self.taken = 0
         self.last_ms = 0.0  # the last picture's cost on the frame thread
 
-    def prime(self, stage: Any) -> None:
+    def prime(self, stage: Mirrored) -> None:
         """A desktop's read-back set up during set-up, before frames count; a headset's eye
         has nothing to set up (it is read back from its own buffer when a picture is due)."""
         if stage.scene_runner.display.stereo:
@@ -125,7 +129,7 @@ class EyeMirror:
         except Exception as exc:  # noqa: BLE001 — the loop's pictures will say it if it persists
             log.debug("no read-back set up for the console at set-up: %s", exc)
 
-    def _window_of(self, stage: Any) -> WindowCopy | None:
+    def _window_of(self, stage: Mirrored) -> WindowCopy | None:
         """The desktop window's triggered copy, made once; None where there is no window
         (stand-ins): then the display's ``eye_image`` is read instead."""
         win = getattr(getattr(stage, "base", None), "win", None)
@@ -133,7 +137,7 @@ class EyeMirror:
             self._window = WindowCopy(win)
         return self._window
 
-    def __call__(self, stage: Any) -> bool:
+    def __call__(self, stage: Mirrored) -> bool:
         """A picture of the frame ``stage`` just drew, if one is due; True when taken."""
         now = time.perf_counter()
         window = self._window
@@ -161,7 +165,9 @@ class EyeMirror:
         step = stride(*size) if size else 1
         return self._take(stage, now, lambda: display.eye_image("left" if display.stereo else "mono", step))
 
-    def _take(self, stage: Any, now: float, image: Any, due_from: float | None = None) -> bool:
+    def _take(
+        self, stage: Mirrored, now: float, image: Callable[[], np.ndarray], due_from: float | None = None
+    ) -> bool:
         """Write ``image()`` as the new picture; ``due_from``: when it was asked for (a
         desktop's copy comes a frame later, and the grid stays on the asking time)."""
         try:
@@ -184,7 +190,7 @@ class EyeMirror:
         self.taken += 1
         return True
 
-    def _write(self, stage: Any, image: np.ndarray) -> None:
+    def _write(self, stage: Mirrored, image: np.ndarray) -> None:
         runner = stage.scene_runner
         display = runner.display
         s = stride(image.shape[1], image.shape[0])
@@ -199,7 +205,7 @@ class EyeMirror:
             stamp=stamp,
             frame=int(stage.share.a[F_RING_N]),
             head=head,
-            gaze=tuple(runner.gaze()),
+            gaze=cast("tuple[float, float]", tuple(runner.gaze())),  # a stand-in may give a list
             gaze_off_deg=gaze_off,
             tangents=eye_tangents(runner),
             stereo=bool(display.stereo),
@@ -207,7 +213,7 @@ class EyeMirror:
         )
 
 
-def _last_frame(share: Any) -> Any:
+def _last_frame(share: FrameShare) -> np.ndarray | None:
     """The newest row of the frame share's ring (``FrameShare.frame_done``), or None."""
     n = int(share.a[F_RING_N])
     if n <= 0:

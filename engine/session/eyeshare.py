@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.session.sharedblock import SharedBlock
+from engine.session.sharedblock import Buffer, SharedBlock
 
 MAX_W = 320  # the picture is at most this wide ...
 MAX_H = 320  # ... and this high (a headset's eye is taller than wide)
@@ -92,14 +92,14 @@ class EyeShare(SharedBlock):
 
     BYTES = SIZE
 
-    def _views(self, buffer: object) -> None:
+    def _views(self, buffer: Buffer) -> None:
         raw = np.ndarray((SIZE,), np.uint8, buffer=buffer)
         self.a = raw[: HEADER * 8].view(np.float64)
         self.px = raw[HEADER * 8 :]
         self.retries = 0  # reads that caught the writer at work and tried again
 
     def _drop_views(self) -> None:
-        self.a = self.px = None
+        self.a = self.px = None  # type: ignore[assignment]  # closed: a later use fails at once
 
     # -- the frame thread ----------------------------------------------------------------
 

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from adaptation.forecast import Forecast, ForecastAlert, forecast
 from adaptation.shield import ShieldConfig
 from adaptation.types import Observation
+from engine.session.roles import LogEvent
 
 log = logging.getLogger(__name__)
 
 
 class ForecastWatch:
-    def __init__(self, config: ShieldConfig, event: Callable[..., Any], alert: Callable[[str, str], None]):
+    def __init__(self, config: ShieldConfig, event: LogEvent, alert: Callable[[str, str], None]):
         self.config = config
         self.event = event  # EventLog.log(source, kind, reason, **fields)
         self.alert = alert  # SessionCore.alert(kind, text)

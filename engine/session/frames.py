@@ -24,9 +24,15 @@ from __future__ import annotations
 import ctypes
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from engine.session.frameshare import ControlSnapshot, FrameShare
+from engine.session.roles import Driver, Headset, Prompt, SceneView
+
+if TYPE_CHECKING:  # types only: Panda3D and the scenario loader load where a stage is built
+    from engine.display import DisplayConfig
+    from engine.display.head import HeadPose
+    from engine.scenario import ScenarioSpec
 
 DEFAULT_OFFSCREEN_FPS = 60.0  # nobody watches offscreen frames live; the recording and console need far fewer
 MAX_DT_WALL = 0.1  # a frame after a stall eases as if 100 ms (wall) had passed: no visible jump
@@ -62,10 +68,10 @@ class FrameStage:
     def __init__(
         self,
         share: FrameShare,
-        base: Any,
-        scene_runner: Any,
-        driver: Any,
-        prompt: Any = None,
+        base: Any,  # Panda3D's ShowBase (no type stubs): its task manager draws the frame
+        scene_runner: SceneView,
+        driver: Driver,
+        prompt: Prompt | None = None,
         *,
         now: Callable[[ControlSnapshot], float],
         stamp: Callable[[ControlSnapshot, float], float],
@@ -183,7 +189,7 @@ class SharedHead:
         self.share = share
         self.gaze: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)
 
-    def pose(self, t: float) -> Any:
+    def pose(self, t: float) -> HeadPose:
         from engine.display.head import HeadPose
 
         x, y, z, h, p, r = self.share.snapshot().head
@@ -192,10 +198,10 @@ class SharedHead:
 
 
 def build_stage(
-    spec: Any,
-    base: Any,
+    spec: ScenarioSpec,
+    base: Any,  # Panda3D's ShowBase
     share: FrameShare,
-    display: Any,
+    display: DisplayConfig,
     start: float,
     *,
     now: Callable[[ControlSnapshot], float],
@@ -219,8 +225,9 @@ def build_stage(
     if scene_runner.display.stereo:  # in a headset: in the world, never on the face
         from engine.display.panel import WorldPanel
 
-        prompt: Any = WorldPanel(scene_runner.rig, scene_runner.display.rig.node, SUDS_QUESTION_HEADSET)
-        scene_runner.display.suds_panel = prompt  # a headset's controller answers on it (openxr_input)
+        headset = cast(Headset, scene_runner.display)  # stereo: a headset's backend, open (its rig is set)
+        prompt: Prompt = WorldPanel(scene_runner.rig, headset.rig.node, SUDS_QUESTION_HEADSET)
+        headset.suds_panel = prompt  # a headset's controller answers on it (openxr_input)
     else:
         from direct.gui.OnscreenText import OnscreenText
 

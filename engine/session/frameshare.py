@@ -27,10 +27,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
-from engine.session.sharedblock import SharedBlock
+from engine.session.sharedblock import Buffer, SharedBlock
+
+Six = tuple[float, float, float, float, float, float]  # a pose: x, y, z, heading, pitch, roll
 
 CONTROL_LOST_S = 3.0  # no word from the control side this long: nobody watches the body, the frame thread goes calm
 RING = 1024  # frames kept for the control side: > 10 s at 90 Hz
@@ -86,13 +89,13 @@ class FrameShare(SharedBlock):
 
     BYTES = SIZE * 8
 
-    def _views(self, buffer: object) -> None:
+    def _views(self, buffer: Buffer) -> None:
         self._last: ControlSnapshot | None = None
         self.a = np.ndarray((SIZE,), np.float64, buffer=buffer)
         self._ring = self.a[RING_AT:].reshape(RING, RING_FIELDS)
 
     def _drop_views(self) -> None:
-        self._ring = self.a = None
+        self._ring = self.a = None  # type: ignore[assignment]  # closed: a later use fails at once
 
     # -- control side ------------------------------------------------------------------
 
@@ -130,7 +133,7 @@ class FrameShare(SharedBlock):
             calming=bool(a[F_CALMING]),
             calm_seen=int(a[F_CALM_SEEN]),
             state=float(a[F_STATE]),
-            pose=tuple(float(v) for v in a[F_POSE : F_POSE + 6]),
+            pose=cast(Six, tuple(float(v) for v in a[F_POSE : F_POSE + 6])),
             gc2=int(a[F_GC2]),
         )
 
@@ -160,7 +163,7 @@ class FrameShare(SharedBlock):
                     float(a[C_BEAT]),
                     float(a[C_CLOCK_START]),
                     float(a[C_SPEED]),
-                    tuple(float(v) for v in a[C_HEAD : C_HEAD + 6]),
+                    cast(Six, tuple(float(v) for v in a[C_HEAD : C_HEAD + 6])),
                     int(a[C_RECENTRE_N]),
                 )
                 if a[C_SEQ] == seq:

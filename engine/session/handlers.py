@@ -204,7 +204,7 @@ HANDLERS = {
 }
 
 
-def apply(core: SessionCore, name: str, args: dict, origin: str) -> tuple[bool, str]:
+def apply(core: SessionCore, name: str, args: dict | None, origin: str) -> tuple[bool, str]:
     try:
         name, args = command_spec.check(name, args, origin, len(core.plan.levels))
     except command_spec.Refused as exc:

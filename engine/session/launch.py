@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import gc
 import logging
-import math
 import secrets
-from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adaptation.live_patient import SimulatedPatient
 from adaptation.live_patient import publisher as patient_publisher
-from engine.errors import VrexError
 from engine.session.core import Plan, SessionCore
+from engine.session.opening import careful as _careful
+from engine.session.opening import check_options, end_record, open_console, open_frames, plan_of, start_record
 from engine.session.options import (  # noqa: F401 — the CLI, tests and benchmarks import them from here
     PHYSIOLOGY,
     SessionOptions,
@@ -37,9 +36,21 @@ from engine.session.options import (  # noqa: F401 — the CLI, tests and benchm
     make_controller,
     open_physiology,
 )
+from engine.session.roles import Frames
 from engine.session.runner import SessionClock, SessionRunner
 from engine.session.terminal import StatusDisplay
 from sensors import lsl
+
+if TYPE_CHECKING:  # types only: each part's module loads when the session opens it
+    from adaptation.types import Controller
+    from engine.console.service import ConsoleServer
+    from engine.scenario import ScenarioSpec
+    from engine.session.events import EventLog
+    from engine.session.folder import SessionFolder
+    from engine.session.outlets import VrexOutlets
+    from sensors.live import LivePhysiology
+    from sensors.publish import SimulatedPublisher
+    from sensors.recorder import XdfRecorder
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +61,12 @@ class OpenSession:
     ``__enter__`` does steps 1–2 of the module docstring; ``__exit__`` step 3, whatever
     happened. Benchmarks, tests and the console reach the parts as attributes."""
 
-    def __init__(self, opts: SessionOptions, controller: Any = None):
+    def __init__(self, opts: SessionOptions, controller: Controller | None = None):
         self.opts = opts
         self.controller = controller
         self.end_reason = "error"
-        self.renderer, self.fps = "", None
+        self.renderer: str = ""
+        self.fps: float | None = None
         self.recipients: list[str] = []
         # What is open, closed by ``_close`` group by group (the order is deliberate, not the
         # reverse of opening; tests/engine/session/test_launch_close.py pins it): ``_front``
@@ -67,18 +79,19 @@ class OpenSession:
         self._recording = ExitStack()
         self._inlets = ExitStack()
         self._back = ExitStack()
-        self.folder: Any = None
-        self.events: Any = None
+        # None until opened (a part that failed to open stays None, and is not closed)
+        self.folder: SessionFolder | None = None
+        self.events: EventLog | None = None
         self.core: SessionCore | None = None
         self.runner: SessionRunner | None = None
-        self.console: Any = None
-        self.frames: Any = None
-        self.base: Any = None
-        self.live: Any = None
-        self.recorder: Any = None
-        self.outlets: Any = None
-        self.patient: Any = None
-        self.publisher: Any = None
+        self.console: ConsoleServer | None = None
+        self.frames: Frames | None = None
+        self.base: Any = None  # Panda3D's ShowBase (no type stubs), for inline frames only
+        self.live: LivePhysiology | None = None
+        self.recorder: XdfRecorder | None = None
+        self.outlets: VrexOutlets | None = None
+        self.patient: SimulatedPatient | None = None
+        self.publisher: SimulatedPublisher | None = None
 
     def __enter__(self) -> OpenSession:
         try:
@@ -97,7 +110,7 @@ class OpenSession:
         gc.collect()
         gc.freeze()  # set-up's objects are never scanned again
 
-    def _open_inputs(self) -> tuple[Any, Plan, Any]:
+    def _open_inputs(self) -> tuple[ScenarioSpec, Plan, Controller]:
         from engine.scenario import load_scenario
         from engine.session.folder import check_writable
 
@@ -108,29 +121,17 @@ class OpenSession:
         # ROOT/recipients.txt (vrex keys init --sessions): a bad one is refused now, not at the end
         self.recipients = load_recipients(opts.root)
         spec = load_scenario(opts.scenario)
-        if not 0.0 < opts.ceiling <= 1.0:
-            raise VrexError(f"--ceiling {opts.ceiling}: give an intensity above 0 and at most 1")
-        if opts.fps is not None and not (math.isfinite(opts.fps) and 0 <= opts.fps <= 1000):
-            raise VrexError(f"--fps {opts.fps}: give frames a second from 1 to 1000, or 0 for as fast as possible")
-        if opts.frames not in ("process", "thread", "inline"):
-            raise VrexError(f"frames {opts.frames!r}: 'process', 'thread' or 'inline'")
-        opts.display.check()  # a bad profile or no headset runtime: refused now
+        check_options(opts)
         controller = self.controller or make_controller(opts.controller)
-        plan = Plan(
-            levels=tuple(lv.intensity for lv in spec.levels),
-            names=tuple(lv.name for lv in spec.levels),
-            baseline_s=opts.baseline_s,
-            exposure_s=opts.exposure_s,
-            recovery_s=opts.recovery_s,
-            calm=spec.calm.intensity,
-        )
+        plan = plan_of(opts, spec)
         # the renderer first: a scene or display that cannot open is refused before any
         # stream, folder or recording exists
-        self.frames = frames = self._open_frames(opts, spec, plan)
+        opened = open_frames(opts, spec, plan, self._front, lambda: self.clock)
+        frames = self.frames = opened.frames
+        self.renderer, self.fps, self.base = opened.renderer, opened.fps, opened.base
         self._front.callback(_careful, "closing the window", frames.close)
-        tag = secrets.token_hex(3)
-        source = f"vrex-demo-{tag}" if opts.demo else None
-        if opts.demo:
+        source = f"vrex-demo-{secrets.token_hex(3)}" if opts.demo else None
+        if source is not None:  # a demo
             self.patient = SimulatedPatient(seed=opts.seed, injections=opts.injections)
             self.publisher = patient_publisher(
                 self.patient, speed=opts.speed, clock=lsl.local_clock, prefix=source, source=source
@@ -144,52 +145,17 @@ class OpenSession:
         self._inlets.callback(_careful, "closing the physiology streams", live.close)
         return spec, plan, controller
 
-    def _open_record(self, spec: Any, plan: Plan, controller: Any) -> None:
+    def _open_record(self, spec: ScenarioSpec, plan: Plan, controller: Controller) -> None:
         """The session folder, vrex's own streams, the event log and the recorder."""
         from engine.session.events import EventLog
-        from engine.session.folder import SessionFolder, file_sha256
+        from engine.session.folder import SessionFolder
         from engine.session.outlets import VrexOutlets
         from sensors.recorder import XdfRecorder
 
         opts, live, clock = self.opts, self.live, self.clock
-        streams = [
-            {"name": r.spec.name, "type": r.spec.type, "source_id": r.spec.source_id, "role": role}
-            for role, r in live.acquisition.readers.items()
-        ]
-        self.folder = folder = SessionFolder.create(
-            opts.root,
-            opts.patient,
-            spec.meta.id,
-            datetime.now(UTC),
-            demo=opts.demo,
-            speed=opts.speed,
-            mode=opts.mode.value,
-            scenario={
-                "file": str(Path(opts.scenario).resolve()),
-                "sha256": file_sha256(opts.scenario),
-                "id": spec.meta.id,
-                "title": spec.meta.title,
-                "levels": [{"name": n, "intensity": v} for n, v in zip(plan.names, plan.levels)],
-            },
-            controller={
-                "name": getattr(controller, "name", opts.controller),
-                "version": controller_version(opts.controller),
-            },
-            ceilings={
-                "intensity": opts.ceiling,
-                "hr_relative": opts.shield.hr_ceiling_rel,
-                "hr_bpm": opts.shield.hr_ceiling_bpm,
-                "suds": opts.shield.suds_ceiling,
-            },
-            phases_s={"baseline": plan.baseline_s, "exposure": plan.exposure_s, "recovery": plan.recovery_s},
-            streams=streams,
-            failed_streams={role: str(e).splitlines()[0] for role, e in live.failed.items()},
-            top_level_reached=None,
-            renderer=self.renderer,
-            frame_mode=opts.frames,
-            fps=self.fps,
-            display=display_record(opts.display),
-        )
+        assert live is not None  # opened by _open_inputs
+        fields = start_record(opts, spec, plan, controller, live, self.renderer, self.fps)
+        self.folder = folder = SessionFolder.create(opts.root, opts.patient, spec.meta.id, datetime.now(UTC), **fields)
         self.outlets = outlets = VrexOutlets(folder.session_id)
         self._back.callback(_careful, "closing vrex's streams", outlets.close)
         # every time stamp vrex writes is on the session's LSL time base (simulated in a demo),
@@ -198,24 +164,32 @@ class OpenSession:
             folder.events, clock.now, lsl_clock=clock.lsl_now, publish=lambda line: outlets.event(line, clock.lsl_now())
         )
         self._back.callback(_careful, "closing the event log", events.close)
-        self.recorder = XdfRecorder.start(
+        self.recorder = recorder = XdfRecorder.start(
             folder.recording, [r.spec for r in live.acquisition.readers.values()] + list(outlets.specs())
         )
-        self._recording.callback(_careful, "stopping the recorder", self.recorder.stop)
+        self._recording.callback(_careful, "stopping the recorder", recorder.stop)
         if opts.status:  # else Ctrl-C looks ignored while it drains
             self._recording.callback(print, "finishing the recording (about 5 s)…", flush=True)
         if not outlets.wait_for_consumers(10.0):
-            print(
-                "warning: the recorder has not subscribed to vrex's own streams after 10 s; "
+            log.warning(
+                "the recorder has not subscribed to vrex's own streams after 10 s; "
                 "their first events may be missing from recording.xdf (events.jsonl has them)"
             )
         self._start_fields = dict(
             patient=opts.patient, scenario=spec.meta.id, mode=opts.mode.value, controller=opts.controller
         )
 
-    def _open_control(self, spec: Any, plan: Plan, controller: Any) -> None:
+    def _open_control(self, spec: ScenarioSpec, plan: Plan, controller: Controller) -> None:
         """The session's logic, the control loop, the keys and the console."""
-        opts, live, clock, events, frames = self.opts, self.live, self.clock, self.events, self.frames
+        opts, live, clock, events, frames, outlets = (
+            self.opts,
+            self.live,
+            self.clock,
+            self.events,
+            self.frames,
+            self.outlets,
+        )
+        assert live is not None and events is not None and frames is not None and outlets is not None  # opened before
         self.core = core = SessionCore(
             plan,
             controller,
@@ -232,7 +206,7 @@ class OpenSession:
             live=live,
             frames=frames,
             events=events,
-            outlets=self.outlets,
+            outlets=outlets,
             patient=self.patient,
             publisher=self.publisher,
             status=StatusDisplay() if opts.status else None,
@@ -249,85 +223,29 @@ class OpenSession:
             ).items():
                 self.base.accept(key, action)
         if opts.console:
-            from engine.console import start_console
+            self.console = open_console(self, self._front)
 
-            self.console = start_console(
-                self,
-                opts.console_host,
-                opts.console_port,
-                cert=opts.console_cert,
-                key=opts.console_key,
-                insecure=opts.console_insecure,
-            )
-            self._front.callback(_careful, "stopping the console", self.console.stop)
-            print(f"console: {self.console.url}", flush=True)  # the token is in it: never logged
-            if self.console.fingerprint:  # check it against the browser's view of the certificate
-                print(f"console certificate SHA-256: {self.console.fingerprint}", flush=True)
-            if self.console.warning:
-                print(self.console.warning, flush=True)
-
-    def _open_frames(self, opts: SessionOptions, spec: Any, plan: Plan) -> Any:
-        """The frame thread: a renderer process, or frames drawn inline by ``runner.step``."""
-        self.fps = frame_rate(opts)
-        if opts.frames in ("process", "thread"):
-            from engine.session.render_process import ProcessFrames, RenderConfig
-
-            frames = ProcessFrames(
-                RenderConfig(
-                    scenario=Path(opts.scenario),
-                    offscreen=opts.offscreen,
-                    size=opts.size,
-                    renderer=opts.renderer,
-                    title=spec.meta.title,
-                    start=plan.levels[0],
-                    levels=len(plan.levels),
-                    fps=self.fps or None,
-                    display=opts.display,
-                ),
-                thread=opts.frames == "thread",
-            )
-            self.renderer = frames.renderer
-            return frames
-        from engine.app import open_base, renderer_name
-        from engine.session.frames import InlineFrames, build_stage
-        from engine.session.frameshare import FrameShare
-
-        self.base = base = open_base(
-            offscreen=opts.offscreen,
-            size=opts.size,
-            display=opts.renderer,
-            title=spec.meta.title,
-            vsync=opts.display.kind != "openxr",
-        )
-        self.renderer = renderer_name(base)
-        self._front.callback(_careful, "closing the window", base.destroy)
-        clock = lambda: self.clock  # noqa: E731 — made after the frames
-        stage = build_stage(
-            spec,
-            base,
-            FrameShare(),
-            opts.display,
-            plan.levels[0],
-            now=lambda snap: clock().now(),
-            stamp=lambda snap, t: clock().lsl_time(t),
-            speed=lambda snap: clock().speed,
-        )
-        return InlineFrames(stage)
+    def _opened(self) -> tuple[SessionRunner, SessionCore, EventLog, LivePhysiology]:
+        """The parts ``begin`` and ``run`` use: there once ``__enter__`` has returned."""
+        runner, core, events, live = self.runner, self.core, self.events, self.live
+        if runner is None or core is None or events is None or live is None:
+            raise RuntimeError("the session is not open: with OpenSession(opts) as s: s.run()")
+        return runner, core, events, live
 
     def begin(self) -> None:
         """Session time starts now; the first events are written on that clock."""
-        self.runner.begin()
-        self.events.log("session", "session_start", "", **self._start_fields)
-        for role, error in self.live.failed.items():
-            self.events.log("sensors", "sensor", str(error).splitlines()[0], signal=role, status="lost")
+        runner, _, events, live = self._opened()
+        runner.begin()
+        events.log("session", "session_start", "", **self._start_fields)
+        for role, error in live.failed.items():
+            events.log("sensors", "sensor", str(error).splitlines()[0], signal=role, status="lost")
 
     def run(self) -> None:
         try:
             self.begin()
-            self.runner.loop(self.opts.max_wall_s)
-            self.end_reason = (
-                "completed" if self.core.done else ("quit" if self.runner.quit_requested else "time limit")
-            )
+            runner, core, _, _ = self._opened()
+            runner.loop(self.opts.max_wall_s)
+            self.end_reason = "completed" if core.done else ("quit" if runner.quit_requested else "time limit")
         except KeyboardInterrupt:
             self.end_reason = "quit (Ctrl-C)"
         except SystemExit:  # Panda3D's window closed (userExit)
@@ -367,29 +285,14 @@ class OpenSession:
             _careful("writing the session's end into session.json", self._write_end)
 
     def _write_end(self) -> None:
-        runner = self.runner
-        self.folder.update(
-            top_level_reached=self.core.top_reached if self.core else None,
-            stalls=list(runner.stalls) if runner else [],
-            stalled_s=round(runner.stalled_s, 3) if runner else 0.0,
-            frames=runner.frame_count if runner else 0,
-            # the chain's end: `vrex verify` sees lines cut from the end
-            **({"events_chain": self.events.head} if self.events else {}),
-            **({"display_stats": self.frames.display_stats} if getattr(self.frames, "display_stats", None) else {}),
-        )
+        assert self.folder is not None  # _record_end calls this only then
+        self.folder.update(**end_record(self.core, self.runner, self.events, self.frames))
         self.folder.end(self.end_reason)
-
-
-def _careful(what: str, close: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Closing goes on whatever one part does: a failure is said, never raised."""
-    try:
-        close(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 — one failure must not skip the rest
-        log.warning("warning: while %s: %s", what, exc)
 
 
 def run_session(opts: SessionOptions) -> Path:
     """Run a whole session; returns its folder."""
     with OpenSession(opts) as session:
         session.run()
+    assert session.folder is not None  # open, or __enter__ raised
     return session.folder.path

@@ -28,14 +28,20 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.display.config import DisplayConfig
 from engine.errors import VrexError
+from engine.logsetup import VERBOSE_ENV
 from engine.session.eyeshare import EyeShare
 from engine.session.frames import hold_gil
 from engine.session.frameshare import CLOSED, CONTROL_LOST_S, FAILED, RUNNING, FrameReport, FrameShare, age
+
+if TYPE_CHECKING:
+    from engine.session.command_spec import Command
+    from engine.session.frames import FrameStage
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +61,8 @@ class RenderConfig:
     display: DisplayConfig = DisplayConfig()  # what the eyes are: a desktop view or a headset
 
 
-def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, Any]:
+def _build(cfg: RenderConfig, share: FrameShare, conn: Connection) -> tuple[Any, FrameStage, str]:
+    """Panda3D's ShowBase (no type stubs), the frame stage, and the renderer's name."""
     from engine.app import open_base, renderer_name
     from engine.scenario import load_scenario
     from engine.session.frames import build_stage
@@ -81,7 +88,7 @@ def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, A
         speed=lambda snap: snap.speed or 1.0,
     )
 
-    def put(command: Any) -> None:
+    def put(command: Command) -> None:
         if command.name in ("stop", "patient_stop"):
             stage.stop_now()
         conn.send(("command", command.name, dict(command.args), command.origin))
@@ -93,7 +100,7 @@ def _build(cfg: RenderConfig, share: FrameShare, conn: Any) -> tuple[Any, Any, A
     return base, stage, renderer_name(base)
 
 
-def frame_main(conn: Any, share: FrameShare, cfg: RenderConfig, eyes: EyeShare | None = None) -> None:
+def frame_main(conn: Connection, share: FrameShare, cfg: RenderConfig, eyes: EyeShare | None = None) -> None:
     """The frame thread's whole life: build the scene, draw frames until told to quit;
     five times a second a small picture of the patient's view goes into ``eyes`` (the console's)."""
     import direct.task.Task as panda_tasks
@@ -170,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     import sys
     from multiprocessing.connection import Connection
 
+    from engine.logsetup import configure_logging, verbose_from_env
+
+    configure_logging(verbose_from_env())  # its warnings read as the session's own (engine/logsetup.py)
     args = argv if argv is not None else sys.argv[1:]
     share_name, fd, config = args[:3]
     cfg = json.loads(config)
@@ -218,7 +228,7 @@ class ProcessFrames:
         child = theirs.detach()
         try:
             if thread:
-                self.process: Any = threading.Thread(
+                self.process: Any = threading.Thread(  # or a Popen below: ``threaded`` says which
                     target=frame_main,
                     name="vrex-frames",
                     daemon=True,
@@ -227,10 +237,12 @@ class ProcessFrames:
                 self.process.start()
             else:
                 config = json.dumps({**asdict(cfg), "scenario": str(cfg.scenario)})
+                assert self.share.name is not None and self.eyes.name is not None  # made by create(): shared
                 package_root = str(Path(__file__).resolve().parents[2])  # engine's parent: importable there
                 env = {
                     **os.environ,
                     "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p),
+                    VERBOSE_ENV: "1" if logging.getLogger().getEffectiveLevel() <= logging.INFO else "0",
                 }
                 self.process = subprocess.Popen(
                     [

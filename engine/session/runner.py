@@ -29,18 +29,18 @@ LabRecorder, and every event goes to ``events.jsonl`` as it happens (docs/sessio
 
 from __future__ import annotations
 
+import logging
 import math
 import queue
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from engine.session.command_spec import Command  # noqa: F401 — the console and tests import it from here
 from engine.session.core import SessionCore
 from engine.session.frameshare import CONTROL_LOST_S, FrameReport
 from engine.session.pace import PaceWatch
+from engine.session.roles import Events, Frames, Outlets, Patient, Physiology, Publisher
 from engine.session.stages import ControlWatch, FramesOut, FrameWatch, PatientStage
 from engine.session.terminal import StatusDisplay
 from sensors import lsl
@@ -52,6 +52,8 @@ CONTROL_HZ = 100.0  # control steps a second when idle; a command wakes the loop
 # the session holds (no raise) until the therapist has checked and resumes
 HEADSET_AWAY = frozenset({"waiting", "focus_lost", "hidden", "stopped", "exiting", "headset_lost", "tracking_lost"})
 FRAME_HISTORY = 4096  # frame work times kept (ring): benchmarks read the newest
+
+log = logging.getLogger(__name__)
 
 
 class SessionClock:
@@ -85,12 +87,12 @@ class SessionRunner:
         core: SessionCore,
         *,
         clock: SessionClock,
-        live: Any,
-        frames: Any,
-        events: Any,
-        outlets: Any,
-        patient: Any = None,
-        publisher: Any = None,
+        live: Physiology,
+        frames: Frames,
+        events: Events,
+        outlets: Outlets,
+        patient: Patient | None = None,
+        publisher: Publisher | None = None,
         status: StatusDisplay | None = None,
         suds_delay_s: float = 3.0,
         frame_stalls: tuple[tuple[float, float], ...] = (),
@@ -320,7 +322,9 @@ class SessionRunner:
             self.events.log("session", "control_error", why)
         except Exception:  # noqa: BLE001 — the original error is what matters
             pass
-        print(f"vrex: {why}", file=sys.stderr, flush=True)
+        # the library's word, not a CLI's output (the error itself goes on up): logged; without
+        # the CLI's set-up (engine/logsetup.py), logging's last resort still writes it to stderr
+        log.error("%s", why)
 
     @property
     def stalls(self) -> list[dict]:

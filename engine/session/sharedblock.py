@@ -13,16 +13,17 @@ from multiprocessing import shared_memory
 from typing import TypeVar
 
 Block = TypeVar("Block", bound="SharedBlock")
+Buffer = bytearray | memoryview  # a private block's bytes, or a shared one's
 
 
 class SharedBlock:
     BYTES = 0
 
-    def __init__(self, buffer: object | None = None, shm: shared_memory.SharedMemory | None = None):
+    def __init__(self, buffer: Buffer | None = None, shm: shared_memory.SharedMemory | None = None):
         self._shm = shm
         self._views(buffer if buffer is not None else bytearray(self.BYTES))
 
-    def _views(self, buffer: object) -> None:
+    def _views(self, buffer: Buffer) -> None:
         raise NotImplementedError
 
     def _drop_views(self) -> None:
@@ -32,8 +33,10 @@ class SharedBlock:
     def create(cls: type[Block]) -> Block:
         """A new block, zeroed, shared under a fresh name (``name``)."""
         shm = shared_memory.SharedMemory(create=True, size=cls.BYTES)
-        shm.buf[: cls.BYTES] = bytes(cls.BYTES)
-        return cls(shm.buf, shm)
+        buf = shm.buf
+        assert buf is not None  # an open block always has its buffer (typeshed allows None)
+        buf[: cls.BYTES] = bytes(cls.BYTES)
+        return cls(buf, shm)
 
     @classmethod
     def attach(cls: type[Block], name: str) -> Block:
@@ -43,7 +46,8 @@ class SharedBlock:
         shm = shared_memory.SharedMemory(name=name)
         # Python 3.11 registers every attachment with this process's resource tracker, which
         # would unlink the owner's block when this process ends: the owner unlinks it.
-        resource_tracker.unregister(shm._name, "shared_memory")  # noqa: SLF001 — the name the tracker got
+        # the name the tracker got (private; typeshed does not list it)
+        resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]  # noqa: SLF001
         return cls(shm.buf, shm)
 
     @property

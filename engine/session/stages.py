@@ -23,6 +23,7 @@ from typing import Any
 from adaptation.types import level_of
 from engine.session.core import Phase
 from engine.session.frameshare import age
+from engine.session.roles import StageHost
 
 LOOK_AWAY_DEG = 30.0  # head turned further than this from the gaze target (3-D): looking away
 LOOK_BACK_DEG = 25.0  # ... and back under this: a head hovering near 30° logs no flurry of events
@@ -36,7 +37,7 @@ class Avoidance:
     head it drew, so looking up from the edge counts as much as turning aside), and
     ``looked_back`` when it comes back under ``LOOK_BACK_DEG``; both at the frame's time."""
 
-    def __init__(self, runner: Any):
+    def __init__(self, runner: StageHost):
         self.r = runner
         self.away = False
 
@@ -57,16 +58,17 @@ class Avoidance:
 
 
 class PatientStage:
-    def __init__(self, runner: Any, suds_delay_s: float = 3.0):
+    def __init__(self, runner: StageHost, suds_delay_s: float = 3.0):
         self.r, self.suds_delay_s = runner, suds_delay_s
         self._next_truth = 0.0
         self._escape_handled = False
 
     def update(self, t: float) -> None:
         r = self.r
-        core, patient = r.core, r.patient
+        core, patient, publisher = r.core, r.patient, r.publisher
+        assert patient is not None and publisher is not None  # the runner makes this stage for a demo's patient only
         patient.advance(t, r.shown.intensity)
-        r.publisher.step()
+        publisher.step()
         if core.prompt_since is not None and t - core.prompt_since >= self.suds_delay_s:
             core.suds_answer(patient.answer_suds(), "patient")
         if t >= self._next_truth:  # the simulated person's inner state, for replay and tests
@@ -92,7 +94,7 @@ class PatientStage:
 class FramesOut:
     """The frames drawn since the last step, sent with the frame thread's own stamps."""
 
-    def __init__(self, runner: Any):
+    def __init__(self, runner: StageHost):
         self.r = runner
         self.avoidance = Avoidance(runner)
         self._shown_level = level_of(runner.core.target, runner.core.plan.levels)
@@ -148,7 +150,7 @@ class FrameWatch:
     alerted, and raises are held meanwhile (the exposure clock runs on: the patient is still
     there, looking at a frozen picture). ``stalls`` keeps the ended ones."""
 
-    def __init__(self, runner: Any):
+    def __init__(self, runner: StageHost):
         self.r = runner
         self.stalls: list[dict] = []  # {start, end, length_s} in session seconds
         self._since: float | None = None
@@ -192,7 +194,7 @@ class ControlWatch:
     The renderer, for its part, shows calm when the control side is silent for longer
     (``render_process.CONTROL_LOST_S``)."""
 
-    def __init__(self, runner: Any, period_s: float = 0.1):
+    def __init__(self, runner: StageHost, period_s: float = 0.1):
         self.runner, self.period_s = runner, period_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vrex-control-watch", daemon=True)

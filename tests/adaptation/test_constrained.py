@@ -133,7 +133,7 @@ def test_the_shipped_format_1_policy_still_loads_and_decides_on_its_own_columns(
         batch.advance()
     obs = batch.observation(0)
     memory = SessionMemory(1)
-    full = memory.update(encode(obs)[None], np.zeros(1))[0]
+    full = np.append(memory.update(encode(obs)[None], np.zeros(1))[0], 0.0)  # + raise_held: none
     expected = int(np.argmax(policy.forward(policy.normalise(full[policy.columns]))))
     decision = controller.decide(obs)
     assert decision.target == pytest.approx(obs.levels[min(max(obs.level + policy.actions[expected], 0), 10)])

@@ -87,7 +87,11 @@ def test_constrained_training_moves_the_multipliers_and_writes_format_2(tmp_path
         assert str(z["format"]) == FORMAT
     policy = NumpyPolicy.load(tmp_path / "run" / "final.npz")
     assert policy.decision_s == cfg.session.decision_interval_s
-    assert "shield_interventions" in (tmp_path / "run" / "evaluations.csv").read_text().splitlines()[0]
+    # trained unmasked (TINY has no mask_raises): the file says so, and PolicyController will not mask
+    assert cfg.mask_raises is False and policy.mask_raises is False
+    header = (tmp_path / "run" / "evaluations.csv").read_text().splitlines()[0].split(",")
+    # the raises the policy held back are reported beside the interventions (issue 15)
+    assert header.index("held_raises") == header.index("shield_interventions") + 1
 
 
 def test_warm_start_begins_from_the_shipped_policys_decisions(tmp_path):

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from engine.scenario import load_scenario
-from engine.scenario.comfort import MAX_RIG_SPEED, check_hmd
+from engine.scenario.comfort import check_hmd
+from engine.scenario.rigspeed import MAX_RIG_SPEED
 from tests.conftest import ROOT, SCENARIOS, TEST_SCENARIOS
 from tests.engine.scenario_text import scenario, where, write
 

@@ -10,7 +10,7 @@ import pytest
 
 from engine.curves import evaluate
 from engine.scenario import load_scenario
-from engine.scenario.comfort import rig_positions
+from engine.scenario.rigspeed import rig_positions
 from engine.scene import Scene
 from tests.conftest import SCENARIOS, TEST_SCENARIOS
 from tests.engine.scenario_text import scenario, write

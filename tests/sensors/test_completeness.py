@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from sensors import lsl
-from sensors.acquire import StreamReader
 from sensors.features import extract
 from sensors.quality import completeness, signal_quality
+from sensors.stream_reader import StreamReader
 from sensors.types import StreamSpec, Window
 from sensors.watchdog import Status, Watchdog
 from tests.sensors.test_features_synthetic import synth_ecg, synth_eda

@@ -82,7 +82,7 @@ def test_a_different_filter_would_be_noticed(x):
 def test_quality_shortcuts_equal_numpy_and_scipy(x):
     """signal_quality's one-sort mode and median, and beat_correlations' detrend, are the
     numpy/scipy results exactly (on real ECG, on quantised codes, on odd and even sizes)."""
-    from sensors.quality import _mode_and_median
+    from sensors.numerics import mode_and_median as _mode_and_median
 
     rng = np.random.default_rng(3)
     samples = [
@@ -109,7 +109,8 @@ def test_percentile_and_nanmedian_shortcuts_equal_numpy():
     import warnings
 
     from sensors.heart import _nanmedian_rows
-    from sensors.quality import _percentile, median
+    from sensors.numerics import median
+    from sensors.numerics import percentile as _percentile
 
     rng = np.random.default_rng(5)
     for n in list(range(1, 40)) + [99, 100, 101, 250]:

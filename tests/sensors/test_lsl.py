@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from sensors import lsl
-from sensors.acquire import Acquisition, MarkerReader, StreamReader, make_reader
+from sensors.acquire import Acquisition, MarkerReader, make_reader
 from sensors.errors import SensorError, StreamFormatError, StreamNotFound
+from sensors.stream_reader import StreamReader
 from sensors.types import StreamSpec
 from sensors.watchdog import Status
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from sensors import lsl
-from sensors.acquire import StreamReader
+from sensors.stream_reader import StreamReader
 from sensors.watchdog import Status
 
 pytestmark = pytest.mark.slow

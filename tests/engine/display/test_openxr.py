@@ -18,6 +18,7 @@ import pytest
 from panda3d.core import Camera, CardMaker, LVecBase4f, PythonCallbackObject
 
 from engine.display.openxr import OpenXRDisplay, fov_from_xr, require_runtime
+from engine.display.openxr_bindings import PROFILES, describe
 from engine.display.openxr_gl import (
     GL_SRGB8_ALPHA8,
     GlGraphics,
@@ -25,7 +26,6 @@ from engine.display.openxr_gl import (
     choose_swapchain_format,
     current_context,
 )
-from engine.display.openxr_input import PROFILES, describe
 from engine.display.openxr_state import XrSessionState
 from engine.display.panel import WorldPanel
 from engine.display.projection import eye_lens, panda_point

@@ -225,3 +225,16 @@ def test_verify_opens_a_sealed_session_with_the_identity(keys, plain_session, vr
     code, sealed_out, err = vrex("verify", folder, "--identity", keys.identity)
     assert code == 0, err
     assert sealed_out == plain_out  # the same verdict on the decrypted copy as on the plaintext
+
+
+def test_a_seal_that_fails_at_the_end_of_a_session_warns_and_keeps_the_recording(tmp_path, caplog):
+    from engine.records.seal import seal_at_end
+
+    folder = tmp_path / "sessions" / "P01" / "session-1"
+    folder.mkdir(parents=True)
+    (folder / "events.jsonl").write_text('{"t": 0}\n')
+    with caplog.at_level("WARNING", logger="engine.records.seal"):
+        seal_at_end(folder, ["not-an-age-key"])  # never raises: the session has ended
+    assert (folder / "events.jsonl").read_text() == '{"t": 0}\n'  # kept in the clear
+    (record,) = [r for r in caplog.records if "could not seal" in r.getMessage()]
+    assert record.levelname == "WARNING" and "vrex seal --pending --sessions" in record.getMessage()

@@ -134,7 +134,7 @@ def test_the_ending_says_who_stopped_a_session_that_then_ran_out(tmp_path):
 
 
 def test_lost_ticks_are_drawn_as_a_gap_and_commands_read_as_words():
-    from engine.report.html import _detail
+    from engine.report.html_sections import detail as _detail
     from engine.report.plots import with_gaps
 
     minutes = np.array([0, 1, 2, 3, 17, 18]) / 60  # 14 s without ticks between 3 s and 17 s

@@ -31,7 +31,8 @@ from sensors.acquire import Acquisition, make_reader
 from sensors.features import FeatureExtractor
 from sensors.live import LivePhysiology
 from sensors.publish import RecordingPublisher
-from sensors.recordings import Recording, load_recording
+from sensors.recording_types import Recording
+from sensors.recordings import load_recording
 from sensors.types import Window
 from sensors.units import conversion
 from sensors.watchdog import Status
