@@ -74,7 +74,7 @@ from sensors.waveforms import Artefacts, Person  # noqa: E402
 NEW = ShieldConfig()
 OLD = ShieldConfig(hr_fast_max_age_s=0.0)  # today's rule: the 10-s HR alone
 RULES = {"old": OLD, "new": NEW}
-MIN_BEAT_TICK_S = 0.2  # as engine/session/runner.py
+MIN_BEAT_TICK_S = 0.2  # as engine/session/tick.py
 DECISION_S = 5.0  # a session's decision interval (engine Plan.decision_s)
 WINDOW_S = 60.0
 MERGE_S = 5.0  # alarm episodes closer than this count once

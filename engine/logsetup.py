@@ -51,6 +51,6 @@ def configure_logging(verbose: bool = False) -> logging.Handler:
 
 
 def verbose_from_env() -> bool:
-    """Whether the process that started this one logs INFO (``render_process.ProcessFrames``
+    """Whether the process that started this one logs INFO (``process_frames.ProcessFrames``
     sets ``VREX_VERBOSE`` from its own root logger's level)."""
     return os.environ.get(VERBOSE_ENV) == "1"

@@ -19,88 +19,30 @@ still acts at the cadence it was trained at.
 Everything that changes the target goes through ``set_target`` and is logged as an
 ``intensity`` event with its source and reason (rule 5 of the house: every change of
 intensity is recorded with its cause). Events follow docs/session-format.md.
+
+Beside it: the decision step in ``decision.py``, the session's shape (``Plan``) in
+``plan.py``, what the console and the terminal see (``CoreSnapshot``) in ``snapshot.py``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from adaptation.controllers import ThresholdRule
-from adaptation.shield import SafetyShield, ShieldConfig, alarm
+from adaptation.shield import SafetyShield, ShieldConfig
 from adaptation.types import Controller, Decision, Observation, Therapist, level_of
+from engine.session.decision import control
 from engine.session.forecast_watch import ForecastWatch
 from engine.session.health import SensorHealth
 from engine.session.phase import Mode, Phase  # noqa: F401 — imported from here by the console and tests
+from engine.session.plan import PhaseView, Plan  # Plan: imported from here by the launcher and tests
 from engine.session.roles import LogEvent
+from engine.session.snapshot import CoreSnapshot, take  # CoreSnapshot: imported from here by the terminal
 from sensors.baseline import Baseline
 from sensors.types import Features
 
 Log = LogEvent  # EventLog.log(source, kind, reason="", **fields)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A session's shape; times in seconds of session time."""
-
-    levels: tuple[float, ...]
-    names: tuple[str, ...]
-    baseline_s: float = 120.0  # ≥ 30 HR values for sensors.Baseline (rationale: 2 min of rest; no source fixes it)
-    exposure_s: float = 1800.0  # clinical.md: 30-minute sessions (Freeman et al. 2018)
-    recovery_s: float = 120.0
-    tick_s: float = 1.0
-    decision_s: float = 5.0  # rule controllers; a learned policy brings its own (PolicyController.decision_s)
-    suds_every_s: float = 60.0  # SUDS about once a minute (clinical.md)
-    suds_after_change_s: float = 20.0  # and this long after each level change
-    suggestion_valid_s: float = 30.0  # a proposal older than this cannot be accepted
-    calm: float = 0.0  # the scenario's calm-state intensity (stop, recovery)
-
-
-class PhaseView:
-    """What a session and its snapshot answer alike, from ``phase``, ``plan`` and ``level``."""
-
-    phase: Phase
-    plan: Plan
-    level: int
-
-    @property
-    def done(self) -> bool:
-        return self.phase is Phase.DONE
-
-    @property
-    def level_name(self) -> str:
-        return self.plan.names[self.level]
-
-
-@dataclass(frozen=True)
-class CoreSnapshot(PhaseView):
-    """What the console and the terminal show of a session at one moment: taken by
-    ``SessionCore.snapshot()`` on the control thread, never changed afterwards, so any
-    thread may read it."""
-
-    time: float
-    phase: Phase
-    phase_start: float
-    mode: Mode
-    therapist: Therapist
-    stalled: bool
-    target: float
-    level: int
-    top_reached: int
-    ceiling: float
-    suds: float
-    suds_at: float
-    prompt_since: float | None
-    last_decision: Decision | None
-    pending: Decision | None  # the proposal in suggest mode
-    pending_at: float | None
-    alerts: tuple[dict, ...]  # copies: {t, kind, text, acknowledged}
-    plan: Plan
-    features: Features | None  # the last tick's
-    health: dict[str, str]  # each signal's settled status (fresh, stale, poor, lost)
-    judged: dict[str, tuple[str, str]]  # each signal's status at the last tick, and why
-    hr_baseline: float | None  # resting HR, once the baseline phase is over
-    forecast: str = ""  # the predictive distress alert while it stands (forecast_watch.py), else ""
 
 
 class SessionCore(PhaseView):
@@ -162,38 +104,7 @@ class SessionCore(PhaseView):
 
     def snapshot(self) -> CoreSnapshot:
         """The session's state as the console and the terminal show it (``CoreSnapshot``)."""
-        f = self.features
-        signals = set(self.health.status) | (set(f.quality) | set(f.age_s) if f is not None else set())
-        hr_base = None
-        if self.phase is not Phase.BASELINE:
-            v = self.baseline.values().get("hr_bpm")
-            hr_base = v if isinstance(v, float) and math.isfinite(v) else None
-        pending = self.pending
-        return CoreSnapshot(
-            time=self.time,
-            phase=self.phase,
-            phase_start=self.phase_start,
-            mode=self.mode,
-            therapist=self.therapist,
-            stalled=self.stalled,
-            target=self.target,
-            level=self.level,
-            top_reached=self.top_reached,
-            ceiling=self.ceiling,
-            suds=self.suds,
-            suds_at=self.suds_at,
-            prompt_since=self.prompt_since,
-            last_decision=self.last_decision,
-            pending=pending[0] if pending else None,
-            pending_at=pending[1] if pending else None,
-            alerts=tuple(dict(a) for a in self.alerts),
-            plan=self.plan,
-            features=f,
-            health=dict(self.health.status),
-            judged={k: self.health.judge(f, k) for k in signals} if f is not None else {},
-            hr_baseline=hr_base,
-            forecast=self.forecast.status(),
-        )
+        return take(self)
 
     def change_key(self) -> tuple:
         """Changes when something a therapist must see at once changes (a stop, a hold, the
@@ -270,7 +181,7 @@ class SessionCore(PhaseView):
             if elapsed >= self.plan.exposure_s:
                 self.enter(Phase.RECOVERY, now, f"exposure time ({self.plan.exposure_s / 60:.0f} min) is over")
             else:
-                self._control(now, features, shown)
+                control(self, now, features, shown)  # the decision step (decision.py)
         elif self.phase is Phase.RECOVERY and elapsed >= self.plan.recovery_s:
             self.enter(Phase.DONE, now, "recovery over: session done")
 
@@ -303,68 +214,6 @@ class SessionCore(PhaseView):
             rest_eda_us=self.rest.get("eda_tonic_us", math.nan),
             baseline_suds=self.baseline_suds,
         )
-
-    def _control(self, now: float, features: Features, shown: float) -> None:
-        obs = self.observation(now, features, shown)
-        self.last_obs = obs
-        if self.prompt_since is None and now - self._last_prompt >= self.plan.suds_every_s:
-            self.ask_suds()
-        predicted = self.forecast.update(obs)  # every tick: the alert must not wait for a decision
-        if self.therapist is Therapist.STOP:
-            return
-        urgent = alarm(obs, self.shield_config) or predicted
-        due = now >= self._next_decision
-        if not due and not urgent:
-            return
-        if due:
-            self._next_decision = now + self.plan.decision_s
-            d = self.shield.decide(obs)
-        else:
-            # Between decisions the shield alone looks, at the target in force: asking the
-            # controller at every alarming tick would let the policy step every second, five
-            # times faster than it was trained to (seen in the demo: three policy step-downs
-            # in 2 s while the heart signal was untrustworthy). Its answer comes at the next
-            # decision.
-            forced_now = self.shield.check(obs, urgent)
-            if forced_now is None:
-                self._forcing = False
-                return  # nothing forced: the controller's decision stands
-            d = forced_now
-        self.last_decision = d
-        forced = d.source == "shield" and d.target < self.target
-        applied = self.mode is Mode.AUTO or (forced and self.mode is Mode.SUGGEST)
-        self.log(
-            d.source or "controller",
-            "decision",
-            d.reason,
-            controller=self.shield.guard.name,
-            target=d.target,
-            level=level_of(d.target, self.plan.levels),
-            applied=applied,
-            mode=self.mode.value,
-        )
-        if d.interventions:
-            self.log(
-                "shield",
-                "shield",
-                "; ".join(d.interventions),
-                interventions=list(d.interventions),
-                target=d.target,
-                current=self.target,
-            )
-        was_forcing, self._forcing = self._forcing, forced
-        if forced and applied and not was_forcing:  # once per episode, not at every tick of a ramp
-            self.alert("shield", f"shield lowered intensity: {d.reason}")
-        if applied:
-            self.set_target(d.target, "shield" if forced else "controller", d.reason)
-        else:
-            self.shield.rebase(self.target)  # its proposal was not applied: measure from what was
-            self.pending = None  # only the newest proposal stands
-            if forced:
-                if not was_forcing:  # once per episode, not at every tick
-                    self.alert("shield", f"shield advises lowering intensity: {d.reason}")
-            elif abs(d.target - self.target) > 1e-9 and self.mode is Mode.SUGGEST:
-                self.pending = (d, now, self.target)
 
     def _log_tick(self, f: Features, shown: float) -> None:
         num = lambda v: v if isinstance(v, (int, float)) and math.isfinite(v) else None  # noqa: E731

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from adaptation.live_patient import SimulatedPatient
 from adaptation.live_patient import publisher as patient_publisher
+from engine.session.clock import SessionClock
 from engine.session.core import Plan, SessionCore
 from engine.session.opening import careful as _careful
 from engine.session.opening import check_options, end_record, open_console, open_frames, plan_of, start_record
@@ -37,7 +38,7 @@ from engine.session.options import (  # noqa: F401 — the CLI, tests and benchm
     open_physiology,
 )
 from engine.session.roles import Frames
-from engine.session.runner import SessionClock, SessionRunner
+from engine.session.runner import SessionRunner
 from engine.session.terminal import StatusDisplay
 from sensors import lsl
 

@@ -81,7 +81,7 @@ def open_frames(
     frames (inline frames read it only when they draw)."""
     fps = frame_rate(opts)
     if opts.frames in ("process", "thread"):
-        from engine.session.render_process import ProcessFrames, RenderConfig
+        from engine.session.process_frames import ProcessFrames, RenderConfig
 
         frames = ProcessFrames(
             RenderConfig(

@@ -14,8 +14,8 @@ from adaptation.live_patient import Injections
 from adaptation.shield import HEART, ShieldConfig
 from engine.display.config import DisplayConfig
 from engine.errors import VrexError, explained
+from engine.session.clock import SessionClock
 from engine.session.phase import Mode
-from engine.session.runner import SessionClock
 from sensors.baseline import Baseline
 from sensors.live import LivePhysiology
 

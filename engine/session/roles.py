@@ -71,7 +71,7 @@ class Outlets(Protocol):
 
 class Frames(Protocol):
     """The frame thread as the control side holds it: ``frames.InlineFrames`` or
-    ``render_process.ProcessFrames``. Optional members (``inline``, ``alive``, ``exitcode``,
+    ``process_frames.ProcessFrames``. Optional members (``inline``, ``alive``, ``exitcode``,
     ``display_stats``) are read with ``getattr`` and a default, so a part may lack them."""
 
     @property
@@ -129,7 +129,7 @@ class Publisher(Protocol):
 
 
 class Clock(Protocol):
-    """Session time (``runner.SessionClock``)."""
+    """Session time (``clock.SessionClock``)."""
 
     @property
     def start(self) -> float: ...

@@ -3,19 +3,20 @@
 The frame thread only renders (``frames.py``; in its own process in a real session,
 ``render_process.py``). Everything else runs here, on the session's main thread, in
 ``SessionRunner.step`` about ``CONTROL_HZ`` times a second (at once when a command arrives).
-The runner is a scheduler: a step calls its stages in order (``stages.py`` holds the larger
-ones), and these are what they do:
+The runner is a scheduler: a step calls its stages in order (``stages.py``, ``tick.py`` and
+``reporting.py`` hold the larger ones), and these are what they do:
 
-1. session time (``SessionClock``: LSL's clock, ``speed`` times faster in a demo);
+1. session time (``clock.SessionClock``: LSL's clock, ``speed`` times faster in a demo);
 2. what the frame thread last showed (``FrameShare.report``): a simulated patient, if any,
    lives up to now seeing that intensity and publishes its body over LSL
    (``adaptation.live_patient``);
 3. ``sensors.live`` drains every stream;
 4. therapist and patient commands queued since the last step (console, keys from the
    window) are applied, and a stop is published to the frame thread at once;
-5. at each control tick, features → ``SessionCore.tick``: every second of session time,
-   and also when a heart beat has arrived (at most every 0.2 s of wall time), because heart
-   rate only changes with a beat, so a rate over the ceiling is acted on at that beat;
+5. at each control tick (``tick.ControlTick``), features → ``SessionCore.tick``: every
+   second of session time, and also when a heart beat has arrived (at most every 0.2 s of
+   wall time), because heart rate only changes with a beat, so a rate over the ceiling is
+   acted on at that beat;
 6. the target, the calm requests and the SUDS prompt are published to the frame thread;
 7. the frames drawn since the last step go out on vrex's LSL streams with the frame
    thread's own stamps (``vrex-frames``, ``vrex-intensity``), and a frame that first shows
@@ -36,17 +37,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from engine.session.clock import SessionClock
 from engine.session.command_spec import Command  # noqa: F401 — the console and tests import it from here
 from engine.session.core import SessionCore
 from engine.session.frameshare import CONTROL_LOST_S, FrameReport
 from engine.session.pace import PaceWatch
+from engine.session.reporting import Reporting
 from engine.session.roles import Events, Frames, Outlets, Patient, Physiology, Publisher
 from engine.session.stages import ControlWatch, FramesOut, FrameWatch, PatientStage
 from engine.session.terminal import StatusDisplay
+from engine.session.tick import ControlTick
 from sensors import lsl
 from sensors.types import Features
 
-MIN_BEAT_TICK_S = 0.2  # a beat triggers a tick at most this often (wall seconds): bounds the cost
 CONTROL_HZ = 100.0  # control steps a second when idle; a command wakes the loop at once
 # openxr_state's notices after which the patient may see nothing, or a frozen or wrong view:
 # the session holds (no raise) until the therapist has checked and resumes
@@ -56,31 +59,9 @@ FRAME_HISTORY = 4096  # frame work times kept (ring): benchmarks read the newest
 log = logging.getLogger(__name__)
 
 
-class SessionClock:
-    """Session seconds since ``start`` on LSL's clock, ``speed`` times faster than real time.
-    ``lsl_time`` maps session time to the (simulated) LSL stamps the streams carry."""
-
-    def __init__(self, speed: float = 1.0, start: float | None = None):
-        self.speed = speed
-        self.start = lsl.local_clock() if start is None else start
-
-    def now(self) -> float:
-        return (lsl.local_clock() - self.start) * self.speed
-
-    def lsl_time(self, session_time: float | None = None) -> float:
-        return self.start + (self.now() if session_time is None else session_time)
-
-    def lsl_now(self) -> float:
-        return self.lsl_time()
-
-    def session_time(self, stamp: float) -> float:
-        """The session time of an LSL stamp made by ``lsl_time``."""
-        return stamp - self.start
-
-
 class SessionRunner:
     """Runs one session's control side; ``commands`` is the queue the console puts commands
-    on, ``frames`` the frame thread (``InlineFrames`` or ``render_process.ProcessFrames``)."""
+    on, ``frames`` the frame thread (``InlineFrames`` or ``process_frames.ProcessFrames``)."""
 
     def __init__(
         self,
@@ -114,28 +95,26 @@ class SessionRunner:
         self.shown: FrameReport = self.share.report()
         self._calm_n, self._calm_at = 0, 0.0
         self._last_beat = time.monotonic()
-        self._next_tick = 0.0
-        self._last_tick = -math.inf
         self._last_t = 0.0
         self.pace = PaceWatch(clock.speed)
-        self._next_status = 0.0
-        self._alerts_seen = 0
         self._early: list[Command] = []
         self._frame_stalls = sorted(frame_stalls)  # injected faults: (session time, wall seconds)
         self.frame_watch = FrameWatch(self)
         self.frames_out = FramesOut(self)  # its Avoidance says whether the patient looks away now
+        self.control_tick = ControlTick(self)
+        self.reporting = Reporting(self)
         # the scheduler's stages, in order: what one control step does
         self.stages: list[Callable[[float], None]] = [
             *([PatientStage(self, suds_delay_s).update] if patient is not None else []),
             self._sensors,
             self._apply_commands,
-            self._tick,
+            self.control_tick.update,
             self._faults,
             self._publish_and_draw,
             self.frames_out.update,
             self.frame_watch.update,
             self._pace,
-            self._report,
+            self.reporting.update,
         ]
         self.share.set_clock(clock.start, clock.speed)
         self._publish()
@@ -169,17 +148,6 @@ class SessionRunner:
 
     def _sensors(self, t: float) -> None:
         self.live.poll(self.clock.lsl_time(t))
-
-    def _tick(self, t: float) -> None:
-        beat = self.live.beats_arrived > 0 and t - self._last_tick >= MIN_BEAT_TICK_S * self.clock.speed
-        if t < self._next_tick and not beat:
-            return
-        if t >= self._next_tick:
-            self._next_tick = max(self._next_tick + self.core.plan.tick_s, t - self.core.plan.tick_s)
-        self._last_tick = t
-        self.features = self.live.tick(self.clock.lsl_time(t))
-        self.core.tick(t, self.features, self.shown.intensity)
-        self.outlets.features(feature_values(self.features), self.clock.lsl_time(t))
 
     def _faults(self, t: float) -> None:
         while self._frame_stalls and t >= self._frame_stalls[0][0]:
@@ -245,26 +213,6 @@ class SessionRunner:
             )
             if self.pace.behind:
                 self.core.alert("pace", said)
-
-    def _report(self, t: float) -> None:
-        """The terminal (alerts, and the status 4 times a second) and the observers (the console)."""
-        try:
-            for a in self.core.alerts[self._alerts_seen :]:
-                if self.status is not None:
-                    self.status.say(f"ALERT {a['kind']}: {a['text']}")
-            self._alerts_seen = len(self.core.alerts)
-            if self.status is not None and time.perf_counter() >= self._next_status:
-                self.status.update(self.core.snapshot(), self.features, self.shown.intensity)
-                self._next_status = time.perf_counter() + 0.25
-        except Exception as exc:  # noqa: BLE001 — a broken terminal (a closed
-            self.status = None  # pipe) must not end the session
-            self.core.alert("terminal", f"status display stopped: {exc}")
-        for observe in list(self.observers):
-            try:
-                observe(self)
-            except Exception as exc:  # noqa: BLE001 — e.g. the console: the session goes on
-                self.observers.remove(observe)
-                self.core.alert("console", f"{getattr(observe, '__qualname__', observe)} stopped: {exc}")
 
     def request_quit(self) -> None:
         self.quit_requested = True
@@ -335,19 +283,3 @@ class SessionRunner:
     def stalled_s(self) -> float:
         """Session seconds spent in stalls that have ended."""
         return sum(s["length_s"] for s in self.stalls)
-
-
-def feature_values(f: Features) -> dict[str, float]:
-    """A tick's features as the ``vrex-features`` stream's channels."""
-    q = lambda k: f.quality[k].index if k in f.quality else math.nan  # noqa: E731
-    return {
-        "hr_bpm": f.hr_bpm,
-        "rmssd_ms": f.rmssd_ms,
-        "eda_tonic_us": f.eda_tonic_us,
-        "scr_per_min": f.scr_per_min,
-        "resp_bpm": f.resp_rate_bpm,
-        "ecg_quality": q("ecg"),
-        "ppg_quality": q("ppg"),
-        "eda_quality": q("eda"),
-        "resp_quality": q("resp"),
-    }

@@ -84,7 +84,7 @@ def test_the_renderer_process_writes_its_warnings_in_the_same_format(tmp_path):
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 from pathlib import Path
-from engine.session.render_process import ProcessFrames, RenderConfig
+from engine.session.process_frames import ProcessFrames, RenderConfig
 frames = ProcessFrames(RenderConfig(scenario=Path({str(SCENARIOS / "heights.yaml")!r}), offscreen=True,
                        size=(64, 36), renderer="p3tinydisplay", title="t", start=0.0, levels=11, fps=30.0))
 frames.close()

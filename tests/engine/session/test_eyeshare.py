@@ -261,7 +261,7 @@ def test_the_renderer_process_shares_its_left_eye_five_times_a_second(kind, size
     closing unlinks it."""
     from engine.display.config import DisplayConfig
     from engine.scenario import load_scenario
-    from engine.session.render_process import ProcessFrames, RenderConfig
+    from engine.session.process_frames import ProcessFrames, RenderConfig
     from tests.conftest import SCENARIOS
 
     spec = load_scenario(SCENARIOS / "spiders.yaml")

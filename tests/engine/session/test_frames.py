@@ -106,7 +106,7 @@ def test_a_calm_asked_during_a_stall_is_drawn_covered_on_the_first_frame_after(b
 
 
 def test_a_renderer_that_cannot_start_says_why_before_anything_else_opens(tmp_path):
-    from engine.session.render_process import ProcessFrames, RenderConfig
+    from engine.session.process_frames import ProcessFrames, RenderConfig
     from tests.conftest import SCENARIOS
 
     cfg = RenderConfig(
@@ -138,7 +138,7 @@ def test_a_script_without_a_main_guard_can_start_the_renderer(tmp_path):
 import sys
 sys.path.insert(0, {str(root)!r})
 from pathlib import Path
-from engine.session.render_process import ProcessFrames, RenderConfig
+from engine.session.process_frames import ProcessFrames, RenderConfig
 print("script body ran", flush=True)
 frames = ProcessFrames(RenderConfig(scenario=Path({str(SCENARIOS / 'heights.yaml')!r}), offscreen=True,
                        size=(64, 36), renderer="p3tinydisplay", title="t", start=0.0, levels=11, fps=30.0))

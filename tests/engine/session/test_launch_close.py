@@ -21,7 +21,7 @@ def test_a_session_closes_its_parts_in_the_deliberate_order(tmp_path, monkeypatc
     from engine.session.events import EventLog
     from engine.session.folder import SessionFolder
     from engine.session.outlets import VrexOutlets
-    from engine.session.render_process import ProcessFrames
+    from engine.session.process_frames import ProcessFrames
     from sensors.live import LivePhysiology
     from sensors.publish import SimulatedPublisher
     from sensors.recorder import XdfRecorder
