@@ -70,7 +70,7 @@ from adaptation.safety_rules import (
     hr_over_ceiling,
     suds_over_ceiling,
 )
-from adaptation.shield_rules import RULES, Situation
+from adaptation.shield_rules import RULES, Situation, bound_rate
 from adaptation.types import Controller, Decision, Observation, Therapist, step_target
 
 __all__ = [
@@ -262,7 +262,7 @@ class SafetyShield:
             obs, cfg, last, t, obs.time, dt, valid_time, distrust, self._untrusted_since, self._raised_at
         )
         t, why = self._apply_rules(situation, d, why, notes)
-        t, why, softened = self._bound_rate(t, why, last, cap, dt, valid_time, time_note, d, notes)
+        t, why, softened = bound_rate(self.config, t, why, last, cap, dt, valid_time, time_note, d, notes)
 
         if t > last:
             self._raised_before, self._raised_at = self._raised_at, obs.time
@@ -315,49 +315,3 @@ class SafetyShield:
             t, why = s.last, "hold: " + "; ".join(hold)
             notes.append(why)
         return t, why
-
-    def _bound_rate(
-        self,
-        t: float,
-        why: str,
-        last: float,
-        cap: float,
-        dt: float,
-        valid_time: bool,
-        time_note: str,
-        d: Decision | None,
-        notes: list[str],
-    ) -> tuple[float, str, str]:
-        """Rule 8: |t − last| ≤ min(max_step, max_rate × dt), except a lowered ceiling, which
-        is followed at once. Returns the target, the shield's reason, and the controller's
-        own step down made gentler (still its decision) when that is what happened."""
-        cfg = self.config
-        bound = min(cfg.max_step, cfg.max_rate * dt)
-        if t > last + bound:
-            t = last + bound
-            why = (
-                f"raise limited to {bound:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
-                if valid_time
-                else "hold: " + time_note
-            )
-            if valid_time:  # else the time note already says why
-                notes.append(why)
-            return t, why, ""
-        lo = last - bound
-        if cap < last:
-            lo = min(lo, cap)  # a lowered ceiling is followed at once
-        if t >= lo:
-            return t, why, ""
-        limit = (
-            f"decrease limited to {last - lo:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
-            if valid_time
-            else "hold: " + time_note
-        )
-        if valid_time:
-            notes.append(limit)
-        if why:
-            return lo, f"{why}; {limit}", ""  # the rule that asked for it still decides
-        if d is not None and valid_time:
-            # the controller's own step down, made gentler: still its decision and cause
-            return lo, why, f"{_reason_of(d)} ({limit})"
-        return lo, limit, ""

@@ -1,6 +1,6 @@
 """The shield's rules after STOP and the clamp, one small function each, in the order
 ``SafetyShield`` walks them (``RULES``; the numbers are those of ``adaptation/shield.py``'s
-docstring).
+docstring), and last rule 8, the step and rate bound every output passes (``bound_rate``).
 
 Each rule reads one ``Situation`` (the observation, the config, the shield's last output,
 the target so far, the clock and the heart's trust) and returns the ``Constraint`` it puts
@@ -22,13 +22,14 @@ from adaptation.safety_rules import (
     ShieldConfig,
     _answered_at_this_level,
     _level_below,
+    _reason_of,
     _unrated_at_level,
     agreeing_distress,
     hr_fast_over_ceiling,
     hr_over_ceiling,
     suds_over_ceiling,
 )
-from adaptation.types import Observation, Therapist
+from adaptation.types import Decision, Observation, Therapist
 
 
 @dataclass(frozen=True)
@@ -187,3 +188,49 @@ RULES: tuple[Rule, ...] = (
     therapist_holds,
     raised_too_recently,
 )
+
+
+def bound_rate(
+    cfg: ShieldConfig,
+    t: float,
+    why: str,
+    last: float,
+    cap: float,
+    dt: float,
+    valid_time: bool,
+    time_note: str,
+    d: Decision | None,
+    notes: list[str],
+) -> tuple[float, str, str]:
+    """Rule 8: |t − last| ≤ min(max_step, max_rate × dt), except a lowered ceiling, which
+    is followed at once. Returns the target, the shield's reason, and the controller's
+    own step down made gentler (still its decision) when that is what happened."""
+    bound = min(cfg.max_step, cfg.max_rate * dt)
+    if t > last + bound:
+        t = last + bound
+        why = (
+            f"raise limited to {bound:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
+            if valid_time
+            else "hold: " + time_note
+        )
+        if valid_time:  # else the time note already says why
+            notes.append(why)
+        return t, why, ""
+    lo = last - bound
+    if cap < last:
+        lo = min(lo, cap)  # a lowered ceiling is followed at once
+    if t >= lo:
+        return t, why, ""
+    limit = (
+        f"decrease limited to {last - lo:.3f} ({cfg.max_rate:g}/s × {dt:.2f} s, step ≤ {cfg.max_step:g})"
+        if valid_time
+        else "hold: " + time_note
+    )
+    if valid_time:
+        notes.append(limit)
+    if why:
+        return lo, f"{why}; {limit}", ""  # the rule that asked for it still decides
+    if d is not None and valid_time:
+        # the controller's own step down, made gentler: still its decision and cause
+        return lo, why, f"{_reason_of(d)} ({limit})"
+    return lo, limit, ""

@@ -130,8 +130,11 @@ def earlier_baselines(doc: dict | None, population: str, seed: int, episodes: in
     """The rule baselines' rows for ``population`` and ``seed`` from an earlier run of this
     benchmark (``--baselines-from``), or None without one. The rule controllers do not read
     the policy or the shield's verdict on a raise (tests/adaptation/test_raise_mask.py), so
-    on the same seeds and people their numbers are the same; the people and settings are
-    checked by ``fingerprint`` (an earlier run without one: by the subgroup sizes)."""
+    on the same seeds and people their numbers are the same — provided the earlier run's
+    code simulated them as today's does: use it for a policy compared within one commit's
+    code, not across changes to the simulator or the shield (a file from another commit
+    differed here by up to 0.2 points of success). The people and settings are checked by
+    ``fingerprint`` (an earlier run without one: by the subgroup sizes); the code is not."""
     if doc is None:
         return None
     where = f"--baselines-from: population {population!r}, seed {seed}"
@@ -259,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         metavar="JSON",
         help="reuse the rule baselines' results of an earlier run of this benchmark on the same seeds and "
-        "people (run the policy only; the JSON says where they came from)",
+        "people, made by the same code (run the policy only; the JSON says where they came from)",
     )
     args = ap.parse_args(argv)
     try:

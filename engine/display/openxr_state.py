@@ -113,7 +113,7 @@ class XrSessionState:
             self._notice("tracking_back" if valid else "tracking_lost")
 
     def on_controllers(self, hands: str | None, stop: str = "") -> None:
-        """What the runtime bound the patient's controls to (``openxr_input.describe``), or
+        """What the runtime bound the patient's controls to (``openxr_bindings.describe``), or
         None for nothing: told when it changes, so that the therapist knows whether the
         patient's stop button works."""
         if (hands, stop) != self._controllers:

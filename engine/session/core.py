@@ -9,7 +9,7 @@ high SUDS the body agrees with) apply at once in auto and suggest mode; in manua
 where the therapist drives, they are raised as alerts. The therapist's own commands outrank every controller.
 
 Cadence: ``tick`` runs at every control tick (each second of session time, and when a heart
-beat arrives; see ``runner.py``). The controller is consulted every ``decision_s`` (5 s; a
+beat arrives; see ``tick.py``). The controller is consulted every ``decision_s`` (5 s; a
 learned policy's own training interval, which its file records, when it has one). At any tick between decisions where
 ``shield.alarm`` says the shield must look now, the shield filters the target in force (the
 controller is not asked), so a surge or a lost sensor is acted on at that tick, not at the
