@@ -106,6 +106,10 @@ def controller_factory(name: str, policy_path: str | None = None) -> Callable[[]
     return lambda: make_controller(name)
 
 
+def _untimed() -> float:
+    return 0.0
+
+
 def run_episodes(
     make: Callable[[], Controller],
     params: dict[str, np.ndarray],
@@ -122,7 +126,11 @@ def run_episodes(
     people = list(range(len(params["arousal_rest"]))) if people is None else list(people)
     batch = SessionBatch(params, config, PersonStreams.for_people(seed, people))
     n = batch.n
-    shields = [SafetyShield(make(), ThresholdRule(), shield) for _ in range(n)]
+    # Simulated time, not wall time: a controller's call is not timed here (``_untimed``), so
+    # a loaded machine cannot turn a slow call into the fallback's decision and change the
+    # numbers (it did, by a person or two in 2,500, before). The timeout is a live session's
+    # guard; benchmarks/policy_latency.py measures how long the policy takes.
+    shields = [SafetyShield(make(), ThresholdRule(), shield, clock=_untimed) for _ in range(n)]
     monitors = [InvariantMonitor(shield) for _ in range(n)]
     interventions = np.zeros(n, np.int64)
     violations = np.zeros(n, np.int64)

@@ -172,3 +172,28 @@ def test_a_ray_address_that_does_not_answer_is_named(capsys):
     assert main(["evaluate", "--episodes", "2", "--ray", "127.0.0.1:9"]) == 1
     err = capsys.readouterr().err
     assert "127.0.0.1:9" in err and "no Ray cluster answers" in err and "Traceback" not in err
+
+
+def test_a_slow_call_on_a_loaded_machine_does_not_change_an_evaluation():
+    """Evaluation runs in simulated time: a controller call that takes longer than the live
+    guard's timeout (here it sleeps 0.3 s > 0.25 s once) is not replaced by the fallback."""
+    import time
+
+    from adaptation.controllers import SudsGated
+    from adaptation.population import Population
+
+    class SlowOnce(SudsGated):
+        calls = 0
+
+        def decide(self, obs):
+            SlowOnce.calls += 1
+            if SlowOnce.calls == 3:
+                time.sleep(0.3)
+            return super().decide(obs)
+
+    params = Population.builtin().sample_people(77, range(2))
+    slow = run_episodes(SlowOnce, params, seed=78)
+    plain = run_episodes(SudsGated, params, seed=78)
+    assert SlowOnce.calls > 3
+    for field in ("success", "escaped", "escape_risk", "top_level", "time_in_band", "interventions"):
+        np.testing.assert_array_equal(getattr(slow, field), getattr(plain, field), err_msg=field)
