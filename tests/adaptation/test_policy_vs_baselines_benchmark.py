@@ -73,6 +73,7 @@ def test_pooling_adds_sessions_escapes_and_expected_escapes_over_seeds(bench):
     assert p["shield_interventions"] == pytest.approx(4.0) and p["held_raises"] == 0.0
 
 
+@pytest.mark.slow  # ~4 s: the benchmark end to end
 def test_a_small_real_run_writes_its_verdict_and_exits_by_it(bench, tmp_path, capsys):
     # issue 15: results per population, pooled with 95 % intervals (layout changed from one population)
     out = tmp_path / "r.json"

@@ -118,6 +118,7 @@ def test_a_gap_is_staleness_not_incompleteness():
 RESOLVE_S = 15.0
 
 
+@pytest.mark.slow  # ~4 s of real LSL streams
 def test_a_trickling_lsl_stream_is_judged_incomplete_and_a_whole_one_is_not(uid, closing):
     outlets, readers = {}, {}
     for key in ("trickle", "whole"):

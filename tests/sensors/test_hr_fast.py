@@ -198,6 +198,7 @@ def test_a_surge_in_the_waveforms_reaches_features_within_seconds(kind):
     assert f.hr_fast_source in ("ecg", "ppg", "rr") and f.hr_fast_quality.usable and f.hr_fast_age_s < 1.0
 
 
+@pytest.mark.slow  # ~20 s: the waveforms of three artefact kinds through the detectors
 def test_ectopic_missed_and_motion_artefacts_in_the_waveforms_are_not_surges():
     """10 minutes with an ectopic and a missed beat every ~20 s each and a motion burst
     every minute: the beat-to-beat HR is never over the ceiling."""

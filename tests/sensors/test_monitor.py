@@ -5,6 +5,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from engine.commands.monitor import render
 from sensors.types import Features, Quality
 from tests.conftest import ROOT
@@ -69,6 +71,7 @@ def test_monitor_lists_every_candidate_of_an_ambiguous_role(uid, closing):
     assert f"'{first}'" in result.stdout and f"'{second}'" in result.stdout, result.stdout
 
 
+@pytest.mark.slow  # ~4 s of real LSL streams
 def test_monitor_stream_role_name_picks_the_named_stream(uid, closing):
     wanted, other = uid("pick-a")[:24], uid("pick-b")[:24]
     _outlet(wanted, "ECG", "mV", closing)

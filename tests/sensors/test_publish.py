@@ -56,6 +56,7 @@ def test_simulated_streams_carry_their_metadata_samples_and_timing(uid, closing)
     assert len(rr_ms) >= 3 and np.all((rr_ms > 600) & (rr_ms < 1000))
 
 
+@pytest.mark.slow  # ~10 s of real LSL streaming on loopback
 def test_a_dropout_silences_rr_too(uid, closing):
     """A dropout means no samples at all: RR intervals must not keep the heart 'fresh'."""
     from sensors.waveforms import Artefacts

@@ -94,6 +94,7 @@ def test_files_are_never_chmodded_after_creation(tmp_path, umask_022, monkeypatc
     test_a_session_folder_is_closed_from_creation_whatever_the_umask(tmp_path, None)
 
 
+@pytest.mark.slow  # ~7 s: a real LabRecorder writes the files
 def test_the_recorder_makes_its_xdf_and_log_0600(tmp_path, umask_022, uid, closing):
     spec = StreamSpec("vrex-test-ecg", "ECG", 250.0, 1, "float32", uid("device"))
     ecg = closing(lsl.make_outlet(spec))
